@@ -1,0 +1,34 @@
+# The two commands: `make demo` and `make test` (both set everything up first).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint lock clean
+
+install: $(STAMP)
+
+# Idempotent: re-runs pip only when pyproject.toml or the lock file changed.
+$(STAMP): pyproject.toml constraints.txt setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/workbench demo
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser and not notebook"
+
+lint: install
+	$(BIN)/ruff check workbench tests benchmarks
+
+# Refresh the pinned lock file from the current environment.
+lock:
+	$(BIN)/python -m pip freeze --all --exclude-editable --disable-pip-version-check | grep -vE "^(workbench|pip)==" > constraints.txt
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,55 @@
+"""workbench: train, compress, explain, evaluate and monitor scikit-learn models.
+
+``import workbench as wb`` is light on purpose: the stage functions are
+imported on first use, so a dashboard kernel that only renders stored results
+never pays for scikit-learn pipelines, Evidently, lime or onnxruntime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from workbench.errors import DataError, ModelFileError, RecipeError, SpecError, WorkbenchError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "DatasetSpec": "workbench.data",
+    "infer_spec": "workbench.data",
+    "load_table": "workbench.data",
+    "load_demo": "workbench.data",
+    "list_demos": "workbench.data",
+    "simulate_batches": "workbench.data.simulate",
+    "default_scenarios": "workbench.data.simulate",
+    "write_batches": "workbench.data.simulate",
+    "train": "workbench.modeling.train",
+    "RECIPES": "workbench.modeling.train",
+    "evaluate": "workbench.modeling.evaluate",
+    "Model": "workbench.modeling.artifact",
+    "save_model": "workbench.modeling.artifact",
+    "load_model": "workbench.modeling.artifact",
+}
+
+__all__ = [
+    "__version__", "WorkbenchError", "DataError", "SpecError", "ModelFileError", "RecipeError", *_LAZY,
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.data import DatasetSpec, infer_spec, list_demos, load_demo, load_table  # noqa: F401
+    from workbench.data.simulate import default_scenarios, simulate_batches, write_batches  # noqa: F401
+    from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
+    from workbench.modeling.evaluate import evaluate  # noqa: F401
+    from workbench.modeling.train import RECIPES, train  # noqa: F401
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

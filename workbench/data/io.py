@@ -1,0 +1,76 @@
+"""Loading tables (CSV, Parquet, DataFrames) and fingerprinting them."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import DataError
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+def load_table(source: str | Path | pd.DataFrame, *, what: str = "data") -> pd.DataFrame:
+    """Read a CSV or Parquet file (or pass a DataFrame through).
+
+    Raises a :class:`DataError` with one sentence for a missing, unreadable,
+    empty or unknown-format file.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source
+    path = Path(source)
+    name = path.name.lower()
+    if not path.exists():
+        raise DataError(f"the {what} file '{path}' does not exist")
+    if path.is_dir():
+        raise DataError(f"the {what} path '{path}' is a folder, not a file")
+    try:
+        if name.endswith(PARQUET_SUFFIXES):
+            df = pd.read_parquet(path)
+        elif name.endswith(CSV_SUFFIXES):
+            sep = "\t" if ".tsv" in name else ","
+            df = pd.read_csv(path, sep=sep, low_memory=False)
+        else:
+            raise DataError(
+                f"unknown format for the {what} file '{path}' ({path.suffix or 'no suffix'}); "
+                "use CSV (.csv, .tsv) or Parquet (.parquet)"
+            )
+    except DataError:
+        raise
+    except PermissionError:
+        raise DataError(f"the {what} file '{path}' cannot be read (permission denied)") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"the {what} file '{path}' is empty") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"the {what} file '{path}' cannot be read as {_kind(name)}: {first}") from None
+    except Exception as exc:  # pyarrow raises its own error types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"the {what} file '{path}' cannot be read as {_kind(name)}: {first}") from None
+    if df.shape[1] == 0:
+        raise DataError(f"the {what} file '{path}' has no columns")
+    df.columns = [str(c) for c in df.columns]
+    return df
+
+
+def fingerprint(data: pd.DataFrame) -> dict:
+    """A content hash of a table (rows, columns, dtypes, values), for lineage.
+
+    Order-sensitive and cheap (pandas' vectorised row hashing): two runs on the
+    same file give the same fingerprint; any changed value changes it.
+    """
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, data.columns)).encode())
+    h.update("\x1f".join(map(str, data.dtypes)).encode())
+    if len(data):
+        rows = pd.util.hash_pandas_object(data, index=False).to_numpy(dtype=np.uint64)
+        h.update(rows.tobytes())
+    return {"sha256": h.hexdigest(), "rows": int(len(data)), "columns": int(data.shape[1])}
+
+
+def _kind(name: str) -> str:
+    return "Parquet" if name.endswith(PARQUET_SUFFIXES) else "CSV"

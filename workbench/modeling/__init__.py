@@ -1,0 +1,1 @@
+"""Modeling: train, evaluate, save/load (and later compress, explain)."""

@@ -1,0 +1,119 @@
+"""Figures for training and evaluation results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=380)
+
+
+def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | None = None) -> go.Figure:
+    """Candidates' main metric against single-row latency (bubble = model size)."""
+    names = [r["name"] for r in rows]
+    fig = go.Figure(
+        go.Scatter(
+            x=[r.get("latency_p50_us") for r in rows],
+            y=[r.get(metric) for r in rows],
+            text=names,
+            mode="markers+text",
+            textposition="top center",
+            marker=dict(
+                size=[max(10.0, min(60.0, (r.get("size_bytes") or 0) ** 0.5 / 40)) for r in rows],
+                color=["#d62728" if n == champion else "#1f77b4" for n in names],
+                opacity=0.8,
+            ),
+            customdata=[[r.get("size_bytes"), r.get("fit_time_s")] for r in rows],
+            hovertemplate="%{text}<br>" + metric + " %{y:.4f}<br>latency %{x:.0f} µs"
+            "<br>size %{customdata[0]:,} B<br>fit %{customdata[1]:.1f} s<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Candidates: {metric} vs single-row latency (champion in red)",
+        xaxis_title="single-row latency p50 (µs, log)", yaxis_title=metric, xaxis_type="log", **_LAYOUT,
+    )
+    return fig
+
+
+def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name="model"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="chance"))
+    title = "ROC curve" + (f" (AUC {auc:.4f})" if auc is not None else "")
+    fig.update_layout(title=title, xaxis_title="false positive rate", yaxis_title="true positive rate", **_LAYOUT)
+    return fig
+
+
+def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name="model"))
+    if base_rate is not None:
+        fig.add_hline(y=base_rate, line_dash="dash", line_color="gray", annotation_text="base rate")
+    title = "Precision-recall curve" + (f" (AP {ap:.4f})" if ap is not None else "")
+    fig.update_layout(title=title, xaxis_title="recall", yaxis_title="precision", **_LAYOUT)
+    return fig
+
+
+def calibration_figure(curve: Mapping) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=curve["mean_predicted"], y=curve["fraction_positive"], mode="lines+markers", name="model",
+            customdata=curve.get("count"), hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}"
+            "<br>rows %{customdata}<extra></extra>",
+        )
+    )
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="perfect"))
+    fig.update_layout(title="Calibration", xaxis_title="mean predicted probability",
+                      yaxis_title="observed positive rate", **_LAYOUT)
+    return fig
+
+
+def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix") -> go.Figure:
+    labels = [str(x) for x in labels]
+    total = sum(sum(r) for r in matrix) or 1
+    text = [[f"{v:,}<br>({v / total:.1%})" for v in row] for row in matrix]
+    fig = go.Figure(
+        go.Heatmap(z=matrix, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues", showscale=False)
+    )
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="actual", yaxis_autorange="reversed", **_LAYOUT)
+    return fig
+
+
+def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=curve["threshold"], y=curve["cost"], mode="lines", name="cost"))
+    if threshold is not None:
+        fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728", annotation_text="threshold")
+    fig.update_layout(title="Business cost by decision threshold", xaxis_title="threshold",
+                      yaxis_title="total cost", **_LAYOUT)
+    return fig
+
+
+def slices_figure(slices: Sequence[Mapping], metric: str, overall: float | None = None, top: int = 15) -> go.Figure:
+    rows = [s for s in slices if s.get(metric) is not None][:top]
+    labels = [f"{s['column']} = {s['value']}" for s in rows][::-1]
+    values = [s[metric] for s in rows][::-1]
+    fig = go.Figure(
+        go.Bar(x=values, y=labels, orientation="h", customdata=[s["count"] for s in rows][::-1],
+               hovertemplate="%{y}<br>" + metric + " %{x:.4f}<br>rows %{customdata}<extra></extra>")
+    )
+    if overall is not None:
+        fig.add_vline(x=overall, line_dash="dash", line_color="gray", annotation_text="overall")
+    fig.update_layout(title=f"Weakest slices by {metric}", xaxis_title=metric,
+                      **{**_LAYOUT, "height": max(300, 24 * len(rows) + 120), "margin": dict(l=220, r=20, t=50, b=50)})
+    return fig
+
+
+def regression_figure(curve: Mapping) -> go.Figure:
+    """Mean actual value per bin of predicted value (binned: no raw rows)."""
+    fig = go.Figure(
+        go.Scatter(x=curve["mean_predicted"], y=curve["mean_actual"], mode="lines+markers", name="model",
+                   customdata=curve.get("count"), hovertemplate="predicted %{x:.4g}<br>actual %{y:.4g}"
+                   "<br>rows %{customdata}<extra></extra>")
+    )
+    lo = min(curve["mean_predicted"] + curve["mean_actual"])
+    hi = max(curve["mean_predicted"] + curve["mean_actual"])
+    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(dash="dash", color="gray"), name="ideal"))
+    fig.update_layout(title="Predicted vs actual (binned)", xaxis_title="mean predicted", yaxis_title="mean actual",
+                      **_LAYOUT)
+    return fig
