@@ -27,6 +27,12 @@ _LAZY = {
     "RECIPES": "workbench.modeling.train",
     "evaluate": "workbench.modeling.evaluate",
     "Model": "workbench.modeling.artifact",
+    "assess_performance": "workbench.monitoring.performance",
+    "fit_estimator": "workbench.monitoring.performance",
+    "detect_drift": "workbench.monitoring.drift",
+    "check_quality": "workbench.monitoring.quality",
+    "assess_bias": "workbench.monitoring.bias",
+    "run_report": "workbench.reports.runner",
     "save_model": "workbench.modeling.artifact",
     "load_model": "workbench.modeling.artifact",
 }
@@ -41,6 +47,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
     from workbench.modeling.evaluate import evaluate  # noqa: F401
     from workbench.modeling.train import RECIPES, train  # noqa: F401
+    from workbench.monitoring.bias import assess_bias  # noqa: F401
+    from workbench.monitoring.drift import detect_drift  # noqa: F401
+    from workbench.monitoring.performance import assess_performance, fit_estimator  # noqa: F401
+    from workbench.monitoring.quality import check_quality  # noqa: F401
+    from workbench.reports.runner import run_report  # noqa: F401
 
 
 def __getattr__(name: str):

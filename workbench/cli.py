@@ -73,12 +73,60 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the evaluation as JSON (has a 'metrics' mapping)")
     e.set_defaults(func=cmd_evaluate)
 
+    r = sub.add_parser("report", help="run a monitoring report (drift, bias, performance) with papermill",
+                       description="Run a monitoring report as a papermill notebook into a run directory.")
+    rsub = r.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
+    rd = rsub.add_parser("drift", help="data drift and quality (and estimated performance with --model)",
+                         description="Compare a current batch with the reference: drift per column, data quality, "
+                                     "and the model's performance (estimated without labels) when --model is given.")
+    rd.add_argument("--reference", required=True, help="reference-period table (CSV or Parquet)")
+    rd.add_argument("--current", required=True, help="the batch to check (CSV or Parquet)")
+    rd.add_argument("--model", help="a workbench model: prediction drift and estimated performance")
+    rd.add_argument("--target", help="target column (target drift; default: the model's)")
+    rb = rsub.add_parser("bias", help="fairness across sensitive groups (fairlearn)",
+                         description="Assess a binary classifier's decisions across sensitive groups; with "
+                                     "--reference, gate on disparities that worsened beyond their confidence interval.")
+    rb.add_argument("--data", required=True, help="the batch to assess (CSV or Parquet)")
+    rb.add_argument("--model", required=True, help="a workbench model (binary classifier)")
+    rb.add_argument("--sensitive", action="append", default=[], metavar="COL",
+                    help="sensitive column (repeatable; default: the model's declared ones)")
+    rb.add_argument("--reference", help="labelled reference-period table to compare disparities with")
+    rp = rsub.add_parser("performance", help="measured (and estimated) performance on a labelled batch",
+                         description="Measure the model's performance on a batch whose labels arrived, beside "
+                                     "the label-free estimate, against the reference period.")
+    rp.add_argument("--data", required=True, help="the batch (CSV or Parquet), with the target column")
+    rp.add_argument("--model", required=True, help="a workbench model")
+    rp.add_argument("--reference", help="labelled reference-period table (default: the model's validation figures)")
+    for sp in (rd, rb, rp):
+        sp.add_argument("--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)")
+        sp.add_argument("--name", help="a name for the run (part of the run directory's name)")
+        sp.add_argument("--reports-dir", default="reports", help="where runs are written (default ./reports)")
+        sp.add_argument("--checks", help="checks file (TOML, YAML or JSON) overriding thresholds")
+        sp.add_argument("--fail-on", action="append", default=[], metavar="CHECK",
+                        help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)")
+        sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
+        sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
+        sp.set_defaults(func=cmd_report)
+
+    ru = sub.add_parser("runs", help="list report runs from the ledger",
+                        description="List report runs (newest first) from the ledger of a reports directory.")
+    ru.add_argument("--reports-dir", default="reports", help="reports directory (default ./reports)")
+    ru.add_argument("--kind", choices=["drift", "bias", "performance"], help="only runs of this kind")
+    ru.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
+    ru.add_argument("--rebuild", action="store_true", help="rebuild the ledger from the run directories first")
+    ru.add_argument("--json", action="store_true", help="print the runs as JSON")
+    ru.set_defaults(func=cmd_runs)
+
+    for module in ("workbench.cli_compress", "workbench.cli_dashboard"):
+        _add_plugin(sub, module)
+
     d = sub.add_parser("demo", help="the main job on the bundled Adult census data",
                        description="Train the three recipes on UCI Adult, print the leaderboard, evaluate and "
                                    "save the champion under --out.")
     d.add_argument("--out", default="workbench-demo", help="output folder (default ./workbench-demo)")
     d.add_argument("--quick", action="store_true", help="smaller ensembles (faster, slightly lower AUC)")
     d.add_argument("--no-serve", action="store_true", help="do not start the dashboard at the end")
+    d.add_argument("--no-monitoring", action="store_true", help="train and evaluate only (no simulated batches)")
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -87,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
+        if getattr(args, "command", None) == "report":
+            parser.parse_args(["report", "--help"])
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
@@ -158,6 +208,70 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from workbench.reports.runner import run_report
+
+    kind = args.report_kind
+    if kind == "drift":
+        params = {"reference": args.reference, "current": args.current, "model": args.model, "target": args.target}
+    elif kind == "bias":
+        params = {"data": args.data, "model": args.model, "sensitive": args.sensitive, "reference": args.reference}
+    else:
+        params = {"data": args.data, "model": args.model, "reference": args.reference}
+    params["period"] = args.period
+    params = {k: (str(Path(v).resolve()) if k in ("reference", "current", "data", "model") and v else v)
+              for k, v in params.items()}
+    outcome = run_report(kind, params, reports_dir=args.reports_dir, name=args.name, checks=args.checks,
+                         fail_on=args.fail_on, junit=args.junit, progress=not args.json)
+    summary = outcome.summary
+    if args.json:
+        print(json.dumps({**summary, "run_dir": str(outcome.run_dir)}, default=_json_default))
+    else:
+        print(summary.get("headline", ""))
+        for f in summary.get("findings", [])[:8]:
+            print(f"  - {f}")
+        failed = [c for c in summary.get("checks", []) if not c["passed"]]
+        if failed:
+            print("failed checks:")
+            for c in failed:
+                print(f"  {c['name']}: {c['message']}")
+        print(f"run: {outcome.run_dir}")
+        print(f"report: {outcome.run_dir / 'report.html'}" if summary.get("status") != "failed"
+              else f"error: {summary.get('error')}")
+    if outcome.exit_code == EXIT_FAILED:
+        print(f"workbench: the {kind} report run failed: {summary.get('error')} (recorded in {outcome.run_dir})",
+              file=sys.stderr)
+    elif outcome.exit_code == EXIT_CHECK_FAILED:
+        print(f"workbench: {len(outcome.failed)} check(s) failed: {', '.join(outcome.failed[:5])}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def cmd_runs(args) -> int:
+    from workbench.reports.ledger import Ledger
+
+    ledger = Ledger(args.reports_dir)
+    if not Path(args.reports_dir).is_dir():
+        raise WorkbenchError(f"the reports directory '{args.reports_dir}' does not exist")
+    if args.rebuild:
+        n = ledger.rebuild()
+        if not args.json:
+            print(f"ledger rebuilt from {n} run directories")
+    runs = ledger.runs(kind=args.kind, limit=args.limit)
+    if args.json:
+        print(json.dumps(runs, default=_json_default))
+        return EXIT_OK
+    if not runs:
+        print("no runs yet — run `workbench report drift --reference REF --current CUR`")
+        return EXIT_OK
+    print(f"{'run':<48} {'kind':<12} {'period':<12} {'status':<14} failed checks")
+    for r in runs:
+        failed = ", ".join((r.get("failed_checks") or [])[:3])
+        more = len(r.get("failed_checks") or []) - 3
+        failed += f" (+{more})" if more > 0 else ""
+        print(f"{r['id']:<48} {r['kind']:<12} {(r.get('period') or ''):<12} {r['status']:<14} {failed}")
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     import workbench as wb
 
@@ -183,11 +297,96 @@ def cmd_demo(args) -> int:
     if worst:
         print("weakest slices: " + "; ".join(f"{s['column']}={s['value']} (AUC {_f(s['roc_auc'])}, n={s['count']})"
                                              for s in worst))
+    if not args.no_monitoring:
+        _demo_monitoring(demo, path, out, quick=args.quick)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; outputs in {out}/")
     return EXIT_OK
 
 
+def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:
+    """Simulate production batches, run the drift and bias reports on each, print what they found."""
+    from sklearn.model_selection import train_test_split
+
+    from workbench.data.simulate import default_scenarios, simulate_batches
+
+    # Half of the official test split is the labelled reference period (the model never saw it);
+    # the other half is the pool production batches are drawn from.
+    reference, pool = train_test_split(demo.test, test_size=0.5, random_state=0, stratify=demo.test["income"])
+    data_dir = out / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ref_path = data_dir / "reference.parquet"
+    reference.to_parquet(ref_path, index=False)
+    scenarios = default_scenarios(demo.spec, pool)
+    if quick:
+        scenarios = scenarios[:1] + [s for s in scenarios if s.name != "clean"][:3]
+    batches = simulate_batches(pool, demo.spec, scenarios, batch_size=2000, random_state=0)
+    reports_dir = out / "reports"
+    print(f"\nMonitoring: {len(batches)} simulated production batches, drift and bias reports on each "
+          f"(papermill runs into {reports_dir}/)")
+    jobs = []
+    for b in batches:
+        bpath = str(b.write(data_dir / "batches"))
+        jobs.append(("drift", {"reference": str(ref_path), "current": bpath, "model": str(model_path),
+                               "period": b.period}, b.name))
+        jobs.append(("bias", {"data": bpath, "model": str(model_path), "reference": str(ref_path),
+                              "sensitive": list(demo.spec.sensitive), "period": b.period}, b.name))
+    # Two report kernels at a time: runs are independent directories and the ledger serialises writes.
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    with ProcessPoolExecutor(max_workers=2) as pool_exec:
+        futures = [pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs]
+        outcomes = [f.result() for f in tqdm(futures, desc="report runs", unit="run")]
+    rows = []
+    for i, b in enumerate(batches):
+        drift, bias = outcomes[2 * i], outcomes[2 * i + 1]
+        m = b.manifest
+        injected = ", ".join(f"{c['kind']}({c['columns'][0]})" if c.get("columns") else c["kind"]
+                             for c in m["changes"]) or "clean"
+        failed = drift + bias
+        drifted = [n.split(".", 2)[2] for n in drift if n.startswith("drift.column.")]
+        other_drift = [n.split(".", 1)[1] for n in drift if n in ("drift.prediction", "drift.target")]
+        quality = sorted({n.split(".", 1)[1] for n in drift if n.startswith("quality.")})
+        perf = [n.split(".", 1)[1] for n in drift if n.startswith("performance.")]
+        biased = [n.split(".", 1)[1] for n in bias]
+        found = "; ".join(x for x in (
+            f"drift: {', '.join(drifted[:3])}" + ("…" if len(drifted) > 3 else "") if drifted else "",
+            ", ".join(other_drift),
+            f"quality: {', '.join(quality[:3])}" if quality else "",
+            f"performance: {', '.join(perf[:2])}" if perf else "",
+            f"bias: {', '.join(biased[:2])}" if biased else "",
+        ) if x) or "nothing"
+        rows.append((b.name, b.period, injected, found, len(failed)))
+    width = max(len(r[2]) for r in rows)
+    print(f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  found (failed gating checks)")
+    for name, period, injected, found, n in rows:
+        print(f"{name:<34} {period:<11} {injected:<{width}}  {n:>13}  {found}")
+    print(f"\n`workbench runs --reports-dir {reports_dir}` lists every run; each has report.html")
+
+
 # -- helpers ---------------------------------------------------------------------
+def _add_plugin(sub, module: str) -> None:
+    """Commands that live in their own module (``add_parser(subparsers)``), registered when present."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return
+        raise
+    mod.add_parser(sub)
+
+
+def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> list[str]:
+    """One report run in a worker process; returns the names of its failed gating checks."""
+    from workbench.reports.runner import run_report
+
+    out = run_report(kind, params, reports_dir=reports_dir, name=name, progress=False)
+    return [c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"]
+
+
 def _leaderboard_text(result) -> str:
     lb = result.leaderboard()
     cols = [c for c in ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",

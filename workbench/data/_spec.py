@@ -385,17 +385,22 @@ def _looks_like_identifier(s: pd.Series) -> bool:
 
 
 def _reject_mostly_numeric(s: pd.Series, name: str) -> None:
-    """A text column that is numbers but for a few values is a data error, not a category."""
-    nonnull = s.dropna()
-    if nonnull.empty:
+    """A text column that is numbers but for a few values is a data error, not a category.
+
+    Parses the distinct values only (weighted by their counts): a category
+    column of a million rows has a few dozen of them.
+    """
+    counts = s.value_counts(dropna=True)
+    if counts.empty:
         return
-    parsed = pd.to_numeric(nonnull, errors="coerce")
-    ok = parsed.notna()
-    if ok.mean() >= 0.95 and not ok.all():
-        bad_idx = ok[~ok].index[0]
+    parsed = pd.to_numeric(pd.Series(counts.index, dtype=object), errors="coerce").notna().to_numpy()
+    share_ok = counts.to_numpy()[parsed].sum() / counts.sum()
+    if share_ok >= 0.95 and not parsed.all():
+        bad_value = counts.index[~parsed][0]
+        bad_idx = s.index[(s == bad_value).to_numpy()][0]
         raise DataError(
             f"column '{name}' holds numbers but row {bad_idx} has the non-numeric value "
-            f"{nonnull.loc[bad_idx]!r}; fix the value or declare the column categorical"
+            f"{bad_value!r}; fix the value or declare the column categorical"
         )
 
 

@@ -72,5 +72,17 @@ def fingerprint(data: pd.DataFrame) -> dict:
     return {"sha256": h.hexdigest(), "rows": int(len(data)), "columns": int(data.shape[1])}
 
 
+def file_fingerprint(path: str | Path, data: pd.DataFrame | None = None) -> dict:
+    """A content hash of a data file's bytes (cheaper than hashing a large table's rows)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    out = {"sha256": h.hexdigest(), "file": Path(path).name}
+    if data is not None:
+        out.update(rows=int(len(data)), columns=int(data.shape[1]))
+    return out
+
+
 def _kind(name: str) -> str:
     return "Parquet" if name.endswith(PARQUET_SUFFIXES) else "CSV"

@@ -214,9 +214,11 @@ def serialized_size(model: Model) -> int:
     """Bytes the model would take as a compressed artifact (without writing it)."""
     import skops.io as sio
 
+    payload = getattr(model, "artifact_payload", None)  # variants with their own file (e.g. ONNX)
+    model_file, blob = payload() if payload is not None else ("model.skops", sio.dumps(model.estimator))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        zf.writestr("model.skops", sio.dumps(model.estimator))
+        zf.writestr(model_file, blob)
     return buf.tell()
 
 

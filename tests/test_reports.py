@@ -1,0 +1,250 @@
+"""Report runs end to end: papermill runs through the real CLI, the run store, the ledger, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+pytestmark = [pytest.mark.notebook]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, adult):
+    """Reference, a clean batch, a drifted batch (age shifted, hours missing), a model; all on disk."""
+    from workbench.data.simulate import simulate_batches
+    from workbench.modeling.artifact import save_model
+    from workbench.modeling.train import train
+
+    d = tmp_path_factory.mktemp("inputs")
+    ref = adult.train.sample(6000, random_state=0)
+    ref.to_parquet(d / "reference.parquet", index=False)
+    clean, drifted = simulate_batches(
+        adult.test, adult.spec,
+        ["clean", {"name": "shifted", "changes": [{"kind": "covariate_shift", "column": "age", "direction": "up",
+                                                   "strength": 2.0},
+                                                  {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3}]}],
+        batch_size=3000, random_state=3,
+    )
+    clean.data.to_parquet(d / "clean.parquet", index=False)
+    drifted.data.to_parquet(d / "drifted.parquet", index=False)
+    drifted.data.drop(columns="income").to_csv(d / "drifted_unlabelled.csv", index=False)
+    model = train(adult.train.sample(5000, random_state=1), adult.spec, recipes=["logistic_regression"],
+                  progress=False).champion
+    save_model(model, d / "model.wbm")
+    return d
+
+
+def _json_run(*args, expect=0):
+    r = run_cli(*args, "--json")
+    assert r.returncode == expect, (r.returncode, r.stderr[-2000:])
+    return json.loads(r.stdout)
+
+
+def test_drift_report_finds_the_injected_changes(inputs, tmp_path):
+    reports = tmp_path / "reports"
+    s = _json_run("report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
+                  str(inputs / "drifted.parquet"), "--model", str(inputs / "model.wbm"), "--name", "nightly",
+                  "--period", "2026-11-03", "--reports-dir", str(reports), "--junit", str(tmp_path / "checks.xml"))
+    run_dir = Path(s["run_dir"])
+    assert run_dir.parent == reports / "drift" and "nightly" in run_dir.name
+    for key in ("kind", "status", "dataset_drift", "drift_share", "columns", "checks"):
+        assert key in s, key
+    assert s["kind"] == "drift" and s["period"] == "2026-11-03"
+    cols = {c["name"]: c for c in s["columns"]}
+    for c in cols.values():
+        assert {"name", "stattest", "score", "threshold", "drifted"} <= set(c)
+    assert cols["age"]["drifted"] is True
+    failed = {c["name"] for c in s["checks"] if not c["passed"]}
+    assert "drift.column.age" in failed
+    assert "quality.missing.hours-per-week" in failed
+    assert s["status"] == "checks_failed"
+    # lineage: model hash, data fingerprints, versions, the kernel's interpreter
+    lin = s["lineage"]
+    assert lin["model"]["sha256"] and lin["data"]["current"]["sha256"] and lin["versions"]["evidently"]
+    assert Path(lin["kernel"]["python"]).resolve() == Path(sys.executable).resolve()
+    # the run directory
+    for f in ("report.ipynb", "report.html", "summary.json", "results.json"):
+        assert (run_dir / f).is_file(), f
+    html = (run_dir / "report.html").read_text()
+    assert "Plotly.newPlot" in html and "import plotly" not in html and "load_or_compute" not in html
+    assert "application/vnd.plotly.v1+json" in (run_dir / "report.ipynb").read_text()
+    # no raw rows: the summary holds aggregates only (an fnlwgt value of the data would be a leak)
+    text = (run_dir / "summary.json").read_text()
+    assert str(int(pd_first(inputs / "drifted.parquet", "fnlwgt"))) not in text
+    junit = (tmp_path / "checks.xml").read_text()
+    assert "drift.column.age" in junit and "<failure" in junit
+    # the ledger indexes it
+    runs = json.loads(run_cli("runs", "--reports-dir", str(reports), "--json").stdout)
+    assert [r["id"] for r in runs] == [run_dir.name]
+    assert runs[0]["status"] == "checks_failed" and "drift.column.age" in runs[0]["failed_checks"]
+
+
+def pd_first(path, col):
+    import pandas as pd
+
+    return pd.read_parquet(path)[col].iloc[0]
+
+
+def test_fail_on_gates_the_exit_code(inputs, tmp_path):
+    reports = str(tmp_path / "r")
+    base = ("report", "drift", "--reference", str(inputs / "reference.parquet"), "--reports-dir", reports)
+    s = _json_run(*base, "--current", str(inputs / "clean.parquet"), "--fail-on", "all")
+    assert s["status"] == "passed", [c for c in s["checks"] if not c["passed"]]
+    r = run_cli(*base, "--current", str(inputs / "drifted_unlabelled.csv"), "--fail-on", "drift.column.age")
+    assert r.returncode == 1 and "drift.column.age" in r.stderr
+    r = run_cli(*base, "--current", str(inputs / "drifted_unlabelled.csv"), "--fail-on", "drift.column.sex")
+    assert r.returncode == 0, r.stderr
+    checks = tmp_path / "checks.toml"
+    checks.write_text('"drift.column.*" = false\n"quality.*" = false\n"drift.share" = 0.9\n"drift.dataset" = false\n')
+    r = run_cli(*base, "--current", str(inputs / "drifted_unlabelled.csv"), "--checks", str(checks), "--fail-on", "all")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(run_cli("runs", "--reports-dir", reports, "--json").stdout)) == 4
+
+
+def test_bias_and_performance_reports(inputs, tmp_path):
+    reports = str(tmp_path / "r")
+    s = _json_run("report", "bias", "--data", str(inputs / "clean.parquet"), "--model", str(inputs / "model.wbm"),
+                  "--sensitive", "sex", "--sensitive", "race", "--reference", str(inputs / "reference.parquet"),
+                  "--reports-dir", reports)
+    assert s["kind"] == "bias" and s["status"] in ("passed", "checks_failed")
+    assert "groups" in s and "disparities" in s
+    g = {(x["sensitive"], x["group"]): x for x in s["groups"]}
+    assert ("sex", "Female") in g and {"count", "selection_rate", "tpr", "fpr"} <= set(g[("sex", "Female")])
+    s = _json_run("report", "performance", "--data", str(inputs / "drifted.parquet"), "--model",
+                  str(inputs / "model.wbm"), "--reference", str(inputs / "reference.parquet"), "--reports-dir", reports)
+    assert s["kind"] == "performance" and s["metrics"]
+    runs = json.loads(run_cli("runs", "--reports-dir", reports, "--json").stdout)
+    assert {r["kind"] for r in runs} == {"bias", "performance"}
+
+
+def test_bad_input_exits_2_before_any_run(inputs, tmp_path):
+    import pandas as pd
+
+    reports = tmp_path / "r"
+    ref = str(inputs / "reference.parquet")
+    pd.DataFrame(columns=["age", "sex"]).to_csv(tmp_path / "empty.csv", index=False)
+    cases = [
+        (("report", "drift", "--reference", ref, "--current", str(tmp_path / "empty.csv")), "no rows"),
+        (("report", "drift", "--reference", ref, "--current", str(tmp_path / "missing.csv")), "does not exist"),
+        (("report", "drift", "--reference", ref, "--current", str(inputs / "clean.parquet"), "--model",
+          str(inputs / "model.wbm"), "--target", "nope"), "'nope'"),
+        (("report", "bias", "--data", str(inputs / "clean.parquet"), "--model", str(inputs / "model.wbm"),
+          "--sensitive", "religion"), "'religion'"),
+    ]
+    pd.read_parquet(inputs / "clean.parquet").drop(columns=["education-num"]).to_csv(tmp_path / "nofeat.csv",
+                                                                                      index=False)
+    cases.append((("report", "bias", "--data", str(tmp_path / "nofeat.csv"), "--model", str(inputs / "model.wbm")),
+                  "'education-num'"))
+    cases.append((("report", "drift", "--reference", ref, "--current", str(tmp_path / "nofeat.csv"), "--model",
+                   str(inputs / "model.wbm")), "'education-num'"))
+    for args, needle in cases:
+        r = run_cli(*args, "--reports-dir", str(reports))
+        assert r.returncode == 2, (args, r.stderr)
+        assert needle in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not list(reports.glob("*/*")) if reports.exists() else True
+
+
+def test_columns_differ_and_labels_absent_are_reported_not_crashed(inputs, tmp_path):
+    import pandas as pd
+
+    cur = pd.read_parquet(inputs / "drifted.parquet").drop(columns=["income", "fnlwgt"])
+    cur["new-column"] = 1.0
+    cur["age"] = cur["age"].astype(str) + " years"  # a type change upstream
+    cur.to_csv(tmp_path / "odd.csv", index=False)
+    s = _json_run("report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
+                  str(tmp_path / "odd.csv"), "--reports-dir", str(tmp_path / "r"))
+    text = json.dumps(s)
+    assert "fnlwgt" in text and "new-column" in text
+    failed = {c["name"] for c in s["checks"] if not c["passed"]}
+    assert any(n.startswith("quality.") for n in failed)
+
+
+def test_a_template_that_raises_is_recorded_as_failed(inputs, tmp_path):
+    import nbformat
+
+    from workbench.reports.runner import run_report
+
+    reports = tmp_path / "r"
+    good = run_report("drift", {"reference": str(inputs / "reference.parquet"),
+                                "current": str(inputs / "clean.parquet")}, reports_dir=reports, progress=False)
+    before = (good.run_dir / "summary.json").read_bytes()
+    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('upstream table is garbage')"))
+    bad_template = tmp_path / "bad.ipynb"
+    nbformat.write(nb, bad_template)
+    out = run_report("drift", {"reference": str(inputs / "reference.parquet"),
+                               "current": str(inputs / "clean.parquet")}, reports_dir=reports,
+                     template=bad_template, progress=False)
+    assert out.exit_code == 3
+    assert out.summary["status"] == "failed" and "upstream table is garbage" in out.summary["error"]
+    assert (out.run_dir / "summary.json").is_file() and out.run_dir != good.run_dir
+    assert (good.run_dir / "summary.json").read_bytes() == before
+    from workbench.reports.ledger import Ledger
+
+    rows = {r["id"]: r for r in Ledger(reports).runs()}
+    assert rows[out.run_dir.name]["status"] == "failed" and rows[good.run_dir.name]["status"] == "passed"
+    assert not list(reports.glob("*/.tmp-*"))
+
+
+def test_two_runs_at_once_and_a_killed_run(inputs, tmp_path):
+    reports = tmp_path / "r"
+    args = [sys.executable, "-m", "workbench", "report", "drift", "--reference", str(inputs / "reference.parquet"),
+            "--current", str(inputs / "clean.parquet"), "--reports-dir", str(reports), "--json"]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+    dirs = {json.loads(o[0])["run_dir"] for o in outs}
+    assert len(dirs) == 2
+    before = {d: (Path(d) / "summary.json").read_bytes() for d in dirs}
+
+    # a real SIGKILL mid-run (the whole job: CLI and kernel)
+    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(reports.glob("drift/.tmp-*/report.ipynb")):
+        time.sleep(0.2)
+    assert list(reports.glob("drift/.tmp-*")), "the run never started"
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    runs = json.loads(run_cli("runs", "--reports-dir", str(reports), "--json").stdout)
+    assert len(runs) == 3
+    killed = [r for r in runs if r["run_dir"] not in dirs]
+    assert killed[0]["status"] == "failed" and "killed" in killed[0]["error"]
+    assert not list(reports.glob("drift/.tmp-*")), "a killed run must leave nothing half-written"
+    assert len([p for p in (reports / "drift").iterdir()]) == 2
+    assert {d: (Path(d) / "summary.json").read_bytes() for d in dirs} == before
+
+    # the ledger can be rebuilt from the run directories
+    (reports / "ledger.sqlite").unlink()
+    r = run_cli("runs", "--reports-dir", str(reports), "--rebuild", "--json")
+    assert sorted(x["run_dir"] for x in json.loads(r.stdout)) == sorted(dirs)
+
+
+def test_stored_results_render_without_data_or_heavy_libraries(inputs, tmp_path):
+    import shutil
+
+    reports = tmp_path / "r"
+    data = tmp_path / "data"
+    shutil.copytree(inputs, data)
+    s = _json_run("report", "bias", "--data", str(data / "clean.parquet"), "--model", str(data / "model.wbm"),
+                  "--reports-dir", str(reports))
+    shutil.rmtree(data)
+    code = (
+        "import sys, json; from workbench.reports import load_or_compute\n"
+        f"r = load_or_compute('bias', {{}}, run_dir={s['run_dir']!r})\n"
+        "html = r.to_html(); figs = r.figures()\n"
+        "print(json.dumps({'heavy': [m for m in ('evidently', 'fairlearn', 'sklearn', 'scipy', 'lime', "
+        "'onnxruntime') if m in sys.modules], 'figs': len(figs), 'checks': len(r.checks())}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["heavy"] == [] and got["figs"] > 0 and got["checks"] == len(s["checks"])

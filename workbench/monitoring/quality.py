@@ -1,0 +1,362 @@
+"""Data quality: is the current data as well-formed as the reference?
+
+Per column: the missing-value rate (reference vs current), categories never seen
+in the reference, numbers outside the reference's observed range, values of
+another kind (text where the reference had numbers), columns stuck on a single
+value; per table: duplicated rows and columns present in only one of the two.
+
+Default check thresholds, chosen so that a clean batch of a few thousand rows
+passes and a real fault does not:
+
+- ``quality.missing.<col>``: the missing rate may rise by at most 0.05 (5
+  points) over the reference's: sampling noise on a 2,000-row batch is ~0.5
+  point, an upstream fault usually tens of points.
+- ``quality.unseen.<col>``: at most 1% of rows may hold categories the
+  reference never had (one-off values in long-tailed columns are reported in
+  the findings but do not fail).
+- ``quality.range.<col>``: at most 1% of values outside the reference's
+  [min, max] (a real extreme now and then is expected; a unit change moves
+  almost all of them).
+- ``quality.type.<col>``: no change of value kind (0 allowed).
+- ``quality.constant.<col>``: a column that varied in the reference must hold
+  at least 2 distinct values in current.
+- ``quality.columns``: no feature column of the spec missing from current.
+- ``quality.duplicates``: the share of duplicated rows may rise by at most 0.05.
+
+Statistics come from :func:`workbench.monitoring.drift.compute_table_stats`,
+the same per-column reduction the drift analysis uses, so a report can compute
+each table's once and pass them to both (``reference_stats``/``current_stats``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench import _html
+from workbench.data._spec import DatasetSpec
+from workbench.errors import DataError
+from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.monitoring.drift import (
+    ColumnStats,
+    TableStats,
+    _check_spec,
+    _clean,
+    _pct,
+    _short,
+    compute_table_stats,
+)
+
+__all__ = ["ColumnQuality", "QualityResult", "check_quality", "DEFAULTS"]
+
+#: Default thresholds of the checks (see the module docstring for why).
+DEFAULTS = {"missing": 0.05, "unseen": 0.01, "range": 0.01, "duplicates": 0.05}
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class ColumnQuality:
+    """The quality of one column in current, measured against the reference.
+
+    ``unseen``: rows holding categories the reference never had (count,
+    share of all rows, number of new values, the 5 most frequent as examples).
+    ``out_of_range``: numeric values outside the reference's [min, max]
+    (below, above, share of the non-missing values). ``type_mismatch``: the
+    values are of another kind than in the reference (see the dtypes).
+    ``constant``: a single distinct value in current where the reference had more.
+    """
+
+    name: str
+    type: str
+    role: str = "feature"
+    reference_dtype: str | None = None
+    current_dtype: str | None = None
+    reference_missing_share: float | None = None
+    current_missing_share: float | None = None
+    unseen: dict | None = None
+    out_of_range: dict | None = None
+    type_mismatch: bool = False
+    constant: bool = False
+    constant_value: str | None = None
+    examples: list = field(default_factory=list)
+
+    @property
+    def missing_increase(self) -> float | None:
+        if self.current_missing_share is None or self.reference_missing_share is None:
+            return None
+        return self.current_missing_share - self.reference_missing_share
+
+    def to_dict(self) -> dict:
+        return _clean(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> ColumnQuality:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """Data quality of a current table against the reference.
+
+    Ask it things: ``result.column("age").current_missing_share``,
+    ``result.issues()`` (one row per problem), ``result.checks()``,
+    ``result.findings()``, ``result.figures()``.
+    """
+
+    columns: list[ColumnQuality]
+    n_reference: int
+    n_current: int
+    missing_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    missing_target: bool = False
+    duplicate_share: float | None = None
+    reference_duplicate_share: float | None = None
+    kind = "quality"
+
+    def column(self, name: str) -> ColumnQuality:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"no quality result for column '{name}'")
+
+    def issues(self) -> list[dict]:
+        """Every problem found under the default thresholds, most serious kind first."""
+        return _issues(self)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "n_reference": self.n_reference, "n_current": self.n_current,
+                "columns": [c.to_dict() for c in self.columns], "missing_columns": list(self.missing_columns),
+                "extra_columns": list(self.extra_columns), "missing_target": self.missing_target,
+                "duplicate_share": _clean(self.duplicate_share),
+                "reference_duplicate_share": _clean(self.reference_duplicate_share),
+                "n_issues": len(self.issues()), "key_metrics": self.key_metrics()}
+
+    def key_metrics(self) -> dict:
+        """Flat figures for the ledger and the trend charts."""
+        rises = [c.missing_increase for c in self.columns if c.missing_increase is not None]
+        return {"quality.issues": sum(i["flag"] for i in self.issues()),
+                "quality.max_missing_rise": max(rises, default=0.0),
+                "quality.duplicate_share": self.duplicate_share}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> QualityResult:
+        return cls(columns=[ColumnQuality.from_dict(c) for c in d["columns"]], n_reference=d["n_reference"],
+                   n_current=d["n_current"], missing_columns=list(d.get("missing_columns", [])),
+                   extra_columns=list(d.get("extra_columns", [])), missing_target=d.get("missing_target", False),
+                   duplicate_share=d.get("duplicate_share"),
+                   reference_duplicate_share=d.get("reference_duplicate_share"))
+
+    def figures(self) -> dict:
+        from workbench.viz import monitoring as vm
+
+        rows = []
+        for c in self.columns:
+            d = c.to_dict()
+            d["missing_flag"] = (c.missing_increase or 0) > DEFAULTS["missing"]
+            rows.append(d)
+        return {"missing": vm.missing_figure(rows), "issues": vm.quality_issues_figure(self.issues())}
+
+    def figure(self):
+        return self.figures()["issues"]
+
+    def findings(self) -> list[str]:
+        found = [i["finding"] for i in self.issues()]
+        if not any(i["flag"] for i in self.issues()):
+            found.insert(0, "No data-quality problem found: missing values, categories, value ranges, types and "
+                            "columns are in line with the reference.")
+        return found
+
+    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        out = [make_check("quality.columns", float(len(self.missing_columns)), "<=", 0,
+                          "{value:.0f} feature column(s) of the reference missing from the current data", config)]
+        for c in self.columns:
+            n = c.name.replace("{", "{{").replace("}", "}}")
+            if c.current_dtype is None:
+                continue
+            out.append(make_check(f"quality.type.{c.name}", float(c.type_mismatch), "<=", 0,
+                                  f"'{n}' holds {c.current_dtype} values (reference: {c.reference_dtype})"
+                                  if c.type_mismatch else f"'{n}' holds the same kind of values as the reference",
+                                  config))
+            out.append(make_check(f"quality.missing.{c.name}", c.missing_increase, "<=", DEFAULTS["missing"],
+                                  f"'{n}' missing rate {c.current_missing_share:.1%} vs {c.reference_missing_share:.1%} "
+                                  "in the reference (rise {value:.1%}, allowed {threshold:.1%})", config))
+            if c.unseen is not None:
+                out.append(make_check(f"quality.unseen.{c.name}", c.unseen["share"], "<=", DEFAULTS["unseen"],
+                                      f"{{value:.1%}} of '{n}' rows hold categories never seen in the reference "
+                                      "(allowed {threshold:.1%})", config))
+            if c.out_of_range is not None:
+                out.append(make_check(f"quality.range.{c.name}", c.out_of_range["share"], "<=", DEFAULTS["range"],
+                                      f"{{value:.1%}} of '{n}' values lie outside the reference's range "
+                                      "(allowed {threshold:.1%})", config))
+            if c.constant:
+                out.append(make_check(f"quality.constant.{c.name}", 1.0, ">=", 2,
+                                      f"'{n}' holds a single value in the current data", config))
+        if self.duplicate_share is not None:
+            rise = self.duplicate_share - (self.reference_duplicate_share or 0.0)
+            out.append(make_check("quality.duplicates", rise, "<=", DEFAULTS["duplicates"],
+                                  f"{self.duplicate_share:.1%} of rows are duplicates "
+                                  f"({(self.reference_duplicate_share or 0):.1%} in the reference; "
+                                  "rise {value:.1%}, allowed {threshold:.1%})", config))
+        return [c for c in out if c is not None]
+
+    def _repr_html_(self) -> str:
+        body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
+        rows = [{"column": c.name, "missing (ref)": c.reference_missing_share, "missing (current)":
+                 c.current_missing_share, "unseen rows": (c.unseen or {}).get("rows"),
+                 "out of range": (c.out_of_range or {}).get("rows"), "type": c.current_dtype,
+                 "problem": c.type_mismatch or c.constant} for c in self.columns]
+        body += _html.table(rows, highlight="problem")
+        body += checks_table_html(self.checks())
+        return _html.card("Data quality", body,
+                          f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
+
+
+def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, spec: DatasetSpec, *,
+                  reference_stats: TableStats | None = None,
+                  current_stats: TableStats | None = None) -> QualityResult:
+    """Data quality of `current` against `reference`, column by column (roles from `spec`).
+
+    Either table may be replaced by its :func:`compute_table_stats` (computed
+    with ``duplicates=True`` for the duplicate check).
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> demo = load_demo("adult")
+    >>> result = check_quality(demo.train, demo.test, demo.spec)
+    >>> [c.name for c in result.checks() if not c.passed]
+    []
+    """
+    _check_spec(spec)
+    if reference_stats is None:
+        if reference is None:
+            raise DataError("give the reference data or its statistics (reference_stats=)")
+        reference_stats = compute_table_stats(reference, spec, duplicates=True, where="the reference data")
+    if current_stats is None:
+        if not isinstance(current, pd.DataFrame):
+            raise DataError("the current data must be a pandas DataFrame")
+        if len(current) == 0:
+            raise DataError("the current data has no rows: there is nothing to check")
+        current_stats = compute_table_stats(current, spec, duplicates=True, where="the current data")
+    ref_cols, cur_cols = reference_stats.dtypes, current_stats.dtypes
+    names = [c for c in [*spec.features, spec.target] if c and c in reference_stats.columns]
+    columns = [_column(name, "target" if name == spec.target else "feature", reference_stats.columns[name],
+                       current_stats.columns.get(name)) for name in names]
+    ignore = {spec.id, spec.time, spec.prediction, spec.target}
+    return QualityResult(
+        columns=columns, n_reference=reference_stats.n_rows, n_current=current_stats.n_rows,
+        missing_columns=[c for c in spec.features if c in ref_cols and c not in cur_cols],
+        extra_columns=[c for c in cur_cols if c not in ref_cols and c not in ignore],
+        missing_target=bool(spec.target) and spec.target in ref_cols and spec.target not in cur_cols,
+        duplicate_share=current_stats.duplicate_share, reference_duplicate_share=reference_stats.duplicate_share,
+    )
+
+
+def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None) -> ColumnQuality:
+    if cur is None:
+        return ColumnQuality(name, ref.type, role, ref.dtype, None, ref.missing_share, None)
+    mismatch = "missing" not in (ref.dtype, cur.dtype) and (ref.dtype != cur.dtype or ref.numeric != cur.numeric)
+    unseen = out_of_range = None
+    examples: list = []
+    if mismatch:  # what the unexpected values look like
+        top = np.argsort(-cur.counts, kind="stable")[:_EXAMPLES]
+        examples = [_short(cur.values[i]) if cur.numeric else str(cur.values[i]) for i in top]
+    elif ref.numeric and cur.numeric and ref.n:
+        lo, hi = float(ref.values[0]), float(ref.values[-1])
+        below = int(cur.counts[: np.searchsorted(cur.values, lo, side="left")].sum())
+        above = int(cur.counts[np.searchsorted(cur.values, hi, side="right"):].sum())
+        rows = below + above + cur.n_infinite
+        total = cur.n + cur.n_infinite
+        out_of_range = {"rows": rows, "share": rows / total if total else 0.0, "below": below, "above": above,
+                        "infinite": cur.n_infinite, "reference_min": lo, "reference_max": hi,
+                        "current_min": float(cur.values[0]) if cur.n else None,
+                        "current_max": float(cur.values[-1]) if cur.n else None}
+    elif not ref.numeric and not cur.numeric:
+        new = ~np.isin(cur.values, ref.values)
+        values, counts = cur.values[new], cur.counts[new]
+        order = np.argsort(-counts, kind="stable")[:_EXAMPLES]
+        rows = int(counts.sum())
+        unseen = {"rows": rows, "share": rows / cur.n_rows, "values": int(new.sum()),
+                  "examples": [{"value": str(values[i]), "rows": int(counts[i])} for i in order]}
+    constant = len(cur.values) == 1 and len(ref.values) > 1 and cur.n > 1
+    return ColumnQuality(
+        name=name, type=ref.type, role=role, reference_dtype=ref.dtype, current_dtype=cur.dtype,
+        reference_missing_share=ref.missing_share, current_missing_share=cur.missing_share, unseen=unseen,
+        out_of_range=out_of_range, type_mismatch=bool(mismatch), constant=bool(constant),
+        constant_value=(str(cur.values[0]) if not cur.numeric else _short(cur.values[0])) if constant else None,
+        examples=examples,
+    )
+
+
+def _issues(r: QualityResult) -> list[dict]:
+    """Problems in plain words; ``flag`` says whether it breaks a default threshold."""
+    out: list[dict] = []
+
+    def add(column, issue, detail, finding, flag=True):
+        out.append({"column": column, "issue": issue, "detail": detail, "finding": finding, "flag": flag})
+
+    if r.missing_columns:
+        names = ", ".join(f"'{c}'" for c in r.missing_columns)
+        add(", ".join(r.missing_columns), "missing column", "in the reference, not in current",
+            f"The current data lacks {len(r.missing_columns)} feature column(s) of the reference: {names}.")
+    for c in r.columns:
+        if c.type_mismatch:
+            eg = ", ".join(repr(e) for e in c.examples[:3])
+            add(c.name, "type", f"{c.reference_dtype} → {c.current_dtype}",
+                f"'{c.name}' holds {c.current_dtype} values in the current data where the reference had "
+                f"{c.reference_dtype} values (e.g. {eg}).")
+    for c in r.columns:
+        rise = c.missing_increase
+        if rise is not None and (rise > DEFAULTS["missing"] or (c.current_missing_share == 1.0)):
+            add(c.name, "missing values", f"{_pct(c.reference_missing_share)} → {_pct(c.current_missing_share)}",
+                f"{_pct(c.current_missing_share)} of '{c.name}' is missing ({_pct(c.reference_missing_share)} in "
+                "the reference).")
+    for c in r.columns:
+        if c.unseen and c.unseen["rows"]:
+            flag = c.unseen["share"] > DEFAULTS["unseen"]
+            ex = c.unseen["examples"]
+            shown = ", ".join(f"'{e['value']}' ({e['rows']:,} rows)" for e in ex)
+            what = ("a category never seen before" if c.unseen["values"] == 1
+                    else f"{c.unseen['values']} categories never seen before")
+            more = "" if c.unseen["values"] <= len(ex) else f" and {c.unseen['values'] - len(ex)} more"
+            add(c.name, "unseen categories", f"{c.unseen['rows']:,} rows ({_pct(c.unseen['share'])})",
+                f"'{c.name}' has {what}: {shown}{more}" + ("." if flag else " — too few rows to fail the check."),
+                flag)
+    for c in r.columns:
+        o = c.out_of_range
+        if o and o["rows"]:
+            flag = o["share"] > DEFAULTS["range"]
+            side = []
+            if o["below"]:
+                side.append(f"{o['below']:,} below the minimum")
+            if o["above"]:
+                side.append(f"{o['above']:,} above the maximum")
+            if o["infinite"]:
+                side.append(f"{o['infinite']:,} infinite")
+            add(c.name, "out of range", f"{o['rows']:,} values ({_pct(o['share'])})",
+                f"{_pct(o['share'])} of '{c.name}' values lie outside the reference's range "
+                f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}] ({', '.join(side)})"
+                + ("." if flag else " — few enough to pass the check."), flag)
+    for c in r.columns:
+        if c.constant:
+            add(c.name, "constant", f"only {c.constant_value!r}",
+                f"'{c.name}' holds a single value in the current data ({c.constant_value!r}); "
+                "it varied in the reference.")
+    if r.duplicate_share is not None:
+        ref = r.reference_duplicate_share or 0.0
+        if r.duplicate_share - ref > DEFAULTS["duplicates"]:
+            add("(all)", "duplicate rows", f"{_pct(ref)} → {_pct(r.duplicate_share)}",
+                f"{_pct(r.duplicate_share)} of rows are exact duplicates of another row ({_pct(ref)} in the "
+                "reference).")
+    if r.extra_columns:
+        add(", ".join(r.extra_columns), "extra column", "in current, not in the reference",
+            f"The current data has {len(r.extra_columns)} column(s) the reference does not: "
+            + ", ".join(f"'{c}'" for c in r.extra_columns) + " (ignored).", False)
+    if r.missing_target:
+        add("(target)", "no labels", "target column absent",
+            "The current data has no target column (no labels yet): label checks were skipped.", False)
+    out.sort(key=lambda i: not i["flag"])
+    return out

@@ -1,0 +1,35 @@
+"""Stored results: result objects by kind, rebuilt from their ``to_dict()`` without recomputing.
+
+Importing a result class must stay light (no Evidently, fairlearn or
+scikit-learn): dashboards re-render runs through this module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+RESULT_CLASSES = {
+    "drift": ("workbench.monitoring.drift", "DriftResult"),
+    "quality": ("workbench.monitoring.quality", "QualityResult"),
+    "performance": ("workbench.monitoring.performance", "PerformanceResult"),
+    "bias": ("workbench.monitoring.bias", "BiasResult"),
+}
+
+
+def result_class(kind: str) -> type:
+    try:
+        module, name = RESULT_CLASSES[kind]
+    except KeyError:
+        raise ValueError(f"unknown result kind '{kind}'") from None
+    return getattr(importlib.import_module(module), name)
+
+
+def result_from_dict(entry: dict) -> Any:
+    """``{"kind": ..., "data": {...}}`` -> the result object."""
+    return result_class(entry["kind"]).from_dict(entry["data"])
+
+
+def result_to_entry(result: Any) -> dict:
+    kind = getattr(result, "kind", None) or type(result).__name__.removesuffix("Result").lower()
+    return {"kind": kind, "data": result.to_dict()}
