@@ -30,7 +30,7 @@ def load_table(source: str | Path | pd.DataFrame, *, what: str = "data") -> pd.D
         raise DataError(f"the {what} path '{path}' is a folder, not a file")
     try:
         if name.endswith(PARQUET_SUFFIXES):
-            df = pd.read_parquet(path)
+            df = _read_parquet(path)
         elif name.endswith(CSV_SUFFIXES):
             sep = "\t" if ".tsv" in name else ","
             df = pd.read_csv(path, sep=sep, low_memory=False)
@@ -55,6 +55,20 @@ def load_table(source: str | Path | pd.DataFrame, *, what: str = "data") -> pd.D
         raise DataError(f"the {what} file '{path}' has no columns")
     df.columns = [str(c) for c in df.columns]
     return df
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Parquet with text columns as pandas categoricals.
+
+    Converting a million-row text column to Python string objects dominates
+    reading time and memory (about 3x slower than the Arrow read itself); a
+    categorical keeps Arrow's dictionary encoding. Every stage treats
+    categoricals as text.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.to_pandas(strings_to_categorical=True, ignore_metadata=False)
 
 
 def fingerprint(data: pd.DataFrame) -> dict:

@@ -6,7 +6,6 @@ libraries (Evidently, fairlearn, scikit-learn) are imported inside the
 functions that compute, never by the result classes: a dashboard re-renders
 stored results without loading them.
 
-Engineers adding an analysis: read CONVENTIONS.md in this folder first (result
-protocol, imports, checks, tests; use /work/main/.venv, never pip install or
-touch git).
+The result protocol: frozen dataclasses, JSON-safe fields, no raw rows, checks through
+``make_check`` so that thresholds can be overridden by name or pattern.
 """
