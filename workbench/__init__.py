@@ -27,6 +27,7 @@ _LAZY = {
     "RECIPES": "workbench.modeling.train",
     "evaluate": "workbench.modeling.evaluate",
     "Model": "workbench.modeling.artifact",
+    "compress": "workbench.modeling.compress",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring.performance",
     "detect_drift": "workbench.monitoring.drift",
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.data import DatasetSpec, infer_spec, list_demos, load_demo, load_table  # noqa: F401
     from workbench.data.simulate import default_scenarios, simulate_batches, write_batches  # noqa: F401
     from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
+    from workbench.modeling.compress import compress  # noqa: F401
     from workbench.modeling.evaluate import evaluate  # noqa: F401
     from workbench.modeling.train import RECIPES, train  # noqa: F401
     from workbench.monitoring.bias import assess_bias  # noqa: F401

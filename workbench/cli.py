@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="workbench-demo", help="output folder (default ./workbench-demo)")
     d.add_argument("--quick", action="store_true", help="smaller ensembles (faster, slightly lower AUC)")
     d.add_argument("--no-serve", action="store_true", help="do not start the dashboard at the end")
-    d.add_argument("--no-monitoring", action="store_true", help="train and evaluate only (no simulated batches)")
+    d.add_argument("--no-monitoring", action="store_true", help="no simulated batches and monitoring reports")
+    d.add_argument("--no-compress", action="store_true", help="skip the compression study")
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -297,6 +298,15 @@ def cmd_demo(args) -> int:
     if worst:
         print("weakest slices: " + "; ".join(f"{s['column']}={s['value']} (AUC {_f(s['roc_auc'])}, n={s['count']})"
                                              for s in worst))
+    if not args.no_compress:
+        from workbench.cli_compress import table_text
+        from workbench.modeling.compress import compress
+
+        print("\nCompression study of the champion (budget: at most 0.005 ROC AUC lost):")
+        study = compress(wb.load_model(path), demo.train, validation=demo.test, max_loss=0.005,
+                         out=out / "models" / "compressed", quick=args.quick)
+        print(table_text(study))
+        print(f"chosen: {study.chosen} -> {study.chosen_path}")
     if not args.no_monitoring:
         _demo_monitoring(demo, path, out, quick=args.quick)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; outputs in {out}/")

@@ -1,0 +1,116 @@
+"""``workbench compress``: the compression study from the command line (a thin layer over
+:func:`workbench.modeling.compress.compress`).
+
+Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
+the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
+Nothing heavy is imported until the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+# kept in step with workbench.modeling._compress_techniques.TECHNIQUES and
+# _compress_measure.METRICS (a test checks), so that building the parser stays light
+TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
+METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
+DEFAULT_MAX_LOSS = 0.005
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``compress`` command to `subparsers` (from ``parser.add_subparsers``)."""
+    c = subparsers.add_parser(
+        "compress", help="smaller, faster variants of a model within an accuracy budget",
+        description="Try the compression techniques that apply to a saved model (ONNX export, int8 weights, "
+                    "dropping trees, capacity pruning, feature pruning, distillation), measure every variant "
+                    "side by side on held-out rows and save the fastest single-row variant within the budget "
+                    "as OUT/model.wbm (every variant under OUT/variants/, the study in OUT/compression.json).")
+    c.add_argument("--model", required=True, help="a workbench model (file or folder)")
+    c.add_argument("--data", required=True,
+                   help="labelled table (CSV or Parquet): rows to retrain on; 30%% are held out to judge the "
+                        "variants unless --validation is given")
+    c.add_argument("--validation", help="labelled table to judge the variants on (then all of --data is for "
+                                        "retraining)")
+    c.add_argument("--max-auc-loss", type=float, dest="max_loss", metavar="X",
+                   help=f"largest allowed drop of ROC AUC below the original's (default {DEFAULT_MAX_LOSS})")
+    c.add_argument("--max-loss", type=float, dest="max_loss", metavar="X",
+                   help="the same budget for --metric (for regression: the drop of R², or the rise of RMSE/MAE)")
+    c.add_argument("--metric", choices=METRICS,
+                   help="the metric the budget is on (default: roc_auc for classifiers, r2 for regression)")
+    c.add_argument("--technique", action="append", dest="techniques", choices=TECHNIQUES, metavar="NAME",
+                   help=f"only this technique (repeatable; default: all of {', '.join(TECHNIQUES)})")
+    c.add_argument("--batch-threads", type=int, default=0,
+                   help="onnxruntime threads for batch predictions (default 0: one per core); single rows use one")
+    c.add_argument("--quick", action="store_true", help="shorter timing and smaller samples (previews, tests)")
+    c.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    c.add_argument("--trust", action="append", default=[], metavar="TYPE",
+                   help="trust this type when loading the model (only for files you trust)")
+    c.add_argument("--out", required=True, help="output folder (model.wbm, variants/, compression.json)")
+    c.add_argument("--json", action="store_true",
+                   help="print the study as JSON ('variants' with their figures and verdicts, 'chosen' with its path)")
+    c.set_defaults(func=cmd_compress)
+    return c
+
+
+def cmd_compress(args) -> int:
+    import workbench as wb
+    from workbench.modeling.compress import compress
+
+    model = wb.load_model(args.model, trusted=args.trust)
+    data = wb.load_table(args.data, what="compression data")
+    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
+    max_loss = DEFAULT_MAX_LOSS if args.max_loss is None else args.max_loss
+    result = compress(model, data, max_loss=max_loss, metric=args.metric, validation=validation,
+                      techniques=args.techniques, out=args.out, batch_threads=args.batch_threads,
+                      quick=args.quick, random_state=args.seed, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_dict(), default=_json_default))
+        return 0
+    print(table_text(result))
+    for line in result.findings()[1:]:
+        print(f"  - {line}")
+    print(f"\nchosen: {result.chosen} -> {result.chosen_path}")
+    print(f"  {result.reason}")
+    sys.stdout.flush()
+    return 0
+
+
+def table_text(result) -> str:
+    """The variants as a fixed-width text table (what the CLI and ``make demo`` print)."""
+    metric = result.metric
+    head = (f"{'':2}{'variant':<46} {metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} {'p95 µs':>9} "
+            f"{'rows/s':>10} {'parity':>8}  verdict")
+    lines = [head]
+    for v in result.variants:
+        mark = "*" if v.name == result.chosen else ""
+        verdict = "accepted" if v.accepted else "rejected"
+        lines.append(
+            f"{mark:<2}{v.name[:46]:<46} {_f(v.score, '.4f'):>8} {_f(v.loss, '+.4f'):>8} {_size(v.size_bytes):>10} "
+            f"{_f(v.latency_p50_us, ',.0f'):>9} {_f(v.latency_p95_us, ',.0f'):>9} "
+            f"{_f(v.throughput_rows_s, ',.0f'):>10} {_f(v.parity_max_abs_diff, '.0e'):>8}  {verdict}")
+    return "\n".join(lines)
+
+
+def _f(v, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def _size(v) -> str:
+    if v is None:
+        return "—"
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if v >= scale:
+            return f"{v / scale:,.1f} {unit}"
+    return f"{v:,} B"
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

@@ -1,0 +1,432 @@
+"""Compression study: smaller, faster variants of a model within an accuracy budget.
+
+:func:`compress` tries every technique that applies (ONNX export of the whole
+pipeline, int8 weights, dropping trees, capacity pruning, feature pruning,
+distillation; pruned and distilled models are then exported to ONNX too),
+measures each variant the same way as the original (metric on held-out rows,
+size of the saved artifact, single-row latency through ``predict_proba`` on a
+one-row DataFrame, batch throughput) and picks the fastest one within the
+budget. Exact conversions must also match their parent's predictions
+(max |Δprobability| <= 1e-5) or they are rejected with the reason.
+
+This module imports only numpy/pandas at load time; scikit-learn, skl2onnx
+and onnxruntime are imported when a study runs, plotly when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from workbench import _html
+from workbench.errors import WorkbenchError
+from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
+from workbench.modeling._compress_techniques import TECHNIQUES
+
+__all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
+
+_TABLE_COLUMNS = ["name", "technique", "score", "loss", "size_bytes", "latency_p50_us", "latency_p95_us",
+                  "throughput_rows_s", "parity_max_abs_diff", "accepted", "reason"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant's figures: metric, size, latency, parity, and the verdict with its reason."""
+
+    name: str
+    technique: str  # original, onnx, quantization, drop_trees, capacity, feature_pruning, distillation
+    parent: str | None
+    kind: str  # sklearn | onnx
+    exact: bool  # an exact conversion of `parent` (judged by parity first)
+    score: float | None
+    loss: float | None  # how much worse than the original (negative: better)
+    size_bytes: int | None
+    latency_p50_us: float | None
+    latency_p95_us: float | None
+    throughput_rows_s: float | None
+    parity_max_abs_diff: float | None
+    accepted: bool
+    reason: str
+    on_frontier: bool = False
+    params: dict = field(default_factory=dict)
+    path: str | None = None
+    parity_tolerance: float | None = None
+
+    @property
+    def parity_failed(self) -> bool:
+        """An exact conversion whose predictions differ from its parent's (not a usable model)."""
+        return bool(self.exact and self.parity_max_abs_diff is not None and self.parity_tolerance is not None
+                    and not self.parity_max_abs_diff <= self.parity_tolerance)
+
+    def to_dict(self, metric: str | None = None) -> dict:
+        d = asdict(self)
+        d["auc"] = self.score if metric == "roc_auc" else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Variant:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class TechniqueOutcome:
+    """What a technique did: the variants it produced, or why it does not apply."""
+
+    technique: str
+    status: str  # applied | not applicable | not supported | failed
+    reason: str = ""
+    variants: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> TechniqueOutcome:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass(frozen=True)
+class CompressionResult:
+    """Variants side by side, the Pareto frontier and the chosen variant.
+
+    Ask it things: ``result["onnx"]`` (a :class:`Variant`), ``result.table()``,
+    ``result.frontier``, ``result.chosen_model`` (the model itself, while the
+    result is in memory; otherwise load ``result.chosen_path``), ``result.figures()``.
+    """
+
+    kind: ClassVar[str] = "compression"
+
+    model_name: str
+    task: str
+    metric: str
+    higher_is_better: bool
+    max_loss: float
+    original_score: float
+    variants: list[Variant]
+    techniques: list[TechniqueOutcome]
+    chosen: str
+    chosen_path: str | None
+    reason: str
+    holdout: dict
+    latency_tolerance: float = 0.1
+    parity_tolerance: float = PARITY_TOLERANCE
+    elapsed_s: float | None = None
+    _models: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # -- asking -------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    @property
+    def original(self) -> Variant:
+        return self["original"]
+
+    @property
+    def chosen_variant(self) -> Variant:
+        return self[self.chosen]
+
+    @property
+    def frontier(self) -> list[str]:
+        """Names on the Pareto frontier of single-row latency and the metric, fastest first."""
+        on = [v for v in self.variants if v.on_frontier]
+        return [v.name for v in sorted(on, key=lambda v: v.latency_p50_us or math.inf)]
+
+    @property
+    def chosen_model(self) -> Any:
+        return self.model(self.chosen)
+
+    def model(self, name: str) -> Any:
+        """A variant's model: in memory after the study, else loaded from its saved path."""
+        if name in self._models:
+            return self._models[name]
+        path = self[name].path or (self.chosen_path if name == self.chosen else None)
+        if path:
+            from workbench.modeling.artifact import load_model
+
+            return load_model(path)
+        raise WorkbenchError(f"the variant '{name}' was not saved; run compress(..., out=DIR) to keep variants")
+
+    def speedup(self, name: str | None = None) -> float | None:
+        """How many times lower the variant's single-row p50 is than the original's."""
+        v, o = self[name or self.chosen], self.original
+        if not v.latency_p50_us or not o.latency_p50_us:
+            return None
+        return o.latency_p50_us / v.latency_p50_us
+
+    def size_ratio(self, name: str | None = None) -> float | None:
+        """How many times smaller the variant's artifact is than the original's."""
+        v, o = self[name or self.chosen], self.original
+        if not v.size_bytes or not o.size_bytes:
+            return None
+        return o.size_bytes / v.size_bytes
+
+    def table(self) -> pd.DataFrame:
+        """One row per variant (the chosen one marked), in the order they were built."""
+        rows = [{**{c: getattr(v, c) for c in _TABLE_COLUMNS}, "chosen": v.name == self.chosen,
+                 "on_frontier": v.on_frontier} for v in self.variants]
+        return pd.DataFrame(rows).rename(columns={"score": self.metric}).set_index("name")
+
+    # -- the three faces ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind, "model": self.model_name, "task": self.task, "metric": self.metric,
+            "higher_is_better": self.higher_is_better, "max_loss": self.max_loss,
+            "original_score": self.original_score, "holdout": dict(self.holdout),
+            "chosen": {"name": self.chosen, "path": self.chosen_path, "reason": self.reason},
+            "variants": [v.to_dict(self.metric) for v in self.variants],
+            "techniques": [t.to_dict() for t in self.techniques],
+            "latency_tolerance": self.latency_tolerance, "parity_tolerance": self.parity_tolerance,
+            "elapsed_s": self.elapsed_s,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> CompressionResult:
+        try:
+            chosen = d["chosen"]
+            return cls(
+                model_name=d["model"], task=d["task"], metric=d["metric"], higher_is_better=d["higher_is_better"],
+                max_loss=d["max_loss"], original_score=d["original_score"],
+                variants=[Variant.from_dict(v) for v in d["variants"]],
+                techniques=[TechniqueOutcome.from_dict(t) for t in d.get("techniques", [])],
+                chosen=chosen["name"], chosen_path=chosen.get("path"), reason=chosen.get("reason", ""),
+                holdout=dict(d.get("holdout") or {}), latency_tolerance=d.get("latency_tolerance", 0.1),
+                parity_tolerance=d.get("parity_tolerance", PARITY_TOLERANCE), elapsed_s=d.get("elapsed_s"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise WorkbenchError(f"the stored compression result is incomplete (missing {exc})") from None
+
+    def figures(self) -> dict:
+        from workbench.viz.compression import frontier_figure, size_figure
+
+        rows = [v.to_dict(self.metric) for v in self.variants]
+        return {
+            "frontier": frontier_figure(rows, self.metric, self.chosen, max_loss=self.max_loss,
+                                        original_score=self.original_score, higher_is_better=self.higher_is_better),
+            "size": size_figure(rows, self.metric, self.chosen),
+        }
+
+    def figure(self):
+        return self.figures()["frontier"]
+
+    def findings(self) -> list[str]:
+        """Plain-language sentences, most important first."""
+        out = []
+        o, c = self.original, self.chosen_variant
+        if self.chosen == "original":
+            out.append(f"The original model is kept: {self.reason}.")
+        else:
+            speed, size = self.speedup(), self.size_ratio()
+            out.append(
+                f"Chosen: '{c.name}', which answers a single row in {_us(c.latency_p50_us)} instead of "
+                f"{_us(o.latency_p50_us)} ({_x(speed)} faster), is {_x(size)} smaller on disk "
+                f"({_bytes(c.size_bytes)} instead of {_bytes(o.size_bytes)}), and scores {_metric(self.metric)} "
+                f"{c.score:.4f} against the original's {o.score:.4f} (allowed loss: {self.max_loss:g}).")
+        same = [v for v in self.variants if v.exact and v.parity_max_abs_diff is not None and not v.parity_failed]
+        if same:
+            worst = max(v.parity_max_abs_diff for v in same)
+            out.append(f"{len(same)} exact conversion{'s' if len(same) > 1 else ''} to ONNX gave the same "
+                       f"predictions as the scikit-learn model{'s' if len(same) > 1 else ''} they came from "
+                       f"(largest difference {worst:.1e}).")
+        rejected = [v for v in self.variants if not v.accepted]
+        if rejected:
+            names = {v.name for v in rejected}
+            # an exact conversion of a rejected variant shares its parent's reason: name the parent once
+            distinct = [v for v in rejected if not (v.exact and v.parent in names and not v.parity_failed)]
+            shown = "; ".join(f"{v.name}{' (and its ONNX export)' if f'{v.name}+onnx' in names else ''}: "
+                              f"{v.reason.removeprefix('rejected: ')}" for v in distinct[:3])
+            more = f"; and {len(distinct) - 3} more" if len(distinct) > 3 else ""
+            out.append(f"{len(rejected)} variant{'s were' if len(rejected) > 1 else ' was'} rejected: {shown}{more}.")
+        for t in self.techniques:
+            if t.status != "applied":
+                out.append(f"{t.technique.replace('_', ' ').capitalize()}: {t.reason}.")
+        return out
+
+    def _repr_html_(self) -> str:
+        findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
+        rows = []
+        for v in self.variants:
+            rows.append({"variant": v.name, self.metric: v.score, "loss": v.loss, "size (bytes)": v.size_bytes,
+                         "p50 (µs)": v.latency_p50_us, "p95 (µs)": v.latency_p95_us,
+                         "rows/s": v.throughput_rows_s, "parity |Δ|": v.parity_max_abs_diff,
+                         "accepted": v.accepted, "reason": v.reason, "chosen": v.name == self.chosen})
+        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{findings}</ul>"
+        body += _html.table(rows, [c for c in rows[0] if c != "chosen"], highlight="chosen")
+        sub = (f"{self.task}; {_metric(self.metric)} on {self.holdout.get('rows', 0):,} held-out rows "
+               f"({self.holdout.get('source', '')}); budget: {self.max_loss:g}; chosen: {self.chosen}")
+        return _html.card(f"Compression of {self.model_name}", body, sub)
+
+
+def compress(
+    model: Any,
+    data: pd.DataFrame,
+    *,
+    max_loss: float = 0.005,
+    metric: str | None = None,
+    validation: pd.DataFrame | None = None,
+    holdout_size: float = 0.3,
+    techniques: Sequence[str] | None = None,
+    out: str | Path | None = None,
+    batch_threads: int = 0,
+    latency_tolerance: float = 0.1,
+    random_state: int = 0,
+    quick: bool = False,
+    progress: bool = True,
+) -> CompressionResult:
+    """Try every compression technique that applies to `model`; keep the fastest variant within budget.
+
+    Parameters
+    ----------
+    model : a workbench model (``train(...).champion`` or ``load_model(path)``).
+    data : labelled rows (original column names, with the target). Retrained
+        variants learn from it; `holdout_size` of it (stratified) is held out
+        to judge every variant, unless `validation` is given.
+    max_loss : the accuracy budget: how much `metric` may drop below the
+        original's (default 0.005 of ROC AUC; for regression, of R²).
+    metric : ``roc_auc`` (default for classifiers; macro one-vs-rest for
+        multiclass), ``accuracy``, ``log_loss``, ``r2`` (default for
+        regression), ``rmse`` or ``mae``; for the last three lower is better
+        and the loss is the rise.
+    validation : held-out labelled rows to judge the variants on (then all of
+        `data` is used for retraining).
+    techniques : a subset of :data:`TECHNIQUES` (default: all).
+    out : a folder to write ``variants/<name>.wbm`` (every variant),
+        ``model.wbm`` (the chosen one; the original when nothing meets the
+        budget) and ``compression.json``. Without it, variants are measured in
+        a temporary folder and the chosen model stays in memory
+        (``result.chosen_model``).
+    batch_threads : onnxruntime threads for batch predictions of ONNX variants
+        (0: one per core). Single rows always run on one thread.
+    latency_tolerance : variants within this fraction of the fastest p50 count
+        as equally fast (timer noise); among those the smaller, then the more
+        accurate one is chosen.
+    quick : shorter timing and smaller samples for importance and students
+        (tests, previews); the figures are noisier.
+
+    Returns
+    -------
+    CompressionResult
+
+    Examples
+    --------
+    >>> result = compress(champion, train_rows, validation=test_rows, out="compressed")  # doctest: +SKIP
+    >>> result.chosen, result.speedup(), result.size_ratio()                              # doctest: +SKIP
+    ('capacity[max_depth=12,n_estimators=100]+onnx', 160.2, 28.4)
+    """
+    from workbench.modeling._compress_study import Study, resolve_techniques, split_rows
+    from workbench.modeling.artifact import Model
+
+    t0 = time.perf_counter()
+    if not isinstance(model, Model):
+        raise WorkbenchError("compress needs a workbench model (from train() or load_model())")
+    spec = model.spec
+    if spec.target is None or spec.task is None:
+        raise WorkbenchError("the model's spec has no target, so its accuracy cannot be measured")
+    if not isinstance(max_loss, int | float) or isinstance(max_loss, bool) or not math.isfinite(max_loss) \
+            or max_loss < 0:
+        raise WorkbenchError(f"the accuracy budget must be a number >= 0, not {max_loss!r}")
+    if latency_tolerance < 0:
+        raise WorkbenchError("the latency tolerance must be >= 0")
+    wanted = resolve_techniques(techniques)
+    rows = split_rows(model, data, validation, holdout_size, random_state)
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise WorkbenchError(f"'{out_dir}' exists and is not a folder; choose another output folder")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
+    try:
+        study = Study(model, rows, metric=metric, max_loss=float(max_loss), work=work,
+                      batch_threads=batch_threads, random_state=random_state, progress=progress, quick=quick)
+        study.run(wanted)
+        result_kw = study.decide(latency_tolerance)
+        chosen_path = None
+        if out_dir is not None:
+            chosen_path = _publish(work, out_dir, study, result_kw["chosen"])
+        result = CompressionResult(
+            model_name=model.name, task=spec.task, metric=study.metric, higher_is_better=study.higher,
+            max_loss=float(max_loss), original_score=study.original_score,
+            variants=[_with_path(v, out_dir) for v in result_kw["variants"]],
+            techniques=study.outcomes, chosen=result_kw["chosen"], chosen_path=chosen_path,
+            reason=result_kw["reason"], holdout=rows.info, latency_tolerance=latency_tolerance,
+            elapsed_s=round(time.perf_counter() - t0, 1), _models=study.models,
+        )
+        if out_dir is not None:
+            import json
+
+            (out_dir / "compression.json").write_text(json.dumps(result.to_dict(), indent=2, default=_json))
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- helpers --------------------------------------------------------------------------
+def slug(name: str) -> str:
+    """A file name for a variant name."""
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", name).strip("_") or "variant"
+
+
+def _publish(work: Path, out_dir: Path, study: Any, chosen: str) -> str:
+    """Move the saved variants into `out_dir` and copy the chosen one to ``model.wbm``."""
+    src = work / "variants"
+    dst = out_dir / "variants"
+    if dst.exists():
+        old = out_dir / f".variants.old-{os.getpid()}"
+        os.replace(dst, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(src, dst)
+    chosen_file = dst / f"{slug(chosen)}.wbm"
+    tmp = out_dir / f".model.wbm.{os.getpid()}"
+    shutil.copyfile(chosen_file, tmp)
+    os.replace(tmp, out_dir / "model.wbm")
+    return str(out_dir / "model.wbm")
+
+
+def _with_path(v: Variant, out_dir: Path | None) -> Variant:
+    if out_dir is None:
+        return v
+    return Variant(**{**asdict(v), "path": str(out_dir / "variants" / f"{slug(v.name)}.wbm")})
+
+
+def _json(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _us(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.0f} µs"
+
+
+def _x(v: float | None) -> str:
+    return "—" if v is None else (f"{v:,.0f}x" if v >= 10 else f"{v:.1f}x")
+
+
+def _bytes(v: int | None) -> str:
+    if v is None:
+        return "—"
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if v >= scale:
+            return f"{v / scale:,.1f} {unit}"
+    return f"{v:,} bytes"
+
+
+def _metric(metric: str) -> str:
+    return {"roc_auc": "ROC AUC", "r2": "R²", "rmse": "RMSE", "mae": "MAE", "log_loss": "log loss",
+            "accuracy": "accuracy"}.get(metric, metric)
+
