@@ -66,6 +66,8 @@ def cmd_compress(args) -> int:
                       techniques=args.techniques, out=args.out, batch_threads=args.batch_threads,
                       quick=args.quick, random_state=args.seed, progress=not args.json)
     if args.json:
+        from workbench.cli import _json_default
+
         print(json.dumps(result.to_dict(), default=_json_default))
         return 0
     print(table_text(result))
@@ -104,13 +106,3 @@ def _size(v) -> str:
         if v >= scale:
             return f"{v / scale:,.1f} {unit}"
     return f"{v:,} B"
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
