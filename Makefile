@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint lock clean
+.PHONY: install chromium demo test test-fast lint lock clean
 
 install: $(STAMP)
 
@@ -14,10 +14,20 @@ $(STAMP): pyproject.toml constraints.txt setup.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
 
+# Browser tests drive Debian's Chromium (never a downloaded browser); CI runs as root on a bare machine.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  else echo "Chromium not found at $(CHROMIUM) and apt-get unavailable: browser tests need it" >&2; fi; }
+
+# Trains, compresses, runs the monitoring reports on simulated batches, then serves the dashboards.
 demo: install
 	$(BIN)/workbench demo
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
 
 test-fast: install

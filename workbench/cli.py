@@ -310,7 +310,12 @@ def cmd_demo(args) -> int:
     if not args.no_monitoring:
         _demo_monitoring(demo, path, out, quick=args.quick)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; outputs in {out}/")
-    return EXIT_OK
+    if args.no_serve or args.no_monitoring:
+        return EXIT_OK
+    from workbench.dashboards.server import serve
+
+    print("\nServing the dashboards over these runs (Ctrl-C stops it):")
+    return serve(out / "reports")
 
 
 def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:

@@ -1,0 +1,351 @@
+"""The dashboards in a real browser: Playwright drives Debian's Chromium against a real `workbench dashboard`.
+
+Screenshots land in tests/artifacts/ (git-ignored). Without Chromium these tests skip with the
+reason; with CI=true a skip counts as a failure (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser_util import (
+    ARTIFACTS,
+    DashboardServer,
+    assert_no_code,
+    chart_js,
+    chromium_or_skip,
+    copy_runs,
+    launch,
+    page_text,
+    run_dirs,
+    run_parallel,
+    sample_runs,
+    screenshot,
+)
+
+pytestmark = [pytest.mark.browser]
+LOAD_TIMEOUT = 180_000  # ms: a 2-core CI machine under load starts kernels slowly
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    sync_playwright = chromium_or_skip()
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = launch(playwright)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, browser):
+    """A dashboard over a copy of the session's runs, with the kernel probe on."""
+    base = tmp_path_factory.mktemp("served")
+    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports")
+    with DashboardServer(reports, probe_dir=base / "probe") as server:
+        yield server
+
+
+def _open(browser, url: str, *, min_charts: int = 1, width: int = 1300):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    page.goto(url, timeout=LOAD_TIMEOUT)
+    page.wait_for_function(chart_js(min_charts), timeout=LOAD_TIMEOUT)
+    return context, page
+
+
+def _traces(page, scope: str = "") -> list[int]:
+    return page.eval_on_selector_all(f"{scope} .js-plotly-plot".strip(), "els => els.map(e => (e.data || []).length)")
+
+
+def test_index_shows_runs_trends_and_a_selected_run(served, browser):
+    context, page = _open(browser, served.url, min_charts=4)
+    try:
+        assert page.locator(".wb-index").count() == 1
+        assert page.locator(".jupyter-widgets").count() > 5 and page.locator(".widget-dropdown").count() >= 4
+        rows = page.locator("table.wb-runs tr.wb-row")
+        assert rows.count() == 6
+        assert page.locator("tr.wb-row-checks_failed .wb-failed-check", has_text="drift.column.age").count() >= 2
+        headline = page.locator(".wb-dash-headline").inner_text()
+        assert "of the last 6 runs failed a check" in headline and "drift in age" in headline
+        traces = _traces(page, ".wb-trends")
+        assert len(traces) == 4 and all(n > 0 for n in traces)
+        assert_no_code(page)
+        screenshot(page, "dashboard-index.png")
+
+        select = page.locator(".wb-run-select select")
+        labels = select.locator("option").all_text_contents()
+        target = next(i for i, t in enumerate(labels) if "2026-11-04" in t and "drift" in t)
+        select.select_option(index=target)
+        page.wait_for_function(chart_js(3, ".wb-run-details"), timeout=LOAD_TIMEOUT)
+        details = page.locator(".wb-run-details")
+        text = details.inner_text()
+        assert "for 2026-11-04" in text and "drift.column.age" in text and "hours-per-week" in text
+        assert details.locator("table.wb-checks").count() >= 1
+        assert details.locator("a.wb-link-html").get_attribute("href").endswith("/report.html")
+        assert all(n > 0 for n in _traces(page, ".wb-run-details"))
+        assert_no_code(page)
+        details.scroll_into_view_if_needed()
+        screenshot(page, "dashboard-run-selected.png")
+    finally:
+        context.close()
+
+
+def test_filters_narrow_the_list_and_the_charts(served, browser):
+    context, page = _open(browser, served.url, min_charts=4)
+    try:
+        page.locator(".wb-filter-kind select").select_option("bias")
+        page.wait_for_function("() => document.querySelectorAll('table.wb-runs tr.wb-row').length === 2",
+                               timeout=60_000)
+        page.wait_for_function(chart_js(2, ".wb-trends"), timeout=60_000)
+        kinds = page.locator("table.wb-runs tr.wb-row td:nth-child(2)").all_text_contents()
+        assert kinds == ["bias", "bias"]
+        titles = page.locator(".wb-trends .gtitle").all_text_contents()
+        assert titles and all("Fairness" in t for t in titles)
+    finally:
+        context.close()
+
+
+def test_deep_link_opens_a_run(served, browser):
+    run = run_dirs(served.reports_dir, "bias")[-1]
+    context, page = _open(browser, served.url + ("&" if "?" in served.url else "?") + f"run={run.name}")
+    try:
+        page.wait_for_function(chart_js(1, ".wb-run-details"), timeout=LOAD_TIMEOUT)
+        assert "Bias run" in page.locator(".wb-run-details").inner_text()
+    finally:
+        context.close()
+
+
+def test_ten_concurrent_page_loads_all_render(served, browser):
+    # Playwright's sync API belongs to one thread: start all ten loads, then wait for each.
+    contexts, pages = [], []
+    started = time.perf_counter()
+    try:
+        for _ in range(10):
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            contexts.append(context)
+            pages.append(context.new_page())
+            pages[-1].goto(served.url, wait_until="commit", timeout=LOAD_TIMEOUT)
+        times = []
+        for page in pages:
+            page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
+            assert page.locator("table.wb-runs tr.wb-row").count() == 6
+            assert_no_code(page)
+            times.append(round(time.perf_counter() - started, 1))
+    finally:
+        for context in contexts:
+            context.close()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "concurrency.json").write_text(json.dumps({"pages": 10, "all_rendered_s": max(times),
+                                                            "rendered_at_s": times}))
+
+
+@pytest.fixture(scope="module")
+def fresh_run(served, tmp_path_factory):
+    """A run made while the server is up, by the real CLI, from inputs that are deleted afterwards."""
+    sample = sample_runs(tmp_path_factory.getbasetemp()).parent / "inputs"
+    inputs = tmp_path_factory.mktemp("private-inputs")
+    for name in ("reference.parquet", "model.wbm"):
+        src = sample / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, inputs / name)
+    batch = sorted((sample / "batches").glob("*.parquet"))[-1]
+    shutil.copy(batch, inputs / "current.parquet")
+    before = {p.name for p in run_dirs(served.reports_dir, "drift")}
+    run_parallel([["report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
+                   str(inputs / "current.parquet"), "--model", str(inputs / "model.wbm"), "--period", "2026-11-05",
+                   "--name", "added-live", "--reports-dir", str(served.reports_dir)]], workers=1)
+    new = [p for p in run_dirs(served.reports_dir, "drift") if p.name not in before]
+    assert len(new) == 1
+    shutil.rmtree(inputs)
+    return new[0]
+
+
+def test_a_run_added_while_serving_appears_on_reload(served, browser, fresh_run):
+    context, page = _open(browser, served.url, min_charts=4)
+    try:
+        assert page.locator("table.wb-runs tr.wb-row").count() == 7
+        assert page.locator(f"tr.wb-row[data-run='{fresh_run.name}']").count() == 1
+        assert "2026-11-05" in page.locator(".wb-trends").inner_text()
+    finally:
+        context.close()
+
+
+def test_run_page_renders_from_stored_results_without_inputs_or_heavy_libraries(served, browser, fresh_run):
+    params = json.loads((fresh_run / "summary.json").read_text())["params"]
+    assert not Path(params["current"]).exists() and not Path(params["model"]).exists()
+    results_before = (fresh_run / "results.json").read_bytes()
+    url = f"{served.base}/voila/render/drift/{fresh_run.name}/report.ipynb"
+    context, page = _open(browser, url, min_charts=3)
+    try:
+        text = page_text(page)
+        assert "Data drift and quality for 2026-11-05" in text and "drift.column.age" in text
+        assert all(n > 0 for n in _traces(page))
+        assert_no_code(page)
+        screenshot(page, "dashboard-run-page.png")
+    finally:
+        context.close()
+    assert (fresh_run / "results.json").read_bytes() == results_before  # rendered, not recomputed
+    probes = [p for p in served.probes() if p["notebook"] == f"drift/{fresh_run.name}/report.ipynb"]
+    assert probes, f"no probe from the run page's kernel: {served.probes()}"
+    assert probes[-1]["heavy"] == [], f"the run page's kernel imported {probes[-1]['heavy']}"
+    index_probes = [p for p in served.probes() if p["notebook"] == "index.ipynb"]
+    assert index_probes and all(p["heavy"] == [] for p in index_probes)
+
+
+def test_static_report_html_works_offline(served, browser):
+    report = run_dirs(served.reports_dir, "drift")[-1] / "report.html"
+    context = browser.new_context(viewport={"width": 1200, "height": 1000}, offline=True)
+    page = context.new_page()
+    try:
+        page.goto(report.resolve().as_uri(), timeout=60_000)
+        page.wait_for_function(chart_js(3), timeout=60_000)
+        assert all(n > 0 for n in _traces(page))
+        assert_no_code(page)
+        screenshot(page, "report-html-offline.png")
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def damaged_server(tmp_path_factory):
+    """A reports directory with one of each problem: corrupted summary.json, corrupted results.json,
+    a missing report.html, a run that failed (its template raised)."""
+    import nbformat
+
+    from tests.conftest import ROOT
+    from workbench.reports.runner import run_report
+
+    base = tmp_path_factory.mktemp("damaged")
+    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports")
+    drift = run_dirs(reports, "drift")
+    (drift[0] / "summary.json").write_text('{"run_id": "truncated", "checks": [')
+    (drift[1] / "results.json").write_text('{"report": {"kind": "drift", "results": [')
+    (drift[2] / "report.html").unlink()
+    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the upstream table is garbage')"))
+    nbformat.write(nb, base / "bad.ipynb")
+    params = json.loads((drift[3] / "summary.json").read_text())["params"]
+    failed = run_report("drift", params, reports_dir=reports, name="broken", template=base / "bad.ipynb",
+                        progress=False)
+    with DashboardServer(reports, probe_dir=base / "probe") as server:
+        yield server, {"corrupt_results": drift[1].name, "failed": failed.run_dir.name}
+
+
+def test_error_cards_render_and_the_rest_of_the_page_too(damaged_server, browser):
+    server, names = damaged_server
+    context, page = _open(browser, server.url, min_charts=4)
+    try:
+        cards = page.locator(".wb-problems .wb-card")
+        kinds = cards.evaluate_all("els => els.map(e => e.dataset.problem)")
+        assert {"corrupt", "missing_artifact", "failed_run"} <= set(kinds)
+        assert kinds.count("corrupt") == 2
+        assert "the upstream table is garbage" in page.locator(".wb-problems").inner_text()
+        assert page.locator("table.wb-runs tr.wb-row").count() == 7
+        assert page.locator("tr.wb-row-failed").count() == 1
+        assert_no_code(page)
+        screenshot(page, "dashboard-error-cards.png")
+    finally:
+        context.close()
+    # The run page of a run whose results are damaged: a card, not a recomputation or a traceback.
+    url = f"{server.base}/voila/render/drift/{names['corrupt_results']}/report.ipynb"
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(url, timeout=LOAD_TIMEOUT)
+        page.wait_for_selector(".wb-card", timeout=LOAD_TIMEOUT)
+        assert "cannot be shown" in page.locator(".wb-card").first.inner_text()
+        assert_no_code(page)
+        assert page.locator(".js-plotly-plot").count() == 0
+    finally:
+        context.close()
+    probe = [p for p in server.probes() if names["corrupt_results"] in p["notebook"]]
+    assert probe and probe[-1]["heavy"] == []
+    # The page of the run that failed: what failed, in one sentence.
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.base}/voila/render/drift/{names['failed']}/report.ipynb", timeout=LOAD_TIMEOUT)
+        page.wait_for_selector(".wb-card[data-problem='failed_run']", timeout=LOAD_TIMEOUT)
+        assert "the upstream table is garbage" in page.locator(".wb-card").first.inner_text()
+        assert_no_code(page)
+    finally:
+        context.close()
+
+
+def test_an_empty_reports_dir_shows_how_to_start(tmp_path, browser):
+    with DashboardServer(tmp_path / "nothing-yet") as server:
+        context = browser.new_context(viewport={"width": 1200, "height": 700})
+        page = context.new_page()
+        try:
+            page.goto(server.url, timeout=LOAD_TIMEOUT)
+            page.wait_for_selector(".wb-card[data-problem='no_runs']", timeout=LOAD_TIMEOUT)
+            text = page.locator(".wb-card").inner_text()
+            assert "No runs yet" in text and "workbench report drift" in text
+            assert_no_code(page)
+            screenshot(page, "dashboard-empty.png")
+        finally:
+            context.close()
+
+
+def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tmp_path_factory):
+    """What Binder serves: Jupyter Server with Voila's extension, the index inside the seeded reports
+    directory (binder/postBuild), opened at ?urlpath=voila/render/workbench-demo/reports/index.ipynb."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.browser_util import free_port
+    from workbench.dashboards.server import install_index
+
+    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "workbench-demo" / "reports")
+    install_index(reports)
+    port, token = free_port(), "binder-like-token"
+    env = {**os.environ, "WORKBENCH_REPORTS_DIR": str(reports)}  # binder/start
+    env.pop("WORKBENCH_DASHBOARD_SERVER", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={tmp_path}", "--ServerApp.allow_root=True"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/voila/render/workbench-demo/reports/index.ipynb?token={token}"
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        page = context.new_page()
+        deadline = time.time() + 120
+        while True:
+            try:
+                page.goto(url, timeout=LOAD_TIMEOUT)
+                break
+            except Exception:
+                assert time.time() < deadline and proc.poll() is None, "jupyter server did not start"
+                time.sleep(1)
+        page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
+        assert page.locator("table.wb-runs tr.wb-row").count() == 6
+        html_link = page.locator("a.wb-link-html").first.get_attribute("href")
+        view_link = page.locator("a.wb-link-view").first.get_attribute("href")
+        assert html_link.startswith("/files/workbench-demo/reports/") and html_link.endswith("/report.html")
+        assert view_link.startswith("/voila/render/workbench-demo/reports/")
+        assert_no_code(page)
+        with context.expect_page(timeout=60_000) as opened:  # the link opens the static report in a new tab
+            page.locator("a.wb-link-html").first.click()
+        report = opened.value
+        report.wait_for_function(chart_js(2), timeout=60_000)
+        assert report.url.endswith("/report.html")
+        context.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -1,0 +1,379 @@
+"""The dashboards without a browser: the index logic on real runs, error cards, the server's rules.
+
+The runs are made once per session by the real CLI (see tests/browser_util.py): four drift runs
+(two clean periods, then age shifted up, then also 30% of hours-per-week missing) and two bias runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser_util import HEAVY, DashboardServer, copy_runs, run_dirs, sample_runs
+from tests.conftest import ROOT, run_cli
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory) -> Path:
+    return sample_runs(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture()
+def damaged(runs_dir, tmp_path) -> dict:
+    """A copy of the runs with one of each problem: corrupted summary.json and results.json,
+    a missing report.html, and a real failed run (a template that raises mid-run)."""
+    import nbformat
+
+    from workbench.reports.runner import run_report
+
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    drift = run_dirs(reports, "drift")
+    (drift[0] / "summary.json").write_text('{"run_id": "truncated", "checks": [')
+    (drift[1] / "results.json").write_text('{"report": {"kind": "drift", "results": [')
+    (drift[2] / "report.html").unlink()
+    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the upstream table is garbage')"))
+    bad = tmp_path / "bad_template.ipynb"
+    nbformat.write(nb, bad)
+    summary = json.loads((drift[3] / "summary.json").read_text())
+    failed = run_report("drift", summary["params"], reports_dir=reports, name="broken", template=bad,
+                        progress=False)
+    assert failed.exit_code == 3
+    return {"reports": reports, "corrupt_summary": drift[0].name, "corrupt_results": drift[1].name,
+            "no_html": drift[2].name, "failed": failed.run_dir.name}
+
+
+# -- the runs, the headline, the trends ---------------------------------------------------------
+def test_runs_are_read_from_the_ledger_newest_first(runs_dir):
+    from workbench.dashboards.runs import load_runs
+
+    index = load_runs(runs_dir)
+    assert [r["kind"] for r in index.runs].count("drift") == 4 and len(index.runs) == 6
+    assert index.problems == []
+    started = [r["started_at"] for r in index.runs]
+    assert started == sorted(started, reverse=True)
+    periods = {r["period_label"] for r in index.runs if r["kind"] == "drift"}
+    assert periods == {"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"}
+    for r in index.runs:
+        assert r["model"].startswith("model.wbm (") and all(r["artifacts"].values())
+        assert Path(r["path"]).parent.parent == runs_dir
+    shifted = [r for r in index.runs if r["kind"] == "drift" and r["period_label"] == "2026-11-03"][0]
+    assert "drift.column.age" in shifted["failed_errors"] and shifted["status"] == "checks_failed"
+
+
+def test_headline_says_what_fails_and_since_when(runs_dir):
+    from workbench.dashboards.headline import headline
+    from workbench.dashboards.runs import filter_runs, load_runs
+
+    runs = load_runs(runs_dir).runs
+    text = headline(runs)
+    n_failed = sum(r["status"] == "checks_failed" for r in runs)
+    assert text.startswith(f"{n_failed} of the last 6 runs failed a check")
+    assert "drift in age since 2026-11-03" in text  # failing in both shifted periods
+    assert "more missing values in hours-per-week on 2026-11-04" in headline(runs, max_phrases=20)
+    clean = [r for r in runs if r["period_label"] <= "2026-11-02" and r["kind"] == "drift"]
+    assert headline(clean).startswith("All of the last 2 runs passed their checks")
+    assert headline(filter_runs(runs, kind="performance")) == "No report runs yet."
+
+
+def test_trend_charts_by_period_with_control_limits(runs_dir):
+    from workbench.dashboards.runs import load_runs
+    from workbench.dashboards.trends import trend_figures
+
+    figs = dict(trend_figures(load_runs(runs_dir).runs))
+    assert set(figs) == {"drift_share", "accuracy", "fairness.sex", "fairness.race"}
+    share = {t.name: t for t in figs["drift_share"].data}
+    assert list(share["drift share"].x) == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+    assert share["drift share"].y[3] > share["drift share"].y[0]
+    # two clean periods: limits from them, and the shifted periods fall outside (red markers)
+    assert {"centre line", "lower control limit", "upper control limit"} <= set(share)
+    colors = share["drift share"].marker.color
+    assert colors[0] != "#d62728" and colors[3] == "#d62728"
+    acc = {t.name for t in figs["accuracy"].data}
+    assert {"estimated (no labels)", "actual"} <= acc
+    groups = {t.name for t in figs["fairness.sex"].data}
+    assert {"Male", "Female"} <= groups and any((n or "").startswith("limit") for n in groups)
+
+
+def test_index_dashboard_filters_and_shows_a_run_without_heavy_libraries(runs_dir):
+    code = f"""
+import json, sys
+from workbench.dashboards.index import IndexDashboard
+d = IndexDashboard({str(runs_dir)!r}, links=True)
+out = {{"rows": d.table.value.count("<tr class='wb-row"), "charts": len(d.trends.children),
+       "options": len(d.run.options), "headline": d.headline.value}}
+d.kind.value = "bias"
+out["bias_rows"] = d.table.value.count("<tr class='wb-row"); out["bias_charts"] = len(d.trends.children)
+out["bias_only"] = "<td>drift</td>" not in d.table.value
+d.kind.value = "all"
+drift = [r for r in d.index.runs if r["kind"] == "drift" and r["period_label"] == "2026-11-04"][0]
+d.select(drift["id"])
+kids = d.details.children
+out["detail_types"] = [type(k).__name__ for k in kids]
+out["detail_html"] = " ".join(k.value for k in kids if hasattr(k, "value") and isinstance(k.value, str))
+out["traces"] = [len(k.data) for k in kids if type(k).__name__ == "FigureWidget"]
+out["heavy"] = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
+out["nbformat"] = "nbformat" in sys.modules
+print(json.dumps(out))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["rows"] == 6 and out["options"] == 7 and out["charts"] == 4
+    assert out["bias_rows"] == 2 and out["bias_only"] and out["bias_charts"] == 2
+    assert "wb-failed-check" not in out["headline"] and "failed a check" in out["headline"]
+    assert out["traces"] and all(n > 0 for n in out["traces"])
+    html = out["detail_html"]
+    assert "drift.column.age" in html and "hours-per-week" in html and "report.html" in html
+    assert "wb-checks" in html and "own page" in html
+    assert out["heavy"] == [], f"the dashboard imported {out['heavy']}"
+    assert not out["nbformat"], "nbformat/jsonschema cost seconds of start-up and are not needed"
+
+
+def test_runs_table_highlights_failed_checks_and_links_each_run(runs_dir):
+    from workbench.dashboards import cards
+    from workbench.dashboards.links import Links
+    from workbench.dashboards.runs import load_runs
+
+    runs = load_runs(runs_dir).runs
+    html = cards.runs_table_html(runs, Links.for_server(runs_dir))
+    assert html.count("wb-row-checks_failed") == sum(r["status"] == "checks_failed" for r in runs)
+    assert "<span class='wb-failed-check'>drift.column.age</span>" in html
+    for r in runs:
+        assert f"href='/voila/files/{r['kind']}/{r['id']}/report.html'" in html
+        assert f"href='/voila/render/{r['kind']}/{r['id']}/report.ipynb'" in html and f"href='?run={r['id']}'" in html
+    # no raw data rows: figures and check names only (an Adult row would show e.g. its fnlwgt)
+    assert "fnlwgt" not in html and "Never-married" not in html
+
+
+# -- error cards -----------------------------------------------------------------------------
+def test_damaged_runs_become_cards_and_the_rest_renders(damaged):
+    from workbench.dashboards.index import IndexDashboard
+    from workbench.dashboards.runs import load_runs
+
+    index = load_runs(damaged["reports"])
+    by_run = {(p.run_id, p.kind) for p in index.problems}
+    assert (damaged["corrupt_summary"], "corrupt") in by_run
+    assert (damaged["corrupt_results"], "corrupt") in by_run
+    assert (damaged["no_html"], "missing_artifact") in by_run
+    assert (damaged["failed"], "failed_run") in by_run
+    failed_card = [p for p in index.problems if p.kind == "failed_run"][0]
+    assert "the upstream table is garbage" in failed_card.detail and "Traceback" not in failed_card.detail
+    d = IndexDashboard(damaged["reports"], links=True)
+    assert d.table.value.count("<tr class='wb-row") == 7 and len(d.trends.children) == 4
+    assert d.problems.value.count("class='wb-card wb-card-error'") == 4
+    assert "missing report.html" in d.problems.value and "not valid JSON" in d.problems.value
+    # the run whose results are damaged: an error card, then the ledger's findings and checks
+    d.select(damaged["corrupt_results"])
+    html = " ".join(k.value for k in d.details.children if isinstance(getattr(k, "value", None), str))
+    assert "damaged results.json" in html and "wb-checks" in html and "drift.column.age" in html
+    assert not [k for k in d.details.children if type(k).__name__ == "FigureWidget"]
+    d.select(damaged["failed"])
+    html = " ".join(k.value for k in d.details.children if isinstance(getattr(k, "value", None), str))
+    assert "the upstream table is garbage" in html
+
+
+def test_an_empty_or_missing_reports_dir_says_how_to_make_runs(tmp_path):
+    from workbench.dashboards.index import IndexDashboard
+
+    for reports in (tmp_path / "missing", tmp_path / "empty"):
+        if reports.name == "empty":
+            reports.mkdir()
+        d = IndexDashboard(reports)
+        assert len(d.widget.children) == 2  # header and the card: no empty charts or tables
+        assert "No runs yet" in d.problems.value and "workbench report drift" in d.problems.value
+
+
+def test_a_damaged_ledger_falls_back_to_the_run_directories(runs_dir, tmp_path):
+    from workbench.dashboards.runs import load_runs
+
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    for p in reports.glob("ledger.sqlite*"):
+        p.unlink()
+    (reports / "ledger.sqlite").write_bytes(b"this is not a database" * 100)
+    index = load_runs(reports)
+    assert len(index.runs) == 6
+    assert [p.kind for p in index.problems] == ["ledger"] and "workbench runs --rebuild" in index.problems[0].detail
+
+
+# -- the notebook and the server ------------------------------------------------------------
+def test_index_notebook_is_a_thin_template_without_outputs():
+    nb = json.loads((ROOT / "notebooks" / "dashboards" / "index.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"].get("tags", [])
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert "workbench.dashboards" in "".join(code[1]["source"]) and len(code) == 2
+
+
+@pytest.mark.notebook
+def test_index_notebook_runs_as_an_ordinary_notebook(runs_dir, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "index.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "dashboards" / "index.ipynb"), str(out),
+                        parameters={"reports_dir": str(runs_dir), "kind": "drift"}, kernel_name="python3",
+                        progress_bar=False, cwd=str(tmp_path))
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_run_notebooks_without_readable_results_are_served_as_a_card(runs_dir, tmp_path, monkeypatch):
+    import nbformat
+
+    from workbench.dashboards.server import prepare_notebook
+
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    run = run_dirs(reports, "drift")[0]
+    path = f"drift/{run.name}/report.ipynb"
+    monkeypatch.delenv("WORKBENCH_DASHBOARD_PROBE", raising=False)
+    nb = prepare_notebook(nbformat.read(run / "report.ipynb", as_version=4), reports, path)
+    sources = ["".join(c.source) for c in nb.cells]
+    assert "prepare()" in sources[0] and any("load_or_compute" in s for s in sources)  # results intact: as is
+    (run / "results.json").unlink()
+    monkeypatch.setenv("WORKBENCH_DASHBOARD_PROBE", str(tmp_path / "probe"))
+    nb = prepare_notebook(nbformat.read(run / "report.ipynb", as_version=4), reports, path)
+    sources = ["".join(c.source) for c in nb.cells]
+    assert len(sources) == 3 and "show_unavailable" in sources[1] and "probe(" in sources[2]
+    assert not any("load_or_compute" in s for s in sources)  # never recomputed on a dashboard
+
+
+def test_tokens_are_required_off_loopback():
+    from workbench.dashboards.server import decide_token
+    from workbench.errors import WorkbenchError
+
+    assert decide_token("127.0.0.1", None, False) == "" and decide_token("localhost", None, False) == ""
+    generated = decide_token("0.0.0.0", None, False)
+    assert len(generated) >= 24 and generated != decide_token("0.0.0.0", None, False)
+    assert decide_token("0.0.0.0", None, True) == ""
+    assert decide_token("127.0.0.1", "s3cret", False) == "s3cret"
+    with pytest.raises(WorkbenchError):
+        decide_token("0.0.0.0", "x", True)
+
+
+def test_cli_rejects_bad_options_with_exit_2(tmp_path):
+    r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--port", "70000", "--no-browser")
+    assert r.returncode == 2 and "--port" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("dashboard", "--token", "a", "--no-token")
+    assert r.returncode == 2
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--port", str(s.getsockname()[1]), "--no-browser")
+    assert r.returncode == 2 and "in use" in r.stderr
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (e.g. to the login page) is an answer in itself
+
+
+def _get(url: str) -> tuple[int, str]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=120) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def _non_loopback_ip() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # no packet is sent: only picks the outgoing interface
+            ip = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if ip.startswith("127.") else ip
+
+
+def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, tmp_path):
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    run = run_dirs(reports, "drift")[0]
+    with DashboardServer(reports) as server:
+        assert server.url.startswith("http://127.0.0.1:") and "token" not in server.url
+        port = int(server.url.split(":")[2].split("/")[0])
+        status, page = _get(server.url)
+        assert status == 200 and "load_or_compute" not in page and "show_index" not in page
+        assert (reports / "index.ipynb").is_file()
+        assert _get(f"{server.base}/voila/files/drift/{run.name}/report.html")[0] == 200
+        for forbidden in ("results.json", "summary.json", "report.ipynb"):
+            assert _get(f"{server.base}/voila/files/drift/{run.name}/{forbidden}")[0] == 403
+        assert _get(f"{server.base}/voila/files/ledger.sqlite")[0] == 403
+        ip = _non_loopback_ip()
+        if ip:
+            with socket.socket() as s:
+                s.settimeout(3)
+                assert s.connect_ex((ip, port)) != 0, "the dashboard must not listen beyond loopback"
+    assert server.proc.returncode is not None
+
+
+def test_a_token_protects_the_pages_and_the_report_files(runs_dir, tmp_path):
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    run = run_dirs(reports, "bias")[0]
+    with DashboardServer(reports, "--token", "s3cret-token") as server:
+        assert server.url.endswith("?token=s3cret-token")
+        base = server.base
+        assert _get(f"{base}/voila/render/index.ipynb")[0] in (302, 403)  # to the login page
+        assert _get(f"{base}/voila/files/bias/{run.name}/report.html")[0] in (302, 403)
+        assert _get(f"{base}/voila/files/bias/{run.name}/report.html?token=s3cret-token")[0] == 200
+        status, page = _get(server.url)
+        assert status == 200 and "show_index" not in page
+    shutil.rmtree(reports, ignore_errors=True)
+
+
+def test_links_follow_the_page_path_under_a_proxy(tmp_path, monkeypatch):
+    from workbench.dashboards.links import SERVER_ENV, page_links
+
+    reports = tmp_path / "workbench-demo" / "reports"
+    reports.mkdir(parents=True)
+    monkeypatch.chdir(reports)  # Voila starts a kernel in its notebook's folder
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.setenv("SCRIPT_NAME", "/user/sam/voila/render/workbench-demo/reports/index.ipynb")  # Binder
+    links = page_links()
+    run = reports / "drift" / "20261120T000000-nightly-abc123"
+    assert links.run_page(run) == \
+        "/user/sam/voila/render/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.ipynb"
+    assert links.report_html(run) == \
+        "/user/sam/files/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.html"
+    assert links.run_page(tmp_path.parent / "elsewhere") is None  # not served: no link
+    monkeypatch.setenv(SERVER_ENV, "1")  # `workbench dashboard`: the reports directory is the root
+    monkeypatch.setenv("SCRIPT_NAME", "/voila/render/index.ipynb")
+    links = page_links()
+    assert links.report_html(run) == f"/voila/files/drift/{run.name}/report.html"
+    monkeypatch.delenv("SCRIPT_NAME")
+    assert page_links() is None
+
+
+def test_dashboard_kernels_skip_what_costs_seconds_and_draw_the_same():
+    code = """
+import json, sys, time
+from workbench.dashboards.kernel import prepare
+prepare()
+import plotly.io as pio
+t = time.perf_counter()
+pio.renderers.default = "plotly_mimetype"  # what the report templates do: pulls nbformat and jsonschema
+import plotly.graph_objects as go
+fig = go.Figure(go.Bar(x=["a"], y=[1]))
+fig.update_layout(template="plotly_white")
+print(json.dumps({"renderers_s": time.perf_counter() - t, "rfc3987": "rfc3987_syntax" in sys.modules
+                  and sys.modules["rfc3987_syntax"] is not None,
+                  "template_types": sorted(pio.templates["plotly_white"].data.to_plotly_json()),
+                  "bar_styled": bool(fig.layout.template.data.bar),
+                  "bg": fig.layout.template.layout.plot_bgcolor}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not out["rfc3987"]
+    assert set(out["template_types"]) <= {"bar", "scatter", "heatmap", "table", "histogram"}
+    assert out["bar_styled"] and out["bg"] == "white"

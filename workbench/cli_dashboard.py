@@ -1,0 +1,46 @@
+"""``workbench dashboard``: serve the Voila dashboards over a reports directory."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from workbench.dashboards.server import CULL_IDLE, DEFAULT_PORT, PREHEAT
+
+    p = subparsers.add_parser(
+        "dashboard", help="serve the Voila dashboards over a reports directory",
+        description="Serve the monitoring dashboards with Voila: the index of report runs (headline, trends, "
+                    "runs list, one run's details) and each run's own page, from what the runs stored. "
+                    "Binds 127.0.0.1 unless --host says otherwise; another address requires a token "
+                    "(generated and printed in the URL) unless --no-token. Ctrl-C stops it.")
+    p.add_argument("--reports-dir", default="reports", help="the reports directory to show (default ./reports)")
+    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or a free one when it is taken)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; e.g. 0.0.0.0 to share it: a token is then "
+                        "required)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    tok = p.add_mutually_exclusive_group()
+    tok.add_argument("--token", help="require this token (default: none on loopback, a generated one elsewhere)")
+    tok.add_argument("--no-token", action="store_true",
+                     help="serve without a token even on a non-loopback address (anyone who can reach it sees it)")
+    p.add_argument("--cull-idle", type=int, default=CULL_IDLE, metavar="SECONDS",
+                   help=f"shut down a page's kernel after this long without activity (default {CULL_IDLE}; "
+                        "0 never)")
+    p.add_argument("--preheat", type=int, default=PREHEAT, metavar="N",
+                   help=f"keep N index kernels started ahead of visits (each still reads the runs when its visit "
+                        f"comes, never before; default {PREHEAT}, 0 for none)")
+    p.set_defaults(func=cmd_dashboard)
+    return p
+
+
+def cmd_dashboard(args) -> int:
+    from workbench.dashboards.server import serve
+    from workbench.errors import WorkbenchError
+
+    if args.port is not None and not 0 < args.port < 65536:
+        raise WorkbenchError(f"--port must be between 1 and 65535, not {args.port}")
+    if not 0 <= args.preheat <= 8:
+        raise WorkbenchError(f"--preheat must be between 0 and 8, not {args.preheat}")
+    return serve(args.reports_dir, host=args.host, port=args.port, token=args.token, no_token=args.no_token,
+                 open_browser=not args.no_browser, cull_idle=args.cull_idle, preheat=args.preheat)

@@ -1,0 +1,144 @@
+"""The plain-language headline at the top of the dashboard.
+
+"3 of the last 10 runs failed a check; drift in age since 2026-11-20;
+demographic parity ratio for sex 0.74 (below 0.8) on 2026-11-22". Built from
+ledger rows only: which checks fail in the latest run of each series (kind x
+model), and since which data period they have failed without a break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from workbench.dashboards.runs import by_period, check_of
+
+LAST = 10
+_WORDS = {
+    "demographic_parity_ratio": "selection-rate ratio",
+    "demographic_parity_difference": "selection-rate gap",
+    "equalized_odds_difference": "error-rate gap",
+    "equal_opportunity_difference": "true-positive-rate gap",
+    "predictive_parity_difference": "precision gap",
+    "base_rate_difference": "base-rate gap",
+}
+
+
+def headline(runs: Sequence[Mapping], *, last: int = LAST, max_phrases: int = 3) -> str:
+    """One or two sentences: how many recent runs failed, and what fails since when."""
+    if not runs:
+        return "No report runs yet."
+    recent = sorted(runs, key=lambda r: (r.get("started_at") or "", r["id"]), reverse=True)[:last]
+    finished = [r for r in recent if r["status"] != "running"]
+    n_checks = sum(r["status"] == "checks_failed" for r in finished)
+    n_crashed = sum(r["status"] == "failed" for r in finished)
+    n = len(recent)
+    scope = f"the last {n} runs" if n > 1 else "the only run"
+    if n_checks:
+        lead = f"{n_checks} of {scope} failed a check"
+    elif n_crashed:
+        lead = f"No check failed in {scope}"
+    else:
+        latest = max((r["period_label"] for r in finished), default="—")
+        lead = f"All of {scope} passed their checks (latest data period {latest})"
+    if n_crashed:
+        lead += f"; {n_crashed} run{'s' if n_crashed > 1 else ''} could not complete"
+    phrases = failing_since(runs)
+    shown = phrases[:max_phrases]
+    more = len(phrases) - len(shown)
+    text = "; ".join([lead, *shown])
+    if more > 0:
+        text += f" and {more} more"
+    return text + "."
+
+
+def failing_since(runs: Sequence[Mapping]) -> list[str]:
+    """For each gating check failing in the latest run of its series: 'what, since when'."""
+    series: dict[tuple, list] = {}
+    for r in by_period(r for r in runs if r["status"] in ("passed", "checks_failed")):
+        series.setdefault((r["kind"], r["model"]), []).append(r)
+    found: list[tuple[str, str, str, str]] = []  # (since, family, phrase-without-date, period word)
+    for ordered in series.values():
+        latest = ordered[-1]
+        for name in latest.get("failed_errors") or []:
+            since = latest["period_label"]
+            for earlier in reversed(ordered[:-1]):
+                if name in (earlier.get("failed_errors") or []):
+                    since = earlier["period_label"]
+                else:
+                    break
+            word = "on" if since == latest["period_label"] else "since"
+            found.append((since, name, _describe(name, check_of(latest, name)), word))
+    names = {f[1] for f in found}
+    if any(n.startswith("drift.column.") for n in names):  # the columns say it; the share and flag repeat it
+        found = [f for f in found if f[1] not in ("drift.share", "drift.dataset")]
+    # Drifted columns failing since the same period read as one phrase: "drift in age and income since …".
+    merged: dict[tuple[str, str], list[str]] = {}
+    for since, name, phrase, word in sorted(found, key=lambda f: (_priority(f[1]), f[0], f[1])):
+        key = (f"{since}|{word}", "drift" if name.startswith("drift.column.") else name)
+        merged.setdefault(key, []).append(name.split(".", 2)[2] if key[1] == "drift" else phrase)
+    out = []
+    for (when, family), items in merged.items():
+        since, word = when.split("|")
+        phrase = f"drift in {_join(items)}" if family == "drift" else items[0]
+        out.append(f"{phrase} {word} {since}")
+    return out
+
+
+def _priority(name: str) -> int:
+    """What a risk manager reads first: drifted inputs, performance, fairness, then the rest."""
+    order = ("drift.column.", "drift.share", "performance.", "bias.", "drift.", "quality.")
+    return next((i for i, p in enumerate(order) if name.startswith(p)), len(order))
+
+
+def _describe(name: str, check: Mapping | None) -> str:
+    value = (check or {}).get("value")
+    threshold = (check or {}).get("threshold")
+    parts = name.split(".")
+    family = parts[0]
+    if name == "drift.share":
+        return f"drift share {_pct(value)} (limit {_pct(threshold)})"
+    if name in ("drift.prediction", "drift.target"):
+        return "the model's scores drifted" if name == "drift.prediction" else "the target drifted"
+    if name == "drift.dataset":
+        return "dataset drift"
+    if family == "quality":
+        if name == "quality.columns":
+            return "columns missing from the data"
+        if name == "quality.duplicates":
+            return "more duplicate rows"
+        what = {"missing": "more missing values", "range": "values out of range", "type": "type changes",
+                "categories": "unseen categories"}.get(parts[1], parts[1].replace("_", " "))
+        col = ".".join(parts[2:])
+        return f"{what} in {col}" if col else what
+    if family == "performance":
+        metric = parts[1].replace("_drop", "").replace("_increase", "").replace("roc_auc", "ROC AUC")
+        metric = metric.replace("_", " ")
+        direction = "up" if parts[1].endswith("_increase") else "down"
+        return f"{metric} {direction} {_num(value)}" if value is not None else f"{metric} {direction}"
+    if family == "bias" and len(parts) >= 3:
+        metric = _WORDS.get(parts[1], parts[1].replace("_", " "))
+        attr = parts[2]
+        if parts[-1] == "worsened":
+            return f"{metric} for {attr} worse than in the reference period"
+        if value is not None and threshold is not None:
+            side = "below" if "ratio" in parts[1] else "above"
+            return f"{metric} for {attr} {_num(value)} ({side} {_num(threshold)})"
+        return f"{metric} for {attr}"
+    return name
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) <= 2:
+        return " and ".join(items)
+    if len(items) > 4:
+        return ", ".join(items[:3]) + f" and {len(items) - 3} more columns"
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
+def _num(v) -> str:
+    return "—" if v is None else f"{v:.2f}" if abs(v) >= 0.01 else f"{v:.3g}"
