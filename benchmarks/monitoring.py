@@ -20,7 +20,12 @@ Timings of (a) and (b) exclude reading the parquet files; (c) is the whole
 command. Peak memory: the process's high-water RSS during the computation
 (reset after loading the tables), next to the two tables' in-memory size.
 
-Usage: .venv/bin/python benchmarks/monitoring.py --rows 100000,1000000 --repeats 3
+``--profile`` adds one untimed CLI run per size with ``$WORKBENCH_REPORT_PROFILE``
+set: the report kernel times and cProfiles its phases (start-up and imports,
+compute, static HTML), printed with the hottest functions, to see where a
+run's time goes.
+
+Usage: .venv/bin/python benchmarks/monitoring.py --rows 100000,1000000 --repeats 3 [--profile]
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def main() -> int:
     ap.add_argument("--rows", default="100000", help="comma-separated table sizes (default 100000)")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per method (median reported)")
     ap.add_argument("--skip-evidently", action="store_true", help="time workbench only")
+    ap.add_argument("--profile", action="store_true", help="one more, profiled CLI run per size (phases, hot spots)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -65,6 +71,8 @@ def main() -> int:
             if cli:
                 runs["cli"].append(_cli_run(folder))
         _print(n, folder, runs, cli)
+        if args.profile and cli:
+            _profile_cli(folder)
     return 0
 
 
@@ -189,6 +197,31 @@ def _cli_available() -> bool:
     if not ok:
         print("CLI not available yet")
     return ok
+
+
+def _profile_cli(folder: Path) -> None:
+    """One CLI run with the report kernel's phases timed and profiled; print where the time went."""
+    import pstats
+
+    with tempfile.TemporaryDirectory() as prof:
+        os.environ["WORKBENCH_REPORT_PROFILE"] = prof
+        try:
+            total = _cli_run(folder)["seconds"]
+        finally:
+            del os.environ["WORKBENCH_REPORT_PROFILE"]
+        (timings,) = Path(prof).glob("*-timings.json")
+        t = json.loads(timings.read_text())
+        rest = total - t["kernel_age_at_start_s"] - t["compute"] - t["html"]
+        print(f"profiled CLI run: {total:.2f} s = report kernel start-up and imports {t['kernel_age_at_start_s']:.2f}"
+              f" + compute {t['compute']:.2f} + static HTML {t['html']:.2f} + the rest {rest:.2f} (the runner's "
+              "imports and input checks, launching the kernel, the notebook's display, shutdown, filing the run)")
+        for phase in ("compute", "html"):
+            (dump,) = Path(prof).glob(f"*-{phase}.prof")
+            stats = pstats.Stats(str(dump))
+            rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # cumulative time
+            shown = [(f"{Path(f).name}:{line}({fn})", v[3]) for (f, line, fn), v in rows
+                     if not fn.startswith("<") and "importlib" not in f][:8]
+            print(f"  {phase}: " + "; ".join(f"{name} {sec:.2f}s" for name, sec in shown))
 
 
 def _cli_run(folder: Path) -> dict:

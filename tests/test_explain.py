@@ -385,3 +385,16 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_explanations_are_stored_results_like_the_reports(results):
+    from workbench.reports.results import result_from_dict, result_to_entry
+
+    for r in results:
+        entry = json.loads(json.dumps(result_to_entry(r)))
+        assert entry["kind"] == r.kind
+        again = result_from_dict(entry)
+        assert type(again) is type(r) and again.to_dict() == r.to_dict()
+    import workbench as wb
+
+    assert wb.explain_local is ex.explain_local and wb.surrogate_tree is ex.surrogate_tree

@@ -211,3 +211,26 @@ def test_fingerprint_of_an_empty_table():
     fp = fingerprint(pd.DataFrame({"a": pd.Series([], dtype=float)}))
     assert fp["rows"] == 0 and fp["columns"] == 1
     assert fp != fingerprint(pd.DataFrame({"b": pd.Series([], dtype=float)}))
+
+
+def test_parquet_text_of_every_arrow_kind_comes_back_as_the_same_categories(tmp_path):
+    """Text read straight into dictionaries: plain, large and already-dictionary strings, with gaps."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    words = ["b", None, "a", "b", "c", None] * 50
+    table = pa.table({"plain": pa.array(words, pa.string()), "large": pa.array(words, pa.large_string()),
+                      "dict": pa.array(words, pa.string()).dictionary_encode(), "n": pa.array(range(len(words)))})
+    pq.write_table(table, tmp_path / "t.parquet")
+    back = load_table(tmp_path / "t.parquet")
+    for col in ("plain", "large", "dict"):
+        assert isinstance(back[col].dtype, pd.CategoricalDtype), col
+        assert back[col].astype(object).where(back[col].notna(), None).tolist() == words, col
+    assert back["n"].tolist() == list(range(len(words)))
+
+
+def test_the_reports_peek_knows_the_same_parquet_suffixes():
+    from workbench.data.io import PARQUET_SUFFIXES
+    from workbench.reports.compute import _PARQUET_SUFFIXES
+
+    assert _PARQUET_SUFFIXES == PARQUET_SUFFIXES

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from workbench.errors import DataError, WorkbenchError
+from workbench.monitoring._performance_estimate import _expected_auc
 from workbench.monitoring.performance import (
     PerformanceEstimator,
     PerformanceResult,
-    _expected_auc,
     assess_performance,
     fit_estimator,
 )
@@ -210,7 +210,7 @@ def test_expected_metrics_are_the_real_ones_when_probabilities_are_certain():
     """With p equal to the true labels the expected confusion matrix is the real one."""
     from sklearn.metrics import roc_auc_score
 
-    from workbench.monitoring.performance import _estimate
+    from workbench.monitoring._performance_estimate import _estimate
 
     rng = np.random.default_rng(0)
     score = np.round(rng.random(500), 2)  # ties on purpose

@@ -57,6 +57,18 @@ def test_injected_faults_found_on_the_right_column(adult, ref_stats, fault, chec
         assert "outside the reference's range" in top
 
 
+def test_covariate_shift_batches_raise_no_quality_alarm(adult, ref_stats):
+    """A shift is drift, not a data fault: the simulator adds no duplicated rows nobody injected."""
+    batches = simulate_batches(adult.test, adult.spec, [
+        {"kind": "covariate_shift", "column": "age", "direction": "up"},
+        {"kind": "covariate_shift", "column": "education", "categories": ["Some-college"], "factor": 3}],
+        random_state=7)
+    for b in batches:
+        result = check_quality(None, b.data, adult.spec, reference_stats=ref_stats)
+        assert _failed(result) == set(), (b.name, _failed(result))
+        assert result.duplicate_share < 0.01
+
+
 def test_clean_batches_raise_no_quality_alarm(adult, ref_stats, clean):
     for b in clean:
         result = check_quality(None, b.data, adult.spec, reference_stats=ref_stats)
@@ -123,3 +135,23 @@ def test_round_trip_shared_stats_and_errors(adult, ref_stats, clean):
     res = check_quality(None, infinite, adult.spec, reference_stats=ref_stats)
     assert res.column("capital-gain").out_of_range["infinite"] == 100
     assert "quality.range.capital-gain" in _failed(res)
+
+
+def test_the_card_marks_a_problem_on_every_column_whose_check_failed(adult, ref_stats):
+    """The card's "problem" column agrees with the checks (it once said "no" beside a failed missing check)."""
+    import re
+
+    faults = [{"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
+              {"kind": "unseen_categories", "column": "occupation", "rate": 0.2}]
+    batch = simulate_batches(adult.test, adult.spec, [{"name": "faulty", "changes": faults}], random_state=4)[0]
+    result = check_quality(None, batch.data, adult.spec, reference_stats=ref_stats)
+    assert _failed(result) == {"quality.missing.hours-per-week", "quality.unseen.occupation"}
+    card = result._repr_html_()
+    rows = {}
+    for tr in re.findall(r"<tr(?: style='([^']*)')?>(.*?)</tr>", card):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", tr[1])
+        if len(cells) == 7:  # the per-column table: column ... problem
+            rows[cells[0]] = (cells[-1], bool(tr[0]))
+    assert rows["hours-per-week"] == ("missing values", True)
+    assert rows["occupation"] == ("unseen categories", True)
+    assert rows["age"] == ("no", False)

@@ -280,3 +280,38 @@ def test_reports_work_on_a_table_the_team_never_saw(tmp_path):
     s = _json_run("report", "performance", "--data", str(tmp_path / "later.csv"), "--model",
                   str(tmp_path / "m.wbm"), "--reports-dir", reports)
     assert s["status"] in ("passed", "checks_failed") and s["metrics"]
+
+
+def test_the_kernel_summarises_and_draws_the_runner_only_files(inputs, tmp_path):
+    """One papermill run: the kernel computes, summarises and writes report.html (its figures built once);
+    the runner's process files the run without importing the analyses, pandas or plotly."""
+    from workbench.reports.report import PROFILE_ENV, Report, summary_of
+
+    reports, prof = tmp_path / "r", tmp_path / "prof"
+    params = {"reference": str(inputs / "reference.parquet"), "current": str(inputs / "drifted.parquet")}
+    code = ("import json, sys\nfrom workbench.reports.runner import run_report\n"
+            f"out = run_report('drift', {params!r}, reports_dir={str(reports)!r}, progress=False)\n"
+            "print(json.dumps({'run_dir': str(out.run_dir), 'code': out.exit_code, 'loaded': [m for m in "
+            "('pandas', 'plotly', 'workbench.monitoring.drift', 'rfc3987_syntax') if m in sys.modules]}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, PROFILE_ENV: str(prof), "PYTHONWARNINGS": "ignore"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == [] and got["code"] == 0
+    run_dir = Path(got["run_dir"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert {"quality.missing.hours-per-week", "drift.column.age"} <= {c["name"] for c in summary["checks"]
+                                                                     if not c["passed"]}
+    # what the runner would have computed itself from the stored results
+    report = Report.from_dict(json.loads((run_dir / "results.json").read_text())["report"])
+    expected = summary_of(report)
+    assert {k: summary[k] for k in expected} == json.loads(json.dumps(expected))
+    html = (run_dir / "report.html").read_text()
+    assert html.count("<div class='wb-figure'") == len(report.figures()) and "<title>Drift report — " in html
+    nb = json.loads((run_dir / "report.ipynb").read_text())
+    assert nb["cells"][0]["metadata"]["tags"] == ["workbench-prelude"]
+    assert sum("parameters" in c["metadata"].get("tags", []) for c in nb["cells"]) == 1
+    (timings,) = prof.glob("*-timings.json")  # the kernel's phases, for finding where a run's time goes
+    phases = json.loads(timings.read_text())
+    assert phases["compute"] > 0 and phases["html"] > 0 and phases["kernel_age_at_start_s"] > 0
+    assert {p.name.split("-", 1)[1] for p in prof.glob("*.prof")} == {"compute.prof", "html.prof"}

@@ -139,7 +139,9 @@ def test_numeric_covariate_shift_moves_the_column_and_keeps_p_y_given_x(adult, d
     moved = b.data["age"].mean() - holdout["age"].mean()
     assert (moved > 3) if direction == "up" else (moved < -3)
     m = b.manifest
-    assert m["drifted_columns"] == ["age"] and m["expected"]["drift"] and m["replace"]
+    assert m["drifted_columns"] == ["age"] and m["expected"]["drift"]
+    # drawn without replacement (the pool is large for this shift): no duplicate rows beyond the holdout's own
+    assert not m["replace"] and b.data.duplicated().mean() <= holdout.duplicated().mean() + 0.002
     assert not m["expected"]["concept_drift"] and not m["expected"]["prior_shift"]
     # whole rows are resampled, so the outcome given age is unchanged
     bins = [0, 25, 35, 45, 55, 100]
@@ -292,6 +294,23 @@ def test_manifests_are_strict_json_and_files_round_trip(default_batches, tmp_pat
         assert json.loads((folder / entry["manifest"]).read_text()) == b.manifest
     assert not list(folder.glob(".*tmp"))
     assert b.write(tmp_path / "one") == tmp_path / "one" / f"{b.name}.parquet"
+
+
+def test_a_strong_shift_falls_back_to_replacement_and_says_so(adult):
+    holdout = adult.test
+    kw = {"kind": "covariate_shift", "column": "age", "direction": "up"}
+    mild, strong = simulate_batches(holdout, adult.spec, [{"name": "mild", "changes": [{**kw, "strength": 0.5}]},
+                                                          {"name": "strong", "changes": [{**kw, "strength": 2.0}]}],
+                                    batch_size=2000, random_state=5)
+    assert not mild.manifest["replace"] and strong.manifest["replace"]
+    # with replacement the strong shift keeps all of its strength (and repeats rows); without, the mild one is
+    # still most of what a with-replacement draw would give (0.5 strength: ~+7 years on Adult)
+    assert strong.data["age"].mean() - holdout["age"].mean() > 25
+    assert strong.data.duplicated().mean() > 0.1
+    assert 5.5 < mild.data["age"].mean() - holdout["age"].mean() < 8.5
+    again = simulate_batches(holdout, adult.spec, [{"name": "mild", "changes": [{**kw, "strength": 0.5}]}],
+                             batch_size=2000, random_state=5)[0]
+    pd.testing.assert_frame_equal(again.data, mild.data)  # seeded: the same rows in the same order
 
 
 def test_a_small_holdout_is_sampled_with_replacement_and_says_so(adult):

@@ -173,6 +173,25 @@ def test_unusable_columns_are_excluded_with_reasons(table):
     assert "identifier" in spec.excluded["customer"]
 
 
+def test_single_valued_columns_of_every_dtype_are_excluded_and_only_those(table):
+    """The constant check (no hashing of every row) agrees with ``nunique() <= 1`` across dtypes."""
+    n = len(table)
+    gaps = np.where(np.arange(n) % 3 == 0, np.nan, 7.0)
+    cols = {
+        "float_gaps": gaps, "int_const": np.full(n, 4), "cat_const": pd.Categorical(["a"] * n),
+        "bool_const": np.ones(n, dtype=bool), "nullable_int": pd.array([5] * (n - 1) + [None], dtype="Int64"),
+        "inf_const": np.full(n, np.inf), "text_gaps": np.where(np.arange(n) % 2 == 0, None, "z"),
+        "float_two": np.where(np.arange(n) % 2 == 0, 1.0, 2.0), "cat_two": pd.Categorical(["a", "b"] * (n // 2)),
+        "inf_and_one": np.where(np.arange(n) % 2 == 0, np.inf, 1.0), "bool_two": np.arange(n) % 2 == 0,
+    }
+    df = table[["x", "y01"]].assign(**cols)
+    spec = infer_spec(df, "y01")
+    expected = {c for c in cols if df[c].nunique(dropna=True) <= 1}
+    assert expected == {"float_gaps", "int_const", "cat_const", "bool_const", "nullable_int", "inf_const", "text_gaps"}
+    assert {c for c, why in spec.excluded.items() if "single value" in why} == expected
+    assert set(spec.features) == {"x"} | (set(cols) - expected)
+
+
 def test_listed_features_are_kept_even_if_they_look_unusable(table):
     df = table[["x", "y01"]].assign(const=1.0)
     spec = infer_spec(df, "y01", features=["x", "const"])

@@ -28,6 +28,12 @@ _LAZY = {
     "evaluate": "workbench.modeling.evaluate",
     "Model": "workbench.modeling.artifact",
     "compress": "workbench.modeling.compress",
+    "explain_local": "workbench.modeling.explain",
+    "explain_worst_errors": "workbench.modeling.explain",
+    "explanation_stability": "workbench.modeling.explain",
+    "permutation_importance": "workbench.modeling.explain",
+    "partial_dependence": "workbench.modeling.explain",
+    "surrogate_tree": "workbench.modeling.explain",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring.performance",
     "detect_drift": "workbench.monitoring.drift",
@@ -48,6 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
     from workbench.modeling.compress import compress  # noqa: F401
     from workbench.modeling.evaluate import evaluate  # noqa: F401
+    from workbench.modeling.explain import (  # noqa: F401
+        explain_local,
+        explain_worst_errors,
+        explanation_stability,
+        partial_dependence,
+        permutation_importance,
+        surrogate_tree,
+    )
     from workbench.modeling.train import RECIPES, train  # noqa: F401
     from workbench.monitoring.bias import assess_bias  # noqa: F401
     from workbench.monitoring.drift import detect_drift  # noqa: F401

@@ -16,42 +16,20 @@ from pathlib import Path
 PROBE_ENV = "WORKBENCH_DASHBOARD_PROBE"
 PRELUDE = "from workbench.dashboards.kernel import prepare\nprepare()"
 PROBE = "from workbench.dashboards.kernel import probe\nprobe({label!r})"
-TRACE_TYPES = ("bar", "scatter", "heatmap", "table", "histogram")  # what workbench's figures draw
 HEAVY = ("evidently", "fairlearn", "sklearn", "scipy", "lime", "onnxruntime", "skl2onnx", "imblearn", "papermill")
 
 
 def prepare() -> None:
-    """Make a dashboard kernel start and draw fast.
+    """Make a dashboard kernel start and draw fast, as report kernels do.
 
-    ``plotly.io``'s renderers (the report notebooks set one) import nbformat,
-    whose jsonschema registers an IRI format checker by importing
-    ``rfc3987_syntax``, which compiles a grammar at import time: about 3 s of
-    every kernel's start, for a check a dashboard never makes. Blocking that
-    optional import makes jsonschema skip the checker. Then plotly's templates
-    are slimmed (:func:`slim_plotly_templates`).
+    See :func:`workbench.reports.report.prepare_kernel`: it keeps jsonschema from
+    compiling an IRI grammar (~3 s of every kernel's start, via plotly.io's
+    renderers and nbformat) and slims plotly's templates to the trace types
+    workbench draws (~10x faster figure building).
     """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
-    slim_plotly_templates()
+    from workbench.reports.report import prepare_kernel
 
-
-def slim_plotly_templates(names: tuple[str, ...] = ("plotly_white", "plotly")) -> None:
-    """Keep only the trace types workbench draws in plotly's templates, in this kernel.
-
-    Every figure copies its whole template (styles for some 40 trace types)
-    when it is built: about 0.25 s a figure, 10x less with the few types the
-    dashboards use. The look of those types does not change.
-    """
-    import plotly.graph_objects as go
-    import plotly.io as pio
-
-    for name in names:
-        template = pio.templates[name]
-        data = template.data.to_plotly_json()
-        if set(data) <= set(TRACE_TYPES):
-            continue
-        pio.templates[name] = go.layout.Template(layout=template.layout,
-                                                 data={k: v for k, v in data.items() if k in TRACE_TYPES})
+    prepare_kernel()
 
 
 def probe(label: str) -> None:

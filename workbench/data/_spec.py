@@ -10,6 +10,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from workbench.data._columns import (
+    _integer_valued,
+    _is_numeric,
+    _looks_like_identifier,
+    _reject_mostly_numeric,
+    _single_value,
+    _to_numeric,
+)
 from workbench.errors import DataError, SpecError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -187,7 +195,7 @@ def infer_spec(
                 excluded[c] = "a date/time column (declare it as the time column)"
             elif s.isna().all():
                 excluded[c] = "every value is missing"
-            elif s.nunique(dropna=True) <= 1 and len(s) > 1:
+            elif len(s) > 1 and _single_value(s):
                 excluded[c] = "a single value in every row"
             elif _looks_like_identifier(s) and c not in sensitive:
                 # numbers with a stray text value are unique per row too: that is a
@@ -363,58 +371,6 @@ def _align_labels(y: pd.Series, classes: list) -> pd.Series:
     by_str = {str(c): c for c in classes}
     mapped = y.map(lambda v: by_str.get(str(v), v) if pd.notna(v) else v)
     return mapped
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _integer_valued(s: pd.Series) -> bool:
-    if pd.api.types.is_integer_dtype(s):
-        return True
-    v = s.to_numpy(dtype=float)
-    return bool(np.all(np.isfinite(v)) and np.all(v == np.round(v)))
-
-
-def _looks_like_identifier(s: pd.Series) -> bool:
-    if len(s) < 20:
-        return False
-    if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-        return s.nunique(dropna=True) == len(s)
-    return False
-
-
-def _reject_mostly_numeric(s: pd.Series, name: str) -> None:
-    """A text column that is numbers but for a few values is a data error, not a category.
-
-    Parses the distinct values only (weighted by their counts): a category
-    column of a million rows has a few dozen of them.
-    """
-    counts = s.value_counts(dropna=True)
-    if counts.empty:
-        return
-    parsed = pd.to_numeric(pd.Series(counts.index, dtype=object), errors="coerce").notna().to_numpy()
-    share_ok = counts.to_numpy()[parsed].sum() / counts.sum()
-    if share_ok >= 0.95 and not parsed.all():
-        bad_value = counts.index[~parsed][0]
-        bad_idx = s.index[(s == bad_value).to_numpy()][0]
-        raise DataError(
-            f"column '{name}' holds numbers but row {bad_idx} has the non-numeric value "
-            f"{bad_value!r}; fix the value or declare the column categorical"
-        )
-
-
-def _to_numeric(s: pd.Series, name: str, where: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(float)
-    parsed = pd.to_numeric(s, errors="coerce")
-    bad = parsed.isna() & s.notna()
-    if bad.any():
-        i = bad[bad].index[0]
-        raise DataError(
-            f"column '{name}' in {where} should be numeric but row {i} has the value {s.loc[i]!r}"
-        )
-    return parsed
 
 
 def _native(v: Any) -> Any:

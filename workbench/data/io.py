@@ -61,14 +61,21 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     """Parquet with text columns as pandas categoricals.
 
     Converting a million-row text column to Python string objects dominates
-    reading time and memory (about 3x slower than the Arrow read itself); a
-    categorical keeps Arrow's dictionary encoding. Every stage treats
-    categoricals as text.
+    reading time and memory; a categorical keeps the dictionary encoding.
+    Text columns are read as dictionaries straight from the file
+    (``read_dictionary``): decoding them to Arrow strings first and
+    re-encoding (``strings_to_categorical``) took 3-4x longer at 1M rows
+    (benchmarks/monitoring.py). Every stage treats categoricals as text.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    return table.to_pandas(strings_to_categorical=True, ignore_metadata=False)
+    text = [f.name for f in pq.read_schema(path)
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    table = pq.read_table(path, read_dictionary=text or None)
+    # one column per block, Arrow buffers freed as they convert: the peak stays near one copy of the table
+    return table.to_pandas(strings_to_categorical=True, ignore_metadata=False, split_blocks=True,
+                           self_destruct=True)
 
 
 def fingerprint(data: pd.DataFrame) -> dict:

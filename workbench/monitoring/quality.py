@@ -39,8 +39,7 @@ import pandas as pd
 from workbench import _html
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
-from workbench.monitoring.drift import (
+from workbench.monitoring._drift_stats import (
     ColumnStats,
     TableStats,
     _check_spec,
@@ -49,6 +48,7 @@ from workbench.monitoring.drift import (
     _short,
     compute_table_stats,
 )
+from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
 
 __all__ = ["ColumnQuality", "QualityResult", "check_quality", "DEFAULTS"]
 
@@ -204,12 +204,14 @@ class QualityResult:
 
     def _repr_html_(self) -> str:
         body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
+        checks = self.checks()
+        problems = _column_problems(checks)
         rows = [{"column": c.name, "missing (ref)": c.reference_missing_share, "missing (current)":
                  c.current_missing_share, "unseen rows": (c.unseen or {}).get("rows"),
                  "out of range": (c.out_of_range or {}).get("rows"), "type": c.current_dtype,
-                 "problem": c.type_mismatch or c.constant} for c in self.columns]
+                 "problem": ", ".join(problems.get(c.name, [])) or False} for c in self.columns]
         body += _html.table(rows, highlight="problem")
-        body += checks_table_html(self.checks())
+        body += checks_table_html(checks)
         return _html.card("Data quality", body,
                           f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
 
@@ -289,6 +291,20 @@ def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None) -> 
         constant_value=(str(cur.values[0]) if not cur.numeric else _short(cur.values[0])) if constant else None,
         examples=examples,
     )
+
+
+_PROBLEMS = {"type": "type", "missing": "missing values", "unseen": "unseen categories", "range": "out of range",
+             "constant": "constant"}
+
+
+def _column_problems(checks: list[Check]) -> dict[str, list[str]]:
+    """Column -> what its failed checks say is wrong: the card's "problem" column agrees with the checks."""
+    out: dict[str, list[str]] = {}
+    for c in checks:
+        kind, _, column = c.name.removeprefix("quality.").partition(".")
+        if not c.passed and column and kind in _PROBLEMS:
+            out.setdefault(column, []).append(_PROBLEMS[kind])
+    return out
 
 
 def _issues(r: QualityResult) -> list[dict]:

@@ -96,10 +96,16 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
 
 def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
-    """Cheap checks before a run starts (file headers, model, columns): bad input exits 2, no run is made."""
-    from workbench.modeling.artifact import load_model
+    """Cheap checks before a run starts (file headers, model, columns): bad input exits 2, no run is made.
 
-    model = load_model(params["model"]) if params.get("model") else None
+    Parquet inputs are checked from their footers alone (no pandas in the
+    runner's process); the tables themselves are read once, by the kernel.
+    """
+    model = None
+    if params.get("model"):
+        from workbench.modeling.artifact import load_model
+
+        model = load_model(params["model"])
     if kind == "drift":
         ref_cols, ref_rows = peek_table(params["reference"], "reference data")
         cur_cols, cur_rows = peek_table(params["current"], "current data")
@@ -144,10 +150,8 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
 
 def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
     """Columns and a row count (0 or more) of a table without reading all of it."""
-    from workbench.data.io import PARQUET_SUFFIXES, load_table
-
     p = Path(path)
-    if p.exists() and p.is_file() and p.name.lower().endswith(PARQUET_SUFFIXES):
+    if p.exists() and p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES):
         try:
             import pyarrow.parquet as pq
 
@@ -156,10 +160,10 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
             return cols, meta.metadata.num_rows
         except Exception:
             pass  # fall through to the full reader, which words the error
+    from workbench.data.io import CSV_SUFFIXES, PARQUET_SUFFIXES, load_table
+
     if p.exists() and p.is_file() and not p.name.lower().endswith(PARQUET_SUFFIXES):
         import pandas as pd
-
-        from workbench.data.io import CSV_SUFFIXES
 
         if p.name.lower().endswith(CSV_SUFFIXES):
             try:
@@ -171,6 +175,10 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
                 pass
     df = load_table(p, what=what)
     return list(df.columns), len(df)
+
+
+# workbench.data.io.PARQUET_SUFFIXES, without importing workbench.data (pandas) to peek at a footer
+_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 
 def _features_present(model, columns, where: str) -> None:

@@ -22,7 +22,12 @@ from workbench.monitoring.checks import Check, checks_table_html
 from workbench.reports.results import result_from_dict, result_to_entry
 
 RESULTS_FILE = "results.json"
+HTML_FILE = "report.html"
 KINDS = ("drift", "bias", "performance")
+#: The first cell the runner adds to a report notebook (hidden in report mode).
+KERNEL_PRELUDE = "from workbench.reports.report import prepare_kernel\nprepare_kernel()"
+#: The plotly trace types workbench's figures draw (workbench/viz).
+TRACE_TYPES = ("bar", "scatter", "heatmap", "table", "histogram")
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Report:
     lineage: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     checks_config: dict = field(default_factory=dict)
+    _figures: list | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- asking it things -----------------------------------------------------
     def checks(self, config: Mapping | None = None) -> list[Check]:
@@ -111,10 +117,16 @@ class Report:
 
     def figures(self) -> list[tuple[str, Any]]:
         out = []
-        for r in self.results:
-            for name, fig in r.figures().items():
+        for r, figs in self._result_figures():
+            for name, fig in figs.items():
                 out.append((f"{getattr(r, 'kind', '')}.{name}", fig))
         return out
+
+    def _result_figures(self) -> list[tuple[Any, dict]]:
+        # Built once: a run shows them in the notebook and writes them into the static HTML.
+        if self._figures is None:
+            self._figures = [(r, r.figures()) for r in self.results]
+        return self._figures
 
     def display(self) -> None:
         """Show the report in a notebook: summary, check table, then each result with its charts."""
@@ -122,9 +134,9 @@ class Report:
 
         display(HTML(self.summary_html()))
         display(HTML("<h3>Checks</h3>" + self.checks_html()))
-        for r in self.results:
+        for r, figs in self._result_figures():
             display(HTML(r._repr_html_()))
-            for fig in r.figures().values():
+            for fig in figs.values():
                 fig.show()
 
     def _repr_html_(self) -> str:
@@ -136,9 +148,9 @@ class Report:
 
         title = title or f"workbench {self.kind} report" + (f" — {self.period}" if self.period else "")
         parts = [self.summary_html(), "<h2>Checks</h2>", self.checks_html()]
-        for r in self.results:
+        for r, figs in self._result_figures():
             parts.append(r._repr_html_())
-            for name, fig in r.figures().items():
+            for name, fig in figs.items():
                 parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}'>"
                              + fig.to_html(full_html=False, include_plotlyjs=False) + "</div>")
         lineage = html.escape(json.dumps(self.lineage, indent=1, default=str))
@@ -151,29 +163,154 @@ class Report:
             f"<h1>{html.escape(title)}</h1>" + "".join(parts) + "</body></html>"
         )
 
+    def write_html(self, path: str | Path, title: str | None = None) -> Path:
+        """Write :meth:`to_html` to `path` atomically (a reader never sees half a page)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(self.to_html(title=title))
+        os.replace(tmp, path)
+        return path
 
-def load_or_compute(kind: str, params: Mapping[str, Any], run_dir: str | Path = ".") -> Report:
+
+def report_title(kind: str, name: str | None = None, period: str | None = None) -> str:
+    """The title of a run's page: ``Drift report — nightly — 2026-11-28``."""
+    bits = [f"{kind.capitalize()} report"]
+    if name:
+        bits.append(name)
+    if period:
+        bits.append(period)
+    return " — ".join(bits)
+
+
+def load_or_compute(kind: str, params: Mapping[str, Any], run_dir: str | Path = ".", *,
+                    name: str | None = None) -> Report:
     """Render stored results when `run_dir` has them; else compute, store and return them.
 
     This is what the report notebooks call: a run executed by papermill
-    computes and stores; the same notebook opened later (Voila, JupyterLab)
-    finds ``results.json`` and renders without touching data or models.
+    computes and stores ``results.json`` and the static ``report.html`` (titled
+    with `name`); the same notebook opened later (Voila, JupyterLab) finds
+    ``results.json`` and renders without touching data or models.
     """
     path = Path(run_dir) / RESULTS_FILE
     if path.is_file():
         return Report.from_dict(json.loads(path.read_text())["report"])
     from workbench.reports.compute import compute_report  # heavy: only when computing
 
-    report = compute_report(kind, params)
-    store_results(report, run_dir)
+    with _profiled("compute"):
+        report = compute_report(kind, params)
+        store_results(report, run_dir)
+    with _profiled("html"):  # here, where the figures are built anyway for the notebook
+        report.write_html(Path(run_dir) / HTML_FILE, title=report_title(kind, name, report.period))
     return report
 
 
+def prepare_kernel() -> None:
+    """Make a report kernel start and draw fast (the runner runs this first, in a hidden cell).
+
+    ``plotly.io``'s renderers (the templates set one) import nbformat, whose
+    jsonschema registers an IRI format checker by importing ``rfc3987_syntax``,
+    which compiles a grammar at import time: about 3 s of every run, for a
+    check a report never makes. Blocking that optional import makes jsonschema
+    skip the checker. Then plotly's templates are slimmed to the trace types
+    workbench draws: every figure deep-copies its template (styles for ~40
+    trace types), ~0.1-0.25 s a figure, ~10x less slimmed; the look of the
+    types drawn does not change. (The dashboards' kernels do the same.)
+    """
+    block_iri_grammar()
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    for tname in ("plotly_white", "plotly"):
+        template = pio.templates[tname]
+        data = template.data.to_plotly_json()
+        if not set(data) <= set(TRACE_TYPES):
+            pio.templates[tname] = go.layout.Template(
+                layout=template.layout, data={k: v for k, v in data.items() if k in TRACE_TYPES})
+
+
+def block_iri_grammar() -> bool:
+    """Keep jsonschema from importing ``rfc3987_syntax`` (see :func:`prepare_kernel`); True if it now will not."""
+    import sys
+
+    if "jsonschema" in sys.modules:
+        return False
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    return sys.modules["rfc3987_syntax"] is None
+
+
+#: ``$WORKBENCH_REPORT_PROFILE`` names a folder: each report kernel writes its phases' timings
+#: and a cProfile dump there (``<pid>-<phase>.prof``, ``<pid>-timings.json``), to find where a run's time goes.
+PROFILE_ENV = "WORKBENCH_REPORT_PROFILE"
+
+
+class _profiled:
+    """Time (and cProfile) a phase of a report kernel when ``$WORKBENCH_REPORT_PROFILE`` is set."""
+
+    def __init__(self, phase: str):
+        self.phase, self.folder = phase, os.environ.get(PROFILE_ENV)
+
+    def __enter__(self):
+        if self.folder:
+            import cProfile
+            import time
+
+            self.prof, self.t0, self.age = cProfile.Profile(), time.perf_counter(), _process_age()
+            self.prof.enable()
+        return self
+
+    def __exit__(self, *exc):
+        if not self.folder:
+            return False
+        import time
+
+        self.prof.disable()
+        folder = Path(self.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.prof.dump_stats(folder / f"{os.getpid()}-{self.phase}.prof")
+        timings = folder / f"{os.getpid()}-timings.json"
+        data = json.loads(timings.read_text()) if timings.is_file() else {"kernel_age_at_start_s": self.age}
+        data[self.phase] = round(time.perf_counter() - self.t0, 3)
+        timings.write_text(json.dumps(data))
+        return False
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux), i.e. the kernel's start-up and imports so far."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return round(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 3)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def summary_of(report: Report, checks: Sequence[Check] | None = None) -> dict:
+    """What summary.json says about a run's results (the runner adds status, lineage and run fields).
+
+    The main result's fields sit at the top (drift: dataset_drift, drift_share,
+    columns; bias: groups, disparities; ...), for schedulers that read one key.
+    """
+    checks = report.checks() if checks is None else list(checks)
+    results = report.to_dict()["results"]
+    main = results[0]["data"] if results else {}
+    top = {k: v for k, v in main.items() if k not in ("kind", "status", "checks", "params", "period")}
+    return {**top, "period": report.period, "headline": report.headline(checks), "findings": report.findings(),
+            "checks": [c.to_dict() for c in checks], "metrics": report.metrics(), "results": results}
+
+
 def store_results(report: Report, run_dir: str | Path) -> Path:
+    """Write ``results.json``: the report, the kernel that computed it, and its summary.
+
+    The summary is computed here, in the kernel that has the result objects
+    at hand, so the runner files a run without importing the analyses (and
+    their pandas/numpy) again; the results are stored once, under "report".
+    """
     import sys
 
     path = Path(run_dir) / RESULTS_FILE
-    payload = {"report": report.to_dict(),
+    summary = summary_of(report)
+    summary.pop("results")
+    payload = {"report": report.to_dict(), "summary": summary,
                "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()}}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, default=_json_default))

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench.monitoring.checks import Check, failed_checks, load_checks_file
-from workbench.reports.report import RESULTS_FILE, Report
+from workbench.reports.report import (
+    HTML_FILE,
+    KERNEL_PRELUDE,
+    RESULTS_FILE,
+    Report,
+    block_iri_grammar,
+    report_title,
+    summary_of,
+)
 from workbench.reports.store import RunStore
 from workbench.templates import template as template_path
 
@@ -95,8 +103,7 @@ def run_report(
     is created. A template that fails mid-run is recorded as a failed run
     (exit code 3) with its error; earlier runs are never touched.
     """
-    import papermill as pm
-
+    pm = _papermill()
     from workbench.reports.compute import validate_inputs
 
     config = load_checks_file(checks) if isinstance(checks, str | Path) else dict(checks or {})
@@ -111,7 +118,7 @@ def run_report(
     error = None
     try:
         pm.execute_notebook(
-            str(nb_template), str(run.work_dir / "report.ipynb"), parameters=nb_params, kernel_name="python3",
+            _with_prelude(nb_template), str(run.work_dir / "report.ipynb"), parameters=nb_params, kernel_name="python3",
             cwd=str(run.work_dir), progress_bar=progress, log_output=False, report_mode=True,
             kernel_manager_class="workbench.reports.runner.IPCKernelManager",
         )
@@ -129,12 +136,21 @@ def run_report(
         error = f"the template finished without storing its results ({RESULTS_FILE})"
     if error is None:
         payload = json.loads(stored.read_text())
-        report = Report.from_dict(payload["report"])
-        check_list = report.checks(config)
-        summary.update(_summary_of(report, check_list))
-        summary["lineage"] = {**report.lineage, "kernel": payload.get("kernel", {}),
+        stored_report = payload["report"]
+        report = None
+        if payload.get("summary") and stored_report.get("checks_config") == _jsonable(config):
+            # the kernel summarised the run under these checks: no result objects to rebuild here
+            check_list = [Check.from_dict(c) for c in payload["summary"]["checks"]]
+            summary.update({**payload["summary"], "results": stored_report["results"]})
+        else:  # a template that stored only the report, or other checks: judge them here
+            report = Report.from_dict(stored_report)
+            check_list = report.checks(config)
+            summary.update(summary_of(report, check_list))
+        summary["lineage"] = {**stored_report.get("lineage", {}), "kernel": payload.get("kernel", {}),
                               "runner": {"python": sys.executable}}
-        (run.work_dir / "report.html").write_text(report.to_html(title=_title(kind, name, report.period)))
+        if not (run.work_dir / HTML_FILE).is_file():  # the kernel writes it where it draws the figures
+            report = report or Report.from_dict(stored_report)
+            report.write_html(run.work_dir / HTML_FILE, title=report_title(kind, name, report.period))
         summary["status"] = "checks_failed" if any(not c.passed and c.severity == "error" for c in check_list) \
             else "passed"
     else:
@@ -155,29 +171,36 @@ def run_report(
     return RunOutcome(final, summary, code)
 
 
-def _summary_of(report: Report, checks: list[Check]) -> dict:
-    # The main result's fields sit at the top of summary.json (drift: dataset_drift, drift_share,
-    # columns; bias: groups, disparities; ...), for schedulers that read one key.
-    main = report.results[0].to_dict() if report.results else {}
-    top = {k: v for k, v in main.items() if k not in ("kind", "status", "checks", "params", "period")}
-    return {
-        **top,
-        "period": report.period,
-        "headline": report.headline(checks),
-        "findings": report.findings(),
-        "checks": [c.to_dict() for c in checks],
-        "metrics": report.metrics(),
-        "results": report.to_dict()["results"],
-    }
+def _jsonable(config: Mapping) -> Any:
+    """`config` as it reads back from results.json (the kernel stored it as JSON)."""
+    return json.loads(json.dumps(dict(config), default=str))
 
 
-def _title(kind: str, name: str | None, period: str | None) -> str:
-    bits = [f"{kind.capitalize()} report"]
-    if name:
-        bits.append(name)
-    if period:
-        bits.append(period)
-    return " — ".join(bits)
+def _papermill():
+    """papermill, imported without the IRI grammar jsonschema would compile (~3 s; see ``prepare_kernel``)."""
+    import sys
+
+    if "papermill" in sys.modules:
+        return sys.modules["papermill"]
+    blocked = block_iri_grammar()
+    try:
+        import papermill
+    finally:  # only jsonschema's optional checker is skipped; a later explicit import still works
+        if blocked and sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return papermill
+
+
+def _with_prelude(path: Path):
+    """The template with :data:`KERNEL_PRELUDE` as its first cell (tagged, its input hidden)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_code_cell(KERNEL_PRELUDE)
+    cell.metadata["tags"] = ["workbench-prelude"]
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    nb.cells.insert(0, cell)
+    return nb
 
 
 def write_junit(checks: Sequence[Check], path: str | Path, *, kind: str, run_dir: Path,
