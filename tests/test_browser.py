@@ -137,7 +137,9 @@ def test_ten_concurrent_page_loads_all_render(served, browser):
             pages[-1].goto(served.url, wait_until="commit", timeout=LOAD_TIMEOUT)
         times = []
         for page in pages:
-            page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
+            # ten kernels start at once on a 2-core machine that may be shared: a generous deadline (the
+            # times are recorded in concurrency.json), but every page must render
+            page.wait_for_function(chart_js(4), timeout=3 * LOAD_TIMEOUT)
             assert page.locator("table.wb-runs tr.wb-row").count() == 6
             assert_no_code(page)
             times.append(round(time.perf_counter() - started, 1))

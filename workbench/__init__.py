@@ -42,6 +42,7 @@ _LAZY = {
     "run_report": "workbench.reports.runner",
     "save_model": "workbench.modeling.artifact",
     "load_model": "workbench.modeling.artifact",
+    "Workbench": "workbench.widgets",
 }
 
 __all__ = [
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.monitoring.performance import assess_performance, fit_estimator  # noqa: F401
     from workbench.monitoring.quality import check_quality  # noqa: F401
     from workbench.reports.runner import run_report  # noqa: F401
+    from workbench.widgets import Workbench  # noqa: F401
 
 
 def __getattr__(name: str):

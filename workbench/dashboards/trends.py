@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.dashboards.runs import by_period, check_of, latest_per_period, metric
+from workbench.viz._template import slim_template
 from workbench.viz.performance import control_limits, performance_trend_figure
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=40), height=330,
+_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=40), height=330,
                legend=dict(orientation="h", y=-0.22))
 _RED, _BLUE, _GREY = "#d62728", "#1f77b4", "#8c8c8c"
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")

@@ -27,7 +27,6 @@ KINDS = ("drift", "bias", "performance")
 #: The first cell the runner adds to a report notebook (hidden in report mode).
 KERNEL_PRELUDE = "from workbench.reports.report import prepare_kernel\nprepare_kernel()"
 #: The plotly trace types workbench's figures draw (workbench/viz).
-TRACE_TYPES = ("bar", "scatter", "heatmap", "table", "histogram")
 
 
 @dataclass
@@ -219,6 +218,8 @@ def prepare_kernel() -> None:
     block_iri_grammar()
     import plotly.graph_objects as go
     import plotly.io as pio
+
+    from workbench.viz._template import TRACE_TYPES
 
     for tname in ("plotly_white", "plotly"):
         template = pio.templates[tname]

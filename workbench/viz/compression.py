@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=70, r=20, t=60, b=60), height=440)
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=70, r=20, t=60, b=60), height=440)
 _COLORS = {"original": "#6e7781", "chosen": "#d62728", "frontier": "#1f77b4", "accepted": "#1f77b4",
            "rejected": "#bbbbbb"}
 

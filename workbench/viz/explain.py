@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50))
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
 _UP, _DOWN, _GREY, _ACCENT = "#d62728", "#1f77b4", "#b0b7bf", "#2ca02c"
 
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=380)
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
 _JUDGED, _SMALL, _LIMIT = "#1f77b4", "#c7c7c7", "#d62728"
 
 

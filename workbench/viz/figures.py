@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=380)
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
 
 
 def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | None = None) -> go.Figure:

@@ -13,7 +13,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=60, b=50))
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
 _DRIFT, _OK, _REF, _CUR = "#d62728", "#1f77b4", "#7f7f7f", "#ff7f0e"
 _P_VALUE_TESTS = ("ks", "chisquare", "z")
 

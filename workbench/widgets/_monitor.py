@@ -1,0 +1,204 @@
+"""MonitorPanel: check a production batch (drift, data quality, bias) here, or run it as a report."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from workbench.errors import DataError, WorkbenchError
+from workbench.widgets._base import ChartSlot, Panel
+from workbench.widgets._state import AppState
+
+REPORT_KINDS = ("drift", "bias", "performance")
+
+
+class MonitorPanel(Panel):
+    """Monitoring for the current model: a batch against the training rows (the reference).
+
+    Batches are simulated from the held-out rows (:func:`workbench.simulate_batches`:
+    clean ones and ones with injected drift, quality faults and bias shifts,
+    each with its manifest) or read from a file. "Check batch" runs drift,
+    data quality and bias in this kernel; "Run as report" runs the papermill
+    report (:func:`workbench.run_report`) in the background and links its
+    static HTML when done.
+    """
+
+    title = "Monitor"
+
+    def __init__(self, state: AppState | None = None, **kwargs: Any):
+        super().__init__(state, **kwargs)
+        self.batch_size = w.BoundedIntText(value=2000, min=50, max=1_000_000, step=500, description="Batch rows")
+        self.simulate_button = self._button("Simulate batches", self.simulate)
+        self.batch = w.Dropdown(options=[], description="Batch")
+        self.batch.observe(self._guarded(self._on_batch), "value")
+        self.path = w.Text(placeholder="or a CSV/Parquet batch file", description="File")
+        self.check_button = self._button("Check batch", self.check, style="primary")
+        self.kind = w.Dropdown(options=list(REPORT_KINDS), value="drift", description="Report")
+        self.reports_dir = w.Text(value="reports", description="Reports dir")
+        self.report_button = self._button("Run as report", self.run_as_report)
+        self.manifest = w.HTML()
+        self.cards = w.HTML()
+        self.drift_chart = ChartSlot()
+        self.bias_chart = ChartSlot()
+        self.link = w.HTML()
+        self.batches: dict = {}
+        self.results: dict = {}
+        self.outcome = None  # the last report run (workbench.reports.runner.RunOutcome)
+        self._compose(
+            w.HBox([self.batch_size, self.simulate_button]),
+            w.HBox([self.batch, self.path]),
+            self.manifest,
+            self.check_button,
+            w.HBox([self.kind, self.reports_dir, self.report_button]),
+            self.link,
+            self.cards,
+            self.drift_chart,
+            self.bias_chart,
+            intro="Compare a production batch with the training data: drift, data quality and fairness.",
+        )
+        self.state.observe(self._guarded(self._on_data), ["data", "validation", "spec"])
+
+    # -- batches --------------------------------------------------------------------------------
+    def simulate(self) -> None:
+        """Simulate production batches from the held-out rows (the "Simulate batches" button)."""
+        import workbench as wb
+
+        st = self.state
+        holdout = st.validation if st.validation is not None else st.data
+        if holdout is None or st.spec is None:
+            raise DataError("load a dataset in the Data panel first")
+        spec, size = st.spec, int(self.batch_size.value)
+
+        def done(batches) -> None:
+            self.batches = {b.name: b for b in batches}
+            self.batch.options = list(self.batches)
+            self.banner.info(f"{len(batches)} batches of {size:,} rows simulated from the held-out rows.")
+
+        self.run("Simulating batches",
+                 lambda: wb.simulate_batches(holdout, spec, batch_size=size, random_state=st.random_state), done)
+
+    def current(self):
+        """The batch to check: the file when a path is typed, else the chosen simulated batch."""
+        import workbench as wb
+
+        path = self.path.value.strip()
+        if path:
+            return wb.load_table(path, what="batch"), Path(path).name
+        if self.batch.value is None:
+            raise DataError("simulate batches or type the path of a batch file first")
+        return self.batches[self.batch.value].data, self.batch.value
+
+    def _on_batch(self, change: dict) -> None:
+        b = self.batches.get(change["new"])
+        if b is None:
+            self.manifest.value = ""
+            return
+        m = b.manifest
+        what = "; ".join(f"{c['kind']} {_params(c.get('params', {}))}" for c in m["changes"]) or "nothing (clean)"
+        self.manifest.value = (f"<div style='color:#57606a'>{html.escape(b.name)} ({m['period']}, {m['rows']:,} rows): "
+                               f"injected {html.escape(what)}</div>")
+
+    def _on_data(self, change: dict) -> None:
+        self.batches, self.results = {}, {}
+        self.batch.options = []
+        self.cards.value = self.link.value = ""
+        self.drift_chart.clear()
+        self.bias_chart.clear()
+
+    # -- in this kernel ---------------------------------------------------------------------------
+    def check(self) -> None:
+        """Drift and data quality against the training rows, and bias when the model allows (the "Check batch" button)."""
+        import workbench as wb
+
+        st = self.state
+        if st.data is None or st.spec is None:
+            raise DataError("load a dataset in the Data panel first")
+        current, name = self.current()
+        model = st.model
+        spec = model.spec if model is not None else st.spec
+        reference = st.data
+
+        def work():
+            out = {"drift": wb.detect_drift(reference, current, spec, model=model),
+                   "quality": wb.check_quality(reference, current, spec)}
+            if model is not None and model.task == "binary" and spec.sensitive:
+                out["bias"] = wb.assess_bias(current, spec, model=model)
+            return out
+
+        def done(results) -> None:
+            self.results = results
+            self.cards.value = "".join(r._repr_html_() for r in results.values())
+            self.drift_chart.show(results["drift"].figure())
+            if "bias" in results:
+                self.bias_chart.show(results["bias"].figure())
+            else:
+                self.bias_chart.clear()
+            failed = [c.name for r in results.values() for c in r.checks() if c is not None and not c.passed]
+            self.banner.info(f"{name}: {len(failed)} check{'s' if len(failed) != 1 else ''} failed"
+                             + (f" ({', '.join(failed[:4])}{', ...' if len(failed) > 4 else ''})." if failed else "."))
+
+        self.run(f"Checking {name}", work, done)
+
+    # -- as a report ---------------------------------------------------------------------------------
+    def run_as_report(self) -> None:
+        """Run the chosen report on the batch with papermill, in the background (the "Run as report" button)."""
+        import workbench as wb
+        from workbench.reports.runner import run_report
+
+        st = self.state
+        if st.model is None:
+            raise WorkbenchError("a report needs a model: train or load one first")
+        if st.data is None:
+            raise DataError("load a dataset in the Data panel first")
+        current, name = self.current()
+        kind, reports_dir = self.kind.value, Path(self.reports_dir.value.strip() or "reports")
+        model, model_path, reference = st.model, st.model_path, st.data
+
+        def work():
+            # a report reads files: the inputs are kept beside the runs so a run's parameters stay valid
+            inputs = reports_dir / "inputs"
+            inputs.mkdir(parents=True, exist_ok=True)
+            ref_path = inputs / f"reference-{_safe(Path(st.dataset or 'data').stem)}.parquet"
+            reference.to_parquet(ref_path, index=False)
+            cur_path = inputs / f"{_safe(name)}.parquet"
+            current.to_parquet(cur_path, index=False)
+            path = model_path
+            if path is None:
+                path = str(wb.save_model(model, inputs / f"{_safe(model.name)}.wbm", overwrite=True))
+            params = {"drift": {"reference": str(ref_path), "current": str(cur_path), "model": path},
+                      "bias": {"data": str(cur_path), "model": path, "reference": str(ref_path)},
+                      "performance": {"data": str(cur_path), "model": path, "reference": str(ref_path)}}[kind]
+            return run_report(kind, params, reports_dir=reports_dir, name=_safe(name), progress=False)
+
+        def done(outcome) -> None:
+            self.outcome = outcome
+            report = Path(outcome.run_dir) / "report.html"
+            href = _href(report)
+            status = outcome.summary.get("status", "")
+            self.link.value = (f"<div>{html.escape(kind.capitalize())} report on {html.escape(name)} ({status}): "
+                               f"<a href='{html.escape(href)}' target='_blank'>{html.escape(str(report))}</a></div>")
+            headline = outcome.summary.get("headline") or f"The {kind} report finished."
+            (self.banner.error if outcome.exit_code == 3 else self.banner.info)(headline)
+
+        self.run(f"Running the {kind} report on {name}", work, done)
+
+
+def _href(path: Path) -> str:
+    """A link relative to the kernel's folder when possible (JupyterLab opens those in a tab)."""
+    try:
+        return os.path.relpath(path.resolve(), Path.cwd())
+    except ValueError:  # another drive (Windows)
+        return path.resolve().as_uri()
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name)) or "batch"
+
+
+def _params(params: dict) -> str:
+    shown = {k: v for k, v in params.items() if isinstance(v, str | int | float) and k != "seed"}
+    return "(" + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:3]) + ")" if shown else ""
