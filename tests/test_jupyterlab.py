@@ -111,9 +111,12 @@ def test_jupyterlab_runs_the_train_notebook_and_renders_the_panel(lab):
 
 
 def screenshot_lab(page) -> Path:
-    """JupyterLab scrolls inside the notebook panel: scroll the panel to the first chart, then shoot."""
-    page.evaluate("() => { const c = document.querySelector('.jp-OutputArea .js-plotly-plot');"
-                  " if (c) c.scrollIntoView({block: 'center'}); }")
+    """JupyterLab scrolls inside the notebook panel: scroll to the panel at the end, then shoot."""
+    page.evaluate("() => { const b = Array.from(document.querySelectorAll('.jp-OutputArea .widget-button'));"
+                  " if (b.length) b[b.length - 1].scrollIntoView({block: 'end'}); }")
+    news = page.locator(".jp-toast-button:has-text('No')")  # JupyterLab's "notified about news?" toast
+    if news.count():
+        news.first.click()
     page.wait_for_timeout(800)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "jupyterlab-01_train.png"

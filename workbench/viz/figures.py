@@ -35,6 +35,10 @@ def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | Non
         title=f"Candidates: {metric} vs single-row latency (champion in red)",
         xaxis_title="single-row latency p50 (µs, log)", yaxis_title=metric, xaxis_type="log", **_LAYOUT,
     )
+    ys = [float(r[metric]) for r in rows if isinstance(r.get(metric), int | float)]
+    if ys:  # plotly pads one point (or close ones) to a range from 0: frame the candidates instead
+        pad = max(0.01, (max(ys) - min(ys)) * 0.25)
+        fig.update_yaxes(range=[min(ys) - pad, max(ys) + pad])
     return fig
 
 
