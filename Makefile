@@ -12,6 +12,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@# plotly.js's smaller partial bundle for the dashboards, from the npm registry when npm is here (optional)
+	@$(BIN)/python -m workbench.dashboards.assets
 	@touch $(STAMP)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); CI runs as root on a bare machine.

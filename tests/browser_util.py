@@ -40,9 +40,12 @@ DRIFT_SCENARIOS = [
 
 
 def chart_js(min_charts: int = 1, scope: str = "") -> str:
-    """A JS predicate: at least `min_charts` plotly charts (under `scope`) hold data traces."""
+    """A JS predicate: at least `min_charts` visible plotly charts (under `scope`) hold data traces.
+
+    Visible: the index's static first view stays in the page, hidden, once its widgets take over."""
     return ("() => Array.from(document.querySelectorAll(" + json.dumps(f"{scope} .js-plotly-plot".strip())
-            + ")).filter(e => (e.data || []).some(t => (t.x || t.y || t.z || t.cells || []).length > 0))"
+            + ")).filter(e => e.getClientRects().length > 0)"
+            ".filter(e => (e.data || []).some(t => (t.x || t.y || t.z || t.cells || []).length > 0))"
             f".length >= {min_charts}")
 
 

@@ -64,15 +64,20 @@ def _open(browser, url: str, *, min_charts: int = 1, width: int = 1300):
 
 
 def _traces(page, scope: str = "") -> list[int]:
-    return page.eval_on_selector_all(f"{scope} .js-plotly-plot".strip(), "els => els.map(e => (e.data || []).length)")
+    return page.eval_on_selector_all(f"{scope} .js-plotly-plot".strip(),
+                                     "els => els.filter(e => e.getClientRects().length > 0)"
+                                     ".map(e => (e.data || []).length)")
 
 
 def test_index_shows_runs_trends_and_a_selected_run(served, browser):
     context, page = _open(browser, served.url, min_charts=4)
     try:
+        # the first view is static (drawn as the page streams); the widgets come once Voila's app is up
+        assert page.locator(".wb-first-paint .js-plotly-plot").count() == 4
+        page.wait_for_selector(".wb-run-select select", timeout=LOAD_TIMEOUT)
         assert page.locator(".wb-index").count() == 1
         assert page.locator(".jupyter-widgets").count() > 5 and page.locator(".widget-dropdown").count() >= 4
-        rows = page.locator("table.wb-runs tr.wb-row")
+        rows = page.locator("table.wb-runs tr.wb-row:visible")
         assert rows.count() == 6
         assert page.locator("tr.wb-row-checks_failed .wb-failed-check", has_text="drift.column.age").count() >= 2
         headline = page.locator(".wb-dash-headline").inner_text()
@@ -103,13 +108,13 @@ def test_index_shows_runs_trends_and_a_selected_run(served, browser):
 def test_filters_narrow_the_list_and_the_charts(served, browser):
     context, page = _open(browser, served.url, min_charts=4)
     try:
-        page.locator(".wb-filter-kind select").select_option("bias")
-        page.wait_for_function("() => document.querySelectorAll('table.wb-runs tr.wb-row').length === 2",
-                               timeout=60_000)
+        page.locator(".wb-filter-kind select").select_option("bias", timeout=LOAD_TIMEOUT)
+        page.wait_for_function("() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
+                               ".filter(e => e.getClientRects().length > 0).length === 2", timeout=60_000)
         page.wait_for_function(chart_js(2, ".wb-trends"), timeout=60_000)
-        kinds = page.locator("table.wb-runs tr.wb-row td:nth-child(2)").all_text_contents()
+        kinds = page.locator("table.wb-runs tr.wb-row:visible td:nth-child(2)").all_text_contents()
         assert kinds == ["bias", "bias"]
-        titles = page.locator(".wb-trends .gtitle").all_text_contents()
+        titles = page.locator(".wb-trends .gtitle:visible").all_text_contents()
         assert titles and all("Fairness" in t for t in titles)
     finally:
         context.close()
@@ -150,7 +155,7 @@ def test_ten_concurrent_page_loads_all_render(served, browser):
                 reloaded.append(i)
                 page.reload(wait_until="commit", timeout=LOAD_TIMEOUT)
                 page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
-            assert page.locator("table.wb-runs tr.wb-row").count() == 6
+            assert page.locator("table.wb-runs tr.wb-row:visible").count() == 6
             assert_no_code(page)
             times.append(round(time.perf_counter() - started, 1))
     finally:
@@ -185,9 +190,9 @@ def fresh_run(served, tmp_path_factory):
 def test_a_run_added_while_serving_appears_on_reload(served, browser, fresh_run):
     context, page = _open(browser, served.url, min_charts=4)
     try:
-        assert page.locator("table.wb-runs tr.wb-row").count() == 7
+        assert page.locator("table.wb-runs tr.wb-row:visible").count() == 7
         assert page.locator(f"tr.wb-row[data-run='{fresh_run.name}']").count() == 1
-        assert "2026-11-05" in page.locator(".wb-trends").inner_text()
+        assert "2026-11-05" in page.locator(".wb-trends:visible").inner_text()
     finally:
         context.close()
 
@@ -210,6 +215,7 @@ def test_run_page_renders_from_stored_results_without_inputs_or_heavy_libraries(
     probes = [p for p in served.probes() if p["notebook"] == f"drift/{fresh_run.name}/report.ipynb"]
     assert probes, f"no probe from the run page's kernel: {served.probes()}"
     assert probes[-1]["heavy"] == [], f"the run page's kernel imported {probes[-1]['heavy']}"
+    assert Path(probes[-1]["cwd"]).resolve() == fresh_run.resolve()  # a spare kernel moves into the run's folder
     index_probes = [p for p in served.probes() if p["notebook"] == "index.ipynb"]
     assert index_probes and all(p["heavy"] == [] for p in index_probes)
 
@@ -262,7 +268,7 @@ def test_error_cards_render_and_the_rest_of_the_page_too(damaged_server, browser
         assert {"corrupt", "missing_artifact", "failed_run"} <= set(kinds)
         assert kinds.count("corrupt") == 2
         assert "the upstream table is garbage" in page.locator(".wb-problems").inner_text()
-        assert page.locator("table.wb-runs tr.wb-row").count() == 7
+        assert page.locator("table.wb-runs tr.wb-row:visible").count() == 7
         assert page.locator("tr.wb-row-failed").count() == 1
         assert_no_code(page)
         screenshot(page, "dashboard-error-cards.png")
@@ -343,7 +349,7 @@ def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tm
                 assert time.time() < deadline and proc.poll() is None, "jupyter server did not start"
                 time.sleep(1)
         page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
-        assert page.locator("table.wb-runs tr.wb-row").count() == 6
+        assert page.locator("table.wb-runs tr.wb-row:visible").count() == 6
         html_link = page.locator("a.wb-link-html").first.get_attribute("href")
         view_link = page.locator("a.wb-link-view").first.get_attribute("href")
         assert html_link.startswith("/files/workbench-demo/reports/") and html_link.endswith("/report.html")

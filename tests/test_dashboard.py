@@ -188,8 +188,43 @@ def test_an_empty_or_missing_reports_dir_says_how_to_make_runs(tmp_path):
         if reports.name == "empty":
             reports.mkdir()
         d = IndexDashboard(reports)
-        assert len(d.widget.children) == 2  # header and the card: no empty charts or tables
+        # header and the card: no filters, charts or tables
+        assert d.bottom is None and [type(c).__name__ for c in d.widget.children] == ["VBox"]
+        assert [c for c in d.top.children if getattr(c, "value", "")] == [d.header, d.problems]
         assert "No runs yet" in d.problems.value and "workbench report drift" in d.problems.value
+
+
+def test_first_paint_is_static_until_a_filter_changes(runs_dir):
+    """Served by `workbench dashboard`, the index first shows static outputs (drawn by the server as the
+    page streams); its widgets stay empty until the first change, which hides the static copies."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from workbench.dashboards.index import FIRST_PAINT, IndexDashboard
+    from workbench.viz._display import FIGURES_MIMETYPE
+
+    InteractiveShell.instance()
+    try:
+        d = IndexDashboard(runs_dir, links=True, first_paint=True)
+        with capture_output() as captured:
+            d.show()
+    finally:
+        InteractiveShell.clear_instance()  # other tests run without a shell
+    outputs = [o.data for o in captured.outputs]
+    html = " ".join(o.get("text/html", "") for o in outputs)
+    figures = [o[FIGURES_MIMETYPE] for o in outputs if FIGURES_MIMETYPE in o]
+    widgets = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o]
+    assert html.count(f"class='{FIRST_PAINT}'") == 2 and html.count("<tr class='wb-row") == 6
+    assert "of the last 6 runs failed a check" in html and "Model monitoring" in html
+    assert len(figures) == 1 and FIRST_PAINT in figures[0]["class"] and len(figures[0]["figures"]) == 4
+    assert all(f["data"] and f["layout"] for f in figures[0]["figures"])
+    assert len(widgets) == 3  # filters, live trends, runs selector and details
+    assert d.trends.children == () and d.table.value == "" and d.headline.value == "" and d.takeover.value == ""
+
+    d.kind.value = "bias"  # the widgets take over: the static copies are hidden by a style
+    assert f".{FIRST_PAINT}{{display:none" in d.takeover.value
+    assert len(d.trends.children) == 2 and d.table.value.count("<tr class='wb-row") == 2
+    assert "Model monitoring" in d.header.value and d.headline.value
 
 
 def test_a_damaged_ledger_falls_back_to_the_run_directories(runs_dir, tmp_path):
@@ -238,7 +273,9 @@ def test_run_notebooks_without_readable_results_are_served_as_a_card(runs_dir, t
     monkeypatch.delenv("WORKBENCH_DASHBOARD_PROBE", raising=False)
     nb = prepare_notebook(nbformat.read(run / "report.ipynb", as_version=4), reports, path)
     sources = ["".join(c.source) for c in nb.cells]
-    assert "prepare()" in sources[0] and any("load_or_compute" in s for s in sources)  # results intact: as is
+    assert f"prepare({str(run)!r})" in sources[0]  # the first cell: fast start, in the run's folder
+    assert any("load_or_compute" in s for s in sources)  # results intact: as is
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # Voila executes it again
     (run / "results.json").unlink()
     monkeypatch.setenv("WORKBENCH_DASHBOARD_PROBE", str(tmp_path / "probe"))
     nb = prepare_notebook(nbformat.read(run / "report.ipynb", as_version=4), reports, path)
@@ -304,7 +341,13 @@ def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, t
         port = int(server.url.split(":")[2].split("/")[0])
         status, page = _get(server.url)
         assert status == 200 and "load_or_compute" not in page and "show_index" not in page
+        # the first view is in the page itself: static copies and charts, drawn as the page streams
+        assert "wb-first-paint" in page and page.count("wbPlot(document.currentScript)") == 4
         assert (reports / "index.ipynb").is_file()
+        status, js = _get(f"{server.base}/workbench/static/plotly.js")
+        assert status == 200 and "plotly.js" in js[:300]
+        status, view = _get(f"{server.base}/voila/render/drift/{run.name}/report.ipynb")
+        assert status == 200 and view.count("wbPlot(document.currentScript)") >= 3 and "load_or_compute" not in view
         assert _get(f"{server.base}/voila/files/drift/{run.name}/report.html")[0] == 200
         for forbidden in ("results.json", "summary.json", "report.ipynb"):
             assert _get(f"{server.base}/voila/files/drift/{run.name}/{forbidden}")[0] == 403
@@ -361,13 +404,15 @@ from workbench.dashboards.kernel import prepare
 prepare()
 import plotly.io as pio
 t = time.perf_counter()
-pio.renderers.default = "plotly_mimetype"  # what the report templates do: pulls nbformat and jsonschema
+pio.renderers.default = "plotly_mimetype"  # a user's cell may: pulls nbformat and jsonschema
 import plotly.graph_objects as go
+from workbench.viz._template import slim_template
 fig = go.Figure(go.Bar(x=["a"], y=[1]))
-fig.update_layout(template="plotly_white")
+fig.update_layout(template=slim_template())
 print(json.dumps({"renderers_s": time.perf_counter() - t, "rfc3987": "rfc3987_syntax" in sys.modules
                   and sys.modules["rfc3987_syntax"] is not None,
-                  "template_types": sorted(pio.templates["plotly_white"].data.to_plotly_json()),
+                  "slim_types": sorted(slim_template().data.to_plotly_json()),
+                  "registered_types": sorted(pio.templates["plotly_white"].data.to_plotly_json()),
                   "bar_styled": bool(fig.layout.template.data.bar),
                   "bg": fig.layout.template.layout.plot_bgcolor}))
 """
@@ -375,5 +420,6 @@ print(json.dumps({"renderers_s": time.perf_counter() - t, "rfc3987": "rfc3987_sy
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert not out["rfc3987"]
-    assert set(out["template_types"]) <= {"bar", "scatter", "heatmap", "table", "histogram"}
+    assert set(out["slim_types"]) <= {"bar", "scatter", "heatmap", "table", "histogram"}
+    assert "scatter3d" in out["registered_types"]  # plotly's own templates are left as they are
     assert out["bar_styled"] and out["bg"] == "white"

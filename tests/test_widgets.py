@@ -128,7 +128,20 @@ def test_data_panel_reads_a_path_and_an_upload(tmp_path, adult_small):
     assert len(st.data) + len(st.validation) == 600
 
 
-def test_data_panel_shows_bad_input_as_a_banner(tmp_path, adult_small):
+@pytest.fixture(params=["plain", "kernel"])
+def shell(request):
+    """Run a test as a script would, and as in a kernel (an IPython shell exists: ipywidgets' Output then
+    prints and swallows exceptions leaving a `with output:` block)."""
+    if request.param == "plain":
+        yield None
+        return
+    from IPython.core.interactiveshell import InteractiveShell
+
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+
+
+def test_data_panel_shows_bad_input_as_a_banner(tmp_path, adult_small, shell):
     st = AppState(run_in_thread=False)
     panel = DataPanel(st)
     panel.path.value = str(tmp_path / "missing.csv")

@@ -6,7 +6,7 @@ import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from workbench.dashboards.server import CULL_IDLE, DEFAULT_PORT, PREHEAT
+    from workbench.dashboards.server import CULL_IDLE, DEFAULT_PORT, PREHEAT, SPARE_KERNELS
 
     p = subparsers.add_parser(
         "dashboard", help="serve the Voila dashboards over a reports directory",
@@ -30,6 +30,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--preheat", type=int, default=PREHEAT, metavar="N",
                    help=f"keep N index kernels started ahead of visits (each still reads the runs when its visit "
                         f"comes, never before; default {PREHEAT}, 0 for none)")
+    p.add_argument("--spare-kernels", type=int, default=SPARE_KERNELS, metavar="N",
+                   help=f"keep N kernels started and imported for the next run pages (they read nothing ahead; "
+                        f"default {SPARE_KERNELS}, 0 for none)")
     p.set_defaults(func=cmd_dashboard)
     return p
 
@@ -42,5 +45,8 @@ def cmd_dashboard(args) -> int:
         raise WorkbenchError(f"--port must be between 1 and 65535, not {args.port}")
     if not 0 <= args.preheat <= 8:
         raise WorkbenchError(f"--preheat must be between 0 and 8, not {args.preheat}")
+    if not 0 <= args.spare_kernels <= 8:
+        raise WorkbenchError(f"--spare-kernels must be between 0 and 8, not {args.spare_kernels}")
     return serve(args.reports_dir, host=args.host, port=args.port, token=args.token, no_token=args.no_token,
-                 open_browser=not args.no_browser, cull_idle=args.cull_idle, preheat=args.preheat)
+                 open_browser=not args.no_browser, cull_idle=args.cull_idle, preheat=args.preheat,
+                 spare_kernels=args.spare_kernels)

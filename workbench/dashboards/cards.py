@@ -29,6 +29,7 @@ table.wb-runs{border-collapse:collapse;width:100%;font-size:13px}
 table.wb-runs th{position:sticky;top:0;background:#f6f8fa;text-align:left;padding:6px 8px;border-bottom:1px solid #d0d7de}
 table.wb-runs td{padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 table.wb-runs td.wb-nowrap{white-space:nowrap}
+.wb-dash .wb-runs-wrap table.wb-runs th,.wb-dash .wb-runs-wrap table.wb-runs td{text-align:left}
 details.wb-result-card,details.wb-all-checks{margin:6px 0} details>summary{cursor:pointer;color:#0969da}
 tr.wb-row-checks_failed{background:#fff8f8} tr.wb-row-failed{background:#fff0f0}
 .wb-status{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;color:#fff}

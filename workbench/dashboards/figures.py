@@ -1,15 +1,20 @@
-"""Plotly figures as widgets, the way they work in Voila, JupyterLab and papermill alike.
+"""Plotly figures on a dashboard: as widgets, or as plain outputs the page draws at once.
 
 A ``go.FigureWidget`` is a real widget: it renders in Voila through the
 widget manager and can be replaced when a filter changes. (Plotly HTML inside
-an ``HTML`` widget renders nothing, and ``fig.show()`` needs
-``plotly.io.renderers``, whose import pulls nbformat and jsonschema: seconds
-of kernel start-up a dashboard does not need.)
+an ``HTML`` widget renders nothing.) A figure that does not change is better
+published as plotly's own output type (:func:`display_figure`, :func:`display_figures`): workbench's
+Voila template writes it into the page as the kernel produces it, without
+waiting for the widget manager, and JupyterLab draws it like ``fig.show()``.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
+
+from workbench.viz._display import MIMETYPE, display_figure, display_figures, figure_bundle
+
+__all__ = ["MIMETYPE", "display_figure", "display_figures", "figure_bundle", "figure_widget"]
 
 
 def figure_widget(fig: go.Figure) -> go.FigureWidget:

@@ -7,6 +7,14 @@ filter's value, call :meth:`IndexDashboard.select`, inspect the children.
 It imports only what rendering needs: the ledger, ipywidgets and plotly;
 a selected run's stored results bring the light result classes, never the
 analysis libraries.
+
+Served by ``workbench dashboard`` (``first_paint``), the page's first view is
+static: header, headline, cards, trend charts and the runs table are plain
+outputs that workbench's Voila template draws while the page streams, seconds
+before Voila's application has connected to the kernel and drawn any widget.
+The widgets (filters, run selector, details) come next; the first filter
+change fills the live copies and hides the static ones (a ``<style>`` in an
+``HTML`` widget: static outputs cannot be changed from the kernel).
 """
 
 from __future__ import annotations
@@ -20,9 +28,9 @@ from urllib.parse import parse_qs
 import ipywidgets as w
 
 from workbench.dashboards import cards
-from workbench.dashboards.figures import figure_widget
+from workbench.dashboards.figures import display_figures, figure_widget
 from workbench.dashboards.headline import headline
-from workbench.dashboards.links import Links, page_links
+from workbench.dashboards.links import SERVER_ENV, Links, page_links
 from workbench.dashboards.runs import (
     STATUSES,
     Problem,
@@ -35,6 +43,11 @@ from workbench.dashboards.runview import run_details_widgets
 from workbench.dashboards.trends import trend_figures
 
 ALL = "all"
+FIRST_PAINT = "wb-first-paint"
+TRENDS_TITLE = "<div class='wb-dash'><h3>Trends</h3></div>"
+RUNS_TITLE = "<div class='wb-dash'><h3>Runs</h3></div>"
+NO_TREND = "<div class='wb-dash wb-sub'>No trend to draw for these runs.</div>"
+PENDING = {"workbench": {"pending": "Loading the filters…"}}  # what the page says until the widgets draw
 _STATUS_LABELS = {"passed": "passed", "checks_failed": "checks failed", "failed": "run failed", "running": "running"}
 
 
@@ -43,7 +56,7 @@ class IndexDashboard:
 
     def __init__(self, reports_dir: str | os.PathLike | None = None, *, run: str | None = None,
                  kind: str | None = None, model: str | None = None, status: str | None = None,
-                 links: Links | bool | None = None):
+                 links: Links | bool | None = None, first_paint: bool = False):
         self.index: RunsIndex = load_runs(reports_dir)
         runs = self.index.runs
         style = {"description_width": "initial"}
@@ -56,9 +69,16 @@ class IndexDashboard:
         self.run = w.Dropdown(options=[("— choose a run —", "")], value="", description="Show run",
                               style=style, layout=w.Layout(width="640px"))
         updated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-        self.header = w.HTML(cards.header_html(str(self.index.reports_dir), len(runs), updated))
+        self._header_html = cards.header_html(str(self.index.reports_dir), len(runs), updated)
+        self._problems_html = cards.problems_html(self.index.problems)
+        # With a first paint, the page first shows static copies (drawn by the server as it streams);
+        # these widgets stay empty until the first change, which then hides the copies (`takeover`).
+        self.first_paint = first_paint
+        self._live = not first_paint
+        self.takeover = w.HTML()
+        self.header = w.HTML("" if first_paint else self._header_html)
         self.headline = w.HTML()
-        self.problems = w.HTML(cards.problems_html(self.index.problems))
+        self.problems = w.HTML("" if first_paint else self._problems_html)
         self.count = w.HTML()
         self.trends = w.VBox()
         self.table = w.HTML()
@@ -70,16 +90,19 @@ class IndexDashboard:
                             (self.status, "wb-filter-status")):
             widget.add_class(cls)
         if runs:
-            body = [self.header, self.headline, self.problems,
-                    w.HBox([self.kind, self.model, self.status]), self.count,
-                    w.HTML("<div class='wb-dash'><h3>Trends</h3></div>"), self.trends,
-                    w.HTML("<div class='wb-dash'><h3>Runs</h3></div>"), self.table, self.run, self.details]
+            self.top = w.VBox([self.takeover, self.header, self.headline, self.problems,
+                               w.HBox([self.kind, self.model, self.status]), self.count])
+            self.bottom = w.VBox([self.table, self.run, self.details])
+            body = [self.top, w.HTML(TRENDS_TITLE), self.trends, w.HTML(RUNS_TITLE), self.bottom]
         else:
-            body = [self.header, self.problems]
+            self.top = w.VBox([self.takeover, self.header, self.problems])
+            self.bottom = None
+            body = [self.top]
+        self.top.add_class("wb-index")
         self.widget = w.VBox(body)
-        self.widget.add_class("wb-index")
         self.filtered: list[dict] = []
         self._muted = False
+        self._painted = False
         if links is True:
             links = Links.for_server(self.index.reports_dir)
         self._links: Links | None = page_links() if links is None else links or None
@@ -93,18 +116,23 @@ class IndexDashboard:
     # -- what users do ----------------------------------------------------------------
     def refresh(self) -> None:
         """Apply the filters: headline, count, trend charts, runs list and the run selector."""
+        if not self._live and self._painted:
+            self._go_live()
         self.filtered = filter_runs(self.index.runs, kind=self.kind.value, model=self.model.value,
                                     status=self.status.value)
         text = headline(self.filtered) if self.filtered or not self.index.runs else "No run matches these filters."
-        self.headline.value = cards.headline_html(text, any(r["status"] != "passed" and r["status"] != "running"
+        self._headline_html = cards.headline_html(text, any(r["status"] != "passed" and r["status"] != "running"
                                                             for r in self.filtered[:10]))
         shown = len(self.filtered)
         self.count.value = (f"<div class='wb-dash wb-sub'>{shown} of {len(self.index.runs)} runs match the "
                             "filters.</div>")
-        figs = trend_figures(self.filtered)
-        self.trends.children = [figure_widget(f) for _, f in figs] or [
-            w.HTML("<div class='wb-dash wb-sub'>No trend to draw for these runs.</div>")]
-        self.table.value = cards.runs_table_html(self.filtered, self._links)
+        self._figures = [f for _, f in trend_figures(self.filtered)]
+        self._table_html = cards.runs_table_html(self.filtered, self._links)
+        if self._live:
+            self.headline.value = self._headline_html
+            self.trends.children = [figure_widget(f) for f in self._figures] or [w.HTML(NO_TREND)]
+            self.table.value = self._table_html
+        self._painted = True
         current = self.run.value
         options = [("— choose a run —", "")] + [(run_label(r), r["id"]) for r in self.filtered]
         with self._quiet():
@@ -132,6 +160,34 @@ class IndexDashboard:
             self._render(run)
         else:
             self.run.value = run_id  # observed: renders
+
+    def show(self) -> None:
+        """Display the dashboard: the widgets, or with a first paint the static copies around them."""
+        from IPython.display import HTML, display
+
+        if not self.first_paint:
+            display(self.widget)
+            return
+        paint = f"<div class='{FIRST_PAINT}'>{{}}</div>"
+        if self.bottom is None:  # no runs: the cards say why, and there is nothing to filter
+            display(HTML(self._header_html + self._problems_html))
+            return
+        display(HTML(paint.format(self._header_html + self._headline_html + self._problems_html)))
+        display(self.top, metadata=PENDING)
+        display(HTML(TRENDS_TITLE))
+        if self._figures:
+            display_figures(self._figures, css_class=f"{FIRST_PAINT} wb-trends")
+        else:
+            display(HTML(paint.format(NO_TREND)))
+        display(self.trends)
+        display(HTML(RUNS_TITLE + paint.format(self._table_html)))
+        display(self.bottom)
+
+    def _go_live(self) -> None:
+        """The first change: the widgets take over from the static first paint (which a style hides)."""
+        self._live = True
+        self.header.value, self.problems.value = self._header_html, self._problems_html
+        self.takeover.value = f"<style>.{FIRST_PAINT}{{display:none !important}}</style>"
 
     # -- callbacks ---------------------------------------------------------------------
     def _on_filter(self, change: Mapping) -> None:
@@ -179,11 +235,12 @@ def show_index(reports_dir: str | os.PathLike | None = None, *, run: str | None 
 
         wait_for_request()  # the runs are read after this: never a stale list
     query = request_query()
+    # Served by `workbench dashboard`, whose Voila template draws static outputs as the page streams:
+    # the first view is static (no wait for Voila's widget manager), the widgets take over on the first change.
     dashboard = IndexDashboard(reports_dir, run=run or query.get("run"), kind=kind or query.get("kind"),
-                               model=model or query.get("model"), status=status or query.get("status"))
-    from IPython.display import display
-
-    display(dashboard.widget)
+                               model=model or query.get("model"), status=status or query.get("status"),
+                               first_paint=bool(os.environ.get(SERVER_ENV)))
+    dashboard.show()
     return dashboard
 
 

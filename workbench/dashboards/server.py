@@ -20,7 +20,9 @@ One index kernel is pre-heated (``--preheat``): started, imported and warmed
 up before anyone asks, it then waits for its visit (``voila.utils.wait_for_request``)
 and only then reads the ledger, so it never shows a stale list; run pages are
 never pre-heated (there are as many as runs). That saves the kernel start-up
-of the first visit: see ``benchmarks/dashboard.py``. Voila refuses pre-heating
+of the first visit: see ``benchmarks/dashboard.py``. Run pages get warmed spare
+kernels instead (``--spare-kernels``, :mod:`workbench.dashboards._kernels`): the
+same for every run, they import what drawing stored results needs and read nothing. Voila refuses pre-heating
 together with a pre-launch hook, which is why notebooks are adapted by the
 contents manager instead.
 """
@@ -47,6 +49,9 @@ INDEX = "index.ipynb"
 INDEX_PATH = f"voila/render/{INDEX}"
 CULL_IDLE = 1800
 PREHEAT = 1
+SPARE_KERNELS = 1
+TEMPLATE = "workbench"
+SHARE = Path(__file__).resolve().parent / "share"  # a Jupyter data directory holding the Voila template
 # Only the static reports of finished runs (never hidden .tmp- folders, notebooks, JSON or the ledger).
 FILE_ALLOWLIST = [r"[^/.][^/]*/[^/.][^/]*/report\.html"]
 FILE_DENYLIST = [r".*\.(ipynb|py|json|sqlite.*|parquet|csv|skops|onnx)", r"(.*/)?\..*"]
@@ -54,7 +59,8 @@ FILE_DENYLIST = [r".*\.(ipynb|py|json|sqlite.*|parquet|csv|skops|onnx)", r"(.*/)
 
 def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1", port: int | None = None,
           token: str | None = None, no_token: bool = False, open_browser: bool = True,
-          cull_idle: int = CULL_IDLE, preheat: int = PREHEAT, log_level: str = "WARN") -> int:
+          cull_idle: int = CULL_IDLE, preheat: int = PREHEAT, spare_kernels: int = SPARE_KERNELS,
+          log_level: str = "WARN") -> int:
     """Serve the dashboards until Ctrl-C (or SIGTERM); returns the exit code.
 
     `preheat` keeps that many index kernels started and imported ahead of
@@ -77,8 +83,12 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
 
     from tornado.ioloop import IOLoop
 
+    use_template_dir()
+    from workbench.reports.report import block_iri_grammar
+
+    block_iri_grammar()  # ~3 s of the server's start-up (nbformat -> jsonschema), for a check it never makes
     app = _voila_app()(config=voila_config(root, host=host, port=port, token=token, cull_idle=cull_idle,
-                                           preheat=preheat, log_level=log_level))
+                                           preheat=preheat, spare_kernels=spare_kernels, log_level=log_level))
     app.initialize([])
     url = dashboard_url(host, port, token)
 
@@ -95,6 +105,13 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
     IOLoop.current().add_callback(announce)  # runs once Voila listens
     app.start()
     return 0
+
+
+def use_template_dir() -> None:
+    """Let Voila find workbench's template: its folder goes first on the Jupyter data path."""
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if str(SHARE) not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(SHARE), *paths])
 
 
 def install_index(root: Path) -> Path:
@@ -151,7 +168,7 @@ def dashboard_url(host: str, port: int, token: str = "", path: str = INDEX_PATH)
 
 
 def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int = CULL_IDLE, preheat: int = PREHEAT,
-                 log_level: str = "WARN"):
+                 spare_kernels: int = SPARE_KERNELS, log_level: str = "WARN"):
     """The Voila configuration (traitlets) of a dashboard server."""
     from traitlets.config import Config
 
@@ -168,11 +185,15 @@ def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int
     c.VoilaConfiguration.strip_sources = True
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.allow_template_override = "NO"
+    c.VoilaConfiguration.template = TEMPLATE  # outputs drawn as the page streams (share/voila/templates)
     c.VoilaConfiguration.preheat_kernel = preheat > 0
     if preheat > 0:  # only the index: run pages are many, and rarely opened twice
         c.VoilaConfiguration.default_pool_size = 0
         c.VoilaKernelManager.kernel_pools_config = {"default": {"pool_size": 0}, INDEX: {"pool_size": int(preheat)}}
         c.VoilaKernelManager.fill_delay = 0.5
+    # Run pages: warmed spare kernels (dashboards/_kernels.py), moved into the run's folder by the first cell.
+    c.VoilaConfiguration.multi_kernel_manager_class = "workbench.dashboards._kernels.SpareKernelManager"
+    c.SpareKernelManager.spare_kernels = int(spare_kernels)
     c.VoilaConfiguration.file_allowlist = FILE_ALLOWLIST
     c.VoilaConfiguration.file_denylist = FILE_DENYLIST
     c.VoilaExecutor.timeout = 180  # a cell that hangs ends as an error, not as a page that never loads
@@ -195,7 +216,10 @@ def prepare_notebook(nb, root: Path, path: str):
     if path != INDEX and (run_dir / "summary.json").is_file() and not _results_ok(run_dir):
         nb.cells = [nbformat.v4.new_code_cell(
             "from workbench.dashboards.runview import show_unavailable\nshow_unavailable('.')")]
-    nb.cells.insert(0, nbformat.v4.new_code_cell(PRELUDE))
+    for cell in nb.cells:  # Voila executes the notebook again: the stored outputs would only be copied around
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    nb.cells.insert(0, nbformat.v4.new_code_cell(PRELUDE.format(folder=str(run_dir))))
     if os.environ.get(PROBE_ENV):
         nb.cells.append(nbformat.v4.new_code_cell(PROBE.format(label=path)))
     for i, cell in enumerate(nb.cells):
@@ -212,11 +236,18 @@ def _voila_app():
     from voila.app import Voila
     from voila.static_file_handler import AllowListFileHandler
 
+    _cache_compiled_templates()
+
     class DashboardContentsManager(LargeFileManager):
         def get(self, path, content=True, type=None, format=None, **kwargs):
             model = super().get(path, content=content, type=type, format=format, **kwargs)
             if content and model.get("type") == "notebook" and model.get("content") is not None:
                 model["content"] = prepare_notebook(model["content"], Path(self.root_dir), path.strip("/"))
+            return model
+
+        def validate_notebook_model(self, model, validation_error=None):
+            # Voila executes what it gets and reports a broken notebook as an error card; validating
+            # every notebook's JSON schema on every visit (~0.1 s for a report's) checks nothing more.
             return model
 
     class ReportFileHandler(AuthenticatedFileHandler):
@@ -239,6 +270,24 @@ def _voila_app():
                 raise tornado.web.HTTPError(403, "not a file the dashboard serves")
             return super().get_absolute_path(root, path)
 
+    from workbench.dashboards.assets import dashboard_bundle, full_bundle
+
+    class PlotlyJSHandler(tornado.web.StaticFileHandler):
+        """plotly.js for the charts the template draws (one file per route: see dashboards.assets)."""
+
+        def initialize(self, path, filename):
+            super().initialize(path)
+            self.filename = filename
+
+        def get(self, include_body=True):
+            return super().get(self.filename, include_body)  # the route names the file; nothing else is served
+
+        def head(self):
+            return self.get(include_body=False)
+
+        def set_extra_headers(self, path):
+            self.set_header("Cache-Control", "public, max-age=86400")
+
     class DashboardVoila(Voila):
         def init_settings(self):
             settings = super().init_settings()
@@ -253,9 +302,52 @@ def _voila_app():
                     spec = (spec[0], ReportFileHandler, *spec[2:])
                 handlers.append(spec)
             index = url_path_join(self.server_url, INDEX_PATH)
-            return [(self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index})] + handlers
+            first, full = dashboard_bundle(), full_bundle()
+            return [(self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index}),
+                    (url_path_join(self.server_url, r"workbench/static/plotly\.js"), PlotlyJSHandler,
+                     {"path": str(first.parent), "filename": first.name}),
+                    (url_path_join(self.server_url, r"workbench/static/plotly-full\.js"), PlotlyJSHandler,
+                     {"path": str(full.parent), "filename": full.name})] + handlers
 
     return DashboardVoila
+
+
+def _cache_compiled_templates() -> None:
+    """Compile Voila's page templates once per server, not on every visit.
+
+    Voila builds a new exporter, hence a new Jinja environment, for every page
+    it renders, and Jinja compiles the whole template chain again each time:
+    ~0.4 s of every visit here. A shared in-memory bytecode cache (Jinja's own
+    mechanism; keyed by template name and checked against the source) keeps
+    the compiled code between environments. Applied once, to this process.
+    """
+    import jinja2
+    from voila.exporter import VoilaExporter
+
+    if getattr(VoilaExporter, "_workbench_cached", False):
+        return
+
+    class MemoryBytecodeCache(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.store:
+                bucket.bytecode_from_string(self.store[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    cache = MemoryBytecodeCache()
+    create = VoilaExporter._create_environment
+
+    def _create_environment(self):
+        environment = create(self)
+        environment.bytecode_cache = cache
+        return environment
+
+    VoilaExporter._create_environment = _create_environment
+    VoilaExporter._workbench_cached = True
 
 
 # -- helpers ---------------------------------------------------------------------------

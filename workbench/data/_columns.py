@@ -6,9 +6,11 @@ Private helpers of :mod:`workbench.data._spec`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from workbench._lazy import lazy
 from workbench.errors import DataError
+
+pd = lazy("pandas")
 
 
 def _is_numeric(s: pd.Series) -> bool:

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
+from workbench._lazy import lazy
 from workbench.data._columns import (
     _integer_valued,
     _is_numeric,
@@ -19,6 +19,8 @@ from workbench.data._columns import (
     _to_numeric,
 )
 from workbench.errors import DataError, SpecError
+
+pd = lazy("pandas")
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS = ("binary", "multiclass", "regression")

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.errors import WorkbenchError
 from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+
+pd = lazy("pandas")
 
 #: A surrogate tree that agrees with the model less often than this should not be read as its description.
 MIN_FIDELITY = 0.85

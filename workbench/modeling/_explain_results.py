@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-import pandas as pd
-
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.errors import WorkbenchError
 from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+
+pd = lazy("pandas")
 
 #: Below this R², LIME's straight-line fit around a row explains little of the model's behaviour there.
 MIN_LOCAL_R2 = 0.1

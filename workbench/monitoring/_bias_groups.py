@@ -10,8 +10,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
+from workbench._lazy import lazy
 from workbench.data._spec import target_values
 from workbench.errors import DataError, WorkbenchError
 from workbench.monitoring._bias_util import (
@@ -28,6 +28,8 @@ from workbench.monitoring._bias_util import (
     _num,
     _unravel,
 )
+
+pd = lazy("pandas")
 
 
 # -- one table: predictions, labels, groups -------------------------------------------

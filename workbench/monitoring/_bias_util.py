@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from workbench._lazy import lazy
 from workbench.errors import DataError, SpecError, WorkbenchError
+
+pd = lazy("pandas")
 
 #: Per-group rates, in display order.
 RATES = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accuracy")

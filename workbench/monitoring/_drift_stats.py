@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError, SpecError
+
+pd = lazy("pandas")
 
 _FORMAT, _FORMAT_VERSION = "workbench-table-stats", 1
 

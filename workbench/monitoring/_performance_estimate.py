@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.errors import DataError, WorkbenchError
+
+pd = lazy("pandas")
 
 CALIBRATIONS = ("isotonic", "none")
 _BINARY_KEYS = ("accuracy", "roc_auc", "precision", "recall", "f1", "pr_auc", "brier", "base_rate",

@@ -76,9 +76,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.errors import DataError, WorkbenchError
 from workbench.monitoring._bias_compare import _compare
 from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
@@ -100,6 +100,8 @@ from workbench.monitoring._bias_util import (
     _sensitive_columns,
 )
 from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+
+pd = lazy("pandas")
 
 __all__ = ["BiasResult", "assess_bias", "DISPARITIES", "ABSOLUTE_CHECKS", "WORSENED_CHECKS"]
 

@@ -40,9 +40,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import pandas as pd
-
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError, SpecError
 from workbench.monitoring._drift_columns import (
@@ -64,6 +63,8 @@ from workbench.monitoring._drift_stats import (
 )
 from workbench.monitoring._drift_text import _column_check, _findings, _overrides, _rank
 from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+
+pd = lazy("pandas")
 
 __all__ = [
     "STATTESTS", "SIZE_SWITCH", "ColumnStats", "TableStats", "ReferenceStats", "compute_table_stats",

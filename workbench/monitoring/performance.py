@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.errors import WorkbenchError
 from workbench.monitoring._performance_estimate import (
     _BINARY_KEYS,
@@ -72,6 +72,8 @@ from workbench.monitoring.checks import (
     checks_table_html,
     make_check,
 )
+
+pd = lazy("pandas")
 
 __all__ = [
     "ACCURACY_TOLERANCE", "CALIBRATIONS", "RMSE_TOLERANCE", "PerformanceEstimator", "PerformanceResult",

@@ -34,9 +34,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from workbench import _html
+from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError
 from workbench.monitoring._drift_stats import (
@@ -49,6 +49,8 @@ from workbench.monitoring._drift_stats import (
     compute_table_stats,
 )
 from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+
+pd = lazy("pandas")
 
 __all__ = ["ColumnQuality", "QualityResult", "check_quality", "DEFAULTS"]
 

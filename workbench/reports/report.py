@@ -131,12 +131,14 @@ class Report:
         """Show the report in a notebook: summary, check table, then each result with its charts."""
         from IPython.display import HTML, display
 
+        from workbench.viz._display import display_figure
+
         display(HTML(self.summary_html()))
         display(HTML("<h3>Checks</h3>" + self.checks_html()))
         for r, figs in self._result_figures():
             display(HTML(r._repr_html_()))
             for fig in figs.values():
-                fig.show()
+                display_figure(fig)  # what fig.show() publishes in JupyterLab/papermill/Voila, minus its imports
 
     def _repr_html_(self) -> str:
         return self.summary_html() + self.checks_html()
@@ -204,29 +206,18 @@ def load_or_compute(kind: str, params: Mapping[str, Any], run_dir: str | Path = 
 
 
 def prepare_kernel() -> None:
-    """Make a report kernel start and draw fast (the runner runs this first, in a hidden cell).
+    """Make a report kernel start fast (the runner runs this first, in a hidden cell).
 
-    ``plotly.io``'s renderers (the templates set one) import nbformat, whose
-    jsonschema registers an IRI format checker by importing ``rfc3987_syntax``,
-    which compiles a grammar at import time: about 3 s of every run, for a
-    check a report never makes. Blocking that optional import makes jsonschema
-    skip the checker. Then plotly's templates are slimmed to the trace types
-    workbench draws: every figure deep-copies its template (styles for ~40
-    trace types), ~0.1-0.25 s a figure, ~10x less slimmed; the look of the
-    types drawn does not change. (The dashboards' kernels do the same.)
+    Anything that imports nbformat (plotly.io's renderers, if a user's cell
+    asks for them) imports jsonschema, which registers an IRI format checker
+    by importing ``rfc3987_syntax``, which compiles a grammar at import time:
+    about 3 s, for a check a report never makes. Blocking that optional import
+    makes jsonschema skip the checker. (Figures need no more: they are built
+    with a slim template, :func:`workbench.viz._template.slim_template`, and
+    published without the renderers, :mod:`workbench.viz._display`. The
+    dashboards' kernels run this too.)
     """
     block_iri_grammar()
-    import plotly.graph_objects as go
-    import plotly.io as pio
-
-    from workbench.viz._template import TRACE_TYPES
-
-    for tname in ("plotly_white", "plotly"):
-        template = pio.templates[tname]
-        data = template.data.to_plotly_json()
-        if not set(data) <= set(TRACE_TYPES):
-            pio.templates[tname] = go.layout.Template(
-                layout=template.layout, data={k: v for k, v in data.items() if k in TRACE_TYPES})
 
 
 def block_iri_grammar() -> bool:

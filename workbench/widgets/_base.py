@@ -144,8 +144,16 @@ class Panel(w.VBox):
 
         def job() -> None:
             try:
+                failure: Exception | None = None
                 with self.progress:  # tqdm.auto bars land in the panel, not in whatever cell ran last
-                    value = work()
+                    try:
+                        value = work()
+                    except Exception as exc:
+                        # caught inside: in a kernel, an Output widget prints an exception leaving it and
+                        # swallows it (ipywidgets), so the banner would never learn what went wrong
+                        failure = exc
+                if failure is not None:
+                    raise failure
                 if done is not None:
                     done(value)
             except Exception as exc:

@@ -1,0 +1,102 @@
+"""Spare kernels for the dashboard's run pages: started and warmed before anyone asks.
+
+Each run has its own page (its executed report notebook), so Voila's
+pre-heating, which keeps a pool per notebook and renders it ahead, does not
+fit them: there are as many notebooks as runs. Yet a run page spends most of
+its time starting a kernel (~0.7 s here) and importing what draws stored
+results (~0.4 s), which is the same for every run. This kernel manager keeps
+`spare_kernels` kernels started and warmed (imports only: no run is read,
+nothing is rendered, so nothing can be stale) and hands one out to the next
+page of a notebook in a sub-folder, i.e. a run page; the first cell that the
+dashboard adds to every notebook moves it into the run's folder
+(:func:`workbench.dashboards.kernel.prepare`). The index is not served from
+here: Voila pre-heats it. A spare kernel is never culled while it waits, and
+is replaced a moment after it is taken. Measured in ``benchmarks/dashboard.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from traitlets import Float, Integer, Unicode
+
+#: What a spare kernel runs while it waits: the imports a run page needs, and nothing that reads a run.
+WARM_UP = """\
+from workbench.dashboards.kernel import warm_up
+warm_up()
+"""
+
+
+class SpareKernelManager(AsyncMappingKernelManager):
+    """Jupyter's kernel manager, with warmed spare kernels for pages of notebooks in sub-folders."""
+
+    spare_kernels = Integer(1, config=True, help="Warmed kernels kept ready for run pages (0: none).")
+    spare_fill_delay = Float(2.0, config=True, help="Seconds to wait before replacing a spare kernel taken.")
+    spare_warm_up = Unicode(WARM_UP, config=True, help="Code a spare kernel runs while it waits.")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._spares: list[str] = []
+        self._filling = False
+        if self.spare_kernels > 0:
+            asyncio.get_event_loop().call_soon(self._schedule_fill, 0.0)
+
+    async def start_kernel(self, *, kernel_name=None, path=None, **kwargs):
+        if path and self._spares:  # a notebook in a sub-folder: a run page (the index is at the root)
+            while self._spares:
+                kernel_id = self._spares.pop(0)
+                if kernel_id in self:
+                    self._schedule_fill(self.spare_fill_delay)
+                    self.log.debug("run page %s: spare kernel %s", path, kernel_id)
+                    return kernel_id
+        return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
+
+    async def cull_kernel_if_idle(self, kernel_id):
+        if kernel_id in self._spares:  # waiting for a visit is what it is for
+            return None
+        return await super().cull_kernel_if_idle(kernel_id)
+
+    async def shutdown_kernel(self, kernel_id, *args, **kwargs):
+        if kernel_id in self._spares:
+            self._spares.remove(kernel_id)
+        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+
+    # -- filling ------------------------------------------------------------------------
+    def _schedule_fill(self, delay: float) -> None:
+        loop = asyncio.get_event_loop()
+        loop.call_later(delay, lambda: loop.create_task(self._fill()))
+
+    async def _fill(self) -> None:
+        if self._filling:
+            return
+        self._filling = True
+        try:
+            while len(self._spares) < self.spare_kernels:
+                kernel_id = await AsyncMappingKernelManager.start_kernel(self)
+                if await self._warm(kernel_id):
+                    self._spares.append(kernel_id)
+                else:
+                    await AsyncMappingKernelManager.shutdown_kernel(self, kernel_id, now=True)
+                    break  # a kernel that cannot warm up: run pages start their own
+        except Exception as exc:  # never take the server down for an optimisation
+            self.log.warning("could not start a spare kernel for run pages: %s", exc)
+        finally:
+            self._filling = False
+
+    async def _warm(self, kernel_id: str) -> bool:
+        client = self.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            reply = await client.execute_interactive(self.spare_warm_up, timeout=120, store_history=False,
+                                                     allow_stdin=False, output_hook=lambda msg: None)
+            ok = reply.get("content", {}).get("status") == "ok"
+            if not ok:
+                self.log.warning("a spare kernel's warm-up failed: %s", reply.get("content", {}).get("evalue"))
+            return ok
+        except Exception as exc:
+            self.log.warning("a spare kernel did not warm up: %s", exc)
+            return False
+        finally:
+            client.stop_channels()
