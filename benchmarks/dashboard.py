@@ -117,10 +117,7 @@ def main() -> int:
                 view = f"{url.split('/voila/')[0]}/voila/render/drift/{run.name}/report.ipynb"
                 figures["run_view_no_spare_s"] = [_load(browser, view) for _ in range(args.repeats)]
 
-        recompute = RESULTS / "recompute"
-        shutil.rmtree(recompute, ignore_errors=True)
-        recompute.mkdir(parents=True)
-        shutil.copy(run / "report.ipynb", recompute / "report.ipynb")
+        recompute = _recompute_dir(run, "recompute")
         stored = RESULTS / "stored"
         shutil.rmtree(stored, ignore_errors=True)
         shutil.copytree(run, stored, ignore=shutil.ignore_patterns("report.html"))
@@ -141,10 +138,7 @@ def main() -> int:
                 time.sleep(8)  # the spare kernel starts with the server
                 _load(browser, view, settle=6)
                 figures["large_run_view_s"] = [_load(browser, view, settle=6) for _ in range(args.repeats)]
-            recompute = RESULTS / "recompute-large"
-            shutil.rmtree(recompute, ignore_errors=True)
-            recompute.mkdir(parents=True)
-            shutil.copy(big / "report.ipynb", recompute / "report.ipynb")
+            recompute = _recompute_dir(big, "recompute-large")
             with _server([*voila, str(recompute / "report.ipynb")], voila=True) as url:
                 figures["large_recompute_s"] = [_load(browser, url, reset=recompute)
                                                 for _ in range(args.recompute_repeats)]
@@ -220,6 +214,15 @@ def _large_run(demo: Path, rows: int) -> Path:
                     "--period", "2026-01-01", "--name", "large", "--reports-dir", str(reports)],
                    check=True, stdout=subprocess.DEVNULL)
     return sorted(p.parent for p in reports.glob("drift/*/results.json"))[-1]
+
+
+def _recompute_dir(run: Path, name: str) -> Path:
+    """A folder holding only the run's executed notebook: opened in Voila, it recomputes from its inputs."""
+    folder = RESULTS / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy(run / "report.ipynb", folder / "report.ipynb")
+    return folder
 
 
 def _bundle_name() -> str:

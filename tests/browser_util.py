@@ -118,6 +118,29 @@ def run_dirs(reports: Path, kind: str) -> list[Path]:
 
 
 # -- the server ------------------------------------------------------------------------------
+def damage_runs(runs: Path, reports: Path, work: Path) -> dict:
+    """Copy `runs` to `reports` with one of each problem: corrupted summary.json and results.json, a
+    missing report.html, and a real failed run (a template that raises mid-run, run by the runner)."""
+    import nbformat
+
+    from workbench.reports.runner import run_report
+
+    copy_runs(runs, reports)
+    drift = run_dirs(reports, "drift")
+    (drift[0] / "summary.json").write_text('{"run_id": "truncated", "checks": [')
+    (drift[1] / "results.json").write_text('{"report": {"kind": "drift", "results": [')
+    (drift[2] / "report.html").unlink()
+    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the upstream table is garbage')"))
+    bad = work / "bad_template.ipynb"
+    nbformat.write(nb, bad)
+    summary = json.loads((drift[3] / "summary.json").read_text())
+    failed = run_report("drift", summary["params"], reports_dir=reports, name="broken", template=bad,
+                        progress=False)
+    return {"reports": reports, "exit_code": failed.exit_code, "corrupt_summary": drift[0].name,
+            "corrupt_results": drift[1].name, "no_html": drift[2].name, "failed": failed.run_dir.name}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

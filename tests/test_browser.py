@@ -20,6 +20,7 @@ from tests.browser_util import (
     chart_js,
     chromium_or_skip,
     copy_runs,
+    damage_runs,
     launch,
     page_text,
     run_dirs,
@@ -238,25 +239,11 @@ def test_static_report_html_works_offline(served, browser):
 def damaged_server(tmp_path_factory):
     """A reports directory with one of each problem: corrupted summary.json, corrupted results.json,
     a missing report.html, a run that failed (its template raised)."""
-    import nbformat
-
-    from tests.conftest import ROOT
-    from workbench.reports.runner import run_report
-
     base = tmp_path_factory.mktemp("damaged")
-    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports")
-    drift = run_dirs(reports, "drift")
-    (drift[0] / "summary.json").write_text('{"run_id": "truncated", "checks": [')
-    (drift[1] / "results.json").write_text('{"report": {"kind": "drift", "results": [')
-    (drift[2] / "report.html").unlink()
-    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the upstream table is garbage')"))
-    nbformat.write(nb, base / "bad.ipynb")
-    params = json.loads((drift[3] / "summary.json").read_text())["params"]
-    failed = run_report("drift", params, reports_dir=reports, name="broken", template=base / "bad.ipynb",
-                        progress=False)
+    damaged = damage_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports", base)
+    reports = damaged["reports"]
     with DashboardServer(reports, probe_dir=base / "probe") as server:
-        yield server, {"corrupt_results": drift[1].name, "failed": failed.run_dir.name}
+        yield server, damaged
 
 
 def test_error_cards_render_and_the_rest_of_the_page_too(damaged_server, browser):

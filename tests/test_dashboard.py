@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import HEAVY, DashboardServer, copy_runs, run_dirs, sample_runs
+from tests.browser_util import HEAVY, DashboardServer, copy_runs, damage_runs, run_dirs, sample_runs
 from tests.conftest import ROOT, run_cli
 
 
@@ -30,25 +30,9 @@ def runs_dir(tmp_path_factory) -> Path:
 def damaged(runs_dir, tmp_path) -> dict:
     """A copy of the runs with one of each problem: corrupted summary.json and results.json,
     a missing report.html, and a real failed run (a template that raises mid-run)."""
-    import nbformat
-
-    from workbench.reports.runner import run_report
-
-    reports = copy_runs(runs_dir, tmp_path / "reports")
-    drift = run_dirs(reports, "drift")
-    (drift[0] / "summary.json").write_text('{"run_id": "truncated", "checks": [')
-    (drift[1] / "results.json").write_text('{"report": {"kind": "drift", "results": [')
-    (drift[2] / "report.html").unlink()
-    nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the upstream table is garbage')"))
-    bad = tmp_path / "bad_template.ipynb"
-    nbformat.write(nb, bad)
-    summary = json.loads((drift[3] / "summary.json").read_text())
-    failed = run_report("drift", summary["params"], reports_dir=reports, name="broken", template=bad,
-                        progress=False)
-    assert failed.exit_code == 3
-    return {"reports": reports, "corrupt_summary": drift[0].name, "corrupt_results": drift[1].name,
-            "no_html": drift[2].name, "failed": failed.run_dir.name}
+    damaged = damage_runs(runs_dir, tmp_path / "reports", tmp_path)
+    assert damaged["exit_code"] == 3
+    return damaged
 
 
 # -- the runs, the headline, the trends ---------------------------------------------------------

@@ -84,6 +84,8 @@ def test_plain_pip_install_works_from_any_directory(tmp_path):
         assert f"workbench/notebooks/{nb.relative_to(ROOT / 'notebooks')}" in names
     assert "workbench/data/datasets/adult/adult.data.gz" in names
     assert "workbench/data/datasets/adult/README.md" in names
+    for name in ("conf.json", "index.html.j2"):  # the dashboards' Voila template
+        assert f"workbench/dashboards/share/voila/templates/workbench/{name}" in names
 
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

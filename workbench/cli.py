@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench._json import json_default
 from workbench.errors import WorkbenchError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_FAILED = 0, 1, 2, 3
@@ -173,7 +174,7 @@ def cmd_train(args) -> int:
                       random_state=args.seed, progress=not args.json)
     path = wb.save_model(result.champion, out, overwrite=args.force)
     if args.json:
-        print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=_json_default))
+        print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
         return EXIT_OK
     for note in result.notes:
         print(f"note: {note}")
@@ -190,7 +191,7 @@ def cmd_evaluate(args) -> int:
     result = wb.evaluate(model, data, threshold=args.threshold, cost=_cost(args), slices=args.slices,
                          latency=not args.no_latency)
     if args.json:
-        print(json.dumps(result.to_dict(), default=_json_default))
+        print(json.dumps(result.to_dict(), default=json_default))
         return EXIT_OK
     print(f"{model.name} ({result.task}) on {result.n_rows:,} rows" +
           (f", threshold {result.threshold:.3g}" if result.threshold is not None else ""))
@@ -226,7 +227,7 @@ def cmd_report(args) -> int:
                          fail_on=args.fail_on, junit=args.junit, progress=not args.json)
     summary = outcome.summary
     if args.json:
-        print(json.dumps({**summary, "run_dir": str(outcome.run_dir)}, default=_json_default))
+        print(json.dumps({**summary, "run_dir": str(outcome.run_dir)}, default=json_default))
     else:
         print(summary.get("headline", ""))
         for f in summary.get("findings", [])[:8]:
@@ -259,7 +260,7 @@ def cmd_runs(args) -> int:
             print(f"ledger rebuilt from {n} run directories")
     runs = ledger.runs(kind=args.kind, limit=args.limit)
     if args.json:
-        print(json.dumps(runs, default=_json_default))
+        print(json.dumps(runs, default=json_default))
         return EXIT_OK
     if not runs:
         print("no runs yet — run `workbench report drift --reference REF --current CUR`")
@@ -289,8 +290,8 @@ def cmd_demo(args) -> int:
     champion = result.champion
     path = wb.save_model(champion, out / "models" / "champion.wbm", overwrite=True)
     evaluation = wb.evaluate(wb.load_model(path), demo.test)
-    (out / "leaderboard.json").write_text(json.dumps(result.to_dict(), indent=2, default=_json_default))
-    (out / "evaluation.json").write_text(json.dumps(evaluation.to_dict(), indent=2, default=_json_default))
+    (out / "leaderboard.json").write_text(json.dumps(result.to_dict(), indent=2, default=json_default))
+    (out / "evaluation.json").write_text(json.dumps(evaluation.to_dict(), indent=2, default=json_default))
     m = evaluation.metrics
     print(f"\nchampion: {result.champion_name}  ROC AUC {m['roc_auc']:.4f}  accuracy {m['accuracy']:.4f}  "
           f"(saved to {path}, {evaluation.size_bytes:,} bytes)")
@@ -434,16 +435,6 @@ def _first_line(exc: BaseException) -> str:
 
 def _f(v) -> str:
     return "—" if v is None else f"{v:.4f}"
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 def _version() -> str:

@@ -66,9 +66,9 @@ def cmd_compress(args) -> int:
                       techniques=args.techniques, out=args.out, batch_threads=args.batch_threads,
                       quick=args.quick, random_state=args.seed, progress=not args.json)
     if args.json:
-        from workbench.cli import _json_default
+        from workbench._json import json_default
 
-        print(json.dumps(result.to_dict(), default=_json_default))
+        print(json.dumps(result.to_dict(), default=json_default))
         return 0
     print(table_text(result))
     for line in result.findings()[1:]:

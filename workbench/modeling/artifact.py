@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench._json import json_default_strict
 from workbench.data._spec import DatasetSpec, prepare_frame
 from workbench.errors import DataError, ModelFileError
 
@@ -153,11 +154,11 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
             target = tmp / "artifact"
             target.mkdir()
             (target / model_file).write_bytes(blob)
-            (target / "meta.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+            (target / "meta.json").write_text(json.dumps(meta, indent=2, default=json_default_strict))
         else:
             target = tmp / "artifact.zip"
             with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-                zf.writestr("meta.json", json.dumps(meta, indent=2, default=_json_default))
+                zf.writestr("meta.json", json.dumps(meta, indent=2, default=json_default_strict))
                 zf.writestr(model_file, blob)
         _replace(target, path)
     finally:
@@ -328,13 +329,3 @@ def _replace(src: Path, dst: Path) -> None:
         raise ModelFileError(f"'{dst}' exists and is a {'folder' if dst.is_dir() else 'file'}; remove it first")
     else:
         os.replace(src, dst)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -5,7 +5,6 @@ Private: import the public names from :mod:`workbench.monitoring.performance`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -13,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from workbench import _html
+from workbench._json import finite as _num
 from workbench._lazy import lazy
 from workbench.errors import DataError, WorkbenchError
 
@@ -298,16 +298,6 @@ def _pick(metrics: Mapping, keys) -> dict:
 def _thin(x: list, y: list) -> dict:
     idx = np.unique(np.linspace(0, len(x) - 1, min(len(x), _MAP_POINTS)).astype(int)) if x else []
     return {"x": [float(x[i]) for i in idx], "y": [float(y[i]) for i in idx]}
-
-
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def _clean(d: Mapping | None) -> dict | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench._json import json_default
 from workbench.monitoring.checks import Check, checks_table_html
 from workbench.reports.results import result_from_dict, result_to_entry
 
@@ -305,16 +306,6 @@ def store_results(report: Report, run_dir: str | Path) -> Path:
     payload = {"report": report.to_dict(), "summary": summary,
                "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()}}
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, default=_json_default))
+    tmp.write_text(json.dumps(payload, default=json_default))
     os.replace(tmp, path)
     return path
-
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)

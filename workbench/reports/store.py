@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench._json import json_default
 from workbench.reports.ledger import Ledger, row_from_summary
 
 TMP_PREFIX = ".tmp-"
@@ -68,7 +69,7 @@ class Run:
         summary.setdefault("params", self.params)
         summary["run_dir"] = str(self.final_dir)
         tmp_summary = self.work_dir / "summary.json.tmp"
-        tmp_summary.write_text(json.dumps(summary, indent=2, default=_json_default))
+        tmp_summary.write_text(json.dumps(summary, indent=2, default=json_default))
         os.replace(tmp_summary, self.work_dir / "summary.json")
         os.replace(self.work_dir, self.final_dir)  # atomic on one filesystem; ids are unique
         self.store.ledger.upsert({**row_from_summary(summary, self.final_dir), "pid": None, "host": hostname()})
@@ -110,16 +111,3 @@ def remove_orphan_tmp(reports_dir: str | Path, run_id: str) -> None:
     """Remove what a killed run left under its temporary name (never a finished run)."""
     for tmp in Path(reports_dir).glob(f"*/{TMP_PREFIX}{run_id}"):
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _json_default(o: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    return str(o)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from workbench._json import finite as _num
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=70, r=20, t=60, b=60), height=440)
@@ -110,13 +111,3 @@ def _size_text(size: float | None) -> str:
         if size >= scale:
             return f"{size / scale:,.1f} {unit}"
     return f"{size:,.0f} bytes"
-
-
-def _num(v) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None

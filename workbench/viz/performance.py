@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from workbench._json import finite as _num
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
@@ -178,14 +179,6 @@ def performance_trend_figure(rows: Sequence[Mapping], metric: str = "accuracy", 
 
 
 # -- helpers ----------------------------------------------------------------------
-def _num(v) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def _value(row: Mapping, metric: str) -> float | None:

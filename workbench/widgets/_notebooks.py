@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench._json import json_default
 from workbench.errors import DataError
 from workbench.widgets._state import AppState
 
@@ -44,7 +45,7 @@ def save_json(result: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = _as_dict(result)
-    path.write_text(json.dumps(payload, indent=2, default=_json_default))
+    path.write_text(json.dumps(payload, indent=2, default=json_default))
     return path
 
 
@@ -79,15 +80,3 @@ def _as_dict(result: Any) -> Any:
     if isinstance(result, Mapping):
         return {k: _as_dict(v) for k, v in result.items()}
     return result
-
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)

@@ -1,0 +1,43 @@
+"""JSON helpers shared by the CLI, the model files, the notebooks and the results.
+
+JSON has no NaN, no numpy scalars or arrays and no paths: these turn them into
+what it has. Import-light (numpy only when a value needs it).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import PurePath
+from typing import Any
+
+
+def finite(v: Any) -> float | None:
+    """`v` as a float when it is a finite number (not a bool), else None."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def json_default_strict(o: Any) -> Any:
+    """``json.dumps(default=...)``: numpy scalars and arrays, paths; anything else is an error."""
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, PurePath):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def json_default(o: Any) -> Any:
+    """As :func:`json_default_strict`, with anything else written as its ``str()`` (printed output)."""
+    try:
+        return json_default_strict(o)
+    except TypeError:
+        return str(o)
