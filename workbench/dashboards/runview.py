@@ -61,7 +61,7 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
     for result in report.results:
         kind = getattr(result, "kind", "result")
         out.append(w.HTML(f"<details class='wb-result-card'><summary>{kind.capitalize()}: the full tables"
-                          f"</summary>{result._repr_html_()}</details>"))
+                          f"</summary>{result._repr_html_(report.checks_config)}</details>"))
         for fig in result.figures().values():
             out.append(figure_widget(fig))
     return out

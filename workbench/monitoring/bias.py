@@ -282,7 +282,8 @@ class BiasResult:
         figs = self.figures()
         return next((f for k, f in figs.items() if k.startswith("selection_rate.")), figs["disparities"])
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        """The result's card; its checks under `config` (a report passes its run's check settings)."""
         items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
         rows = [{"attribute": r.attribute, "metric": r.metric, "value": r.value,
@@ -295,7 +296,7 @@ class BiasResult:
                 body += _html.table([{"group": g["group"], "count": g["count"], **{m: g.get(m) for m in RATES},
                                       "impact_ratio": g.get("impact_ratio"), "too small": g["too_small"]}
                                      for g in a["groups"]], highlight="too small")
-        body += checks_table_html(self.checks())
+        body += checks_table_html(self.checks(config))
         sub = (f"{self.n_rows:,} rows ({self.n_labelled:,} labelled), positive = '{self.positive_label}'"
                + (f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
                + (f"; compared with a reference of {self.reference['n_rows']:,} rows" if self.reference else ""))

@@ -182,7 +182,8 @@ class DriftResult:
             out.append(_column_check("drift.target", self.target, config))
         return [c for c in out if c is not None]
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        """The result's card; its checks under `config` (a report passes its run's check settings)."""
         body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
         body += _html.kv({"columns drifted": f"{len(self.drifted_columns)} of {len(self.columns)}",
                           "drift share": f"{self.drift_share:.0%}", "dataset drift": self.dataset_drift})
@@ -192,7 +193,7 @@ class DriftResult:
         body += _html.table(rows, highlight="drifted")
         if self.mismatches:
             body += "<div style='margin-top:6px'>Not compared</div>" + _html.table(self.mismatches, ["column", "issue", "message"])
-        body += checks_table_html(self.checks())
+        body += checks_table_html(self.checks(config))
         return _html.card("Drift", body, f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
 
 

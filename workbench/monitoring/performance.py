@@ -244,8 +244,9 @@ class PerformanceResult:
     def figure(self):
         return self.figures()["metrics"]
 
-    def _repr_html_(self) -> str:
-        findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        """The result's card; its checks under `config` (a report passes its run's check settings)."""
+        findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
         keys = [k for k in (("rmse", "mae", "r2") if self.task == "regression" else
                             ("accuracy", "roc_auc", "precision", "recall", "f1", "f1_macro"))
                 if any(k in (b or {}) for b in (self.reference, self.estimated, self.actual))]
@@ -253,7 +254,7 @@ class PerformanceResult:
                  "estimated (no labels)": (self.estimated or {}).get(k), "actual (labels)": (self.actual or {}).get(k)}
                 for k in keys]
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{findings}</ul>" + _html.table(rows)
-        body += checks_table_html(self.checks())
+        body += checks_table_html(self.checks(config))
         when = f", period {self.period}" if self.period else ""
         how = "measured with labels" if self.labelled else (
             "estimated without labels" + ("" if self.calibrated else ", uncalibrated"))

@@ -204,9 +204,10 @@ class QualityResult:
                                   "rise {value:.1%}, allowed {threshold:.1%})", config))
         return [c for c in out if c is not None]
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        """The result's card; its checks under `config` (a report passes its run's check settings)."""
         body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
-        checks = self.checks()
+        checks = self.checks(config)
         problems = _column_problems(checks)
         rows = [{"column": c.name, "missing (ref)": c.reference_missing_share, "missing (current)":
                  c.current_missing_share, "unseen rows": (c.unseen or {}).get("rows"),

@@ -11,6 +11,7 @@ plotly.js inlined (charts work offline), and as the dict stored in
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -53,8 +54,9 @@ class Report:
 
     def findings(self) -> list[str]:
         out = list(self.notes)
-        for r in self.results:
-            out += list(r.findings())
+        for r in self.results:  # under the run's check settings, where a result's findings depend on them
+            takes_config = "config" in inspect.signature(r.findings).parameters
+            out += list(r.findings(self.checks_config) if takes_config else r.findings())
         return out
 
     def headline(self, checks: Sequence[Check] | None = None) -> str:
@@ -137,7 +139,7 @@ class Report:
         display(HTML(self.summary_html()))
         display(HTML("<h3>Checks</h3>" + self.checks_html()))
         for r, figs in self._result_figures():
-            display(HTML(r._repr_html_()))
+            display(HTML(r._repr_html_(self.checks_config)))
             for fig in figs.values():
                 display_figure(fig)  # what fig.show() publishes in JupyterLab/papermill/Voila, minus its imports
 
@@ -151,7 +153,7 @@ class Report:
         title = title or f"workbench {self.kind} report" + (f" — {self.period}" if self.period else "")
         parts = [self.summary_html(), "<h2>Checks</h2>", self.checks_html()]
         for r, figs in self._result_figures():
-            parts.append(r._repr_html_())
+            parts.append(r._repr_html_(self.checks_config))
             for name, fig in figs.items():
                 parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}'>"
                              + fig.to_html(full_html=False, include_plotlyjs=False) + "</div>")
