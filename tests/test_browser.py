@@ -216,7 +216,10 @@ def test_run_page_renders_from_stored_results_without_inputs_or_heavy_libraries(
     probes = [p for p in served.probes() if p["notebook"] == f"drift/{fresh_run.name}/report.ipynb"]
     assert probes, f"no probe from the run page's kernel: {served.probes()}"
     assert probes[-1]["heavy"] == [], f"the run page's kernel imported {probes[-1]['heavy']}"
-    assert Path(probes[-1]["cwd"]).resolve() == fresh_run.resolve()  # a spare kernel moves into the run's folder
+    # a spare kernel serves it as the kernel Voila would have started: in the run's folder, with the request
+    assert Path(probes[-1]["cwd"]).resolve() == fresh_run.resolve()
+    assert probes[-1]["script_name"].endswith(f"/voila/render/drift/{fresh_run.name}/report.ipynb")
+    assert probes[-1]["spare"], f"not served by a spare kernel: {served.output()}"  # warmed before the visit
     index_probes = [p for p in served.probes() if p["notebook"] == "index.ipynb"]
     assert index_probes and all(p["heavy"] == [] for p in index_probes)
 

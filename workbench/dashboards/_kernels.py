@@ -7,9 +7,9 @@ its time starting a kernel (~0.7 s here) and importing what draws stored
 results (~0.4 s), which is the same for every run. This kernel manager keeps
 `spare_kernels` kernels started and warmed (imports only: no run is read,
 nothing is rendered, so nothing can be stale) and hands one out to the next
-page of a notebook in a sub-folder, i.e. a run page; the first cell that the
-dashboard adds to every notebook moves it into the run's folder
-(:func:`workbench.dashboards.kernel.prepare`). The index is not served from
+page of a notebook in a sub-folder, i.e. a run page, after moving it into the run's folder and giving it the
+request's environment Voila would have started a kernel with (its first cell,
+:func:`workbench.dashboards.kernel.prepare`, also moves into the folder). The index is not served from
 here: Voila pre-heats it. A spare kernel is never culled while it waits, and
 is replaced a moment after it is taken. Measured in ``benchmarks/dashboard.py``.
 """
@@ -17,6 +17,7 @@ is replaced a moment after it is taken. Measured in ``benchmarks/dashboard.py``.
 from __future__ import annotations
 
 import asyncio
+import os
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Float, Integer, Unicode
@@ -26,6 +27,8 @@ WARM_UP = """\
 from workbench.dashboards.kernel import warm_up
 warm_up()
 """
+#: Set in a spare kernel's environment (the test probe reports it).
+SPARE_ENV = "WORKBENCH_SPARE_KERNEL"
 
 
 class SpareKernelManager(AsyncMappingKernelManager):
@@ -46,11 +49,23 @@ class SpareKernelManager(AsyncMappingKernelManager):
         if path and self._spares:  # a notebook in a sub-folder: a run page (the index is at the root)
             while self._spares:
                 kernel_id = self._spares.pop(0)
-                if kernel_id in self:
-                    self._schedule_fill(self.spare_fill_delay)
+                if kernel_id not in self:
+                    continue
+                self._schedule_fill(self.spare_fill_delay)
+                if await self._adopt(kernel_id, path, kwargs.get("env")):
                     self.log.debug("run page %s: spare kernel %s", path, kernel_id)
                     return kernel_id
+                await AsyncMappingKernelManager.shutdown_kernel(self, kernel_id, now=True)
         return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
+
+    async def _adopt(self, kernel_id: str, path: str, env: dict | None) -> bool:
+        """Make a spare kernel the one Voila would have started: the page's folder and environment
+        (the request's details Voila passes to a new kernel: SCRIPT_NAME, QUERY_STRING, VOILA_*...)."""
+        plain = {str(getattr(k, "value", k)): str(getattr(v, "value", v)) for k, v in (env or {}).items()}  # Voila's
+        changed = {k: v for k, v in plain.items() if os.environ.get(k) != v}  # keys are str enums
+        code = (f"import os as _os\n_os.environ.update({changed!r})\n"
+                f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n")
+        return await self._run(kernel_id, code, timeout=30)
 
     async def cull_kernel_if_idle(self, kernel_id):
         if kernel_id in self._spares:  # waiting for a visit is what it is for
@@ -85,18 +100,23 @@ class SpareKernelManager(AsyncMappingKernelManager):
             self._filling = False
 
     async def _warm(self, kernel_id: str) -> bool:
+        code = f"import os\nos.environ[{SPARE_ENV!r}] = '1'\ndel os\n" + self.spare_warm_up
+        return await self._run(kernel_id, code, timeout=120)
+
+    async def _run(self, kernel_id: str, code: str, timeout: float) -> bool:
+        """Run `code` in the kernel, outputs discarded; True when it ran without error."""
         client = self.get_kernel(kernel_id).client()
         client.start_channels()
         try:
-            await client.wait_for_ready(timeout=120)
-            reply = await client.execute_interactive(self.spare_warm_up, timeout=120, store_history=False,
+            await client.wait_for_ready(timeout=timeout)
+            reply = await client.execute_interactive(code, timeout=timeout, store_history=False,
                                                      allow_stdin=False, output_hook=lambda msg: None)
-            ok = reply.get("content", {}).get("status") == "ok"
-            if not ok:
-                self.log.warning("a spare kernel's warm-up failed: %s", reply.get("content", {}).get("evalue"))
-            return ok
+            content = reply.get("content", {})
+            if content.get("status") != "ok":
+                self.log.warning("a spare kernel failed: %s", content.get("evalue"))
+            return content.get("status") == "ok"
         except Exception as exc:
-            self.log.warning("a spare kernel did not warm up: %s", exc)
+            self.log.warning("a spare kernel did not answer: %s", exc)
             return False
         finally:
             client.stop_channels()

@@ -64,8 +64,11 @@ def probe(label: str) -> None:
     if not folder:
         return
     path = Path(folder) / f"{os.getpid()}.json"
-    data = {"notebook": label, "cwd": os.getcwd(), "pid": os.getpid(), "modules": sorted(sys.modules),
+    data = {"notebook": label, "cwd": os.getcwd(), "pid": os.getpid(),
+            "spare": os.environ.get("WORKBENCH_SPARE_KERNEL") == "1",  # see dashboards/_kernels.py
+            "script_name": os.environ.get("SCRIPT_NAME"), "modules": sorted(sys.modules),
             "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)
+
