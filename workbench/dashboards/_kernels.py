@@ -41,6 +41,7 @@ class SpareKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._spares: list[str] = []
+        self._clients: dict = {}  # spare kernel id -> its connected client (see _warm)
         self._filling = False
         if self.spare_kernels > 0:
             asyncio.get_event_loop().call_soon(self._schedule_fill, 0.0)
@@ -65,7 +66,7 @@ class SpareKernelManager(AsyncMappingKernelManager):
         changed = {k: v for k, v in plain.items() if os.environ.get(k) != v}  # keys are str enums
         code = (f"import os as _os\n_os.environ.update({changed!r})\n"
                 f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n")
-        return await self._run(kernel_id, code, timeout=30)
+        return await self._run(kernel_id, code, timeout=30, client=self._clients.pop(kernel_id, None))
 
     async def cull_kernel_if_idle(self, kernel_id):
         if kernel_id in self._spares:  # waiting for a visit is what it is for
@@ -75,6 +76,9 @@ class SpareKernelManager(AsyncMappingKernelManager):
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
         if kernel_id in self._spares:
             self._spares.remove(kernel_id)
+        client = self._clients.pop(kernel_id, None)
+        if client is not None:
+            client.stop_channels()
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
     # -- filling ------------------------------------------------------------------------
@@ -101,14 +105,24 @@ class SpareKernelManager(AsyncMappingKernelManager):
 
     async def _warm(self, kernel_id: str) -> bool:
         code = f"import os\nos.environ[{SPARE_ENV!r}] = '1'\ndel os\n" + self.spare_warm_up
-        return await self._run(kernel_id, code, timeout=120)
-
-    async def _run(self, kernel_id: str, code: str, timeout: float) -> bool:
-        """Run `code` in the kernel, outputs discarded; True when it ran without error."""
         client = self.get_kernel(kernel_id).client()
         client.start_channels()
+        ok = await self._run(kernel_id, code, timeout=120, client=client, keep=True)
+        if ok:  # kept connected: adopting the kernel later is one round trip (~ms), not a new connection (~0.3 s)
+            self._clients[kernel_id] = client
+        else:
+            client.stop_channels()
+        return ok
+
+    async def _run(self, kernel_id: str, code: str, timeout: float, client=None, keep: bool = False) -> bool:
+        """Run `code` in the kernel, outputs discarded; True when it ran without error."""
+        connected = client is not None and client.channels_running
+        if not connected:
+            client = client or self.get_kernel(kernel_id).client()
+            client.start_channels()
         try:
-            await client.wait_for_ready(timeout=timeout)
+            if not connected or keep:
+                await client.wait_for_ready(timeout=timeout)
             reply = await client.execute_interactive(code, timeout=timeout, store_history=False,
                                                      allow_stdin=False, output_hook=lambda msg: None)
             content = reply.get("content", {})
@@ -119,4 +133,5 @@ class SpareKernelManager(AsyncMappingKernelManager):
             self.log.warning("a spare kernel did not answer: %s", exc)
             return False
         finally:
-            client.stop_channels()
+            if not keep:
+                client.stop_channels()
