@@ -66,7 +66,15 @@ class SpareKernelManager(AsyncMappingKernelManager):
         changed = {k: v for k, v in plain.items() if os.environ.get(k) != v}  # keys are str enums
         code = (f"import os as _os\n_os.environ.update({changed!r})\n"
                 f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n")
-        return await self._run(kernel_id, code, timeout=30, client=self._clients.pop(kernel_id, None))
+        client = self._clients.pop(kernel_id, None)  # connected since its warm-up: one round trip
+        fresh = client is None
+        if fresh:
+            client = self.get_kernel(kernel_id).client()
+            client.start_channels()
+        try:
+            return await self._execute(client, code, timeout=30, wait_ready=fresh)
+        finally:
+            client.stop_channels()
 
     async def cull_kernel_if_idle(self, kernel_id):
         if kernel_id in self._spares:  # waiting for a visit is what it is for
@@ -107,21 +115,16 @@ class SpareKernelManager(AsyncMappingKernelManager):
         code = f"import os\nos.environ[{SPARE_ENV!r}] = '1'\ndel os\n" + self.spare_warm_up
         client = self.get_kernel(kernel_id).client()
         client.start_channels()
-        ok = await self._run(kernel_id, code, timeout=120, client=client, keep=True)
-        if ok:  # kept connected: adopting the kernel later is one round trip (~ms), not a new connection (~0.3 s)
-            self._clients[kernel_id] = client
-        else:
-            client.stop_channels()
-        return ok
+        if await self._execute(client, code, timeout=120, wait_ready=True):
+            self._clients[kernel_id] = client  # kept connected: adopting the kernel is then one round trip
+            return True
+        client.stop_channels()
+        return False
 
-    async def _run(self, kernel_id: str, code: str, timeout: float, client=None, keep: bool = False) -> bool:
-        """Run `code` in the kernel, outputs discarded; True when it ran without error."""
-        connected = client is not None and client.channels_running
-        if not connected:
-            client = client or self.get_kernel(kernel_id).client()
-            client.start_channels()
+    async def _execute(self, client, code: str, timeout: float, wait_ready: bool) -> bool:
+        """Run `code` through a started client, outputs discarded; True when it ran without error."""
         try:
-            if not connected or keep:
+            if wait_ready:
                 await client.wait_for_ready(timeout=timeout)
             reply = await client.execute_interactive(code, timeout=timeout, store_history=False,
                                                      allow_stdin=False, output_hook=lambda msg: None)
@@ -132,6 +135,3 @@ class SpareKernelManager(AsyncMappingKernelManager):
         except Exception as exc:
             self.log.warning("a spare kernel did not answer: %s", exc)
             return False
-        finally:
-            if not keep:
-                client.stop_channels()

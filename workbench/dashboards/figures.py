@@ -3,7 +3,7 @@
 A ``go.FigureWidget`` is a real widget: it renders in Voila through the
 widget manager and can be replaced when a filter changes. (Plotly HTML inside
 an ``HTML`` widget renders nothing.) A figure that does not change is better
-published as plotly's own output type (:func:`display_figure`, :func:`display_figures`): workbench's
+published as plotly's own output type (:func:`display_figures`): workbench's
 Voila template writes it into the page as the kernel produces it, without
 waiting for the widget manager, and JupyterLab draws it like ``fig.show()``.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from workbench.viz._display import MIMETYPE, display_figure, display_figures, figure_bundle
+from workbench.viz._display import display_figures
 
-__all__ = ["MIMETYPE", "display_figure", "display_figures", "figure_bundle", "figure_widget"]
+__all__ = ["display_figures", "figure_widget"]
 
 
 def figure_widget(fig: go.Figure) -> go.FigureWidget:

@@ -44,14 +44,13 @@ def warm_up() -> None:
     import plotly.graph_objects as go
 
     from workbench.reports.report import prepare_kernel
-    from workbench.reports.results import RESULT_CLASSES, result_class
+    from workbench.reports.results import result_class
     from workbench.viz._display import figure_bundle
     from workbench.viz._template import slim_template
 
     prepare_kernel()
     for kind in ("drift", "quality", "performance", "bias"):
-        if kind in RESULT_CLASSES:
-            result_class(kind)
+        result_class(kind)
     fig = go.Figure([go.Bar(x=["a"], y=[1.0]), go.Scatter(x=["a"], y=[1.0], mode="lines+markers"),
                      go.Heatmap(z=[[1.0]])])
     fig.update_layout(template=slim_template(), title="warm", legend=dict(orientation="h"))
