@@ -413,11 +413,15 @@ def _with_counter(pipe: Pipeline) -> Pipeline:
     return pipe
 
 
+_FT = "sklearn.preprocessing._function_transformer.FunctionTransformer"
+
+
 @pytest.mark.parametrize(
-    ("alter", "type_name"),
-    [(_with_copy_step, "copy.copy"), (_with_counter, "collections.Counter")],
+    ("alter", "type_name", "to_trust"),
+    [(_with_copy_step, "copy.copy", ["copy.copy", _FT]),  # workbench never makes a FunctionTransformer
+     (_with_counter, "collections.Counter", ["collections.Counter"])],
 )
-def test_untrusted_type_is_refused_unless_trusted(adult, tmp_path, alter, type_name):
+def test_untrusted_type_is_refused_unless_trusted(adult, tmp_path, alter, type_name, to_trust):
     train_rows, test, spec = adult
     pipe = alter(_fit_pipeline("logistic_regression", train_rows, spec))
     blob = sio.dumps(pipe)
@@ -431,7 +435,9 @@ def test_untrusted_type_is_refused_unless_trusted(adult, tmp_path, alter, type_n
     msg = _load_error(path, trusted=["builtins.eval"])  # trusting something else does not help
     assert type_name in msg
 
-    loaded = load_model(path, trusted=[type_name])
+    if len(to_trust) > 1:  # trusting the function alone is not enough: its class is not on the list
+        assert _FT in _load_error(path, trusted=[type_name])
+    loaded = load_model(path, trusted=to_trust)
     assert np.array_equal(loaded.predict_proba(test), Model(pipe, spec).predict_proba(test))
 
 
@@ -440,7 +446,7 @@ def test_saved_pipeline_with_untrusted_step_round_trips_once_trusted(adult, tmp_
     model = Model(_with_copy_step(_fit_pipeline("logistic_regression", train_rows, spec)), spec)
     path = save_model(model, tmp_path / "custom")
     assert "copy.copy" in _load_error(path)
-    loaded = load_model(path, trusted=["copy.copy"])
+    loaded = load_model(path, trusted=["copy.copy", _FT])
     assert np.array_equal(loaded.predict(test), model.predict(test))
 
 
@@ -451,3 +457,82 @@ def test_artifact_bytes_in_memory_match_the_file(binary_model, tmp_path):
     assert artifact.artifact_size(path) == path.stat().st_size
     folder = save_model(binary_model, tmp_path / "m")
     assert artifact.artifact_size(folder) == sum(p.stat().st_size for p in folder.iterdir())
+
+
+# -- nothing deleted by accident ---------------------------------------------------------------------
+def _tree(root: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes())
+            for p in sorted(root.rglob("*"))}
+
+
+def test_overwrite_refuses_a_folder_holding_other_files(binary_model, tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("months of work")
+    (folder / "data").mkdir()
+    (folder / "data" / "table.csv").write_text("a,b\n1,2\n")
+    before = _tree(tmp_path)
+    with pytest.raises(ModelFileError, match="not a workbench model.*remove it first"):
+        save_model(binary_model, folder, overwrite=True)
+    with pytest.raises(ModelFileError, match="not a workbench model"):
+        artifact.check_model_destination(folder, overwrite=True)
+    assert _tree(tmp_path) == before
+
+
+def test_overwrite_refuses_an_artifact_folder_with_an_extra_file(binary_model, tmp_path):
+    folder = save_model(binary_model, tmp_path / "m")
+    (folder / "README.md").write_text("mine")
+    before = _tree(tmp_path)
+    with pytest.raises(ModelFileError, match="not a workbench model"):
+        save_model(binary_model, folder, overwrite=True)
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("content", [b"just text", b"PK\x05\x06" + bytes(18)])
+def test_overwrite_refuses_a_file_that_is_not_a_model(binary_model, tmp_path, content):
+    path = tmp_path / "report.wbm"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match="not a workbench model"):
+        save_model(binary_model, path, overwrite=True)
+    assert path.read_bytes() == content and _leftovers(tmp_path, {"report.wbm"}) == []
+
+
+def test_overwrite_refuses_a_zip_with_extra_members(binary_model, saved, tmp_path):
+    path = _write_zip(tmp_path / "m.zip", saved | {"notes.txt": b"mine"})
+    before = path.read_bytes()
+    with pytest.raises(ModelFileError, match="not a workbench model"):
+        save_model(binary_model, path, overwrite=True)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("layout", ["m.zip", "m"])
+def test_overwrite_refuses_links(binary_model, tmp_path, layout):
+    real = save_model(binary_model, tmp_path / f"real-{layout}")
+    link = tmp_path / layout
+    link.symlink_to(real)
+    before = _tree(tmp_path)
+    with pytest.raises(ModelFileError, match="is a link"):
+        save_model(binary_model, link, overwrite=True)
+    assert _tree(tmp_path) == before and link.is_symlink()
+
+
+def test_a_path_inside_a_file_is_refused_up_front(binary_model, tmp_path):
+    (tmp_path / "somefile.txt").write_text("x")
+    for target in ("somefile.txt/model.wbm", "somefile.txt/deeper/model"):
+        with pytest.raises(ModelFileError, match="'.*somefile.txt' is a file, not a folder"):
+            artifact.check_model_destination(tmp_path / target, overwrite=True)
+        with pytest.raises(ModelFileError, match="is a file, not a folder"):
+            save_model(binary_model, tmp_path / target)
+    assert _leftovers(tmp_path, {"somefile.txt"}) == []
+
+
+def test_check_model_destination_allows_new_paths_models_and_empty_folders(binary_model, tmp_path):
+    assert artifact.check_model_destination(tmp_path / "new" / "m.wbm") == tmp_path / "new" / "m.wbm"
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+    path = save_model(binary_model, tmp_path / "m.wbm")
+    with pytest.raises(ModelFileError, match="already exists"):
+        artifact.check_model_destination(path)
+    assert artifact.check_model_destination(path, overwrite=True) == path
+    (tmp_path / "empty").mkdir()
+    save_model(binary_model, tmp_path / "empty", overwrite=True)
+    assert load_model(tmp_path / "empty").name == binary_model.name

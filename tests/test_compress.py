@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -273,6 +274,54 @@ def test_bad_arguments_are_refused(forest, rows, kwargs, message):
 def test_only_workbench_models_are_compressed(forest, rows):
     with pytest.raises(WorkbenchError, match="needs a workbench model"):
         compress(forest.estimator, rows[0], progress=False)
+
+
+def _files(root):
+    return {str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes()) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("layout", ["file", "inside_a_file", "foreign_files", "foreign_model_wbm",
+                                    "foreign_variant"])
+def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, monkeypatch, layout):
+    """The study replaces its own output (model.wbm, compression.json, variants/) and nothing else."""
+    from workbench.modeling import _compress_study
+    from workbench.modeling.compress import check_study_destination
+
+    out = tmp_path / "out"
+    if layout == "file":
+        out.write_text("a file")
+    elif layout == "inside_a_file":
+        (tmp_path / "notes.txt").write_text("x")
+        out = tmp_path / "notes.txt" / "out"
+    else:
+        out.mkdir()
+        if layout == "foreign_files":
+            (out / "thesis.tex").write_text("months of work")
+        elif layout == "foreign_model_wbm":
+            (out / "model.wbm").write_text("not a model")
+        else:
+            (out / "variants").mkdir()
+            (out / "variants" / "keep.txt").write_text("mine")
+    before = _files(tmp_path)
+
+    def no_study(*args, **kwargs):
+        raise AssertionError("the study ran")
+
+    monkeypatch.setattr(_compress_study, "split_rows", no_study)
+    with pytest.raises(WorkbenchError, match="not a folder|not a compression study's|not a workbench model"):
+        check_study_destination(out)
+    with pytest.raises(WorkbenchError, match="not a folder|not a compression study's|not a workbench model"):
+        compress(forest, rows[0], out=out, progress=False)
+    assert _files(tmp_path) == before
+
+
+def test_study_output_of_a_previous_study_is_accepted(study, tmp_path):
+    from workbench.modeling.compress import check_study_destination
+
+    out = Path(study.chosen_path).parent
+    assert check_study_destination(out) == out
+    assert check_study_destination(tmp_path / "new" / "folder") == tmp_path / "new" / "folder"
+    assert not (tmp_path / "new").exists()
 
 
 # -- the command --------------------------------------------------------------------------------

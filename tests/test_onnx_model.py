@@ -209,7 +209,7 @@ def test_corrupted_model_onnx_is_refused_in_one_sentence(models, tmp_path):
     meta = json.loads((folder / "meta.json").read_text())
     meta["model_sha256"] = hashlib.sha256(garbage).hexdigest()
     (folder / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelFileError, match="cannot be loaded by onnxruntime") as err:
+    with pytest.raises(ModelFileError, match=r"model\.onnx.*cannot be loaded") as err:  # onnx or onnxruntime
         load_model(folder)
     assert "\n" not in str(err.value)
 

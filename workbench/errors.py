@@ -25,3 +25,7 @@ class ModelFileError(WorkbenchError):
 
 class RecipeError(WorkbenchError):
     """An unknown recipe or option was asked for."""
+
+
+class ParameterError(WorkbenchError, ValueError):
+    """An argument has the wrong type or value (also a ``ValueError``, as scikit-learn's are)."""

@@ -8,7 +8,13 @@ An artifact is either a single zip file or a folder holding:
 - ``model.skops`` (scikit-learn pipelines, loaded with trusted types only) or
   ``model.onnx`` (compressed variants).
 
-Never a plain pickle: a pickle runs arbitrary code when loaded.
+Never a plain pickle: a pickle runs arbitrary code when loaded. Model files
+are read as hostile input (size caps, no path tricks, a closed allow-list of
+classes, no functions unless the caller names them, tree structures checked
+before anything predicts): see :mod:`workbench.modeling._model_files`.
+
+Saving never deletes by accident: ``overwrite=True`` replaces an existing
+*workbench model* at the path and nothing else (see :func:`check_model_destination`).
 """
 
 from __future__ import annotations
@@ -34,11 +40,6 @@ from workbench.errors import DataError, ModelFileError
 
 FORMAT = "workbench-model"
 FORMAT_VERSION = 1
-# skops already trusts plain estimators and arrays; what it leaves out for our
-# pipelines are scikit-learn internals (tree structures, predictors) and dtypes.
-_TRUSTED_PREFIXES = ("sklearn.",)
-_TRUSTED_EXACT = {"numpy.dtype"}
-_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
 class Model:
@@ -131,15 +132,16 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
 
     A path with a suffix (``champion.wbm``, ``model.zip``) becomes a single
     compressed zip file; a path without one becomes a folder with
-    ``meta.json`` and ``model.skops``. The write is atomic (temporary name,
-    then rename): a crash never leaves a half-written model, and an existing
-    model is only replaced when ``overwrite=True``.
+    ``meta.json`` and ``model.skops``. The write is atomic (temporary name
+    beside it, then rename): a crash never leaves a half-written model. An
+    existing model is only replaced when ``overwrite=True``, and only when it
+    is a workbench model of the same layout: a folder holding other files, a
+    file that is not a model or a link is refused with a
+    :class:`ModelFileError` and left untouched.
     """
     import skops.io as sio
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ModelFileError(f"'{path}' already exists; choose another path or allow overwriting")
+    path = check_model_destination(path, overwrite=overwrite)
     payload = getattr(model, "artifact_payload", None)
     if payload is not None:  # variants with their own file (e.g. ONNX)
         model_file, blob = payload()
@@ -160,6 +162,7 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
             with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
                 zf.writestr("meta.json", json.dumps(meta, indent=2, default=json_default_strict))
                 zf.writestr(model_file, blob)
+        check_model_destination(path, overwrite=overwrite)  # again: the path may have changed meanwhile
         _replace(target, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -170,13 +173,18 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
 def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
     """Load a workbench artifact (zip file or folder).
 
-    scikit-learn models are read with skops and only scikit-learn/numpy types
-    are trusted; any other type is refused with a :class:`ModelFileError`
+    scikit-learn models are read with skops, trusting only the classes
+    workbench's recipes and compression produce
+    (:data:`~workbench.modeling._model_files.TRUSTED_TYPES`); any other type,
+    and any function or method, is refused with a :class:`ModelFileError`
     unless the caller names it in `trusted` (do so only for files whose origin
-    you trust).
+    you trust). Trees are checked before anything predicts with them; sizes
+    are capped (``WORKBENCH_MAX_MODEL_BYTES``, default 2 GiB, for the model).
     """
+    from workbench.modeling import _model_files
+
     path = Path(path)
-    meta, files = _read_artifact(path)
+    meta, model_file, blob = _model_files.read_artifact(path)
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid format_version")
@@ -184,10 +192,6 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
         raise ModelFileError(
             f"'{path}' was written by a newer workbench (format version {version}); upgrade workbench to load it"
         )
-    model_file = meta.get("model_file", "model.skops")
-    if model_file not in files:
-        raise ModelFileError(f"'{path}' is incomplete: it has no {model_file}")
-    blob = files[model_file]
     digest = hashlib.sha256(blob).hexdigest()
     if meta.get("model_sha256") and meta["model_sha256"] != digest:
         raise ModelFileError(f"'{path}' is corrupted: {model_file} does not match its checksum")
@@ -198,9 +202,54 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
     if model_file.endswith(".onnx"):
         from workbench.modeling import onnx_model  # noqa: PLC0415 (optional dependency path)
 
+        _model_files.check_onnx(blob, path)
         return onnx_model.from_artifact(blob, spec, meta)
-    estimator = _load_skops(blob, path, trusted)
+    estimator = _model_files.load_skops(blob, path, trusted)
     return Model(estimator, spec, threshold=meta.get("threshold"), meta=meta, name=meta.get("name"))
+
+
+def check_model_destination(path: str | Path, overwrite: bool = False) -> Path:
+    """`path` as a :class:`Path` if a model may be saved there; else a :class:`ModelFileError` sentence.
+
+    Call it before any long work (training, a compression study) so that a
+    bad destination is refused up-front; :func:`save_model` calls it too.
+    Refused: a path inside a regular file (``notes.txt/model.wbm``); an
+    existing path without `overwrite`; and with `overwrite`, anything but a
+    workbench model of the same layout (a zip artifact for a path with a
+    suffix, an artifact folder for one without) or an empty folder: a folder
+    holding other files, a file that is not a model, a link. Nothing is
+    touched.
+    """
+    from workbench.modeling import _model_files
+
+    path = Path(path)
+    if path.name in ("", ".", ".."):
+        raise ModelFileError(f"'{path}' is not a name to save a model under; give a file or folder name")
+    for ancestor in (path.parent, *path.parent.parents):
+        if os.path.lexists(ancestor):
+            if not ancestor.is_dir():
+                raise ModelFileError(f"cannot save a model to '{path}': '{ancestor}' is a file, not a folder")
+            break
+    if not os.path.lexists(path):
+        return path
+    if not overwrite:
+        raise ModelFileError(f"'{path}' already exists; choose another path or allow overwriting")
+    if path.is_symlink():
+        raise ModelFileError(f"'{path}' is a link; workbench only replaces a model it saved itself: "
+                             "remove the link first or choose another path")
+    as_folder = path.suffix == ""
+    if path.is_dir() != as_folder:
+        raise ModelFileError(f"'{path}' exists and is a {'folder' if path.is_dir() else 'file'}; remove it first")
+    if as_folder:
+        with os.scandir(path) as entries:
+            if next(entries, None) is None:
+                return path  # an empty folder: nothing to lose
+    if not _model_files.is_artifact(path):
+        what = "a folder holding files that are not a workbench model" if as_folder else \
+            "a file that is not a workbench model"
+        raise ModelFileError(f"'{path}' is {what}; workbench only replaces a model it saved itself: "
+                             "remove it first or choose another path")
+    return path
 
 
 def artifact_size(path: str | Path) -> int:
@@ -256,64 +305,6 @@ def library_versions() -> dict:
 
 
 # -- helpers ----------------------------------------------------------------------
-def _read_artifact(path: Path) -> tuple[dict, dict[str, bytes]]:
-    if not path.exists():
-        raise ModelFileError(f"the model file '{path}' does not exist")
-    files: dict[str, bytes] = {}
-    if path.is_dir():
-        for p in path.iterdir():
-            if p.is_file():
-                files[p.name] = p.read_bytes()
-    else:
-        head = path.read_bytes()[:2]
-        if head in _PICKLE_MAGIC:
-            raise ModelFileError(
-                f"'{path}' is a pickle file; workbench never loads pickles (they can run arbitrary code): "
-                "re-save the model with workbench.save_model"
-            )
-        try:
-            with zipfile.ZipFile(path) as zf:
-                for info in zf.infolist():
-                    files[info.filename] = zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
-            raise ModelFileError(f"'{path}' is not a readable workbench model (corrupted or not a zip: {exc})") from None
-    if "meta.json" not in files:
-        if "schema.json" in files:  # what skops.io.dump writes
-            raise ModelFileError(f"'{path}' is a bare skops file; load it with skops or re-save it with workbench")
-        raise ModelFileError(f"'{path}' is not a workbench model: it has no meta.json")
-    try:
-        meta = json.loads(files["meta.json"])
-    except (ValueError, UnicodeDecodeError):
-        raise ModelFileError(f"'{path}' is corrupted: its meta.json is not valid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"'{path}' is not a workbench model (meta.json has no '{FORMAT}' format tag)")
-    return meta, files
-
-
-def _load_skops(blob: bytes, path: Path, trusted: list[str] | None) -> Any:
-    import skops.io as sio
-
-    try:
-        untrusted = sio.get_untrusted_types(data=blob)
-    except Exception as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its model.skops cannot be read ({type(exc).__name__})") from None
-    allowed = set(trusted or [])
-    refused = [t for t in untrusted if t not in allowed and not _is_trusted_type(t)]
-    if refused:
-        raise ModelFileError(
-            f"'{path}' contains types workbench does not trust ({', '.join(refused[:5])}); "
-            "load it with trusted=[...] (CLI: --trust TYPE) only if you trust where the file came from"
-        )
-    try:
-        return sio.loads(blob, trusted=untrusted)
-    except Exception as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its model cannot be rebuilt ({type(exc).__name__}: {exc})") from None
-
-
-def _is_trusted_type(name: str) -> bool:
-    return name in _TRUSTED_EXACT or name.startswith(_TRUSTED_PREFIXES)
-
-
 def _replace(src: Path, dst: Path) -> None:
     """Move `src` to `dst` atomically; a replaced folder is removed only afterwards."""
     if dst.is_dir() and src.is_dir():

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import _html
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError, WorkbenchError
 from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
 from workbench.modeling._compress_techniques import TECHNIQUES
 
@@ -337,15 +337,15 @@ def compress(
         raise WorkbenchError("the model's spec has no target, so its accuracy cannot be measured")
     if not isinstance(max_loss, int | float) or isinstance(max_loss, bool) or not math.isfinite(max_loss) \
             or max_loss < 0:
-        raise WorkbenchError(f"the accuracy budget must be a number >= 0, not {max_loss!r}")
+        what = metric or ("R²" if spec.task == "regression" else "ROC AUC")
+        raise ParameterError(f"the budget (the largest allowed loss of {what}) must be a finite number of 0 or "
+                             f"more, not {max_loss!r}")
     if latency_tolerance < 0:
         raise WorkbenchError("the latency tolerance must be >= 0")
+    out_dir = check_study_destination(out) if out is not None else None  # before any work
     wanted = resolve_techniques(techniques)
     rows = split_rows(model, data, validation, holdout_size, random_state)
-    out_dir = Path(out) if out is not None else None
     if out_dir is not None:
-        if out_dir.exists() and not out_dir.is_dir():
-            raise WorkbenchError(f"'{out_dir}' exists and is not a folder; choose another output folder")
         out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
     try:
@@ -374,6 +374,55 @@ def compress(
 
 
 # -- helpers --------------------------------------------------------------------------
+def check_study_destination(out: str | Path) -> Path:
+    """`out` as a :class:`Path` if a compression study may write its output there.
+
+    The study writes ``model.wbm``, ``compression.json`` and ``variants/`` and
+    replaces a previous study's copies of them, nothing else. Refused with a
+    :class:`WorkbenchError` sentence, before any work and without touching
+    anything: a path that exists and is not a folder (or sits inside a file),
+    and a folder holding anything else (other files, a ``model.wbm`` or
+    ``variants/`` entry that is not a workbench model, links).
+    """
+    from workbench.modeling._model_files import is_artifact
+    from workbench.modeling.artifact import check_model_destination
+
+    out = Path(out)
+    if os.path.lexists(out) and not out.is_dir():
+        raise WorkbenchError(f"'{out}' exists and is not a folder; choose another output folder")
+    check_model_destination(out / "model.wbm", overwrite=True)  # a file on the way; a model.wbm that is not one
+    if not out.is_dir():
+        return out
+    foreign = []
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        if name == "model.wbm" or (name.startswith(".compress-") and entry.is_dir() and not entry.is_symlink()):
+            continue  # checked above / the work folder of an interrupted study (never removed by one)
+        if name == "compression.json" and _is_study_json(entry):
+            continue
+        if name == "variants" and entry.is_dir() and not entry.is_symlink() and all(
+                v.suffix == ".wbm" and is_artifact(v) for v in entry.iterdir()):
+            continue
+        foreign.append(name)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise WorkbenchError(f"'{out}' holds files that are not a compression study's output ({shown}); "
+                             "choose a new or empty folder (a study only replaces its own output)")
+    return out
+
+
+def _is_study_json(path: Path) -> bool:
+    import json
+
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 64 << 20:
+            return False
+        d = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(d, dict) and "variants" in d and "chosen" in d
+
+
 def slug(name: str) -> str:
     """A file name for a variant name."""
     return re.sub(r"[^A-Za-z0-9._=-]+", "_", name).strip("_") or "variant"
@@ -381,6 +430,7 @@ def slug(name: str) -> str:
 
 def _publish(work: Path, out_dir: Path, study: Any, chosen: str) -> str:
     """Move the saved variants into `out_dir` and copy the chosen one to ``model.wbm``."""
+    check_study_destination(out_dir)  # again: the folder may have changed during the study
     src = work / "variants"
     dst = out_dir / "variants"
     if dst.exists():
