@@ -234,3 +234,37 @@ def test_the_reports_peek_knows_the_same_parquet_suffixes():
     from workbench.reports.compute import _PARQUET_SUFFIXES
 
     assert _PARQUET_SUFFIXES == PARQUET_SUFFIXES
+
+
+# -- duplicate names, and reading some columns only ---------------------------------------------------
+@pytest.mark.parametrize("name, text", [("dup.csv", "age,sex,age\n30,F,31\n"), ("dup.tsv", "age\tsex\tage\n30\tF\t31\n")])
+def test_duplicate_column_names_are_refused_not_renamed(tmp_path, name, text):
+    """pandas would read the second 'age' as 'age.1' and every later stage would treat it as a new column."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_table(path, what="current data")
+    assert _one_line_naming(err, path) == (f"the current data file '{path}' has duplicate column names: 'age'; "
+                                           "every column needs a name of its own")
+    from workbench.reports.compute import peek_table
+
+    with pytest.raises(DataError, match="duplicate column names: 'age'"):
+        peek_table(path, "current data")
+
+
+def test_blank_header_cells_are_not_duplicates(tmp_path, adult):
+    path = tmp_path / "indexed.csv"
+    adult.head(5).to_csv(path)  # the index column has a blank name: pandas calls it "Unnamed: 0"
+    assert load_table(path).columns[0] == "Unnamed: 0"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_some_columns_only_are_typed_as_a_full_read_types_them(tmp_path, adult, suffix):
+    path = tmp_path / f"t{suffix}"
+    getattr(adult, "to_csv" if suffix == ".csv" else "to_parquet")(path, index=False)
+    full = load_table(path)
+    some = load_table(path, columns=["sex", "age", "income"])
+    assert list(some.columns) == ["sex", "age", "income"]
+    pd.testing.assert_frame_equal(some, full[["sex", "age", "income"]])
+    with pytest.raises(DataError, match="has no column 'nope'"):
+        load_table(path, columns=["age", "nope"])

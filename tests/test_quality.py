@@ -155,3 +155,214 @@ def test_the_card_marks_a_problem_on_every_column_whose_check_failed(adult, ref_
     assert rows["hours-per-week"] == ("missing values", True)
     assert rows["occupation"] == ("unseen categories", True)
     assert rows["age"] == ("no", False)
+
+
+# -- the same data from CSV and from Parquet (issue 12 item 5) ----------------------------------------
+def _typed_table(adult, n: int, seed: int) -> pd.DataFrame:
+    """Adult rows plus columns of every kind a file round trip can change: nullable ints, floats with
+    gaps, booleans (with and without gaps), low-cardinality integer codes, text with gaps."""
+    rng = np.random.default_rng(seed)
+    df = adult.test.sample(n, random_state=seed).reset_index(drop=True)
+    df["visits"] = pd.array(rng.integers(0, 9, n), dtype="Int64")
+    df.loc[df.index[::17], "visits"] = pd.NA
+    df["score"] = rng.normal(size=n).round(3)
+    df.loc[df.index[::13], "score"] = np.nan
+    df["member"] = rng.random(n) < 0.3
+    df["opted_in"] = pd.Series(rng.random(n) < 0.5, dtype=object).where(rng.random(n) < 0.9, None)
+    df["grade"] = rng.integers(1, 4, n)
+    df["city"] = pd.Series(rng.choice(["Lyon", "Oslo", "Porto"], n), dtype=object).where(rng.random(n) < 0.95, None)
+    # dates are text in a CSV, datetimes in Parquet
+    df["signed_up"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    df["last_seen"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 24 * 30, n), unit="h")
+    return df
+
+
+def test_the_same_data_read_from_csv_and_parquet_passes_every_type_check(adult, tmp_path):
+    """Parquet text is read as categoricals, CSV text as objects: both are text, so no type check fails."""
+    from workbench.data import infer_spec, load_table
+
+    tables = {"reference": _typed_table(adult, 3000, 1), "current": _typed_table(adult, 2000, 2)}
+    read = {}
+    for name, df in tables.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+        read[name] = {fmt: load_table(tmp_path / f"{name}.{fmt}") for fmt in ("csv", "parquet")}
+    assert isinstance(read["reference"]["parquet"]["city"].dtype, pd.CategoricalDtype)  # what made it fail
+    assert read["reference"]["csv"]["city"].dtype == object
+    specs = {fmt: infer_spec(read["reference"][fmt], target="income") for fmt in ("csv", "parquet")}
+    dates = ["signed_up", "last_seen"]  # Parquet's datetimes are left out of a spec, a CSV's date text is not
+    assert [c for c in specs["csv"].features if c not in dates] == specs["parquet"].features
+    assert specs["csv"].numeric == specs["parquet"].numeric
+    for ref_fmt in ("csv", "parquet"):
+        for cur_fmt in ("csv", "parquet"):
+            spec = specs[ref_fmt]
+            ref, cur = read["reference"][ref_fmt], read["current"][cur_fmt]
+            result = check_quality(ref, cur, spec)
+            failed = {c.name for c in result.checks() if not c.passed}
+            assert not {f for f in failed if f.startswith("quality.type.")}, (ref_fmt, cur_fmt, failed)
+            assert not any(c.type_mismatch for c in result.columns)
+            kinds = {c.name: (c.reference_dtype, c.current_dtype) for c in result.columns}
+            assert kinds["city"] == ("text", "text") and kinds["workclass"] == ("text", "text")
+            assert kinds["visits"] == ("numeric", "numeric") and kinds["member"] == ("boolean", "boolean")
+            drift = detect_drift(ref, cur, spec)
+            assert not [m for m in drift.mismatches if m["issue"] == "type"], drift.mismatches
+            if ref_fmt != cur_fmt:  # the same rows in the other format: the same figures
+                same = check_quality(ref, read["current"][ref_fmt], spec)
+
+                def figures(r):
+                    return [{k: v for k, v in c.to_dict().items() if k != "current_dtype"} for c in r.columns]
+
+                assert figures(result) == figures(same)
+                again = detect_drift(ref, read["current"][ref_fmt], spec)
+                assert [c.to_dict() for c in drift.columns] == [c.to_dict() for c in again.columns]
+    assert {"signed_up", "last_seen"} <= set(specs["csv"].features)  # text in a CSV: categorical features
+
+
+@pytest.mark.parametrize("convert", ["category", "int"])
+def test_a_categorical_is_the_kind_of_its_categories(convert):
+    """category-of-strings == object-of-strings, category-of-ints == ints, category-of-bools == bools."""
+    from workbench.data import infer_spec
+
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"code": rng.integers(1, 6, 500), "word": rng.choice(["x", "y", "z"], 500),
+                        "flag": rng.random(500) < 0.5, "y": rng.integers(0, 2, 500)})
+    cur = ref.sample(300, random_state=1).reset_index(drop=True)
+    spec = infer_spec(ref, target="y", categorical=["code"])
+    if convert == "category":
+        cur = cur.astype({"code": "category", "word": "category", "flag": "category"})
+    else:  # the reference holds the categoricals this time
+        ref = ref.astype({"code": "category", "word": "category", "flag": "category"})
+    result = check_quality(ref, cur, spec)
+    assert {c.name: (c.reference_dtype, c.current_dtype) for c in result.columns} == {
+        "code": ("numeric", "numeric"), "word": ("text", "text"), "flag": ("boolean", "boolean"),
+        "y": ("numeric", "numeric")}
+    assert {c.name for c in result.checks() if not c.passed} == set()
+
+
+# -- how many rows make an out-of-range or unseen-category problem (issue 11 item 3) ------------------
+def _ranged(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"amount": rng.uniform(0, 100, n).round(2), "kind": rng.choice(["a", "b", "c"], n)})
+
+
+@pytest.fixture(scope="module")
+def ranged_ref():
+    from workbench.data import infer_spec
+
+    ref = _ranged(20_000)
+    return ref, infer_spec(ref)
+
+
+def _with_outliers(n: int, k_range: int = 0, k_unseen: int = 0) -> pd.DataFrame:
+    cur = _ranged(n, seed=5)
+    cur["amount"] = cur["amount"].clip(1, 99)
+    cur.loc[cur.index[:k_range], "amount"] = 250.0
+    cur.loc[cur.index[n - k_unseen:], "kind"] = "d"
+    return cur
+
+
+def _check(result, name):
+    return next(c for c in result.checks() if c.name == name)
+
+
+def test_three_out_of_range_rows_of_a_284_row_batch_do_not_fail(ranged_ref):
+    ref, spec = ranged_ref
+    result = check_quality(ref, _with_outliers(284, k_range=3, k_unseen=3), spec)
+    rng, unseen = _check(result, "quality.range.amount"), _check(result, "quality.unseen.kind")
+    assert rng.value == pytest.approx(3 / 284) and rng.value > 0.01  # over 1%: it used to fail
+    assert rng.passed and unseen.passed
+    assert rng.message.startswith("3 of 284 'amount' values (1.1%) lie outside the reference's range [")
+    assert "the check fails when more than 1.0%" in rng.message and "and at least 10 values do" in rng.message
+    assert "at least 10 rows do" in unseen.message
+    finding = next(f for f in result.findings() if "'amount'" in f)
+    assert finding.endswith("few enough to pass the check.")
+    assert not any(i["flag"] for i in result.issues())
+
+
+@pytest.mark.parametrize("n, passing, failing", [
+    (500, 9, 10),      # the minimum count decides: 9 rows (1.8%) pass, 10 rows (2%) fail
+    (2000, 20, 21),    # the share decides: 1.0% passes, 1.05% fails
+])
+def test_the_range_and_unseen_checks_on_both_sides_of_their_boundary(ranged_ref, n, passing, failing):
+    ref, spec = ranged_ref
+    ok = check_quality(ref, _with_outliers(n, k_range=passing, k_unseen=passing), spec)
+    bad = check_quality(ref, _with_outliers(n, k_range=failing, k_unseen=failing), spec)
+    assert {c.name for c in ok.checks() if not c.passed} == set()
+    assert {c.name for c in bad.checks() if not c.passed} == {"quality.range.amount", "quality.unseen.kind"}
+    # the findings' verdict agrees with the checks
+    assert [i["flag"] for i in ok.issues()] == [False, False]
+    assert [i["flag"] for i in bad.issues()] == [True, True]
+    assert ok.column("amount").out_of_range["rows"] == passing
+    # the threshold can still be overridden; the minimum count stays
+    strict = {c.name for c in ok.checks({"quality.range.*": 0.0, "quality.unseen.*": 0.0}) if not c.passed}
+    assert strict == ({"quality.range.amount", "quality.unseen.kind"} if passing >= 10 else set())
+
+
+def test_a_small_reference_allows_what_chance_puts_outside_its_range():
+    """A 284-row reference's range leaves ~2/285 = 0.7% of new values outside it by chance alone."""
+    from workbench.data import infer_spec
+
+    ref = _ranged(284, seed=9)
+    spec = infer_spec(ref)
+    lo, hi = ref["amount"].min(), ref["amount"].max()
+    allowed = 0.01 + 2 / 285
+
+    def batch(k):
+        cur = _ranged(2000, seed=4)
+        cur["amount"] = cur["amount"].clip(lo, hi)
+        cur.loc[cur.index[:k], "amount"] = hi + 1
+        return cur
+
+    k_ok = int(allowed * 2000)  # 34 rows, 1.70%
+    ok, bad = check_quality(ref, batch(k_ok), spec), check_quality(ref, batch(k_ok + 1), spec)
+    assert _check(ok, "quality.range.amount").passed and not _check(bad, "quality.range.amount").passed
+    assert _check(bad, "quality.range.amount").threshold == pytest.approx(allowed)
+    assert "+ 0.7% expected by chance from a 284-value reference" in _check(bad, "quality.range.amount").message
+
+
+# -- identifiers are never listed (issue 12 item 6) -----------------------------------------------------
+def ssn_values(n: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    return [f"{a:03d}-{b:02d}-{c:04d}" for a, b, c in
+            zip(rng.integers(100, 900, n), rng.integers(10, 99, n), rng.integers(1000, 9999, n), strict=True)]
+
+
+def test_identifier_like_values_never_appear_in_drift_or_quality_results(adult):
+    from workbench.data import infer_spec
+
+    ref = adult.train.sample(3000, random_state=3).reset_index(drop=True)
+    cur = adult.test.sample(2000, random_state=3).reset_index(drop=True)
+    ref["ssn"], cur["ssn"] = ssn_values(3000, 1), ssn_values(2000, 2)
+    cur.loc[:30, "ssn"] = ref.loc[:30, "ssn"].to_numpy()
+    spec = infer_spec(ref, target="income")
+    assert "ssn" not in spec.features  # unique per row: an identifier, left out ...
+    cat_ref = ref.astype({"ssn": "category"})
+    assert "ssn" not in infer_spec(cat_ref, target="income").features  # ... when read from Parquet too
+    # ... unless it is declared a feature anyway (or has gaps, so it is not unique per row)
+    spec = spec.replace(features=[*spec.features, "ssn"], categorical=[*spec.categorical, "ssn"])
+    mixed = cur.copy()
+    mixed.loc[mixed.index[-40:], "ssn"] = 12345  # numbers in the text column: a type mismatch with examples
+    values = set(ref["ssn"]) | set(cur["ssn"])
+    for current in (cur, mixed):
+        quality, drift = check_quality(ref, current, spec), detect_drift(ref, current, spec)
+        texts = [json.dumps(quality.to_dict()), json.dumps(drift.to_dict()), quality._repr_html_(),
+                 drift._repr_html_(), *quality.findings(), *drift.findings(),
+                 *(c.message for c in quality.checks() + drift.checks()),
+                 *(f.to_json() for f in [*quality.figures().values(), *drift.figures().values()])]
+        leaked = {v for v in values if any(v in t for t in texts)}
+        assert not leaked, sorted(leaked)[:3]
+        assert quality.column("ssn").identifier_like
+    col = check_quality(ref, cur, spec).column("ssn")
+    assert col.unseen["rows"] > 1900 and col.unseen["examples"] == []
+    assert "quality.unseen.ssn" not in {c.name for c in check_quality(ref, cur, spec).checks() if not c.passed}
+    assert any("'ssn' has 1,969 categories never seen before in 1,969 rows (identifier-like column: values "
+               "not shown)" in f for f in check_quality(ref, cur, spec).findings())
+    d = detect_drift(ref, cur, spec).column("ssn")
+    assert d.identifier_like and d.bins == {} and d.note == "identifier-like column: values not shown"
+    assert set(d.reference) == {"rows", "missing_share"}
+    # other categorical columns still show their values
+    assert "Private" in json.dumps(detect_drift(ref, cur, spec).column("workclass").to_dict())
+    # the spec's id column is hidden whatever its values look like
+    ids = spec.replace(id="sex")
+    assert detect_drift(ref, cur, ids).column("sex").bins == {}
+    assert check_quality(ref, cur, ids).column("sex").identifier_like

@@ -172,6 +172,7 @@ def test_train_panel_trains_and_the_state_flows_to_evaluate_and_explain(state, t
     assert [r["name"] for r in panel.leaderboard_rows] == list(result.leaderboard().index)
     assert panel.champion.value == result.champion_name and state.model is result.champion
     assert list(panel.chart.figure.data[0].text) == [c.name for c in result.candidates]
+    _assert_point_labels_fit(panel.chart.figure)
     # the other panels picked it up
     assert state.evaluation is not None and state.evaluation.model_name == result.champion_name
     assert app.evaluate.confusion.figure is not None
@@ -401,3 +402,102 @@ def test_monitor_panel_runs_a_report_in_the_background(with_model, tmp_path):
     assert outcome.exit_code == 0 and (outcome.run_dir / "report.html").is_file()
     assert "report.html" in panel.link.value and outcome.summary["status"] in ("passed", "checks_failed")
     assert any(c["name"].startswith("drift.") for c in outcome.summary["checks"])
+
+
+# -- panels that fit: charts, labels, defaults (issue 11 item 4) ------------------------------------------
+def _widgets(root):
+    stack, out = [root], []
+    while stack:
+        widget = stack.pop()
+        out.append(widget)
+        stack.extend(getattr(widget, "children", ()) or ())
+    return out
+
+
+def test_evaluate_charts_have_sizes_and_margins_that_fit_the_panel(with_model):
+    from workbench.widgets._evaluate import CHART_HEIGHT, CHART_WIDTH
+
+    panel = EvaluatePanel(with_model)
+    panel.evaluate_button.click()
+    row = next(wd for wd in _widgets(panel) if getattr(wd, "children", None) == (panel.confusion, panel.calibration))
+    assert row.layout.flex_flow == "row wrap"  # a narrow panel wraps the two charts instead of clipping them
+    for slot in (panel.confusion, panel.calibration):
+        lay = slot.figure.layout
+        assert (lay.width, lay.height, lay.autosize) == (CHART_WIDTH, CHART_HEIGHT, False)
+        assert slot.layout.width == f"{CHART_WIDTH + 8}px" and slot.layout.flex == "0 0 auto"
+        assert lay.margin.l >= 70 and lay.margin.b >= 70 and lay.margin.t >= 50  # axis titles and ticks fit
+        assert lay.width - lay.margin.l - lay.margin.r >= 300  # and the plot keeps most of the room
+    assert 2 * (CHART_WIDTH + 8) <= 900
+    legend = panel.calibration.figure.layout.legend
+    assert legend.orientation == "h" and legend.y < 0  # below the plot, not eating its width
+    panel.threshold.value = 0.3  # the slider redraws in place: the size stays
+    assert panel.confusion.figure.layout.width == CHART_WIDTH
+    assert "0.300" in panel.confusion.figure.layout.title.text
+
+
+def _assert_point_labels_fit(fig):
+    import math
+
+    trace = fig.data[0]
+    assert trace.cliponaxis is False and trace.mode == "markers+text"
+    logs = [math.log10(x) for x in trace.x]
+    lo, hi = fig.layout.xaxis.range  # decades on the log axis
+    assert lo <= min(logs) - 0.25 and hi >= max(logs) + 0.25, (lo, hi, logs)
+    y_lo, y_hi = fig.layout.yaxis.range
+    assert y_hi > max(trace.y) and y_lo < min(trace.y)
+    assert fig.layout.margin.r >= 40 and fig.layout.margin.t >= 60
+
+
+def test_leaderboard_chart_leaves_room_for_its_point_labels(state, lr_result):
+    panel = TrainPanel(state)
+    state.train_result = lr_result
+    assert list(panel.chart.figure.data[0].text) == ["logistic_regression"]
+    _assert_point_labels_fit(panel.chart.figure)
+
+
+def test_explain_tab_says_a_model_is_needed_first(state, lr_result):
+    from workbench.widgets._explain import NEEDS_MODEL
+
+    app = Workbench(state, dataset=None)
+    panel = app.explain
+    assert panel.notice.level == "info" and panel.notice.message == NEEDS_MODEL
+    assert panel.notice.layout.display is None and "Train tab" in panel.notice.value
+    assert not panel.banner.message  # a notice, not an error
+    assert all(b.disabled for b in (panel.explain_button, panel.errors_button, panel.importance_button,
+                                    panel.dependence_button, panel.surrogate_button))
+    state.model = lr_result.champion
+    assert panel.notice.message == "" and panel.notice.layout.display == "none"
+    assert not any(b.disabled for b in panel._buttons)
+    state.model = None
+    assert panel.notice.message == NEEDS_MODEL and panel.explain_button.disabled
+
+
+def test_labels_are_never_cut_short(state):
+    app = Workbench(state, dataset=None)
+    labelled = [wd for wd in _widgets(app) if getattr(wd, "description", "") and not hasattr(wd, "on_click")]
+    assert len(labelled) > 30
+    for wd in labelled:
+        style = getattr(wd, "style", None)
+        if style is not None and "description_width" in style.keys:
+            assert style.description_width == "initial", (type(wd).__name__, wd.description)
+    assert app.explain.samples.description == "LIME samples"
+    assert app.explain.samples.style.description_width == "initial"
+    checkboxes = [wd for wd in labelled if type(wd).__name__ == "Checkbox"]
+    assert checkboxes and all(cb.layout.width == "auto" for cb in checkboxes)
+
+
+def test_saving_does_not_replace_an_existing_file_unless_asked(with_model, tmp_path):
+    panel = TrainPanel(with_model)
+    assert panel.overwrite.value is False and panel.overwrite.description == "Replace an existing file"
+    panel.path.value = str(tmp_path / "model.wbm")
+    panel.save_button.click()
+    assert panel.banner.level == "info", panel.banner.message
+    before = (tmp_path / "model.wbm").stat().st_mtime_ns
+    panel.save_button.click()
+    assert panel.banner.level == "error"
+    assert panel.banner.message == (f"'{tmp_path / 'model.wbm'}' already exists; choose another path, or tick "
+                                    "'Replace an existing file' to overwrite it")
+    assert (tmp_path / "model.wbm").stat().st_mtime_ns == before
+    panel.overwrite.value = True
+    panel.save_button.click()
+    assert panel.banner.level == "info" and panel.banner.message.startswith("Saved ")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbench import _html
 from workbench.data._spec import target_values
+from workbench.data._values import reject_infinite
 from workbench.errors import DataError, WorkbenchError
 
 _CURVE_POINTS = 200
@@ -175,6 +176,7 @@ def evaluate(
     if not keep.any():
         raise DataError(f"every value of the target column '{spec.target}' is missing in {where}")
     data, y = data.loc[keep], y[keep]
+    reject_infinite(data, spec.numeric, where)  # sklearn would fail deep inside predict_proba
     cost_m = CostMatrix.coerce(cost)
     if cost_m is not None and spec.task != "binary":
         raise WorkbenchError("a cost matrix only applies to binary classification")
@@ -299,14 +301,22 @@ def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:
     """Per-value metrics for each slice column, the weakest judged slices first."""
     from sklearn.metrics import roc_auc_score
 
+    chosen = columns is not None
     if columns is None:
         columns = list(dict.fromkeys([*spec.sensitive, *spec.features]))
     rows = []
     for col in columns:
         if col not in data.columns:
             raise DataError(f"the slice column '{col}' is not in the evaluation data")
-        values = _slice_values(data[col], col in spec.numeric or pd.api.types.is_numeric_dtype(data[col]))
+        numeric = col in spec.numeric or pd.api.types.is_numeric_dtype(data[col])
+        values = _slice_values(data[col], numeric)
         codes, uniques = pd.factorize(values, sort=True)
+        n_known = int((codes >= 0).sum())
+        if not numeric and n_known >= 20 and len(uniques) >= 0.9 * n_known:  # an identifier (SSN-like)
+            if chosen:
+                raise DataError(f"the slice column '{col}' has a different value in nearly every row (an "
+                                "identifier?): slicing by it would list every value, one row each")
+            continue  # its values are never listed
         for k, value in enumerate(uniques):
             mask = codes == k
             n = int(mask.sum())

@@ -115,7 +115,14 @@ class _Table:
 def _attributes(table: _Table, sens: list[str], intersections: bool, notes: list[str], where: str) -> list[tuple]:
     usable = []
     for c in sens:
-        values = table.sensitive[c][1]
+        codes, values = table.sensitive[c]
+        if len(values) >= 20 and len(values) >= 0.9 * len(codes):  # one group per row: an identifier (SSN-like)
+            what = (f"the sensitive column '{c}' has a different value in nearly every row of {where}: it "
+                    "identifies people rather than grouping them")
+            if len(sens) == 1:
+                raise DataError(what + " (its values are not listed)")
+            notes.append(what[0].upper() + what[1:] + ", so it was not compared (its values are not listed).")
+            continue
         if len(values) < 2:
             if len(sens) == 1:
                 raise DataError(f"the sensitive column '{c}' has a single group ('{values[0]}') in {where}; "

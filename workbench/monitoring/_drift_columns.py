@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from workbench.errors import SpecError
 from workbench.monitoring._drift_stats import (
+    ID_HIDDEN,
     ColumnStats,
     _clean,
     _float,
+    _identifier_like,
     _mismatch,
+    _same_kind,
     _shares,
     _short,
 )
@@ -60,6 +63,9 @@ class ColumnDrift:
     log p / log threshold). ``psi`` and ``kl_divergence`` (KL of the reference
     from current) use fixed bins: reference deciles (numeric) or categories,
     shares floored at 1e-4. ``bins`` holds those shares for the figures.
+    ``identifier_like``: the column identifies rows (the spec's id column, or
+    text with a distinct value in nearly every row, e.g. SSNs): its values are
+    never kept, so ``bins`` is empty and the summaries hold no values.
     """
 
     name: str
@@ -77,6 +83,7 @@ class ColumnDrift:
     current: dict = field(default_factory=dict)
     bins: dict = field(default_factory=dict)
     note: str | None = None
+    identifier_like: bool = False
 
     @property
     def stattest_name(self) -> str:
@@ -93,8 +100,25 @@ class ColumnDrift:
 
 # -- comparing one column ----------------------------------------------------------------
 def _compare_column(name: str, role: str, ref: ColumnStats | None, cur: ColumnStats | None,
-                    test: str | None, threshold: float | None) -> ColumnDrift | dict:
-    """Evidently's test on one column, or a dict saying why it cannot be compared."""
+                    test: str | None, threshold: float | None, *, identifier: bool = False) -> ColumnDrift | dict:
+    """Evidently's test on one column, or a dict saying why it cannot be compared.
+
+    An identifier-like column (`identifier`, or detected from its values) is
+    tested like any other, but none of its values is kept in the result.
+    """
+    out = _compare(name, role, ref, cur, test, threshold)
+    if isinstance(out, ColumnDrift) and (identifier or _identifier_like(ref, cur)):
+        return replace(out, bins={}, reference=_counts_only(out.reference), current=_counts_only(out.current),
+                       identifier_like=True, note=f"{out.note}; {ID_HIDDEN}" if out.note else ID_HIDDEN)
+    return out
+
+
+def _counts_only(summary: dict) -> dict:
+    return {k: summary[k] for k in ("rows", "missing_share") if k in summary}
+
+
+def _compare(name: str, role: str, ref: ColumnStats | None, cur: ColumnStats | None,
+             test: str | None, threshold: float | None) -> ColumnDrift | dict:
     label = {"feature": f"'{name}'", "target": f"the target '{name}'", "prediction": "the model's prediction"}[role]
     if ref is None:
         return _mismatch(name, "missing_in_reference", None, cur and cur.dtype, f"{label} is not in the reference")
@@ -107,7 +131,7 @@ def _compare_column(name: str, role: str, ref: ColumnStats | None, cur: ColumnSt
         return ColumnDrift(name=name, type=ref.type, stattest=_MISSING_TEST, score=None, threshold=None,
                            drifted=True, role=role, reference=_summary(ref, ref), current=_summary(cur, ref),
                            note=f"every value of {label} is missing (or infinite) in the current data")
-    if cur.dtype != ref.dtype or cur.numeric != ref.numeric:
+    if not _same_kind(ref, cur):
         return _mismatch(name, "type", ref.dtype, cur.dtype,
                          f"{label} holds {ref.dtype} values in the reference but {cur.dtype} values in current")
     allv, r, c = _union_counts(ref, cur)

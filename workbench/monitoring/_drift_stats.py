@@ -186,7 +186,8 @@ def _profile(s: pd.Series, name: str, col_type: str, keys: dict | None = None) -
     kind = _value_kind(s)
     n_rows = len(s)
     if col_type == "numeric" and kind in ("numeric", "boolean"):
-        integer = pd.api.types.is_integer_dtype(s.dtype)
+        integer = pd.api.types.is_integer_dtype(
+            s.dtype.categories.dtype if isinstance(s.dtype, pd.CategoricalDtype) else s.dtype)
         x = s.to_numpy(dtype="float64", na_value=np.nan) if kind == "numeric" and s.dtype != object else \
             pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         nan, inf = np.isnan(x), np.isinf(x)
@@ -203,7 +204,10 @@ def _profile(s: pd.Series, name: str, col_type: str, keys: dict | None = None) -
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)  # one hash pass; missing -> -1
     per_code = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
-    labels = np.array([_label(v) for v in uniques], dtype=str) if len(uniques) else np.array([], dtype=str)
+    if kind == "datetime" and len(uniques):
+        labels = _datetime_labels(pd.DatetimeIndex(uniques))
+    else:
+        labels = np.array([_label(v) for v in uniques], dtype=str) if len(uniques) else np.array([], dtype=str)
     values, inverse = np.unique(labels, return_inverse=True)  # 1 and 1.0 are one category, as in pandas
     counts = np.bincount(inverse, weights=per_code, minlength=len(values)).astype(np.int64)
     values, counts = values[counts > 0], counts[counts > 0]
@@ -234,29 +238,82 @@ def _duplicate_share(keys: list[np.ndarray], n: int) -> float:
 
 
 def _value_kind(s: pd.Series) -> str:
+    """What the values are, whatever the storage: a categorical is the kind of its categories.
+
+    Parquet text columns are read as categoricals (workbench.data.io), CSV text
+    as objects: both are text. Categories of integers are numbers, etc. Only
+    the (few) categories are inspected, never the rows.
+    """
     dt = s.dtype
+    values = s
     if isinstance(dt, pd.CategoricalDtype):
-        dt = dt.categories.dtype
+        dt, values = dt.categories.dtype, dt.categories
     if pd.api.types.is_bool_dtype(dt):
         return "boolean"
     if pd.api.types.is_numeric_dtype(dt):
         return "numeric"
     if pd.api.types.is_datetime64_any_dtype(dt):
         return "datetime"
-    kind = pd.api.types.infer_dtype(s, skipna=True)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
     return {"string": "text", "empty": "missing", "integer": "numeric", "floating": "numeric",
             "mixed-integer-float": "numeric", "decimal": "numeric", "boolean": "boolean",
             "datetime": "datetime", "datetime64": "datetime", "date": "datetime"}.get(kind, "mixed")
 
 
+#: A text/categorical column with at least this many values, (nearly) all distinct, identifies rows.
+ID_MIN_ROWS = 20
+ID_DISTINCT_SHARE = 0.9
+#: What reports say instead of an identifier-like column's values.
+ID_HIDDEN = "identifier-like column: values not shown"
+
+
+def _identifier_like(*stats: ColumnStats | None) -> bool:
+    """Whether a column identifies rows (SSN-like): its values must never be listed in a result.
+
+    A text/categorical column whose non-missing values are at least 90%
+    distinct over 20 or more rows, in either table. (The spec's ``id`` column
+    is hidden whatever its values; callers check that role themselves.)
+    """
+    return any(s is not None and not s.numeric and s.n >= ID_MIN_ROWS and len(s.values) >= ID_DISTINCT_SHARE * s.n
+               for s in stats)
+
+
 def _cheap_kind(s: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(s.dtype):
+    dt = s.dtype.categories.dtype if isinstance(s.dtype, pd.CategoricalDtype) else s.dtype
+    if pd.api.types.is_bool_dtype(dt):
         return "boolean"
-    if pd.api.types.is_numeric_dtype(s.dtype):
+    if pd.api.types.is_numeric_dtype(dt):
         return "numeric"
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+    if pd.api.types.is_datetime64_any_dtype(dt):
         return "datetime"
     return "text"
+
+
+def _datetime_labels(values: pd.DatetimeIndex) -> np.ndarray:
+    """Dates as a CSV holds them (pandas writes a column of midnights as dates, others with their time):
+    the same data read from CSV (text) and from Parquet (datetimes) has the same categories."""
+    if (values.dropna() == values.dropna().normalize()).all():
+        return np.array([v.strftime("%Y-%m-%d") if v is not pd.NaT else "NaT" for v in values], dtype=str)
+    return np.array([str(v) for v in values], dtype=str)
+
+
+def _same_kind(a: ColumnStats, b: ColumnStats) -> bool:
+    """Whether two tables hold the same kind of values in a column, whatever their files stored.
+
+    Kinds already see through storage (a categorical of text is text); dates
+    are the one kind a CSV cannot store: text there, datetimes in Parquet. Text
+    whose every distinct value reads as a date is the same kind as dates.
+    """
+    if a.dtype == b.dtype and a.numeric == b.numeric:
+        return True
+    if {a.dtype, b.dtype} != {"datetime", "text"} or a.numeric or b.numeric:
+        return False
+    text = a if a.dtype == "text" else b
+    try:
+        parsed = pd.to_datetime(pd.Index(text.values, dtype=object), errors="coerce", format="ISO8601")
+    except (ValueError, TypeError):
+        return False
+    return bool(len(parsed)) and not parsed.isna().any()
 
 
 def _label(v: Any) -> str:
@@ -272,6 +329,10 @@ def _role_type(spec: DatasetSpec, col: str) -> str:
 
 
 def _prediction_stats(model: Any, data: pd.DataFrame, spec: DatasetSpec) -> ColumnStats:
+    from workbench.data._values import reject_infinite
+
+    # a sentence instead of scikit-learn's "Input X contains infinity" from deep inside the prediction
+    reject_infinite(data, getattr(getattr(model, "spec", None), "numeric", spec.numeric), "the data")
     task = getattr(model, "task", None) or spec.task
     if task in ("binary", "regression"):
         scores = np.asarray(model.predict_score(data), dtype="float64")

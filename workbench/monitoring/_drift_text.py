@@ -19,7 +19,7 @@ from workbench.monitoring._drift_columns import (
     STATTESTS,
     ColumnDrift,
 )
-from workbench.monitoring._drift_stats import _number, _role_type, _short
+from workbench.monitoring._drift_stats import ID_HIDDEN, _number, _role_type, _short
 from workbench.monitoring.checks import Check, ChecksConfig, make_check
 
 
@@ -83,6 +83,8 @@ def _describe(c: ColumnDrift, who: str) -> str:
     ref, cur = c.reference, c.current
     if c.type == "numeric" and ref.get("mean") is not None and cur.get("mean") is not None:
         change = f"average {_short(ref['mean'])} in the reference, {_short(cur['mean'])} now"
+    elif c.identifier_like:
+        change = ID_HIDDEN
     elif c.bins.get("labels"):
         delta = np.subtract(c.bins["current"], c.bins["reference"])
         i = max(range(len(delta)), key=lambda k: (round(abs(delta[k]), 9), delta[k]))  # ties: the one that rose

@@ -32,6 +32,10 @@ Rules Evidently does not have: a column entirely missing in current cannot be
 tested (Evidently raises) and is reported as drifted; a column whose values are
 of another kind in current (text where the reference had numbers) or present in
 only one table is listed in ``mismatches`` and left out of the drift share.
+An identifier-like column (the spec's id column, or text with a distinct value
+in nearly every row, e.g. SSNs) is compared, but its values are never listed:
+no category shares, no most common value ("identifier-like column: values not
+shown").
 """
 
 from __future__ import annotations
@@ -278,7 +282,7 @@ def detect_drift(
     results, mismatches = [], []
     for name in features:
         out = _compare_column(name, "feature", reference_stats.columns.get(name), current_stats.columns.get(name),
-                              tests.get(name, global_test), thresholds.get(name))
+                              tests.get(name, global_test), thresholds.get(name), identifier=name == spec.id)
         (results if isinstance(out, ColumnDrift) else mismatches).append(out)
     ignore = {spec.target, spec.id, spec.time, spec.prediction}
     for name in current_stats.dtypes:

@@ -11,17 +11,30 @@ passes and a real fault does not:
 - ``quality.missing.<col>``: the missing rate may rise by at most 0.05 (5
   points) over the reference's: sampling noise on a 2,000-row batch is ~0.5
   point, an upstream fault usually tens of points.
-- ``quality.unseen.<col>``: at most 1% of rows may hold categories the
-  reference never had (one-off values in long-tailed columns are reported in
-  the findings but do not fail).
-- ``quality.range.<col>``: at most 1% of values outside the reference's
-  [min, max] (a real extreme now and then is expected; a unit change moves
-  almost all of them).
-- ``quality.type.<col>``: no change of value kind (0 allowed).
+- ``quality.unseen.<col>``: fails when more than 1% of rows hold categories
+  the reference never had, *and* at least 10 rows do. The 1% is added to the
+  share of new categories expected by chance (the reference's Good-Turing
+  missing mass: its categories seen once, over its rows), so a long-tailed or
+  identifier-like column does not fail on values nobody could have seen before.
+  One-off values are reported in the findings but do not fail.
+- ``quality.range.<col>``: fails when more than 1% of values lie outside the
+  reference's [min, max], *and* at least 10 values do. The 1% is added to the
+  share a new value from the same distribution falls outside a sample's range
+  by chance, 2 / (n + 1) for a reference of n values (0.7% at 284 values,
+  0.01% at 20,000). So 3 rows of a 284-row batch never fail; a unit change,
+  which moves almost all values, always does.
+- ``quality.type.<col>``: no change of value kind (0 allowed). Kinds are what
+  the values are, not how a file stores them: a categorical of text (Parquet
+  text columns are read as categoricals) is text, of integers numbers.
 - ``quality.constant.<col>``: a column that varied in the reference must hold
   at least 2 distinct values in current.
 - ``quality.columns``: no feature column of the spec missing from current.
 - ``quality.duplicates``: the share of duplicated rows may rise by at most 0.05.
+
+Identifier-like columns (the spec's ``id`` column, or text with a distinct
+value in nearly every row, e.g. SSNs) never have their values listed: no
+unseen-category examples, no type-mismatch examples ("identifier-like column:
+values not shown").
 
 Statistics come from :func:`workbench.monitoring.drift.compute_table_stats`,
 the same per-column reduction the drift analysis uses, so a report can compute
@@ -40,15 +53,24 @@ from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError
 from workbench.monitoring._drift_stats import (
+    ID_HIDDEN,
     ColumnStats,
     TableStats,
     _check_spec,
     _clean,
+    _identifier_like,
     _pct,
+    _same_kind,
     _short,
     compute_table_stats,
 )
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.monitoring.checks import (
+    Check,
+    ChecksConfig,
+    checks_table_html,
+    make_check,
+    threshold_for,
+)
 
 pd = lazy("pandas")
 
@@ -56,6 +78,8 @@ __all__ = ["ColumnQuality", "QualityResult", "check_quality", "DEFAULTS"]
 
 #: Default thresholds of the checks (see the module docstring for why).
 DEFAULTS = {"missing": 0.05, "unseen": 0.01, "range": 0.01, "duplicates": 0.05}
+#: Fewer rows than this never fail the unseen-category and out-of-range checks (whatever their share).
+MIN_ROWS = {"unseen": 10, "range": 10}
 _EXAMPLES = 5
 
 
@@ -64,11 +88,13 @@ class ColumnQuality:
     """The quality of one column in current, measured against the reference.
 
     ``unseen``: rows holding categories the reference never had (count,
-    share of all rows, number of new values, the 5 most frequent as examples).
-    ``out_of_range``: numeric values outside the reference's [min, max]
-    (below, above, share of the non-missing values). ``type_mismatch``: the
+    share of all rows, number of new values, the 5 most frequent as examples,
+    ``expected``: the share expected by chance). ``out_of_range``: numeric
+    values outside the reference's [min, max] (below, above, share of the
+    non-missing values, ``expected`` by chance). ``type_mismatch``: the
     values are of another kind than in the reference (see the dtypes).
     ``constant``: a single distinct value in current where the reference had more.
+    ``identifier_like``: the column identifies rows; no value of it is kept.
     """
 
     name: str
@@ -84,6 +110,7 @@ class ColumnQuality:
     constant: bool = False
     constant_value: str | None = None
     examples: list = field(default_factory=list)
+    identifier_like: bool = False
 
     @property
     def missing_increase(self) -> float | None:
@@ -186,13 +213,14 @@ class QualityResult:
                                   f"'{n}' missing rate {c.current_missing_share:.1%} vs {c.reference_missing_share:.1%} "
                                   "in the reference (rise {value:.1%}, allowed {threshold:.1%})", config))
             if c.unseen is not None:
-                out.append(make_check(f"quality.unseen.{c.name}", c.unseen["share"], "<=", DEFAULTS["unseen"],
-                                      f"{{value:.1%}} of '{n}' rows hold categories never seen in the reference "
-                                      "(allowed {threshold:.1%})", config))
+                out.append(_count_check(f"quality.unseen.{c.name}", "unseen", c.unseen, self.n_reference, n,
+                                        "rows", "hold categories never seen in the reference", config))
             if c.out_of_range is not None:
-                out.append(make_check(f"quality.range.{c.name}", c.out_of_range["share"], "<=", DEFAULTS["range"],
-                                      f"{{value:.1%}} of '{n}' values lie outside the reference's range "
-                                      "(allowed {threshold:.1%})", config))
+                o = c.out_of_range
+                bounds = f"({ID_HIDDEN})" if c.identifier_like else \
+                    f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
+                out.append(_count_check(f"quality.range.{c.name}", "range", o, self.n_reference, n,
+                                        "values", f"lie outside the reference's range {bounds}", config))
             if c.constant:
                 out.append(make_check(f"quality.constant.{c.name}", 1.0, ">=", 2,
                                       f"'{n}' holds a single value in the current data", config))
@@ -217,6 +245,43 @@ class QualityResult:
         body += checks_table_html(checks)
         return _html.card("Data quality", body,
                           f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
+
+
+def _allowed(kind: str, found: Mapping, share_threshold: float) -> float:
+    """The share a count check allows: the threshold plus chance, and never fewer than MIN_ROWS rows.
+
+    "More than `share_threshold` + expected, and at least MIN_ROWS rows" is
+    one comparison: share > max(share_threshold + expected, (MIN_ROWS - 1) / total).
+    """
+    total = found.get("total") or 0
+    floor = (MIN_ROWS[kind] - 1) / total if total else 0.0
+    return max(share_threshold + (found.get("expected") or 0.0), floor)
+
+
+def _count_check(name: str, kind: str, found: Mapping, n_reference: int, column: str, unit: str, what: str,
+                 config: ChecksConfig | None) -> Check | None:
+    """The unseen/range check: its threshold and sentence state the share, the chance allowance and the minimum.
+
+    E.g. "12 of 2,000 'age' values (0.6%) lie outside the reference's range [17 – 90]; the check fails when
+    more than 1.0% + 0.7% expected by chance from a 284-value reference and at least 10 values do".
+    """
+    share_threshold = threshold_for(name, DEFAULTS[kind], config)
+    if share_threshold is None:
+        return None
+    total, expected = found.get("total"), found.get("expected") or 0.0
+    counted = (f"{found['rows']:,} of {total:,} '{column}' {unit} ({_pct(found['share'])})" if total
+               else f"{{value:.1%}} of '{column}' {unit}")
+    size = found.get("reference_values", n_reference)
+    chance = (f" + {_pct(expected)} expected by chance from a {size:,}-{unit[:-1]} reference"
+              if expected >= 5e-4 else "")
+    msg = (f"{counted} {what}; the check fails when more than {share_threshold:.1%}{chance} "
+           f"and at least {MIN_ROWS[kind]} {unit} do")
+    return make_check(name, found["share"], "<=", _allowed(kind, found, share_threshold), msg)
+
+
+def _fails(kind: str, found: Mapping | None) -> bool:
+    """Whether a count check fails under the default thresholds (the findings' flag agrees with the check)."""
+    return bool(found) and found["rows"] > 0 and found["share"] > _allowed(kind, found, DEFAULTS[kind])
 
 
 def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, spec: DatasetSpec, *,
@@ -249,7 +314,7 @@ def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, 
     ref_cols, cur_cols = reference_stats.dtypes, current_stats.dtypes
     names = [c for c in [*spec.features, spec.target] if c and c in reference_stats.columns]
     columns = [_column(name, "target" if name == spec.target else "feature", reference_stats.columns[name],
-                       current_stats.columns.get(name)) for name in names]
+                       current_stats.columns.get(name), identifier=name == spec.id) for name in names]
     ignore = {spec.id, spec.time, spec.prediction, spec.target}
     return QualityResult(
         columns=columns, n_reference=reference_stats.n_rows, n_current=current_stats.n_rows,
@@ -260,15 +325,17 @@ def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, 
     )
 
 
-def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None) -> ColumnQuality:
+def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None, *,
+            identifier: bool = False) -> ColumnQuality:
+    hidden = identifier or _identifier_like(ref, cur)  # its values are never kept (privacy)
     if cur is None:
-        return ColumnQuality(name, ref.type, role, ref.dtype, None, ref.missing_share, None)
-    mismatch = "missing" not in (ref.dtype, cur.dtype) and (ref.dtype != cur.dtype or ref.numeric != cur.numeric)
+        return ColumnQuality(name, ref.type, role, ref.dtype, None, ref.missing_share, None, identifier_like=hidden)
+    mismatch = "missing" not in (ref.dtype, cur.dtype) and not _same_kind(ref, cur)
     unseen = out_of_range = None
     examples: list = []
     if mismatch:  # what the unexpected values look like
         top = np.argsort(-cur.counts, kind="stable")[:_EXAMPLES]
-        examples = [_short(cur.values[i]) if cur.numeric else str(cur.values[i]) for i in top]
+        examples = [] if hidden else [_short(cur.values[i]) if cur.numeric else str(cur.values[i]) for i in top]
     elif ref.numeric and cur.numeric and ref.n:
         lo, hi = float(ref.values[0]), float(ref.values[-1])
         below = int(cur.counts[: np.searchsorted(cur.values, lo, side="left")].sum())
@@ -278,21 +345,28 @@ def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None) -> 
         out_of_range = {"rows": rows, "share": rows / total if total else 0.0, "below": below, "above": above,
                         "infinite": cur.n_infinite, "reference_min": lo, "reference_max": hi,
                         "current_min": float(cur.values[0]) if cur.n else None,
-                        "current_max": float(cur.values[-1]) if cur.n else None}
+                        "current_max": float(cur.values[-1]) if cur.n else None,
+                        "total": total, "expected": 2.0 / (ref.n + 1), "reference_values": ref.n}
+        if hidden:  # an identifier's extremes are identifiers too
+            out_of_range.update(reference_min=None, reference_max=None, current_min=None, current_max=None)
     elif not ref.numeric and not cur.numeric:
         new = ~np.isin(cur.values, ref.values)
         values, counts = cur.values[new], cur.counts[new]
         order = np.argsort(-counts, kind="stable")[:_EXAMPLES]
         rows = int(counts.sum())
+        singletons = int(np.count_nonzero(ref.counts == 1))  # Good-Turing: P(a new category) ~ n1 / n
         unseen = {"rows": rows, "share": rows / cur.n_rows, "values": int(new.sum()),
-                  "examples": [{"value": str(values[i]), "rows": int(counts[i])} for i in order]}
+                  "examples": [] if hidden else [{"value": str(values[i]), "rows": int(counts[i])} for i in order],
+                  "total": cur.n_rows, "expected": singletons / ref.n if ref.n else 0.0, "reference_values": ref.n}
     constant = len(cur.values) == 1 and len(ref.values) > 1 and cur.n > 1
+    shown_constant = None
+    if constant:
+        shown_constant = ID_HIDDEN if hidden else (str(cur.values[0]) if not cur.numeric else _short(cur.values[0]))
     return ColumnQuality(
         name=name, type=ref.type, role=role, reference_dtype=ref.dtype, current_dtype=cur.dtype,
         reference_missing_share=ref.missing_share, current_missing_share=cur.missing_share, unseen=unseen,
         out_of_range=out_of_range, type_mismatch=bool(mismatch), constant=bool(constant),
-        constant_value=(str(cur.values[0]) if not cur.numeric else _short(cur.values[0])) if constant else None,
-        examples=examples,
+        constant_value=shown_constant, examples=examples, identifier_like=hidden,
     )
 
 
@@ -323,10 +397,11 @@ def _issues(r: QualityResult) -> list[dict]:
             f"The current data lacks {len(r.missing_columns)} feature column(s) of the reference: {names}.")
     for c in r.columns:
         if c.type_mismatch:
-            eg = ", ".join(repr(e) for e in c.examples[:3])
+            eg = f"({ID_HIDDEN})" if c.identifier_like else \
+                f"(e.g. {', '.join(repr(e) for e in c.examples[:3])})" if c.examples else ""
             add(c.name, "type", f"{c.reference_dtype} → {c.current_dtype}",
                 f"'{c.name}' holds {c.current_dtype} values in the current data where the reference had "
-                f"{c.reference_dtype} values (e.g. {eg}).")
+                f"{c.reference_dtype} values" + (f" {eg}." if eg else "."))
     for c in r.columns:
         rise = c.missing_increase
         if rise is not None and (rise > DEFAULTS["missing"] or (c.current_missing_share == 1.0)):
@@ -335,19 +410,22 @@ def _issues(r: QualityResult) -> list[dict]:
                 "the reference).")
     for c in r.columns:
         if c.unseen and c.unseen["rows"]:
-            flag = c.unseen["share"] > DEFAULTS["unseen"]
+            flag = _fails("unseen", c.unseen)
             ex = c.unseen["examples"]
-            shown = ", ".join(f"'{e['value']}' ({e['rows']:,} rows)" for e in ex)
             what = ("a category never seen before" if c.unseen["values"] == 1
-                    else f"{c.unseen['values']} categories never seen before")
-            more = "" if c.unseen["values"] <= len(ex) else f" and {c.unseen['values'] - len(ex)} more"
+                    else f"{c.unseen['values']:,} categories never seen before")
+            if c.identifier_like:
+                listed = f" in {c.unseen['rows']:,} rows ({ID_HIDDEN})"
+            else:
+                more = "" if c.unseen["values"] <= len(ex) else f" and {c.unseen['values'] - len(ex)} more"
+                listed = ": " + ", ".join(f"'{e['value']}' ({e['rows']:,} rows)" for e in ex) + more
             add(c.name, "unseen categories", f"{c.unseen['rows']:,} rows ({_pct(c.unseen['share'])})",
-                f"'{c.name}' has {what}: {shown}{more}" + ("." if flag else " — too few rows to fail the check."),
+                f"'{c.name}' has {what}{listed}" + ("." if flag else " — within what the check allows."),
                 flag)
     for c in r.columns:
         o = c.out_of_range
         if o and o["rows"]:
-            flag = o["share"] > DEFAULTS["range"]
+            flag = _fails("range", o)
             side = []
             if o["below"]:
                 side.append(f"{o['below']:,} below the minimum")
@@ -355,10 +433,11 @@ def _issues(r: QualityResult) -> list[dict]:
                 side.append(f"{o['above']:,} above the maximum")
             if o["infinite"]:
                 side.append(f"{o['infinite']:,} infinite")
+            bounds = f"({ID_HIDDEN})" if c.identifier_like else \
+                f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
             add(c.name, "out of range", f"{o['rows']:,} values ({_pct(o['share'])})",
                 f"{_pct(o['share'])} of '{c.name}' values lie outside the reference's range "
-                f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}] ({', '.join(side)})"
-                + ("." if flag else " — few enough to pass the check."), flag)
+                f"{bounds} ({', '.join(side)})" + ("." if flag else " — few enough to pass the check."), flag)
     for c in r.columns:
         if c.constant:
             add(c.name, "constant", f"only {c.constant_value!r}",

@@ -96,16 +96,23 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
 
 def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
-    """Cheap checks before a run starts (file headers, model, columns): bad input exits 2, no run is made.
+    """Cheap checks before a run starts: bad input raises a one-sentence error (exit 2), no run is made.
 
-    Parquet inputs are checked from their footers alone (no pandas in the
-    runner's process); the tables themselves are read once, by the kernel.
+    What a report kernel would otherwise fail on (exit 3 and a failed run):
+    missing or empty files, duplicate column names, a model file that is not
+    one, the model's features missing from a table and, with a model, values
+    it cannot take: infinities or text in a numeric feature, target labels
+    it never saw; for bias, a sensitive column with a single group (or with a
+    distinct value in nearly every row: an identifier, not a group).
+
+    Cheap: Parquet tables are checked from their footers, and with a model
+    only the columns that can hold such values are read (numeric features,
+    target, sensitive columns; Parquet reads nothing else from disk). The
+    model is read from its ``meta.json`` (spec and task, checksum verified):
+    its estimator is rebuilt once, by the kernel that uses it (importing
+    skops/scikit-learn alone takes seconds).
     """
-    model = None
-    if params.get("model"):
-        from workbench.modeling.artifact import load_model
-
-        model = load_model(params["model"])
+    model = _model_info(params["model"]) if params.get("model") else None
     if kind == "drift":
         ref_cols, ref_rows = peek_table(params["reference"], "reference data")
         cur_cols, cur_rows = peek_table(params["current"], "current data")
@@ -119,6 +126,8 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
         if model is not None:
             _features_present(model, cur_cols, "the current data")
             _features_present(model, ref_cols, "the reference data")
+            _check_values(params["reference"], ref_cols, model, "reference data")
+            _check_values(params["current"], cur_cols, model, "current data")
         return
     cols, rows = peek_table(params["data"], "data")
     if rows == 0:
@@ -126,11 +135,13 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
     if model is None:
         raise WorkbenchError(f"a {kind} report needs a model (--model)")
     _features_present(model, cols, "the data")
+    ref_cols: list[str] | None = None
     if params.get("reference"):
         ref_cols, ref_rows = peek_table(params["reference"], "reference data")
         if ref_rows == 0:
             raise DataError(f"the reference data '{params['reference']}' has no rows")
         _features_present(model, ref_cols, "the reference data")
+    sensitive: list[str] = []
     if kind == "bias":
         if model.task != "binary":
             raise WorkbenchError(
@@ -146,10 +157,122 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
     if kind == "performance" and model.spec.target not in cols and model.task == "regression":
         raise DataError(f"the target column '{model.spec.target}' is missing from the data; "
                         "a regression model's performance can only be measured with labels")
+    _check_values(params["data"], cols, model, "data", sensitive=sensitive)
+    if ref_cols is not None:
+        _check_values(params["reference"], ref_cols, model, "reference data",
+                      sensitive=[s for s in sensitive if s in ref_cols])
+
+
+class _ModelInfo:
+    """What validation needs of a model artifact: its spec and task (no estimator)."""
+
+    def __init__(self, spec, task: str | None):
+        self.spec, self.task = spec, task
+
+
+def _model_info(path: str | Path) -> _ModelInfo:
+    """A model artifact's spec and task from its ``meta.json``, checked as :func:`load_model` checks it.
+
+    Format version, model file present, checksum, spec: a corrupted or
+    foreign file is refused here. Rebuilding the estimator (and skops'
+    check of its types) is left to the kernel that uses the model.
+    """
+    import hashlib
+
+    from workbench.data._spec import DatasetSpec
+    from workbench.errors import ModelFileError
+    from workbench.modeling.artifact import FORMAT_VERSION
+
+    p = Path(path)
+    try:
+        from workbench.modeling._model_files import read_artifact
+    except ImportError:  # pragma: no cover - another artifact layout: load it whole (slower, same refusals)
+        from workbench.modeling.artifact import load_model
+
+        loaded = load_model(p)
+        return _ModelInfo(loaded.spec, loaded.task)
+    meta, model_file, blob = read_artifact(p)  # container, size caps, pickles refused
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"'{p}' is corrupted: its meta.json has no valid format_version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"'{p}' was written by a newer workbench (format version {version}); upgrade workbench to load it")
+    if meta.get("model_sha256") and meta["model_sha256"] != hashlib.sha256(blob).hexdigest():
+        raise ModelFileError(f"'{p}' is corrupted: {model_file} does not match its checksum")
+    try:
+        spec = DatasetSpec.from_dict(meta["spec"])
+    except (KeyError, TypeError) as exc:
+        raise ModelFileError(f"'{p}' is corrupted: its meta.json has no valid spec ({exc})") from None
+    if model_file.endswith(".skops"):
+        _check_skops_types(blob, p)
+    return _ModelInfo(spec, meta.get("task") or spec.task)
+
+
+def _check_skops_types(blob: bytes, path: Path) -> None:
+    """Refuse classes workbench does not trust from the skops schema alone, as :func:`load_model` does first
+    (no skops/scikit-learn import). Without that helper, the kernel's load refuses them instead."""
+    try:
+        from workbench.modeling._model_files import _allowed, _refuse, _skops_schema, schema_types
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        found = schema_types(_skops_schema(blob, path), path)
+        refused = sorted(name for name, kind in found.items() if not _allowed(name, kind, set()))
+    except (TypeError, AttributeError, ValueError):  # pragma: no cover - another layout: the kernel checks
+        return
+    _refuse(refused, path)
+
+
+def _check_values(path: str | Path, columns: list[str], model: _ModelInfo, what: str, *,
+                  sensitive: list[str] = ()) -> None:
+    """Read only the columns that can hold values the model (or a bias analysis) cannot take, and check them."""
+    from workbench.data._spec import target_values
+    from workbench.data._values import reject_infinite, reject_text_in_numeric
+    from workbench.data.io import load_table
+
+    spec, present = model.spec, set(columns)
+    numeric = [c for c in spec.numeric if c in present]
+    target = spec.target if spec.target and spec.target in present else None
+    needed = list(dict.fromkeys([*numeric, *([target] if target else []), *sensitive]))
+    if not needed:
+        return
+    where = f"the {what}"
+    df = load_table(path, what=what, columns=needed)
+    reject_text_in_numeric(df, numeric + ([target] if target and spec.task == "regression" else []), where)
+    reject_infinite(df, numeric, where)
+    if target and spec.is_classification:
+        import pandas as pd
+
+        labels = pd.Series(df[target].dropna().unique(), dtype=object)  # the distinct labels only
+        target_values(pd.DataFrame({target: labels}), spec, where=where)
+    problems = [p for p in (_groups_problem(df[s], s, where) for s in sensitive) if p]
+    if sensitive and len(problems) == len(sensitive):  # as the analysis: refused when no column is usable
+        raise DataError(problems[0] if len(problems) == 1 else
+                        f"no sensitive column defines groups to compare in {where}: {'; '.join(problems)}")
+
+
+def _groups_problem(s, name: str, where: str) -> str | None:
+    """Why a sensitive column cannot define groups (none or one group, or one per row: an identifier), or None.
+
+    The same rules as the bias analysis (missing values form a group of their own).
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    groups = len(uniques) + int((codes < 0).any())
+    if groups < 2:
+        shown = repr(str(uniques[0])) if len(uniques) else "missing"
+        return (f"the sensitive column '{name}' has a single group ({shown}) in {where}; "
+                "a bias analysis needs at least two groups to compare")
+    if groups >= 20 and groups >= 0.9 * len(codes):
+        return (f"the sensitive column '{name}' has a different value in nearly every row of {where}: it "
+                "identifies people rather than grouping them (its values are not listed)")
+    return None
 
 
 def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
-    """Columns and a row count (0 or more) of a table without reading all of it."""
+    """Columns and a row count (0 or more) of a table without reading all of it; duplicate names are refused."""
     p = Path(path)
     if p.exists() and p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES):
         try:
@@ -157,18 +280,32 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
 
             meta = pq.ParquetFile(p)
             cols = [c for c in meta.schema_arrow.names if not c.startswith("__index_level_")]
-            return cols, meta.metadata.num_rows
+            rows = meta.metadata.num_rows
         except Exception:
             pass  # fall through to the full reader, which words the error
-    from workbench.data.io import CSV_SUFFIXES, PARQUET_SUFFIXES, load_table
+        else:
+            dup = sorted({c for c in cols if cols.count(c) > 1})
+            if dup:
+                raise DataError(f"the {what} file '{p}' has duplicate column names: "
+                                f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own")
+            return cols, rows
+    from workbench.data.io import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_header, load_table
 
     if p.exists() and p.is_file() and not p.name.lower().endswith(PARQUET_SUFFIXES):
         import pandas as pd
 
         if p.name.lower().endswith(CSV_SUFFIXES):
             try:
+                header = csv_header(p, what=what)
+                named = [h for h in header if h != ""]
+                dup = sorted({c for c in named if named.count(c) > 1})
+                if dup:
+                    raise DataError(f"the {what} file '{p}' has duplicate column names: "
+                                    f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own")
                 head = pd.read_csv(p, nrows=2, sep="\t" if ".tsv" in p.name.lower() else ",")
                 return [str(c) for c in head.columns], len(head)
+            except DataError:
+                raise
             except pd.errors.EmptyDataError:
                 raise DataError(f"the {what} file '{p}' is empty") from None
             except Exception:

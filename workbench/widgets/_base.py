@@ -49,11 +49,29 @@ class Banner(w.HTML):
 
 
 class ChartSlot(w.Box):
-    """Holds one plotly chart as a ``go.FigureWidget`` (replaced whole when the result changes)."""
+    """Holds one plotly chart as a ``go.FigureWidget`` (replaced whole when the result changes).
 
-    def __init__(self, **kwargs: Any):
+    `width`/`height` (pixels) give every chart shown here that size, and the
+    slot that much room (it neither shrinks below it nor clips it: a row of
+    slots wraps instead); `margin` and `legend` override the figure's own, so
+    a chart built for a full page fits a panel.
+    """
+
+    def __init__(self, *, width: int | None = None, height: int | None = None, margin: dict | None = None,
+                 legend: dict | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.figure = None
+        self.fit: dict[str, Any] = {}
+        if width is not None:
+            self.fit.update(width=int(width), autosize=False)
+            self.layout.width = f"{int(width) + 8}px"
+            self.layout.flex = "0 0 auto"  # a flex row must not squeeze (and so clip) the chart
+        if height is not None:
+            self.fit["height"] = int(height)
+        if margin is not None:
+            self.fit["margin"] = dict(margin)
+        if legend is not None:
+            self.fit["legend"] = dict(legend)
 
     def show(self, fig) -> None:
         import plotly.graph_objects as go
@@ -62,13 +80,36 @@ class ChartSlot(w.Box):
             # The figure was validated when it was built: wrapping it without validating again is ~4x
             # cheaper (it matters for charts redrawn on each click, e.g. a LIME row).
             spec = fig.to_plotly_json()
-            fig = go.FigureWidget(data=spec.get("data", []), layout=spec.get("layout", {}), _validate=False)
+            layout = {**spec.get("layout", {}), **self.fit}
+            fig = go.FigureWidget(data=spec.get("data", []), layout=layout, _validate=False)
+        elif self.fit:
+            fig.update_layout(**self.fit)
         self.figure = fig
         self.children = (self.figure,)
 
     def clear(self) -> None:
         self.figure = None
         self.children = ()
+
+
+def fit_labels(root: w.Widget) -> None:
+    """Give every label under `root` the room it needs ("LIME samples", not "LIME sam…").
+
+    ipywidgets cuts descriptions at a fixed width (~80 px): labelled inputs get
+    ``description_width='initial'`` (as wide as their text), checkboxes a
+    width that fits their text.
+    """
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        stack.extend(getattr(widget, "children", ()) or ())
+        if isinstance(widget, w.Button) or not getattr(widget, "description", ""):
+            continue
+        style = getattr(widget, "style", None)
+        if style is not None and "description_width" in style.keys:
+            style.description_width = "initial"
+        if isinstance(widget, w.Checkbox):
+            widget.layout.width = "auto"
 
 
 def message_of(exc: BaseException) -> str:
@@ -106,6 +147,7 @@ class Panel(w.VBox):
         head = w.HTML(f"<h3 style='margin:4px 0'>{html.escape(self.title)}</h3>"
                       + (f"<div style='color:#57606a'>{html.escape(intro)}</div>" if intro else ""))
         self.children = (head, self.banner, *body, self.status, self.progress)
+        fit_labels(self)
 
     def _button(self, description: str, handler: Callable[[], None], *, style: str = "",
                 tooltip: str = "") -> w.Button:

@@ -14,6 +14,7 @@ from workbench.widgets._state import AppState
 _METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier",
             "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 _SLICES_SHOWN = 12
+CHART_WIDTH, CHART_HEIGHT = 430, 400  # pixels of the confusion matrix and calibration charts
 
 
 class EvaluatePanel(Panel):
@@ -40,8 +41,11 @@ class EvaluatePanel(Panel):
                                        layout=w.Layout(width="480px"))
         self.threshold.observe(self._guarded(self._on_threshold), "value")
         self.at_threshold = w.HTML()
-        self.confusion = ChartSlot()
-        self.calibration = ChartSlot()
+        # side by side in a panel ~900 px wide (a narrower one wraps them): fixed sizes, margins that hold
+        # the axis titles and tick labels, the calibration legend under its plot instead of beside it
+        self.confusion = ChartSlot(width=CHART_WIDTH, height=CHART_HEIGHT, margin=dict(l=90, r=20, t=60, b=70))
+        self.calibration = ChartSlot(width=CHART_WIDTH, height=CHART_HEIGHT, margin=dict(l=70, r=20, t=60, b=100),
+                                     legend=dict(orientation="h", x=0, y=-0.28, xanchor="left", yanchor="top"))
         self.slices = w.HTML()
         self.current: dict | None = None  # the last at_threshold() answer shown
         self._quiet = False
@@ -53,7 +57,7 @@ class EvaluatePanel(Panel):
             self.metrics,
             self.threshold,
             self.at_threshold,
-            w.HBox([self.confusion, self.calibration]),
+            w.HBox([self.confusion, self.calibration], layout=w.Layout(flex_flow="row wrap", overflow="visible")),
             self.slices,
             intro="Metrics on held-out rows; drag the threshold to see the errors and the cost move.",
         )

@@ -8,8 +8,12 @@ import ipywidgets as w
 
 from workbench import _html
 from workbench.errors import DataError, WorkbenchError
-from workbench.widgets._base import ChartSlot, Panel
+from workbench.widgets._base import Banner, ChartSlot, Panel
 from workbench.widgets._state import AppState
+
+#: What the Explain tab says until there is a model to explain.
+NEEDS_MODEL = ("Explanations need a model: train one in the Train tab (or load a saved one there), "
+               "then come back here.")
 
 
 class ExplainPanel(Panel):
@@ -44,10 +48,12 @@ class ExplainPanel(Panel):
         self.surrogate_button = self._button("Surrogate tree", self.compute_surrogate)
         self.surrogate_text = w.HTML()
         self.rules = w.Textarea(layout=w.Layout(width="95%", height="180px"))
+        self.notice = Banner()  # says what is missing before anything can be explained (not an error)
         self.local = self.importance = self.dependence = self.surrogate = None
         self._drawn = 0  # charts drawn so far (tells whether selecting a row already drew it)
         self._own_selection = False
         self._compose(
+            self.notice,
             w.HBox([self.row, self.explain_button]),
             w.HBox([self.error_kind, self.n_errors, self.errors_button]),
             self.samples,
@@ -226,6 +232,7 @@ class ExplainPanel(Panel):
             slot.clear()
         self.sentence.value = self.surrogate_text.value = self.rules.value = ""
         self.explained.options = []
+        self._show_needs(model)
         if model is None:
             self.feature.options, self.error_kind.options = [], ["any"]
             return
@@ -233,3 +240,19 @@ class ExplainPanel(Panel):
         kinds = list(ERROR_KINDS.get(model.task, ("any",)))
         self.error_kind.options = kinds
         self.error_kind.value = "false_negative" if "false_negative" in kinds else kinds[0]
+
+    def _show_needs(self, model: Any) -> None:
+        """Without a model: a notice above the panel, and its buttons disabled (nothing can run yet)."""
+        if model is None:
+            self.notice.info(NEEDS_MODEL)
+        else:
+            self.notice.clear()
+        if not self.busy:
+            for b in self._buttons:
+                b.disabled = model is None
+
+    def _set_busy(self, busy: bool, label: str = "") -> None:
+        super()._set_busy(busy, label)
+        if not busy and self.state.model is None:  # the model went away while the work ran
+            for b in self._buttons:
+                b.disabled = True

@@ -38,11 +38,11 @@ class TrainPanel(Panel):
         self.cost_fp = w.BoundedFloatText(value=1.0, min=0, max=1e9, description="Cost FP")
         self.train_button = self._button("Train", self.train, style="primary")
         self.leaderboard = w.HTML()
-        self.chart = ChartSlot()
+        self.chart = ChartSlot(height=420, margin=dict(l=70, r=40, t=70, b=60))
         self.champion = w.Dropdown(options=[], description="Champion")
         self.champion.observe(self._guarded(self._on_champion), "value")
         self.path = w.Text(value="champion.wbm", description="Model file")
-        self.overwrite = w.Checkbox(value=True, description="Replace an existing file")
+        self.overwrite = w.Checkbox(value=False, description="Replace an existing file")
         self.save_button = self._button("Save", self.save)
         self.load_button = self._button("Load", self.load)
         self.leaderboard_rows: list[dict] = []
@@ -102,6 +102,9 @@ class TrainPanel(Panel):
         path = self.path.value.strip()
         if not path:
             raise ModelFileError("type the path to save the model to (e.g. champion.wbm)")
+        if Path(path).exists() and not self.overwrite.value:
+            raise ModelFileError(f"'{path}' already exists; choose another path, or tick "
+                                 f"'{self.overwrite.description}' to overwrite it")
         saved = wb.save_model(st.model, path, overwrite=self.overwrite.value)
         st.model_path = str(saved)
         self.banner.info(f"Saved '{st.model.name}' to {saved}.")
@@ -154,7 +157,7 @@ class TrainPanel(Panel):
             f"Leaderboard — champion: {result.champion_name}", _html.table(rows, cols, highlight="champion"),
             f"{result.spec.task}; validation: {result.validation.get('source')} "
             f"({result.validation.get('rows'):,} rows); best by {result.select_by}")
-        self.chart.show(result.figure())
+        self.chart.show(_fit_labels_in(result.figure()))
         self._filling = True  # new options reset the value: not a choice of the user's
         try:
             self.champion.options = [r["name"] for r in self.leaderboard_rows]
@@ -171,3 +174,25 @@ class TrainPanel(Panel):
             with self.state.hold_trait_notifications():
                 self.state.model_path = None
                 self.state.model = model
+
+
+def _fit_labels_in(fig):
+    """The leaderboard chart with room for its point labels: names written beside the outermost points
+    (on a log axis) are not cut at the plot's edge."""
+    import math
+
+    if not fig.data or "text" not in (getattr(fig.data[0], "mode", None) or ""):
+        return fig  # no candidates ("no data" figure): nothing is labelled
+    trace = fig.data[0]
+    xs = [float(x) for x in (trace.x or ()) if isinstance(x, int | float) and x and x > 0]
+    trace.cliponaxis = False  # a label may overhang the plot area into the margin
+    if xs:
+        lo, hi = math.log10(min(xs)), math.log10(max(xs))
+        longest = max((len(str(t)) for t in (trace.text or ())), default=10)
+        pad = max(0.3, (hi - lo) * 0.2) * max(1.0, longest / 20)  # decades each side, wider for long names
+        fig.update_xaxes(range=[lo - pad, hi + pad])  # a log axis' range is in decades
+    ys = fig.layout.yaxis.range
+    if ys is not None:  # labels sit above their points: more headroom on top
+        lo_y, hi_y = ys
+        fig.update_yaxes(range=[lo_y, hi_y + (hi_y - lo_y) * 0.15])
+    return fig
