@@ -67,3 +67,15 @@ def test_fail_on_all_gates_errors_and_named_warnings():
     assert [c.name for c in failed_checks(checks, "drift.share,drift.column.age")] == ["drift.column.age"]
     assert failed_checks(checks, None) == [] and failed_checks(checks, ["drift.share"]) == []
     assert Check.from_dict(checks[2].to_dict()) == checks[2]
+
+
+def test_a_check_says_what_happened_and_its_state():
+    failed = make_check("drift.column.age", 0.006612, ">", 0.05, "p = {value:.4f}")
+    assert (failed.status, failed.outcome_text()) == ("FAIL", "0.006612 < 0.05 (must be > 0.05)")
+    warned = make_check("bias.demographic_parity_ratio.sex", 0.74, ">=", 0.8, "m", severity="warning")
+    assert (warned.status, warned.outcome_text()) == ("warn", "0.74 < 0.8 (must be ≥ 0.8)")
+    passed = make_check("drift.share", 0.1, "<=", 0.3, "m")
+    assert (passed.status, passed.outcome_text()) == ("pass", "0.1 < 0.3")
+    # the ledger keeps no operator or message: the relation is still the true one
+    row = Check.from_dict({"name": "drift.share", "passed": False, "value": 0.5, "threshold": 0.3})
+    assert row.status == "FAIL" and row.outcome_text() == "0.5 > 0.3"

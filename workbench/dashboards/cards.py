@@ -25,9 +25,9 @@ STYLE = """<style>
 .wb-card-warning{border-left-color:#bf8700;background:#fffbe6} .wb-card-info{border-left-color:#0969da;background:#f3f8ff}
 .wb-card-title{font-weight:600} .wb-card-detail{color:#3d444d;margin-top:2px}
 .wb-runs-wrap{max-height:460px;overflow:auto;border:1px solid #d0d7de;border-radius:6px}
-table.wb-runs{border-collapse:collapse;width:100%;font-size:13px}
+table.wb-runs{border-collapse:collapse;width:100%;font-size:13px;table-layout:fixed}
 table.wb-runs th{position:sticky;top:0;background:#f6f8fa;text-align:left;padding:6px 8px;border-bottom:1px solid #d0d7de}
-table.wb-runs td{padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
+table.wb-runs td{padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;overflow-wrap:anywhere}
 table.wb-runs td.wb-nowrap{white-space:nowrap}
 .wb-dash .wb-runs-wrap table.wb-runs th,.wb-dash .wb-runs-wrap table.wb-runs td{text-align:left}
 details.wb-result-card,details.wb-all-checks{margin:6px 0} details>summary{cursor:pointer;color:#0969da}
@@ -35,12 +35,20 @@ tr.wb-row-checks_failed{background:#fff8f8} tr.wb-row-failed{background:#fff0f0}
 .wb-status{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;color:#fff}
 .wb-status-passed{background:#1a7f37} .wb-status-checks_failed{background:#cf222e}
 .wb-status-failed{background:#82071e} .wb-status-running{background:#0969da} .wb-status-unknown{background:#57606a}
-.wb-failed-check{display:inline-block;background:#ffebe9;color:#82071e;border:1px solid #ffcecb;border-radius:4px;
-  padding:0 5px;margin:1px;font-family:ui-monospace,monospace;font-size:12px}
+.wb-status-warned{background:#9a6700}
+.wb-failed-check,.wb-warned-check{display:inline-block;max-width:100%;box-sizing:border-box;overflow:hidden;
+  text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom;border-radius:4px;padding:0 5px;margin:1px;
+  font-family:ui-monospace,monospace;font-size:12px}
+.wb-failed-check{background:#ffebe9;color:#82071e;border:1px solid #ffcecb}
+.wb-warned-check{background:#fff8c5;color:#7d4e00;border:1px solid #f2d98c}
 .wb-warned{color:#9a6700;font-size:12px} .wb-dash a{color:#0969da}
 .wb-run-head{font-size:16px;font-weight:600;margin:8px 0 4px}
 </style>"""
 _STATUS_WORDS = {"passed": "passed", "checks_failed": "checks failed", "failed": "run failed", "running": "running"}
+#: the runs table's columns and their widths (a fixed layout: long check names wrap or end in "…", never spill)
+_RUN_COLUMNS = (("period", "92px"), ("kind", "64px"), ("name", "12%"), ("model", "11%"), ("status", "150px"),
+                ("key figures", "16%"), ("checks", ""), ("open", "92px"))
+MAX_CHIPS = 3
 
 
 def header_html(reports_dir: str, n_runs: int, updated: str) -> str:
@@ -74,38 +82,54 @@ def card_html(problem: Problem) -> str:
             f"<div class='wb-card-detail'>{_code(problem.detail)}</div></div>")
 
 
-def status_html(status: str) -> str:
+def status_html(status: str, warnings: int = 0) -> str:
+    """A run's badge: passed (green), passed with warnings (amber), checks failed / run failed (red)."""
     s = status if status in _STATUS_WORDS else "unknown"
+    if s == "passed" and warnings:
+        return (f"<span class='wb-status wb-status-warned' title='every gating check passed; {warnings} "
+                f"warning{'s' if warnings > 1 else ''} to read'>passed, {warnings} warning{'s' if warnings > 1 else ''}"
+                "</span>")
     return f"<span class='wb-status wb-status-{s}'>{html.escape(_STATUS_WORDS.get(status, status))}</span>"
 
 
+def check_chips_html(failed: Sequence[str], warned: Sequence[str], *, limit: int = MAX_CHIPS) -> str:
+    """A run's failed checks (red) then its warnings (amber), `limit` of each, the rest counted; full names on hover."""
+    out = []
+    for names, cls, word in ((failed, "wb-failed-check", "failed"), (warned, "wb-warned-check", "warning")):
+        out += [f"<span class='{cls}' title='{html.escape(n)} ({word})'>{html.escape(n)}</span>" for n in names[:limit]]
+        if len(names) > limit:
+            rest = len(names) - limit
+            more = f"more failed check{'s' if rest > 1 else ''}" if word == "failed" else f"more warning{'s' if rest > 1 else ''}"
+            title = html.escape(", ".join(names[limit:]))
+            out.append(f"<span class='wb-sub' title='{title}'>+{rest} {more}</span>")
+    return " ".join(out)
+
+
 def runs_table_html(runs: Sequence[Mapping], links: Links | None = None, *, limit: int = MAX_ROWS) -> str:
-    """The runs list: period, kind, name, model, status, key figures, failed checks, links."""
+    """The runs list: period, kind, name, model, status, key figures, failed checks and warnings, links."""
     if not runs:
         return "<div class='wb-dash wb-sub'>No run matches these filters.</div>"
-    head = ("<tr><th>period</th><th>kind</th><th>name</th><th>model</th><th>status</th><th>key figures</th>"
-            "<th>failed checks</th><th>open</th></tr>")
+    cols = "".join(f"<col style='width:{w}'>" if w else "<col>" for _, w in _RUN_COLUMNS)
+    head = "<tr>" + "".join(f"<th>{name}</th>" for name, _ in _RUN_COLUMNS) + "</tr>"
     body = []
     for r in runs[:limit]:
-        failed = "".join(f"<span class='wb-failed-check'>{html.escape(n)}</span>" for n in r["failed_errors"][:3])
-        if len(r["failed_errors"]) > 3:
-            failed += f" <span class='wb-sub'>+{len(r['failed_errors']) - 3}</span>"
-        if r["failed_warnings"]:
-            n = len(r["failed_warnings"])
-            failed += f" <span class='wb-warned'>{n} warning{'s' if n > 1 else ''}</span>"
+        checks = check_chips_html(r["failed_errors"], r["failed_warnings"])
         if r["status"] == "failed":
-            failed = f"<span class='wb-failed-check'>{html.escape((r.get('error') or 'error')[:80])}</span>"
+            error = r.get("error") or "error"
+            checks = f"<span class='wb-failed-check' title='{html.escape(error)}'>{html.escape(error[:80])}</span>"
         body.append(
             f"<tr class='wb-row wb-row-{html.escape(r['status'])}' data-run='{html.escape(r['id'])}'>"
             f"<td class='wb-nowrap'>{html.escape(r['period_label'])}</td><td>{html.escape(r['kind'])}</td>"
             f"<td>{html.escape(r.get('name') or '—')}</td><td>{html.escape(r['model'])}</td>"
-            f"<td class='wb-nowrap'>{status_html(r['status'])}</td><td>{html.escape(key_figures(r))}</td><td>{failed}</td>"
+            f"<td>{status_html(r['status'], len(r['failed_warnings']))}</td><td>{html.escape(key_figures(r))}</td>"
+            f"<td class='wb-checks-cell'>{checks}</td>"
             f"<td class='wb-nowrap'>{links_html(r, links, sep='<br>')}</td></tr>")
     more = ""
     if len(runs) > limit:
         more = (f"<div class='wb-sub'>Showing the newest {limit} of {len(runs)} runs; narrow the filters or pick "
                 "a run below.</div>")
-    return (f"<div class='wb-dash'><div class='wb-runs-wrap'><table class='wb-runs'><thead>{head}</thead>"
+    return (f"<div class='wb-dash'><div class='wb-runs-wrap'><table class='wb-runs'><colgroup>{cols}</colgroup>"
+            f"<thead>{head}</thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>{more}</div>")
 
 
@@ -149,22 +173,18 @@ def key_figures(run: Mapping) -> str:
 def run_header_html(run: Mapping, links: Links | None = None) -> str:
     name = f" “{html.escape(run['name'])}”" if run.get("name") else ""
     return (f"<div class='wb-dash'><div class='wb-run-head'>{html.escape(run['kind'].capitalize())} run{name} for "
-            f"{html.escape(run['period_label'])} {status_html(run['status'])}</div><div class='wb-sub'>"
+            f"{html.escape(run['period_label'])} {status_html(run['status'], len(run.get('failed_warnings') or []))}"
+            "</div><div class='wb-sub'>"
             f"model {html.escape(run['model'])} · started {html.escape(str(run.get('started_at') or '—'))} · "
             f"run {html.escape(run['id'])}{_prefixed(links_html(run, links, details=False))}</div></div>")
 
 
 def ledger_checks_html(run: Mapping) -> str:
-    """The check table from the ledger alone (when the stored results cannot be read)."""
-    rows = sorted(run.get("checks") or [], key=lambda c: (c.get("passed", True), c.get("name", "")))
-    if not rows:
-        return ""
-    body = "".join(
-        f"<tr><td>{'FAIL' if not c.get('passed', True) else 'pass'}</td><td><code>{html.escape(c['name'])}</code>"
-        f"</td><td>{_fmt(c.get('value'))} vs {_fmt(c.get('threshold'))}</td><td>{html.escape(c.get('severity', ''))}"
-        "</td></tr>" for c in rows)
-    return ("<table class='wb-checks wb-runs'><thead><tr><th>status</th><th>check</th><th>value vs threshold</th>"
-            f"<th>severity</th></tr></thead><tbody>{body}</tbody></table>")
+    """The check table from the ledger alone (when the stored results cannot be read): the report's own table."""
+    from workbench.monitoring.checks import Check, checks_table_html
+
+    checks = [Check.from_dict(c) for c in run.get("checks") or [] if isinstance(c, Mapping) and "name" in c]
+    return checks_table_html(checks)
 
 
 def findings_html(findings: Sequence[str]) -> str:
@@ -181,8 +201,3 @@ def _code(text: str) -> str:
     """Escape, and show `backticked` parts as code."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
-
-def _fmt(v) -> str:
-    if v is None:
-        return "—"
-    return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from workbench.dashboards.runs import by_period, check_of
+from workbench.monitoring.checks import format_pair
 
 LAST = 10
 _WORDS = {
@@ -42,21 +43,38 @@ def headline(runs: Sequence[Mapping], *, last: int = LAST, max_phrases: int = 3)
         lead = f"All of {scope} passed their checks (latest data period {latest})"
     if n_crashed:
         lead += f"; {n_crashed} run{'s' if n_crashed > 1 else ''} could not complete"
-    phrases = failing_since(runs)
-    shown = phrases[:max_phrases]
-    more = len(phrases) - len(shown)
-    text = "; ".join([lead, *shown])
-    if more > 0:
-        text += f" and {more} more"
+    failing = _failing(runs)
+    shown, hidden = failing[:max_phrases], failing[max_phrases:]
+    text = "; ".join([lead, *(phrase for phrase, _, _ in shown)])
+    if hidden:
+        text += " and " + _more(shown, hidden)
     return text + "."
+
+
+def _more(shown: Sequence[tuple], hidden: Sequence[tuple]) -> str:
+    """What the phrases left out are: '33 more failed checks in 5 other runs'."""
+    names = {n for _, ns, _ in hidden for n in ns}
+    runs = {r for _, _, rs in hidden for r in rs}
+    other = runs - {r for _, _, rs in shown for r in rs}
+    what = f"{len(names)} more failed check{'s' if len(names) != 1 else ''}"
+    if other == runs:
+        return f"{what} in {len(runs)} other run{'s' if len(runs) != 1 else ''}"
+    if not other:
+        return f"{what} in the same run{'s' if len(runs) != 1 else ''}"
+    return f"{what} in {len(runs)} runs"
 
 
 def failing_since(runs: Sequence[Mapping]) -> list[str]:
     """For each gating check failing in the latest run of its series: 'what, since when'."""
+    return [phrase for phrase, _, _ in _failing(runs)]
+
+
+def _failing(runs: Sequence[Mapping]) -> list[tuple[str, list[str], set[str]]]:
+    """:func:`failing_since`'s phrases, each with the check names and the run ids it stands for."""
     series: dict[tuple, list] = {}
     for r in by_period(r for r in runs if r["status"] in ("passed", "checks_failed")):
         series.setdefault((r["kind"], r["model"]), []).append(r)
-    found: list[tuple[str, str, str, str]] = []  # (since, family, phrase-without-date, period word)
+    found: list[tuple[str, str, str, str, str]] = []  # (since, name, phrase-without-date, period word, run id)
     for ordered in series.values():
         latest = ordered[-1]
         for name in latest.get("failed_errors") or []:
@@ -67,20 +85,23 @@ def failing_since(runs: Sequence[Mapping]) -> list[str]:
                 else:
                     break
             word = "on" if since == latest["period_label"] else "since"
-            found.append((since, name, _describe(name, check_of(latest, name)), word))
+            found.append((since, name, _describe(name, check_of(latest, name)), word, latest["id"]))
     names = {f[1] for f in found}
     if any(n.startswith("drift.column.") for n in names):  # the columns say it; the share and flag repeat it
         found = [f for f in found if f[1] not in ("drift.share", "drift.dataset")]
     # Drifted columns failing since the same period read as one phrase: "drift in age and income since …".
-    merged: dict[tuple[str, str], list[str]] = {}
-    for since, name, phrase, word in sorted(found, key=lambda f: (_priority(f[1]), f[0], f[1])):
+    merged: dict[tuple[str, str], tuple[list[str], list[str], set[str]]] = {}
+    for since, name, phrase, word, run_id in sorted(found, key=lambda f: (_priority(f[1]), f[0], f[1])):
         key = (f"{since}|{word}", "drift" if name.startswith("drift.column.") else name)
-        merged.setdefault(key, []).append(name.split(".", 2)[2] if key[1] == "drift" else phrase)
+        items, names, run_ids = merged.setdefault(key, ([], [], set()))
+        items.append(name.split(".", 2)[2] if key[1] == "drift" else phrase)
+        names.append(name)
+        run_ids.add(run_id)
     out = []
-    for (when, family), items in merged.items():
+    for (when, family), (items, names, run_ids) in merged.items():
         since, word = when.split("|")
         phrase = f"drift in {_join(items)}" if family == "drift" else items[0]
-        out.append(f"{phrase} {word} {since}")
+        out.append((f"{phrase} {word} {since}", names, run_ids))
     return out
 
 
@@ -96,7 +117,10 @@ def _describe(name: str, check: Mapping | None) -> str:
     parts = name.split(".")
     family = parts[0]
     if name == "drift.share":
-        return f"drift share {_pct(value)} (limit {_pct(threshold)})"
+        if value is not None and threshold is not None:
+            v, t = _pct_pair(value, threshold)
+            return f"drift share {v} ({_side(value, threshold)} the limit of {t})"
+        return f"drift share {_pct(value)}"
     if name in ("drift.prediction", "drift.target"):
         return "the model's scores drifted" if name == "drift.prediction" else "the target drifted"
     if name == "drift.dataset":
@@ -121,8 +145,8 @@ def _describe(name: str, check: Mapping | None) -> str:
         if parts[-1] == "worsened":
             return f"{metric} for {attr} worse than in the reference period"
         if value is not None and threshold is not None:
-            side = "below" if "ratio" in parts[1] else "above"
-            return f"{metric} for {attr} {_num(value)} ({side} {_num(threshold)})"
+            v, t = format_pair(value, threshold) if abs(value) < 0.01 or abs(threshold) < 0.01 else _num_pair(value, threshold)
+            return f"{metric} for {attr} {v} ({_side(value, threshold)} {t})"
         return f"{metric} for {attr}"
     return name
 
@@ -134,6 +158,34 @@ def _join(items: Sequence[str]) -> str:
     if len(items) > 4:
         return ", ".join(items[:3]) + f" and {len(items) - 3} more columns"
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _side(value: float, threshold: float) -> str:
+    """Where a value is against its limit, in words that are true ('at' only when equal)."""
+    return "below" if value < threshold else "above" if value > threshold else "at"
+
+
+def _num_pair(value: float, threshold: float) -> tuple[str, str]:
+    """Two decimals, more where two decimals would write unequal numbers as equal."""
+    for d in range(2, 17):
+        v, t = f"{value:.{d}f}", f"{threshold:.{d}f}"
+        if (float(v) > float(t)) - (float(v) < float(t)) == (value > threshold) - (value < threshold):
+            return _trim(v), _trim(t)
+    return repr(value), repr(threshold)
+
+
+def _pct_pair(value: float, threshold: float) -> tuple[str, str]:
+    """Percentages with as many decimals as it takes for their written order to be the true one."""
+    for d in range(0, 15):
+        v, t = f"{value * 100:.{d}f}", f"{threshold * 100:.{d}f}"
+        if (float(v) > float(t)) - (float(v) < float(t)) == (value > threshold) - (value < threshold):
+            return f"{_trim(v)}%", f"{_trim(t)}%"
+    return f"{value!r}", f"{threshold!r}"
+
+
+def _trim(text: str) -> str:
+    """``0.800`` -> ``0.8``, ``30.00`` -> ``30`` (the same number, fewer characters)."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _pct(v) -> str:

@@ -58,25 +58,28 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
         out.append(w.HTML(_ledger_summary(run)))
         return out
     out.append(w.HTML(report_html(report)))
+    from workbench.monitoring.checks import checks_shown_above
+    from workbench.viz._empty import no_data_html
+
     for result in report.results:
         kind = getattr(result, "kind", "result")
+        with checks_shown_above():  # the check table above holds every check: the card does not repeat it
+            card = result._repr_html_(report.checks_config)
         out.append(w.HTML(f"<details class='wb-result-card'><summary>{kind.capitalize()}: the full tables"
-                          f"</summary>{result._repr_html_(report.checks_config)}</details>"))
+                          f"</summary>{card}</details>"))
         for fig in result.figures().values():
-            out.append(figure_widget(fig))
+            sentence = no_data_html(fig)
+            out.append(w.HTML(sentence) if sentence is not None else figure_widget(fig))
     return out
 
 
 def report_html(report) -> str:
-    """Findings, then the failed checks (all of them one click away)."""
+    """Findings, then every check once: failures and warnings in view, the passes folded behind their count."""
     from workbench.monitoring.checks import checks_table_html
 
     checks = report.checks()
-    failed = [c for c in checks if not c.passed]
-    table = (checks_table_html(failed) if failed else f"<p>All {len(checks)} checks passed.</p>")
-    return (f"<div class='wb-run-report'>{report.summary_html()}<h3>Checks</h3>{table}"
-            f"<details class='wb-all-checks'><summary>All {len(checks)} checks</summary>{report.checks_html()}"
-            "</details></div>")
+    table = checks_table_html(checks) or "<p>This run has no checks.</p>"
+    return f"<div class='wb-run-report'>{report.summary_html()}<h3>Checks</h3>{table}</div>"
 
 
 def show_unavailable(run_dir: str | Path = ".", reason: str | None = None) -> None:

@@ -1,10 +1,12 @@
 """Trend charts across runs, by data period, with control limits.
 
 Statistical process control on the ledger's key figures: the centre line and
-the limits (mean ± 3 standard deviations) come from the in-control periods,
+the limits (mean ± 3 standard deviations) come from the in-control runs,
 i.e. the runs whose gating checks passed; a point outside the limits is drawn
-red. Beside them, each check's own threshold. Pure functions from ledger rows
-to plotly figures: nothing is recomputed from data.
+red. Beside them, each check's own threshold. Every run is a point: several
+runs of one period (batches, segments) sit side by side at that period, so a
+failed run never hides behind another. Pure functions from ledger rows to
+plotly figures: nothing is recomputed from data.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from workbench.dashboards.runs import by_period, check_of, latest_per_period, metric
+from workbench.dashboards.runs import by_period, check_of, metric
 from workbench.viz._template import slim_template
-from workbench.viz.performance import control_limits, performance_trend_figure
+from workbench.viz.performance import control_limits
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=40), height=330,
                legend=dict(orientation="h", y=-0.22))
@@ -38,63 +40,85 @@ def trend_figures(runs: Sequence[Mapping]) -> list[tuple[str, go.Figure]]:
 
 
 def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
-    """Share of drifted columns per period, with control limits from the in-control periods."""
+    """Share of drifted columns, one point per run, with control limits from the in-control runs."""
     drift = [r for r in runs if r["kind"] == "drift" and metric(r, DRIFT_SHARE) is not None]
     if not drift:
         return None
+    axis = _Axis(drift)
     fig = go.Figure()
-    models = sorted({r["model"] for r in drift})
-    all_points = latest_per_period(drift) if len(models) == 1 else by_period(drift)
-    rows = [{"period": r["period_label"], "drift_share": metric(r, DRIFT_SHARE)} for r in all_points]
-    clean = [r["period_label"] for r in all_points if r["status"] == "passed"]
-    limits = control_limits(rows, "drift_share", baseline=clean)
-    periods = sorted({r["period"] for r in rows})
-    _limit_lines(fig, periods, limits)
+    clean = [{"period": r["period_label"], "drift_share": metric(r, DRIFT_SHARE)} for r in drift if r["status"] == "passed"]
+    limits = control_limits(clean, "drift_share", baseline=len(clean))
+    _limit_lines(fig, axis, limits)
     check = check_of(drift[0], DRIFT_SHARE)
     if check and check.get("threshold") is not None:
-        fig.add_trace(go.Scatter(x=periods, y=[check["threshold"]] * len(periods), mode="lines",
+        fig.add_trace(go.Scatter(x=axis.span, y=[check["threshold"]] * 2, mode="lines",
                                  name=f"check limit ({check['threshold']:.0%})",
                                  line=dict(color=_RED, dash="dash", width=1.5), hoverinfo="skip"))
-    for i, model in enumerate(models):
-        points = latest_per_period([r for r in drift if r["model"] == model])
+    for i, (label, points) in enumerate(_series(drift, "drift share")):
         ys = [metric(r, DRIFT_SHARE) for r in points]
         failed = [DRIFT_SHARE in r["failed_errors"] or _outside(y, limits) for r, y in zip(points, ys, strict=True)]
+        color = _PALETTE[i % len(_PALETTE)]
         fig.add_trace(go.Scatter(
-            x=[r["period_label"] for r in points], y=ys, mode="lines+markers",
-            name="drift share" if len(models) == 1 else f"drift share · {model}",
-            line=dict(color=_PALETTE[i % len(_PALETTE)]),
-            marker=dict(size=9, color=[_RED if f else _PALETTE[i % len(_PALETTE)] for f in failed]),
-            customdata=[[r.get("name") or r["id"], r["status"].replace("_", " ")] for r in points],
-            hovertemplate="%{x}: %{y:.0%} of columns drifted<br>%{customdata[0]} (%{customdata[1]})<extra></extra>"))
-    fig.update_layout(title="Drift share by data period (control limits from in-control periods)",
-                      yaxis_title="share of columns drifted", yaxis_tickformat=".0%", xaxis_type="category",
-                      **_LAYOUT)
+            x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=label, line=dict(color=color),
+            marker=dict(size=9, color=[_RED if f else color for f in failed]), customdata=_hover(points),
+            hovertemplate="%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>"))
+    fig.update_layout(title="Drift share by data period, every run (control limits from in-control runs)",
+                      yaxis_title="share of columns drifted", yaxis_tickformat=".0%", **_LAYOUT)
+    axis.apply(fig)
     return fig
 
 
 def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
-    """Estimated accuracy (no labels yet) beside the measured one, by period, with control limits."""
-    rows: dict[str, dict] = {}
-    # Drift runs carry the label-free estimate (and a measurement when the batch had labels);
-    # performance runs measure on labelled data and win where both exist.
-    for kind in ("drift", "performance"):
-        for r in latest_per_period(x for x in runs if x["kind"] == kind):
-            row = rows.setdefault(r["period_label"], {"period": r["period_label"]})
-            for key in ("estimated_accuracy", "accuracy", "reference_accuracy"):
-                v = metric(r, key)
-                if v is not None and (kind == "performance" or key not in row):
-                    row[key] = v
-    rows_list = [r for r in rows.values() if len(r) > 1]
-    if not any(k in r for r in rows_list for k in ("estimated_accuracy", "accuracy")):
+    """Estimated accuracy (no labels) beside the measured one, one point per run, with control limits.
+
+    Drift runs carry the label-free estimate (and a measurement when the batch
+    had labels); performance runs measure on labelled data.
+    """
+    runs = [r for r in runs if r["kind"] in ("drift", "performance") and r["status"] != "failed"
+            and any(metric(r, k) is not None for k in ("estimated_accuracy", "accuracy"))]
+    if not runs:
         return None
-    fig = performance_trend_figure(rows_list, "accuracy")
-    fig.update_layout(title="Accuracy by data period: estimated (no labels) beside measured", **_LAYOUT)
+    axis = _Axis(runs)
+    clean = [_accuracy_row(r) for r in runs if r["status"] == "passed"]
+    limits = control_limits(clean, "accuracy", baseline=len(clean))
+    if limits["lower"] is None:  # no in-control runs to base them on: the reference period ± a tolerance
+        limits = control_limits([_accuracy_row(r) for r in by_period(runs)], "accuracy")
+    fig = go.Figure()
+    if limits["lower"] is not None:
+        fig.add_hrect(y0=limits["lower"], y1=limits["upper"], fillcolor="#2ca02c", opacity=0.08, line_width=0)
+        for y, name in ((limits["lower"], "lower limit"), (limits["upper"], "upper limit")):
+            fig.add_trace(go.Scatter(x=axis.span, y=[y] * 2, mode="lines", name=name,
+                                     line=dict(color=_RED, dash="dot", width=1),
+                                     hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>"))
+    refs: dict[str, float] = {}
+    for r in by_period(runs):
+        v = metric(r, "reference_accuracy")
+        if v is not None:
+            refs[r["period_label"]] = v
+    if refs:
+        xs = [axis.index[p] for p in refs]
+        fig.add_trace(go.Scatter(x=[x - 0.5 for x in xs] + [xs[-1] + 0.5], y=[*refs.values(), list(refs.values())[-1]],
+                                 mode="lines", name="reference period", line_shape="hv",
+                                 line=dict(color=_GREY, dash="dash"), hoverinfo="skip"))
+    for key, name, color, dash in (("estimated_accuracy", "estimated (no labels)", _BLUE, "dash"),
+                                   ("accuracy", "actual", "#2ca02c", "solid")):
+        for label, points in _series([r for r in runs if metric(r, key) is not None], name):
+            ys = [metric(r, key) for r in points]
+            fig.add_trace(go.Scatter(
+                x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=label,
+                line=dict(color=color, dash=dash), marker=dict(size=9, color=[_RED if _outside(y, limits) else color
+                                                                             for y in ys]),
+                customdata=_hover(points),
+                hovertemplate="%{customdata[0]}: " + name + " %{y:.4f}<br>%{customdata[1]}<extra></extra>"))
+    fig.update_layout(title="Accuracy by data period, every run: estimated (no labels) beside measured",
+                      yaxis_title="accuracy", **_LAYOUT)
+    axis.apply(fig)
     return fig
 
 
 def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
-    """Per sensitive attribute: each group's selection-rate ratio to the best group, by period."""
-    bias = latest_per_period(r for r in runs if r["kind"] == "bias" and r["status"] != "failed")
+    """Per sensitive attribute: each group's selection-rate ratio to the best group, one point per run."""
+    bias = by_period(r for r in runs if r["kind"] == "bias" and r["status"] != "failed")
     prefix = "bias.impact_ratio."
     groups: dict[str, list[str]] = {}
     for r in bias:
@@ -103,44 +127,110 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
                 attr, _, group = key[len(prefix):].partition(".")
                 if group and group not in groups.setdefault(attr, []):
                     groups[attr].append(group)
-    clean = [r["period_label"] for r in bias if r["status"] == "passed"]
-    periods = [r["period_label"] for r in bias]
     out = {}
     for attr, names in groups.items():
+        runs_of = [r for r in bias if any(metric(r, f"{prefix}{attr}.{g}") is not None for g in names)]
+        axis = _Axis(runs_of)
         fig = go.Figure()
-        limit = next((c["threshold"] for r in reversed(bias)
+        limit = next((c["threshold"] for r in reversed(runs_of)
                       if (c := check_of(r, f"bias.demographic_parity_ratio.{attr}")) and c.get("threshold")), FOUR_FIFTHS)
-        fig.add_trace(go.Scatter(x=periods, y=[limit] * len(periods), mode="lines", name=f"limit {limit:g}",
+        fig.add_trace(go.Scatter(x=axis.span, y=[limit] * 2, mode="lines", name=f"limit {limit:g}",
                                  line=dict(color=_RED, dash="dash", width=1.5), hoverinfo="skip"))
         for i, group in enumerate(names):
             color = _PALETTE[i % len(_PALETTE)]
-            ys = [metric(r, f"{prefix}{attr}.{group}") for r in bias]
-            rows = [{"period": p, "ratio": y} for p, y in zip(periods, ys, strict=True)]
-            limits = control_limits(rows, "ratio", baseline=clean)
+            key = f"{prefix}{attr}.{group}"
+            points = sorted((r for r in runs_of if metric(r, key) is not None), key=axis.x)
+            ys = [metric(r, key) for r in points]
+            clean = [{"period": r["period_label"], "ratio": y} for r, y in zip(points, ys, strict=True)
+                     if r["status"] == "passed"]
+            limits = control_limits(clean, "ratio", baseline=len(clean))
             if limits["lower"] is not None:
-                fig.add_trace(go.Scatter(x=periods, y=[limits["lower"]] * len(periods), mode="lines",
+                fig.add_trace(go.Scatter(x=axis.span, y=[limits["lower"]] * 2, mode="lines",
                                          name=f"{group}: lower control limit", legendgroup=group,
                                          showlegend=False, hoverinfo="skip",
                                          line=dict(color=color, dash="dot", width=1)))
-            marks = [_RED if (y is not None and (y < limit or _outside(y, limits))) else color for y in ys]
+            marks = [_RED if (y < limit or _outside(y, limits)) else color for y in ys]
             fig.add_trace(go.Scatter(
-                x=periods, y=ys, mode="lines+markers", name=group, legendgroup=group, connectgaps=True,
-                line=dict(color=color), marker=dict(size=8, color=marks),
-                hovertemplate=f"{attr} = {group}<br>%{{x}}: %{{y:.2f}} of the best group's rate<extra></extra>"))
-        fig.update_layout(title=f"Fairness by {attr}: each group's selection rate ÷ the highest group's "
+                x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=group, legendgroup=group,
+                line=dict(color=color), marker=dict(size=8, color=marks), customdata=_hover(points),
+                hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: %{{y:.2f}} of the best group's rate"
+                              "<br>%{customdata[1]}<extra></extra>"))
+        fig.update_layout(title=f"Fairness by {attr}: each group's selection rate ÷ the highest group's, every run "
                                 "(dotted: lower control limit)",
-                          yaxis_title="ratio to best group", xaxis_type="category", **_LAYOUT)
+                          yaxis_title="ratio to best group", **_LAYOUT)
+        axis.apply(fig)
         out[attr] = fig
     return out
 
 
-def _limit_lines(fig: go.Figure, periods: Sequence[str], limits: Mapping) -> None:
-    if limits.get("lower") is None or not periods:
+class _Axis:
+    """The data periods as an axis on which every run has its own point.
+
+    Runs of one period (batches, segments, re-runs) sit side by side around
+    the period's tick, in a stable order (model, name, start), so none hides
+    another; the hover names each run.
+    """
+
+    SPREAD = 0.6  # of the distance between two periods
+
+    def __init__(self, runs: Sequence[Mapping]):
+        self.periods = sorted({r["period_label"] for r in runs})
+        self.index = {p: i for i, p in enumerate(self.periods)}
+        self._x: dict[str, float] = {}
+        for period in self.periods:
+            here = sorted((r for r in runs if r["period_label"] == period),
+                          key=lambda r: (r["model"], r.get("name") or "", r.get("started_at") or "", r["id"]))
+            n = len(here)
+            for k, r in enumerate(here):
+                offset = 0.0 if n == 1 else (k / (n - 1) - 0.5) * self.SPREAD
+                self._x[r["id"]] = self.index[period] + offset
+
+    def x(self, run: Mapping) -> float:
+        return self._x[run["id"]]
+
+    @property
+    def span(self) -> list[float]:
+        return [-0.5, len(self.periods) - 0.5]
+
+    def apply(self, fig: go.Figure) -> None:
+        fig.update_xaxes(tickmode="array", tickvals=list(range(len(self.periods))), ticktext=self.periods,
+                         range=self.span, title_text="data period", showgrid=False, zeroline=False)
+
+
+def _series(runs: Sequence[Mapping], label: str) -> list[tuple[str, list[dict]]]:
+    """The lines to draw: one per model; and per run name when a name recurs across periods (segments)."""
+    models = sorted({r["model"] for r in runs})
+    out = []
+    for model in models:
+        mine = by_period(r for r in runs if r["model"] == model)
+        base = label if len(models) == 1 else f"{label} · {model}"
+        periods_of: dict[str, set] = {}
+        for r in mine:
+            periods_of.setdefault(r.get("name") or "", set()).add(r["period_label"])
+        if any(len(p) > 1 for name, p in periods_of.items() if name):
+            for name in sorted(periods_of):
+                out.append((f"{base} · {name or '(no name)'}", [r for r in mine if (r.get("name") or "") == name]))
+        else:
+            out.append((base, mine))
+    return out
+
+
+def _hover(points: Sequence[Mapping]) -> list[list[str]]:
+    return [[r["period_label"], f"{r.get('name') or r['id']} ({r['status'].replace('_', ' ')})"] for r in points]
+
+
+def _accuracy_row(r: Mapping) -> dict:
+    return {"period": r["period_label"], **{k: metric(r, k) for k in ("estimated_accuracy", "accuracy",
+                                                                       "reference_accuracy")}}
+
+
+def _limit_lines(fig: go.Figure, axis: _Axis, limits: Mapping) -> None:
+    if limits.get("lower") is None or not axis.periods:
         return
     lower = max(limits["lower"], 0.0)
     for y, name in ((limits["center"], "centre line"), (lower, "lower control limit"),
                     (limits["upper"], "upper control limit")):
-        fig.add_trace(go.Scatter(x=list(periods), y=[y] * len(periods), mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=axis.span, y=[y] * 2, mode="lines", name=name,
                                  line=dict(color=_GREY, dash="dot" if name != "centre line" else "solid", width=1),
                                  hovertemplate=f"{name}: %{{y:.3f}} ({limits['method']})<extra></extra>"))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._json import json_default
-from workbench.monitoring.checks import Check, checks_table_html
+from workbench.monitoring.checks import Check, checks_shown_above, checks_table_html
 from workbench.reports.results import result_from_dict, result_to_entry
 
 RESULTS_FILE = "results.json"
@@ -107,8 +107,8 @@ class Report:
 
     def summary_html(self) -> str:
         checks = self.checks()
-        failed = any(not c.passed and c.severity == "error" for c in checks)
-        color = "#cf222e" if failed else "#1a7f37"
+        states = {c.status for c in checks}
+        color = "#cf222e" if "FAIL" in states else "#9a6700" if "warn" in states else "#1a7f37"
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings()[:12])
         return (f"<div class='wb-summary' style='border-left:6px solid {color};padding:8px 14px;margin:6px 0;"
                 f"font-family:system-ui,sans-serif'><div class='wb-headline' style='font-size:17px;font-weight:600'>"
@@ -139,7 +139,8 @@ class Report:
         display(HTML(self.summary_html()))
         display(HTML("<h3>Checks</h3>" + self.checks_html()))
         for r, figs in self._result_figures():
-            display(HTML(r._repr_html_(self.checks_config)))
+            with checks_shown_above():  # the check table above holds every check: a card does not repeat it
+                display(HTML(r._repr_html_(self.checks_config)))
             for fig in figs.values():
                 display_figure(fig)  # what fig.show() publishes in JupyterLab/papermill/Voila, minus its imports
 
@@ -152,9 +153,16 @@ class Report:
 
         title = title or f"workbench {self.kind} report" + (f" — {self.period}" if self.period else "")
         parts = [self.summary_html(), "<h2>Checks</h2>", self.checks_html()]
+        from workbench.viz._empty import no_data_html
+
         for r, figs in self._result_figures():
-            parts.append(r._repr_html_(self.checks_config))
+            with checks_shown_above():
+                parts.append(r._repr_html_(self.checks_config))
             for name, fig in figs.items():
+                sentence = no_data_html(fig)  # a chart with nothing to draw: its sentence, not an empty axis
+                if sentence is not None:
+                    parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}' data-no-data='1'>{sentence}</div>")
+                    continue
                 parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}'>"
                              + fig.to_html(full_html=False, include_plotlyjs=False) + "</div>")
         lineage = html.escape(json.dumps(self.lineage, indent=1, default=str))

@@ -23,9 +23,15 @@ def figure_bundle(fig: Any) -> dict[str, Any]:
 
 
 def display_figure(fig: Any) -> None:
-    """Publish `fig` as plotly's output type (what ``fig.show()`` shows)."""
-    from IPython.display import display
+    """Publish `fig` as plotly's output type (what ``fig.show()`` shows); a chart with nothing to draw as its sentence."""
+    from IPython.display import HTML, display
 
+    from workbench.viz._empty import no_data_html
+
+    sentence = no_data_html(fig)
+    if sentence is not None:
+        display(HTML(sentence))
+        return
     display(figure_bundle(fig), raw=True)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench._json import finite as _num
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=70, r=20, t=60, b=60), height=440)
@@ -28,12 +29,10 @@ def frontier_figure(variants: Sequence[Mapping], metric: str, chosen: str | None
     both faster and more accurate) is joined by a line; rejected variants are
     grey; the budget is a dashed line; the chosen variant is ringed in red.
     """
-    fig = go.Figure()
     shown = [v for v in variants if _num(v.get("latency_p50_us")) and _num(v.get("score")) is not None]
     if not shown:
-        fig.add_annotation(text="no variant to show", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        fig.update_layout(title="Compression: latency against accuracy", **_LAYOUT)
-        return fig
+        return no_data("No variant has both a latency and a score to show.", "Compression: latency against accuracy")
+    fig = go.Figure()
     sizes = [max(1, v.get("size_bytes") or 1) for v in shown]
     big = max(sizes)
     frontier = sorted((v for v in shown if v.get("on_frontier")), key=lambda v: v["latency_p50_us"])
@@ -79,8 +78,10 @@ def frontier_figure(variants: Sequence[Mapping], metric: str, chosen: str | None
 
 def size_figure(variants: Sequence[Mapping], metric: str, chosen: str | None = None) -> go.Figure:
     """Artifact size on disk (log axis) against the metric, accepted variants in colour."""
-    fig = go.Figure()
     shown = [v for v in variants if _num(v.get("size_bytes")) and _num(v.get("score")) is not None]
+    if not shown:
+        return no_data("No variant has both a size and a score to show.", "Compression: size on disk against accuracy")
+    fig = go.Figure()
     for label, pick, color in (("accepted", lambda v: v.get("accepted"), _COLORS["accepted"]),
                                ("rejected", lambda v: not v.get("accepted"), _COLORS["rejected"])):
         group = [v for v in shown if pick(v)]

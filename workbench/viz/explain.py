@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
@@ -23,6 +24,9 @@ def lime_figure(explanation: Mapping, task: str = "binary") -> go.Figure:
     higher prediction), blue bars push it down.
     """
     feats = list(explanation.get("features") or [])[::-1]  # plotly draws the first bar at the bottom
+    if not feats:
+        return no_data(f"No LIME weight for row {explanation.get('row_id')}: the explanation has no features.",
+                       f"Row {explanation.get('row_id')}")
     cls = explanation.get("explained_class")
     target = f"'{cls}'" if cls is not None else "a higher prediction"
     fig = go.Figure(go.Bar(
@@ -52,6 +56,9 @@ def lime_figure(explanation: Mapping, task: str = "binary") -> go.Figure:
 
 def stability_figure(rows: Sequence[Mapping], top_k: int, n_seeds: int) -> go.Figure:
     """Per row, each top feature's mean LIME weight across seeds with ± 1 sd error bars."""
+    title = f"LIME weights across {n_seeds} seeds (bars: mean, whiskers: ± 1 sd)"
+    if not rows or not any(r.get("features") for r in rows):
+        return no_data("No row to show: no explanation was repeated across seeds.", title)
     fig = go.Figure()
     for r in rows:
         feats = list(r.get("features") or [])[::-1]
@@ -63,9 +70,7 @@ def stability_figure(rows: Sequence[Mapping], top_k: int, n_seeds: int) -> go.Fi
             hovertemplate="%{y}: %{x:+.4f}<br>%{customdata[1]}<br>in the top " + str(top_k)
             + " in %{customdata[0]:.0%} of runs<extra></extra>",
         ))
-    if not rows:
-        _empty(fig, "no row to show")
-    fig.update_layout(title=f"LIME weights across {n_seeds} seeds (bars: mean, whiskers: ± 1 sd)",
+    fig.update_layout(title=title,
                       xaxis_title="LIME weight", barmode="group", height=max(320, 90 + 24 * _n_bars(rows)),
                       legend=dict(orientation="h", y=-0.2), **_LAYOUT)
     fig.update_yaxes(automargin=True)
@@ -75,6 +80,9 @@ def stability_figure(rows: Sequence[Mapping], top_k: int, n_seeds: int) -> go.Fi
 def importance_figure(features: Sequence[Mapping], scoring: str, baseline: float | None = None) -> go.Figure:
     """Permutation importance per original column, largest on top, with ± 1 sd error bars."""
     feats = list(features)[::-1]
+    if not feats:
+        return no_data("No column to rank: no permutation importance was computed.",
+                       f"Permutation importance ({scoring})")
     fig = go.Figure(go.Bar(
         x=[f["importance_mean"] for f in feats], y=[f["feature"] for f in feats], orientation="h",
         marker_color=[_DOWN if f["importance_mean"] > 0 else _GREY for f in feats],
@@ -97,6 +105,9 @@ def partial_dependence_figure(pd_: Mapping) -> go.Figure:
     line per class.
     """
     grid = list(pd_.get("grid") or [])
+    if not grid:
+        return no_data(f"No values of '{pd_.get('feature')}' to vary: nothing to draw.",
+                       f"Partial dependence on '{pd_.get('feature')}'")
     categorical = pd_.get("feature_kind") == "categorical"
     x = [str(g) for g in grid] if categorical else grid
     fig = go.Figure()
@@ -111,8 +122,6 @@ def partial_dependence_figure(pd_: Mapping) -> go.Figure:
                                  hovertemplate=f"{pd_.get('feature')} = %{{x}}<br>%{{y:.4f}}<extra></extra>"))
     for cls, line in (pd_.get("averages") or {}).items():
         fig.add_trace(go.Scatter(x=x, y=line, mode=mode, name=f"P({cls})"))
-    if not grid:
-        _empty(fig, "no values to show")
     counts = pd_.get("counts")
     if categorical and counts:
         fig.update_xaxes(ticktext=[f"{g}<br>({c:,})" for g, c in zip(x, counts, strict=False)], tickvals=x)
@@ -126,6 +135,8 @@ def partial_dependence_figure(pd_: Mapping) -> go.Figure:
 def surrogate_fidelity_figure(curve: Sequence[Mapping], chosen_depth: int, baseline: float | None = None,
                               metric: str = "agreement", goal: float | None = None) -> go.Figure:
     """Fidelity of surrogate trees of depth 1..n on held-out rows (and on their fitted rows); chosen depth ringed."""
+    if not curve:
+        return no_data("No surrogate tree was fitted.", "Surrogate tree fidelity by depth")
     depths = [c["depth"] for c in curve]
     label = "agreement with the model" if metric == "agreement" else "R² against the model"
     fig = go.Figure()
@@ -145,8 +156,6 @@ def surrogate_fidelity_figure(curve: Sequence[Mapping], chosen_depth: int, basel
     if goal is not None:
         fig.add_hline(y=goal, line_dash="dot", line_color=_UP, annotation_text=f"goal {goal:g}",
                       annotation_position="bottom right")
-    if not curve:
-        _empty(fig, "no tree to show")
     fig.update_layout(title=f"Surrogate tree fidelity by depth ({label})", xaxis_title="tree depth",
                       yaxis_title=label, height=380, legend=dict(orientation="h", y=-0.2), **_LAYOUT)
     return fig
@@ -155,6 +164,8 @@ def surrogate_fidelity_figure(curve: Sequence[Mapping], chosen_depth: int, basel
 def surrogate_rules_figure(rules: Sequence[Mapping], task: str = "binary", limit: int = 15) -> go.Figure:
     """The largest rules as a table: conditions, answer, agreement share (or mean prediction) and rows."""
     shown = list(rules)[:limit]
+    if not shown:
+        return no_data("No rule to show: the surrogate tree has no leaves.", "Surrogate tree rules")
     fourth = "mean prediction" if task == "regression" else "share the model agrees"
     values = [
         [" AND ".join(r.get("conditions") or []) or "always" for r in shown],
@@ -173,18 +184,11 @@ def surrogate_rules_figure(rules: Sequence[Mapping], task: str = "binary", limit
 
 
 def empty_figure(title: str, text: str) -> go.Figure:
-    fig = go.Figure()
-    _empty(fig, text)
-    fig.update_layout(title=title, height=260, **_LAYOUT)
-    return fig
+    """A chart with nothing to draw: `text` under `title` (see :func:`workbench.viz._empty.no_data`)."""
+    return no_data(text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."), title)
 
 
 # -- helpers ----------------------------------------------------------------------
-def _empty(fig: go.Figure, text: str) -> None:
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=14, color="#57606a"))
-
-
 def _n_bars(rows: Sequence[Mapping]) -> int:
     return len({f["feature"] for r in rows for f in r.get("features") or []}) * max(1, len(rows))
 

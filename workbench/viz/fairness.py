@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
@@ -22,7 +24,10 @@ def selection_rate_figure(attribute: Mapping, label: str = "selection rate") -> 
 
     Groups too small to judge are drawn in grey and have no interval.
     """
-    groups = list(attribute["groups"])
+    groups = list(attribute.get("groups") or [])
+    if not any(g.get("selection_rate") is not None for g in groups):
+        return no_data(f"No group of {_title(attribute)} has a {label} to show.",
+                       f"{_cap(label)} by {_title(attribute)}")
     judged = [g for g in groups if "selection_rate" not in g.get("unjudged", [])
               and g.get("selection_rate") is not None]
     x = [g["group"] for g in groups]
@@ -48,7 +53,10 @@ def selection_rate_figure(attribute: Mapping, label: str = "selection rate") -> 
 
 def error_rates_figure(attribute: Mapping) -> go.Figure:
     """True and false positive rates per group, with intervals (needs labels)."""
-    groups = list(attribute["groups"])
+    groups = list(attribute.get("groups") or [])
+    if not any(g.get(rate) is not None for g in groups for rate in ("tpr", "fpr")):
+        return no_data(f"No error rates by {_title(attribute)}: they need labelled rows.",
+                       f"Error rates by {_title(attribute)}")
     fig = go.Figure()
     for rate, name, color in (("tpr", "true positive rate", "#2ca02c"), ("fpr", "false positive rate", "#ff7f0e")):
         lo, hi = _bars(groups, rate)
@@ -67,36 +75,45 @@ def disparity_figure(rows: Sequence[Mapping]) -> go.Figure:
     """Each disparity (attribute x metric) with its interval against its limit.
 
     `rows`: ``{"attribute", "metric", "value", "ci", "op", "threshold"}``;
-    bars beyond their limit are red.
+    bars beyond their limit are red. Ratios (1 = parity) and differences
+    (0 = parity) are on different scales: each kind gets its own panel.
     """
     rows = [r for r in rows if r.get("value") is not None]
-    labels = [f"{r['attribute']} · {r['metric'].replace('_', ' ')}" for r in rows][::-1]
-    values = [r["value"] for r in rows][::-1]
-    bad = [(r["value"] < r["threshold"]) if r["op"].startswith(">") else (r["value"] > r["threshold"])
-           for r in rows][::-1]
-    lo, hi = [], []
-    for r in rows[::-1]:
-        ci = r.get("ci")
-        lo.append(r["value"] - ci[0] if ci else 0)
-        hi.append(ci[1] - r["value"] if ci else 0)
-    fig = go.Figure(go.Bar(
-        x=values, y=labels, orientation="h", marker_color=[_LIMIT if b else _JUDGED for b in bad],
-        error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
-        customdata=[[r["op"], r["threshold"]] for r in rows][::-1],
-        hovertemplate="%{y}<br>%{x:.3f} (limit %{customdata[0]} %{customdata[1]})<extra></extra>", name="value",
-    ))
-    fig.add_trace(go.Scatter(
-        x=[r["threshold"] for r in rows][::-1], y=labels, mode="markers", name="limit",
-        marker=dict(symbol="line-ns-open", size=18, color=_LIMIT, line=dict(width=3)),
-    ))
-    fig.update_layout(title="Disparities against their limits (red: beyond the limit)", xaxis_title="value",
-                      **{**_LAYOUT, "height": max(300, 26 * len(rows) + 120), "margin": dict(l=300, r=20, t=50, b=50)})
+    title = "Disparities against their limits (red: beyond the limit)"
+    if not rows:
+        return no_data("No disparity could be computed (no group large enough to judge).", title)
+    panels = _by_scale(rows)
+    fig = make_subplots(rows=len(panels), cols=1, subplot_titles=[p[0] for p in panels],
+                        row_heights=[len(p[1]) for p in panels], vertical_spacing=0.16 if len(panels) > 1 else 0.0)
+    for i, (_, part, axis_title) in enumerate(panels, start=1):
+        part = part[::-1]
+        labels = [_label(r) for r in part]
+        bad = [(r["value"] < r["threshold"]) if r["op"].startswith(">") else (r["value"] > r["threshold"])
+               for r in part]
+        lo = [r["value"] - r["ci"][0] if r.get("ci") else 0 for r in part]
+        hi = [r["ci"][1] - r["value"] if r.get("ci") else 0 for r in part]
+        fig.add_trace(go.Bar(
+            x=[r["value"] for r in part], y=labels, orientation="h", marker_color=[_LIMIT if b else _JUDGED for b in bad],
+            error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
+            customdata=[[r["op"], r["threshold"]] for r in part], showlegend=i == 1, legendgroup="value",
+            hovertemplate="%{y}<br>%{x:.3f} (limit %{customdata[0]} %{customdata[1]})<extra></extra>", name="value",
+        ), row=i, col=1)
+        fig.add_trace(go.Scatter(
+            x=[r["threshold"] for r in part], y=labels, mode="markers", name="limit", showlegend=i == 1,
+            legendgroup="limit", marker=dict(symbol="line-ns-open", size=18, color=_LIMIT, line=dict(width=3)),
+        ), row=i, col=1)
+        fig.update_xaxes(title_text=axis_title, row=i, col=1)
+    fig.update_layout(title=title, **{**_LAYOUT, "height": max(300, 30 * len(rows) + 150 * len(panels)),
+                                      "margin": dict(l=300, r=20, t=70, b=50)})
     return fig
 
 
 def intersection_heatmap(attribute: Mapping, rate: str = "selection_rate", label: str | None = None) -> go.Figure:
     """A rate for each combination of two sensitive columns; too-small cells left blank."""
     first, second = attribute["columns"][:2]
+    if not attribute.get("groups"):
+        return no_data(f"No combination of {first} and {second} has rows to show.",
+                       f"{_cap(label or rate)} by {first} × {second}")
     rows = sorted({g["values"][first] for g in attribute["groups"]})
     cols = sorted({g["values"][second] for g in attribute["groups"]})
     z = [[None] * len(cols) for _ in rows]
@@ -117,33 +134,62 @@ def intersection_heatmap(attribute: Mapping, rate: str = "selection_rate", label
 
 
 def comparison_figure(rows: Sequence[Mapping], confidence: float = 0.95) -> go.Figure:
-    """The worsening of each disparity since the reference, with its interval (right of 0: worse)."""
+    """The worsening of each disparity since the reference, with its interval (right of 0: worse).
+
+    A ratio's worsening (a fall) and a difference's (a rise) are on different
+    scales: each kind gets its own panel.
+    """
     rows = [r for r in rows if r.get("worsening") is not None]
-    labels = [f"{r['attribute']} · {r['metric'].replace('_', ' ')}" for r in rows][::-1]
-    x = [r["worsening"] for r in rows][::-1]
-    lo = [r["worsening"] - r["ci"][0] if r.get("ci") else 0 for r in rows][::-1]
-    hi = [r["ci"][1] - r["worsening"] if r.get("ci") else 0 for r in rows][::-1]
-    fig = go.Figure(go.Scatter(
-        x=x, y=labels, mode="markers", marker=dict(size=10, color=[_LIMIT if r.get("significant") else _JUDGED
-                                                                   for r in rows][::-1]),
-        error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
-        customdata=[[r["reference"], r["current"]] for r in rows][::-1],
-        hovertemplate="%{y}<br>reference %{customdata[0]:.3f} → now %{customdata[1]:.3f}<extra></extra>",
-        name="worsening",
-    ))
-    gated = [r for r in rows[::-1] if r.get("lower_bound") is not None]
-    if gated:
+    title = (f"Change since the reference ({confidence:.0%} intervals; right of 0 is worse, "
+             "red: beyond chance)")
+    if not rows:
+        return no_data("No disparity could be compared with the reference period.", title)
+    panels = _by_scale(rows, worsening=True)
+    fig = make_subplots(rows=len(panels), cols=1, subplot_titles=[p[0] for p in panels],
+                        row_heights=[len(p[1]) for p in panels], vertical_spacing=0.16 if len(panels) > 1 else 0.0)
+    for i, (_, part, axis_title) in enumerate(panels, start=1):
+        part = part[::-1]
         fig.add_trace(go.Scatter(
-            x=[r["lower_bound"] for r in gated], y=[f"{r['attribute']} · {r['metric'].replace('_', ' ')}" for r in gated],
-            mode="markers", name="lower bound over all comparisons (the gate)",
-            marker=dict(symbol="triangle-right", size=9, color=[_LIMIT if r.get("significant") else "#7f7f7f"
-                                                                 for r in gated]),
-        ))
-    fig.add_vline(x=0, line_dash="dash", line_color="gray")
-    fig.update_layout(title=f"Change since the reference ({confidence:.0%} intervals; right of 0 is worse, "
-                            "red: beyond chance)", xaxis_title="worsening",
-                      **{**_LAYOUT, "height": max(300, 26 * len(rows) + 120), "margin": dict(l=300, r=20, t=50, b=50)})
+            x=[r["worsening"] for r in part], y=[_label(r) for r in part], mode="markers", name="worsening",
+            marker=dict(size=10, color=[_LIMIT if r.get("significant") else _JUDGED for r in part]),
+            error_x=dict(type="data", symmetric=False, visible=True,
+                         array=[r["ci"][1] - r["worsening"] if r.get("ci") else 0 for r in part],
+                         arrayminus=[r["worsening"] - r["ci"][0] if r.get("ci") else 0 for r in part]),
+            customdata=[[r["reference"], r["current"]] for r in part], showlegend=i == 1, legendgroup="worsening",
+            hovertemplate="%{y}<br>reference %{customdata[0]:.3f} → now %{customdata[1]:.3f}<extra></extra>",
+        ), row=i, col=1)
+        gated = [r for r in part if r.get("lower_bound") is not None]
+        if gated:
+            fig.add_trace(go.Scatter(
+                x=[r["lower_bound"] for r in gated], y=[_label(r) for r in gated], mode="markers",
+                name="lower bound over all comparisons (the gate)", legendgroup="gate",
+                showlegend=not any(t.legendgroup == "gate" for t in fig.data),
+                marker=dict(symbol="triangle-right", size=9,
+                            color=[_LIMIT if r.get("significant") else "#7f7f7f" for r in gated]),
+            ), row=i, col=1)
+        fig.add_vline(x=0, line_dash="dash", line_color="gray", row=i, col=1)
+        fig.update_xaxes(title_text=axis_title, row=i, col=1)
+    fig.update_layout(title=title, **{**_LAYOUT, "height": max(300, 30 * len(rows) + 150 * len(panels)),
+                                      "margin": dict(l=300, r=20, t=70, b=50)})
     return fig
+
+
+def _by_scale(rows: Sequence[Mapping], *, worsening: bool = False) -> list[tuple[str, list, str]]:
+    """`rows` split into ratios and differences (and anything else): (panel title, rows, axis title) each."""
+    ratios = [r for r in rows if "ratio" in str(r.get("metric", ""))]
+    diffs = [r for r in rows if "ratio" not in str(r.get("metric", ""))]
+    out = []
+    if ratios:
+        out.append(("Ratios (1 = parity)" if not worsening else "Ratios: fall since the reference", ratios,
+                    "ratio" if not worsening else "fall in the ratio (worse →)"))
+    if diffs:
+        out.append(("Differences (0 = parity)" if not worsening else "Differences: rise since the reference",
+                    diffs, "difference" if not worsening else "rise in the difference (worse →)"))
+    return out
+
+
+def _label(r: Mapping) -> str:
+    return f"{r['attribute']} · {r['metric'].replace('_', ' ')}"
 
 
 def _bars(groups: Sequence[Mapping], rate: str) -> tuple[list, list]:

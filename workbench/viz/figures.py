@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
@@ -13,6 +14,8 @@ _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), he
 
 def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | None = None) -> go.Figure:
     """Candidates' main metric against single-row latency (bubble = model size)."""
+    if not rows:
+        return no_data("No candidate model to compare.", "Candidates")
     names = [r["name"] for r in rows]
     fig = go.Figure(
         go.Scatter(
@@ -43,6 +46,8 @@ def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | Non
 
 
 def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
+    if not _has(curve, "fpr", "tpr"):
+        return no_data("No ROC curve: it needs labels of both classes.", "ROC curve")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name="model"))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="chance"))
@@ -52,6 +57,8 @@ def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
 
 
 def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None = None) -> go.Figure:
+    if not _has(curve, "recall", "precision"):
+        return no_data("No precision-recall curve: it needs labels of both classes.", "Precision-recall curve")
     fig = go.Figure(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name="model"))
     if base_rate is not None:
         fig.add_hline(y=base_rate, line_dash="dash", line_color="gray", annotation_text="base rate")
@@ -61,6 +68,8 @@ def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None =
 
 
 def calibration_figure(curve: Mapping) -> go.Figure:
+    if not _has(curve, "mean_predicted", "fraction_positive"):
+        return no_data("No calibration curve: no predicted probabilities to bin.", "Calibration")
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -76,6 +85,8 @@ def calibration_figure(curve: Mapping) -> go.Figure:
 
 
 def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix") -> go.Figure:
+    if not matrix or not any(len(r) for r in matrix):
+        return no_data("No confusion matrix: no labelled rows.", title)
     labels = [str(x) for x in labels]
     total = sum(sum(r) for r in matrix) or 1
     text = [[f"{v:,}<br>({v / total:.1%})" for v in row] for row in matrix]
@@ -87,6 +98,8 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence, title: s
 
 
 def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figure:
+    if not _has(curve, "threshold", "cost"):
+        return no_data("No cost curve: no costs were given for the decisions.", "Business cost by decision threshold")
     fig = go.Figure(go.Scatter(x=curve["threshold"], y=curve["cost"], mode="lines", name="cost"))
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728", annotation_text="threshold")
@@ -97,6 +110,8 @@ def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figu
 
 def slices_figure(slices: Sequence[Mapping], metric: str, overall: float | None = None, top: int = 15) -> go.Figure:
     rows = [s for s in slices if s.get(metric) is not None][:top]
+    if not rows:
+        return no_data(f"No slice has enough rows to judge its {metric}.", f"Weakest slices by {metric}")
     labels = [f"{s['column']} = {s['value']}" for s in rows][::-1]
     values = [s[metric] for s in rows][::-1]
     fig = go.Figure(
@@ -112,6 +127,8 @@ def slices_figure(slices: Sequence[Mapping], metric: str, overall: float | None 
 
 def regression_figure(curve: Mapping) -> go.Figure:
     """Mean actual value per bin of predicted value (binned: no raw rows)."""
+    if not _has(curve, "mean_predicted", "mean_actual"):
+        return no_data("No predictions to compare with actual values.", "Predicted vs actual (binned)")
     fig = go.Figure(
         go.Scatter(x=curve["mean_predicted"], y=curve["mean_actual"], mode="lines+markers", name="model",
                    customdata=curve.get("count"), hovertemplate="predicted %{x:.4g}<br>actual %{y:.4g}"
@@ -123,3 +140,8 @@ def regression_figure(curve: Mapping) -> go.Figure:
     fig.update_layout(title="Predicted vs actual (binned)", xaxis_title="mean predicted", yaxis_title="mean actual",
                       **_LAYOUT)
     return fig
+
+
+def _has(curve: Mapping | None, *keys: str) -> bool:
+    """Whether `curve` holds a point to draw under each of `keys`."""
+    return bool(curve) and all(len(curve.get(k) or []) > 0 for k in keys)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
@@ -28,6 +29,8 @@ def drift_scores_figure(columns: Sequence[Mapping]) -> go.Figure:
     hover gives the raw score, the test and the threshold.
     """
     rows = [c for c in columns if c.get("stattest")]
+    if not rows:
+        return no_data("No column was compared, so there is no drift score to show.", "Drift per column")
     rows = sorted(rows, key=lambda c: _strength(c))
     names = [_name(c) for c in rows]
     x = [min(_strength(c), 1e3) for c in rows]
@@ -50,11 +53,13 @@ def drift_scores_figure(columns: Sequence[Mapping]) -> go.Figure:
 
 def distributions_figure(columns: Sequence[Mapping], title: str = "Most drifted columns: reference vs current") -> go.Figure:
     """Reference and current shares per bin (reference deciles or categories) for a few columns."""
-    cols = [c for c in columns if c.get("bins", {}).get("labels")]
-    n = max(len(cols), 1)
+    cols = [c for c in columns if (c.get("bins") or {}).get("labels")]
+    if not cols:
+        return no_data("No column has binned reference and current values to compare.", title)
+    n = len(cols)
     ncols = 1 if n == 1 else 2
     nrows = math.ceil(n / ncols)
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[_subtitle(c) for c in cols] or [""],
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[_subtitle(c) for c in cols],
                         vertical_spacing=0.25 if nrows > 1 else 0.1)
     for i, c in enumerate(cols):
         row, col = i // ncols + 1, i % ncols + 1
@@ -71,6 +76,9 @@ def distributions_figure(columns: Sequence[Mapping], title: str = "Most drifted 
 def psi_table_figure(columns: Sequence[Mapping]) -> go.Figure:
     """A table: column, test, score, threshold, verdict, PSI and KL divergence (fixed bins)."""
     rows = [c for c in columns if c.get("stattest")]
+    if not rows:
+        return no_data("No column was compared, so there are no drift scores to list.",
+                       "Drift scores, PSI and KL divergence")
     header = ["column", "test", "score", "threshold", "drifted", "PSI", "KL divergence"]
     cells = [
         [_name(c) for c in rows],
@@ -91,6 +99,14 @@ def psi_table_figure(columns: Sequence[Mapping]) -> go.Figure:
 
 def missing_figure(columns: Sequence[Mapping]) -> go.Figure:
     """Missing-value share per column, reference beside current."""
+    title = "Missing values per column"
+    if not columns:
+        return no_data("No column was checked for missing values.", title)
+    if not any((c.get("reference_missing_share") or 0) > 0 or (c.get("current_missing_share") or 0) > 0
+               for c in columns):
+        n = len(columns)
+        return no_data(f"No missing values: none of the {n} column{'s' if n != 1 else ''} has a missing value "
+                       "in the reference or the current data.", title)
     rows = sorted(columns, key=lambda c: -(c.get("current_missing_share") or 0))
     names = [c["name"] for c in rows]
     fig = go.Figure()
@@ -98,19 +114,22 @@ def missing_figure(columns: Sequence[Mapping]) -> go.Figure:
                          marker_color=_REF))
     fig.add_trace(go.Bar(x=names, y=[c.get("current_missing_share") for c in rows], name="current",
                          marker_color=[_DRIFT if c.get("missing_flag") else _CUR for c in rows]))
-    fig.update_layout(title="Missing values per column (current in red where the rise is too large)",
+    fig.update_layout(title=f"{title} (current in red where the rise is too large)",
                       barmode="group", yaxis_tickformat=".0%", yaxis_title="share of rows missing",
+                      yaxis_rangemode="tozero",
                       height=380, **_LAYOUT)
     return fig
 
 
 def quality_issues_figure(issues: Sequence[Mapping]) -> go.Figure:
     """A table of the data-quality issues found, one row per issue."""
+    if not issues:
+        return no_data("No data-quality issue was found.", "Data-quality issues")
     header = ["column", "issue", "detail"]
     cells = [[i.get("column") for i in issues], [i.get("issue") for i in issues], [i.get("detail") for i in issues]]
     fig = go.Figure(go.Table(header=dict(values=header, fill_color="#eaeef2", align="left"),
                              cells=dict(values=cells, align="left")))
-    fig.update_layout(title="Data-quality issues" if issues else "Data-quality issues: none found",
+    fig.update_layout(title="Data-quality issues",
                       height=max(200, 26 * len(issues) + 120), **_LAYOUT)
     return fig
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench._json import finite as _num
+from workbench.viz._empty import no_data
 from workbench.viz._template import slim_template
 
 _LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
@@ -35,8 +36,11 @@ def performance_metrics_figure(
     rise is the bad direction: RMSE); each gets a red tick at its limit.
     `error_bars` maps a metric to the half-width of the estimate's band.
     """
-    fig = go.Figure()
     shown = [m for m in metrics if any(_num((b or {}).get(m)) for b in (reference, estimated, actual))]
+    title = "Performance: reference period, estimate and measurement"
+    if not shown:
+        return no_data("No performance figure yet: no metric was measured or estimated.", title)
+    fig = go.Figure()
     for key, block, label in (("reference", reference, "reference period"),
                               ("estimated", estimated, "estimated (no labels)"),
                               ("actual", actual, "actual (labels)")):
@@ -60,9 +64,7 @@ def performance_metrics_figure(
                                  marker=dict(symbol="line-ew-open", size=46, color=_COLORS["limit"],
                                              line=dict(width=3)),
                                  hovertemplate="%{x} limit %{y:.4f}<extra></extra>"))
-    if not shown:
-        _empty(fig, "no metric to show yet")
-    fig.update_layout(title="Performance: reference period, estimate and measurement", barmode="group",
+    fig.update_layout(title=title, barmode="group",
                       yaxis_title="value", legend=dict(orientation="h", y=-0.15), **_LAYOUT)
     return fig
 
@@ -70,6 +72,8 @@ def performance_metrics_figure(
 def expected_confusion_figure(matrix: Sequence[Sequence[float]], labels: Sequence,
                               title: str = "Expected confusion matrix (estimated, no labels)") -> go.Figure:
     """A confusion matrix of expected (fractional) counts; rows actual, columns predicted."""
+    if not matrix or not any(len(r) for r in matrix):
+        return no_data("No expected confusion matrix: no rows to estimate it on.", title)
     labels = [str(x) for x in labels]
     total = sum(sum(r) for r in matrix) or 1
     text = [[f"{v:,.1f}<br>({v / total:.1%})" for v in row] for row in matrix]
@@ -88,8 +92,11 @@ def calibration_map_figure(curve: Mapping) -> go.Figure:
     reference, binary) and ``maps`` (per class, the fitted isotonic map from
     the raw probability to the calibrated one).
     """
+    rel = (curve or {}).get("reliability")
+    if not (curve or {}).get("maps") and not (rel and rel.get("mean_predicted")):
+        return no_data("Uncalibrated: the reference period had no labelled rows to calibrate on.",
+                       "Calibration fitted on the reference period")
     fig = go.Figure()
-    rel = curve.get("reliability")
     if rel and rel.get("mean_predicted"):
         fig.add_trace(go.Scatter(x=rel["mean_predicted"], y=rel["fraction_positive"], mode="markers",
                                  name="observed on reference", customdata=rel.get("count"),
@@ -103,7 +110,7 @@ def calibration_map_figure(curve: Mapping) -> go.Figure:
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"),
                              name="no change"))
     if not curve.get("maps"):
-        _empty(fig, "uncalibrated: no labelled reference data")
+        _empty(fig, "uncalibrated: no calibration map was fitted")
     fig.update_layout(title="Calibration fitted on the reference period", xaxis_title="model probability",
                       yaxis_title="calibrated probability / observed rate", **_LAYOUT)
     return fig
@@ -149,6 +156,9 @@ def performance_trend_figure(rows: Sequence[Mapping], metric: str = "accuracy", 
     are gaps). Points outside the limits (see :func:`control_limits`) are red.
     """
     rows = sorted(rows, key=lambda r: str(r.get("period")))
+    if not any(_num(r.get(k)) is not None for r in rows for k in (metric, f"estimated_{metric}")):
+        return no_data(f"No {metric.replace('_', ' ')} to draw yet: no run measured or estimated it.",
+                       f"{metric.replace('_', ' ')} over time")
     periods = [str(r.get("period")) for r in rows]
     limits = control_limits(rows, metric, tolerance=tolerance, baseline=baseline)
     fig = go.Figure()
@@ -171,8 +181,6 @@ def performance_trend_figure(rows: Sequence[Mapping], metric: str = "accuracy", 
         fig.add_trace(go.Scatter(x=periods, y=ys, mode="lines+markers", name=name, connectgaps=True,
                                  line=dict(color=color, dash=dash), marker=dict(color=marks, size=9),
                                  hovertemplate="%{x}<br>" + name + " %{y:.4f}<extra></extra>"))
-    if not rows:
-        _empty(fig, "no runs yet")
     fig.update_layout(title=f"{metric.replace('_', ' ')} over time: estimated vs measured", xaxis_title="period",
                       yaxis_title=metric, xaxis_type="category", legend=dict(orientation="h", y=-0.2), **_LAYOUT)
     return fig

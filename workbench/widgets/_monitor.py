@@ -137,9 +137,12 @@ class MonitorPanel(Panel):
                 self.bias_chart.show(results["bias"].figure())
             else:
                 self.bias_chart.clear()
-            failed = [c.name for r in results.values() for c in r.checks() if c is not None and not c.passed]
+            checks = [c for r in results.values() for c in r.checks() if c is not None]
+            failed = [c.name for c in checks if c.status == "FAIL"]
+            warned = [c.name for c in checks if c.status == "warn"]
             self.banner.info(f"{name}: {len(failed)} check{'s' if len(failed) != 1 else ''} failed"
-                             + (f" ({', '.join(failed[:4])}{', ...' if len(failed) > 4 else ''})." if failed else "."))
+                             + (f" ({', '.join(failed[:4])}{', ...' if len(failed) > 4 else ''})" if failed else "")
+                             + (f"; {len(warned)} warning{'s' if len(warned) != 1 else ''}" if warned else "") + ".")
 
         self.run(f"Checking {name}", work, done)
 
