@@ -16,12 +16,14 @@ class build_py(_build_py):
     def run(self):
         super().run()
         src = Path(__file__).resolve().parent / "notebooks"
-        if src.is_dir():
-            dst = Path(self.build_lib) / "workbench" / "notebooks"
-            shutil.copytree(
-                src, dst, dirs_exist_ok=True,
-                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"),
-            )
+        dst = Path(self.build_lib) / "workbench" / "notebooks"
+        # the templates only: never JupyterLab's checkpoints or what running a notebook left beside it
+        for nb in sorted(src.rglob("*.ipynb")) if src.is_dir() else []:
+            rel = nb.relative_to(src)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(nb, dst / rel)
 
 
 setup(cmdclass={"build_py": build_py})

@@ -61,7 +61,7 @@ def test_import_workbench_is_light():
 def test_every_notebook_has_one_parameters_cell_and_no_outputs():
     import nbformat
 
-    notebooks = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    notebooks = template_notebooks()
     assert notebooks
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
@@ -80,8 +80,10 @@ def test_plain_pip_install_works_from_any_directory(tmp_path):
                     str(wheels), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
     wheel = next(wheels.glob("workbench-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for nb in (ROOT / "notebooks").rglob("*.ipynb"):
+    for nb in template_notebooks():
         assert f"workbench/notebooks/{nb.relative_to(ROOT / 'notebooks')}" in names
+    shipped = [n for n in names if n.startswith("workbench/notebooks/")]
+    assert all(n.endswith(".ipynb") and ".ipynb_checkpoints" not in n for n in shipped), shipped
     assert "workbench/data/datasets/adult/adult.data.gz" in names
     assert "workbench/data/datasets/adult/README.md" in names
     for name in ("conf.json", "index.html.j2"):  # the dashboards' Voila template
@@ -108,6 +110,23 @@ def test_plain_pip_install_works_from_any_directory(tmp_path):
                        capture_output=True, text=True, cwd=elsewhere, env=env)
     assert r.returncode == 0, r.stderr
     assert (elsewhere / "m.wbm").is_file()
+
+
+def template_notebooks() -> list[Path]:
+    """The committed templates (JupyterLab's .ipynb_checkpoints, left after opening one, are not)."""
+    return sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb")
+                  if not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
+
+
+def test_repository_stands_alone():
+    """Nothing in the repository points at files outside it (a clone has only itself)."""
+    needle = "../" + "shared"  # spelled apart so that this file does not match itself
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    offenders = [rel for rel in listed if (ROOT / rel).is_file() and (ROOT / rel).suffix not in (".gz", ".png")
+                 and needle in (ROOT / rel).read_text(errors="replace")]
+    assert offenders == []
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text()
 
 
 def test_layout():

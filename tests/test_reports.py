@@ -318,3 +318,56 @@ def test_the_kernel_summarises_and_draws_the_runner_only_files(inputs, tmp_path)
     phases = json.loads(timings.read_text())
     assert phases["compute"] > 0 and phases["html"] > 0 and phases["kernel_age_at_start_s"] > 0
     assert {p.name.split("-", 1)[1] for p in prof.glob("*.prof")} == {"compute.prof", "html.prof"}
+
+
+@pytest.mark.slow
+def test_concurrent_runs_never_vanish(inputs, tmp_path):
+    """Eight report runs two at a time, three times over: every run is in the ledger with its folder.
+
+    (As ``workbench demo`` runs them: worker processes sharing one reports
+    directory and its SQLite ledger.) A run that starts is always recorded.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from workbench.cli import _run_one
+    from workbench.reports.ledger import Ledger
+
+    reports = tmp_path / "reports"
+    jobs = []
+    for i in range(4):
+        current = str(inputs / ("clean.parquet" if i % 2 else "drifted.parquet"))
+        jobs.append(("drift", {"reference": str(inputs / "reference.parquet"), "current": current,
+                               "model": str(inputs / "model.wbm")}, f"d{i}"))
+        jobs.append(("bias", {"data": current, "model": str(inputs / "model.wbm"), "sensitive": ["sex"]}, f"b{i}"))
+    for round_ in range(3):
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            outcomes = list(pool.map(_run_one, *zip(*[(k, p, str(reports), f"{n}-{round_}") for k, p, n in jobs],
+                                                     strict=True)))
+        assert [error for error, _ in outcomes] == [None] * len(jobs)
+        rows = Ledger(reports).runs()
+        folders = sorted(p for p in reports.glob("*/*") if p.is_dir())
+        assert len(rows) == len(folders) == len(jobs) * (round_ + 1), (len(rows), [f.name for f in folders])
+        assert not list(reports.glob("*/.tmp-*"))
+        assert {r["status"] for r in rows} <= {"passed", "checks_failed"}
+        assert {Path(r["run_dir"]).name for r in rows} == {f.name for f in folders}
+
+
+def test_relative_paths_resolve_before_the_kernel_starts(inputs, tmp_path):
+    """The kernel starts in its run's folder: relative inputs are resolved by the runner, for every caller."""
+    import shutil
+
+    from workbench.reports.runner import run_report
+
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    for name in ("reference.parquet", "clean.parquet", "model.wbm"):
+        shutil.copy(inputs / name, work / "data" / name)
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        out = run_report("drift", {"reference": "data/reference.parquet", "current": "data/clean.parquet",
+                                   "model": "data/model.wbm"}, reports_dir="reports", progress=False)
+    finally:
+        os.chdir(cwd)
+    assert out.summary["status"] in ("passed", "checks_failed"), out.summary.get("error")
+    assert out.summary["params"]["model"] == str(work / "data" / "model.wbm")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -38,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", required=True, help="training table (CSV or Parquet)")
     t.add_argument("--target", required=True, help="the column to predict")
     t.add_argument("--sensitive", action="append", default=[], metavar="COL",
-                   help="a sensitive attribute (repeatable); kept for fairness analyses")
+                   help="a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
+                        "feature unless --sensitive-not-feature")
+    t.add_argument("--sensitive-not-feature", action="store_true",
+                   help="leave the sensitive attributes out of the model's features (kept in the spec for the "
+                        "bias report, which then needs them in its data but the model never reads them)")
     t.add_argument("--model", action="append", dest="recipes", metavar="RECIPE",
                    help="recipe to train (repeatable): logistic_regression, ridge, random_forest, "
                         "hist_gradient_boosting; default: one per family")
@@ -138,11 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         if getattr(args, "command", None) == "report":
-            parser.parse_args(["report", "--help"])
-        parser.print_help()
+            report_parser = parser._subparsers._group_actions[0].choices["report"]  # noqa: SLF001
+            report_parser.print_usage(sys.stderr)
+            print("workbench report: error: name a report kind: drift, bias or performance", file=sys.stderr)
+        else:
+            parser.print_usage(sys.stderr)
+            print("workbench: error: name a command (see workbench --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `workbench runs | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_OK
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -160,16 +172,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_train(args) -> int:
     import workbench as wb
 
-    data = wb.load_table(args.data, what="training data")
-    spec = wb.infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
-                         sensitive=args.sensitive, task=args.task, positive=args.positive)
-    if any(c not in data.columns for c in args.drop):
-        raise WorkbenchError(f"--drop names a column that is not in the data: {[c for c in args.drop if c not in data.columns]}")
-    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
+    _check_seed(args.seed)
+    if args.n_iter < 1:
+        raise WorkbenchError(f"--n-iter must be at least 1 setting per recipe, not {args.n_iter}")
+    cost = _cost(args)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise WorkbenchError(f"'{out}' already exists; pass --force to replace it or choose another --out")
-    result = wb.train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=_cost(args),
+    _check_destination(out, args.force)
+    data = wb.load_table(args.data, what="training data")
+    spec = wb.infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
+                         sensitive=args.sensitive, task=args.task, positive=args.positive,
+                         sensitive_as_features=not args.sensitive_not_feature)
+    if any(c not in data.columns for c in args.drop):
+        raise WorkbenchError(f"--drop names a column that is not in the data: {[c for c in args.drop if c not in data.columns]}")
+    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
+    result = wb.train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=cost,
                       search=args.search, n_iter=args.n_iter, validation=validation, quick=args.quick,
                       random_state=args.seed, progress=not args.json)
     path = wb.save_model(result.champion, out, overwrite=args.force)
@@ -178,6 +196,10 @@ def cmd_train(args) -> int:
         return EXIT_OK
     for note in result.notes:
         print(f"note: {note}")
+    as_features = [c for c in spec.sensitive if c in spec.features]
+    if as_features:
+        print(f"note: the sensitive column(s) {', '.join(as_features)} are also model features; "
+              "--sensitive-not-feature leaves them out")
     print(_leaderboard_text(result))
     print(f"\nchampion: {result.champion_name} -> saved to {path}")
     return EXIT_OK
@@ -220,9 +242,7 @@ def cmd_report(args) -> int:
         params = {"data": args.data, "model": args.model, "sensitive": args.sensitive, "reference": args.reference}
     else:
         params = {"data": args.data, "model": args.model, "reference": args.reference}
-    params["period"] = args.period
-    params = {k: (str(Path(v).resolve()) if k in ("reference", "current", "data", "model") and v else v)
-              for k, v in params.items()}
+    params["period"] = args.period  # relative paths are resolved by the runner, for every caller
     outcome = run_report(kind, params, reports_dir=args.reports_dir, name=args.name, checks=args.checks,
                          fail_on=args.fail_on, junit=args.junit, progress=not args.json)
     summary = outcome.summary
@@ -232,11 +252,15 @@ def cmd_report(args) -> int:
         print(summary.get("headline", ""))
         for f in summary.get("findings", [])[:8]:
             print(f"  - {f}")
-        failed = [c for c in summary.get("checks", []) if not c["passed"]]
-        if failed:
-            print("failed checks:")
-            for c in failed:
-                print(f"  {c['name']}: {c['message']}")
+        from workbench.monitoring.checks import Check
+
+        checks = [Check.from_dict(c) for c in summary.get("checks", [])]
+        for status, title in (("FAIL", "failed checks:"), ("warn", "warnings (they do not gate):")):
+            shown = [c for c in checks if c.status == status]
+            if shown:
+                print(title)
+                for c in shown:
+                    print(f"  {c.name}: {c.outcome_text()}: {c.message}")
         print(f"run: {outcome.run_dir}")
         print(f"report: {outcome.run_dir / 'report.html'}" if summary.get("status") != "failed"
               else f"error: {summary.get('error')}")
@@ -251,13 +275,21 @@ def cmd_report(args) -> int:
 def cmd_runs(args) -> int:
     from workbench.reports.ledger import Ledger
 
-    ledger = Ledger(args.reports_dir)
-    if not Path(args.reports_dir).is_dir():
+    root = Path(args.reports_dir)
+    if root.exists() and not root.is_dir():
+        raise WorkbenchError(f"the reports directory '{args.reports_dir}' is a file, not a folder")
+    if not root.is_dir():
         raise WorkbenchError(f"the reports directory '{args.reports_dir}' does not exist")
+    if args.limit is not None and args.limit < 1:
+        raise WorkbenchError(f"--limit must be a positive number of runs, not {args.limit}")
+    ledger = Ledger(root)
     if args.rebuild:
         n = ledger.rebuild()
+        for folder, why in ledger.unreadable:
+            print(f"workbench: skipped '{folder}': {why}", file=sys.stderr)
         if not args.json:
-            print(f"ledger rebuilt from {n} run directories")
+            print(f"ledger rebuilt from {n} run directories"
+                  + (f"; {len(ledger.unreadable)} could not be read (listed above)" if ledger.unreadable else ""))
     runs = ledger.runs(kind=args.kind, limit=args.limit)
     if args.json:
         print(json.dumps(runs, default=json_default))
@@ -265,19 +297,26 @@ def cmd_runs(args) -> int:
     if not runs:
         print("no runs yet — run `workbench report drift --reference REF --current CUR`")
         return EXIT_OK
-    print(f"{'run':<48} {'kind':<12} {'period':<12} {'status':<14} failed checks")
+    print(f"{'run':<48} {'kind':<12} {'period':<12} {'status':<14} failed checks / reason")
     for r in runs:
-        failed = ", ".join((r.get("failed_checks") or [])[:3])
-        more = len(r.get("failed_checks") or []) - 3
-        failed += f" (+{more})" if more > 0 else ""
-        print(f"{r['id']:<48} {r['kind']:<12} {(r.get('period') or ''):<12} {r['status']:<14} {failed}")
+        if r["status"] == "failed":
+            detail = f"error: {r.get('error') or 'no reason recorded'}"
+        else:
+            checks = [c for c in r.get("checks") or [] if not c.get("passed", True)]
+            failed = [c["name"] for c in checks if c.get("severity", "error") == "error"]
+            warned = [c["name"] for c in checks if c.get("severity", "error") != "error"]
+            detail = ", ".join(failed[:3]) + (f" (+{len(failed) - 3})" if len(failed) > 3 else "")
+            if warned:
+                detail += ("; " if detail else "") + f"{len(warned)} warning{'s' if len(warned) > 1 else ''}"
+        print(f"{r['id']:<48} {r['kind']:<12} {(r.get('period') or ''):<12} {r['status']:<14} {detail}")
     return EXIT_OK
 
 
 def cmd_demo(args) -> int:
     import workbench as wb
+    from workbench.reports.runner import check_writable_dir
 
-    out = Path(args.out)
+    out = check_writable_dir(args.out, "the demo's output folder")
     (out / "models").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     demo = wb.load_demo("adult")
@@ -308,9 +347,14 @@ def cmd_demo(args) -> int:
                          out=out / "models" / "compressed", quick=args.quick)
         print(table_text(study))
         print(f"chosen: {study.chosen} -> {study.chosen_path}")
+    failed_runs: list[str] = []
     if not args.no_monitoring:
-        _demo_monitoring(demo, path, out, quick=args.quick)
+        failed_runs = _demo_monitoring(demo, path, out, quick=args.quick)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; outputs in {out}/")
+    if failed_runs:
+        print(f"workbench: {len(failed_runs)} report run(s) of the demo failed: " + "; ".join(failed_runs),
+              file=sys.stderr)
+        return EXIT_FAILED
     if args.no_serve or args.no_monitoring:
         return EXIT_OK
     from workbench.dashboards.server import serve
@@ -319,8 +363,11 @@ def cmd_demo(args) -> int:
     return serve(out / "reports")
 
 
-def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:
-    """Simulate production batches, run the drift and bias reports on each, print what they found."""
+def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> list[str]:
+    """Simulate production batches, run the drift and bias reports on each, print what they found.
+
+    Returns one line per report run that failed (empty when every run completed).
+    """
     from sklearn.model_selection import train_test_split
 
     from workbench.data.simulate import default_scenarios, simulate_batches
@@ -333,8 +380,13 @@ def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:
     ref_path = data_dir / "reference.parquet"
     reference.to_parquet(ref_path, index=False)
     scenarios = default_scenarios(demo.spec, pool)
-    if quick:
-        scenarios = scenarios[:1] + [s for s in scenarios if s.name != "clean"][:3]
+    if quick:  # one clean batch and one change of each family: drift, prior shift, data quality, bias
+        picked: dict[str, object] = {}
+        for s in scenarios:
+            family = {"covariate_shift": "drift", "missing_values": "quality"}.get(s.name, s.name)
+            if family in ("clean", "drift", "prior_shift", "quality", "bias_shift"):
+                picked.setdefault(family, s)
+        scenarios = list(picked.values())
     batches = simulate_batches(pool, demo.spec, scenarios, batch_size=2000, random_state=0)
     reports_dir = out / "reports"
     print(f"\nMonitoring: {len(batches)} simulated production batches, drift and bias reports on each "
@@ -354,9 +406,9 @@ def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:
     with ProcessPoolExecutor(max_workers=2) as pool_exec:
         futures = [pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs]
         outcomes = [f.result() for f in tqdm(futures, desc="report runs", unit="run")]
-    rows = []
+    rows, run_failures = [], []
     for i, b in enumerate(batches):
-        drift, bias = outcomes[2 * i], outcomes[2 * i + 1]
+        (drift_status, drift), (bias_status, bias) = outcomes[2 * i], outcomes[2 * i + 1]
         m = b.manifest
         injected = ", ".join(f"{c['kind']}({c['columns'][0]})" if c.get("columns") else c["kind"]
                              for c in m["changes"]) or "clean"
@@ -373,12 +425,17 @@ def _demo_monitoring(demo, model_path: Path, out: Path, *, quick: bool) -> None:
             f"performance: {', '.join(perf[:2])}" if perf else "",
             f"bias: {', '.join(biased[:2])}" if biased else "",
         ) if x) or "nothing"
+        for kind, status in (("drift", drift_status), ("bias", bias_status)):
+            if status is not None:  # the run failed: its 'checks' say nothing, and the row must say so
+                run_failures.append(f"{kind} report on {b.name}: {status}")
+                found = f"{kind} RUN FAILED: {status}" + ("" if found == "nothing" else f"; {found}")
         rows.append((b.name, b.period, injected, found, len(failed)))
     width = max(len(r[2]) for r in rows)
     print(f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  found (failed gating checks)")
     for name, period, injected, found, n in rows:
         print(f"{name:<34} {period:<11} {injected:<{width}}  {n:>13}  {found}")
     print(f"\n`workbench runs --reports-dir {reports_dir}` lists every run; each has report.html")
+    return run_failures
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -395,12 +452,17 @@ def _add_plugin(sub, module: str) -> None:
     mod.add_parser(sub)
 
 
-def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> list[str]:
-    """One report run in a worker process; returns the names of its failed gating checks."""
+def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> tuple[str | None, list[str]]:
+    """One report run in a worker process: (the run's error or None, its failed gating checks)."""
     from workbench.reports.runner import run_report
 
-    out = run_report(kind, params, reports_dir=reports_dir, name=name, progress=False)
-    return [c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"]
+    try:
+        out = run_report(kind, params, reports_dir=reports_dir, name=name, progress=False)
+    except WorkbenchError as exc:  # refused before it started: still a failure of the demo
+        return f"refused: {exc}", []
+    error = out.summary.get("error") if out.summary.get("status") == "failed" else None
+    failed = [c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"]
+    return error, failed
 
 
 def _leaderboard_text(result) -> str:
@@ -408,6 +470,7 @@ def _leaderboard_text(result) -> str:
     cols = [c for c in ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",
                         "fit_time_s", "size_bytes", "latency_p50_us") if c in lb.columns]
     view = lb[cols].copy()
+    view.index.name = None  # no stray 'name' header row in the printout
     view.insert(0, "", ["*" if n == result.champion_name else "" for n in view.index])
     fmt = {c: (lambda v: f"{v:,.0f}") if c in ("size_bytes", "latency_p50_us") else (lambda v: f"{v:.4f}")
            for c in cols}
@@ -418,7 +481,34 @@ def _leaderboard_text(result) -> str:
 def _cost(args):
     if args.cost_fn is None and args.cost_fp is None:
         return None
-    return {"fn": 1.0 if args.cost_fn is None else args.cost_fn, "fp": 1.0 if args.cost_fp is None else args.cost_fp}
+    cost = {"fn": 1.0 if args.cost_fn is None else args.cost_fn, "fp": 1.0 if args.cost_fp is None else args.cost_fp}
+    for key, value in cost.items():
+        if not math.isfinite(value) or value < 0:
+            raise WorkbenchError(f"--cost-{key} must be a finite number of 0 or more, not {value:g}")
+    if cost["fn"] == 0 and cost["fp"] == 0:
+        raise WorkbenchError("--cost-fn and --cost-fp cannot both be 0: nothing would have a cost")
+    return cost
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**32:
+        raise WorkbenchError(f"--seed must be between 0 and {2**32 - 1}, not {seed}")
+
+
+def _check_destination(out: Path, force: bool) -> None:
+    """Refuse an --out that could not be written (or would replace something else) before any work."""
+    from workbench.modeling import artifact
+
+    artifact.check_model_destination(out, overwrite=force)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that Python's exit flush prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _record_failure(command: str | None) -> str:

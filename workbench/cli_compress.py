@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+
+from workbench.errors import ParameterError
 
 # kept in step with workbench.modeling._compress_techniques.TECHNIQUES and
 # _compress_measure.METRICS (a test checks), so that building the parser stays light
 TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
 METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
 DEFAULT_MAX_LOSS = 0.005
+
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -58,6 +62,10 @@ def cmd_compress(args) -> int:
     import workbench as wb
     from workbench.modeling.compress import compress
 
+    if args.max_loss is not None and not (math.isfinite(args.max_loss) and args.max_loss >= 0):
+        what = f"--max-loss (the largest allowed drop of {args.metric})" if args.metric else \
+            "--max-auc-loss (the largest allowed drop of ROC AUC)"
+        raise ParameterError(f"{what} must be a finite number of 0 or more, not {args.max_loss:g}")
     model = wb.load_model(args.model, trusted=args.trust)
     data = wb.load_table(args.data, what="compression data")
     validation = wb.load_table(args.validation, what="validation data") if args.validation else None
@@ -82,14 +90,15 @@ def cmd_compress(args) -> int:
 def table_text(result) -> str:
     """The variants as a fixed-width text table (what the CLI and ``make demo`` print)."""
     metric = result.metric
-    head = (f"{'':2}{'variant':<46} {metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} {'p95 µs':>9} "
+    width = max([len("variant"), *(len(v.name) for v in result.variants)])  # never cut: names can share a prefix
+    head = (f"{'':2}{'variant':<{width}} {metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} {'p95 µs':>9} "
             f"{'rows/s':>10} {'parity':>8}  verdict")
     lines = [head]
     for v in result.variants:
         mark = "*" if v.name == result.chosen else ""
         verdict = "accepted" if v.accepted else "rejected"
         lines.append(
-            f"{mark:<2}{v.name[:46]:<46} {_f(v.score, '.4f'):>8} {_f(v.loss, '+.4f'):>8} {_size(v.size_bytes):>10} "
+            f"{mark:<2}{v.name:<{width}} {_f(v.score, '.4f'):>8} {_f(v.loss, '+.4f'):>8} {_size(v.size_bytes):>10} "
             f"{_f(v.latency_p50_us, ',.0f'):>9} {_f(v.latency_p95_us, ',.0f'):>9} "
             f"{_f(v.throughput_rows_s, ',.0f'):>10} {_f(v.parity_max_abs_diff, '.0e'):>8}  {verdict}")
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import WorkbenchError
+
 LEDGER_NAME = "ledger.sqlite"
 _COLUMNS = ("id", "kind", "name", "status", "started_at", "finished_at", "period", "params", "metrics", "checks",
             "n_failed", "failed_checks", "run_dir", "model_sha256", "data_fingerprint", "error", "pid", "host",
@@ -59,11 +61,14 @@ class Ledger:
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
-            conn.execute("PRAGMA busy_timeout = 60000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.executescript(_SCHEMA)
-            conn.row_factory = sqlite3.Row
+            try:
+                _retry(lambda: _prepare(conn))
+            except sqlite3.DatabaseError as exc:
+                if _transient(exc):
+                    raise
+                raise LedgerError(
+                    f"the ledger '{self.path}' is damaged ({exc}); `workbench runs --rebuild --reports-dir "
+                    f"{self.reports_dir}` rebuilds it from the run folders") from None
             yield conn
         finally:
             conn.close()
@@ -73,15 +78,23 @@ class Ledger:
         cols = ", ".join(data)
         marks = ", ".join("?" for _ in data)
         updates = ", ".join(f"{k}=excluded.{k}" for k in data if k != "id")
+        sql = f"INSERT INTO runs ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
         with self.connect() as conn:
-            conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
-                         list(data.values()))
+            _retry(lambda: conn.execute(sql, list(data.values())))
 
     def runs(self, *, kind: str | None = None, status: str | None = None, limit: int | None = None,
              reconcile: bool = True) -> list[dict]:
         """Runs, newest first (stale 'running' rows are reconciled first)."""
         if not self.path.exists():
-            return []
+            if not self.has_run_dirs():
+                return []
+            try:  # the index was deleted or never written: the run folders are the truth
+                self.rebuild()
+            except (OSError, sqlite3.Error):  # a read-only folder: list them without writing an index
+                rows = [r for r in self.read_run_dirs()[0] if (not kind or r["kind"] == kind)
+                        and (not status or r["status"] == status)]
+                rows.sort(key=lambda r: (r["started_at"] or "", r["id"]), reverse=True)
+                return rows[:limit] if limit else rows
         if reconcile:
             self.reconcile()
         sql, args = "SELECT * FROM runs WHERE 1=1", []
@@ -105,37 +118,75 @@ class Ledger:
         return _decode(dict(r)) if r else None
 
     def reconcile(self) -> list[str]:
-        """Mark 'running' rows whose process is gone as failed (a killed run); returns their ids."""
+        """Settle 'running' rows whose process is gone; returns their ids.
+
+        A run whose folder reached its final name wrote its ``summary.json``
+        before the rename: it completed, and its row is rewritten from it. Any
+        other is a killed run: failed, and its temporary folder removed.
+        """
         from workbench.reports.store import hostname, remove_orphan_tmp
 
-        fixed = []
+        fixed, killed = [], []
         with self.connect() as conn:
             rows = conn.execute("SELECT id, pid, host, run_dir, kind FROM runs WHERE status = 'running'").fetchall()
-            for r in rows:
-                if r["host"] == hostname() and _alive(r["pid"]):
-                    continue
-                if r["host"] != hostname():
-                    continue  # another machine's run: not ours to judge
-                conn.execute(
-                    "UPDATE runs SET status='failed', error=? WHERE id=? AND status='running'",
-                    ("the run was killed before it finished (its process is gone); no report was written", r["id"]),
-                )
-                fixed.append(r["id"])
-        for run_id in fixed:
+        for r in rows:
+            if r["host"] != hostname() or _alive(r["pid"]):
+                continue  # still working, or another machine's run: not ours to judge
+            summary = self._final_summary(r)
+            if summary is not None:
+                self.upsert({**row_from_summary(summary, Path(r["run_dir"])), "pid": None, "host": r["host"]})
+            else:
+                with self.connect() as conn:
+                    _retry(lambda r=r: conn.execute(
+                        "UPDATE runs SET status='failed', error=? WHERE id=? AND status='running'",
+                        ("the run was killed before it finished (its process is gone); no report was written",
+                         r["id"])))
+                killed.append(r["id"])
+            fixed.append(r["id"])
+        for run_id in killed:
             remove_orphan_tmp(self.reports_dir, run_id)
         return fixed
 
-    def rebuild(self) -> int:
-        """Recreate the ledger from the run directories' summary.json files; returns the run count."""
-        rows = []
-        for summary in sorted(self.reports_dir.glob("*/*/summary.json")):
-            if summary.parent.name.startswith("."):
-                continue
+    def _final_summary(self, row: Mapping[str, Any]) -> dict | None:
+        candidates = [Path(row["run_dir"])] if row["run_dir"] else []
+        candidates.append(self.reports_dir / str(row["kind"]) / str(row["id"]))
+        for folder in candidates:
             try:
-                data = json.loads(summary.read_text())
+                data = json.loads((folder / "summary.json").read_text())
             except (OSError, ValueError):
                 continue
-            rows.append(row_from_summary(data, summary.parent))
+            if isinstance(data, dict) and data.get("run_id", row["id"]) == row["id"]:
+                return data
+        return None
+
+    def read_run_dirs(self) -> tuple[list[dict], list[tuple[Path, str]]]:
+        """Ledger rows from the run folders' summary.json, and the folders that could not be read (why)."""
+        rows: list[dict] = []
+        unreadable: list[tuple[Path, str]] = []
+        for folder in sorted(p for p in self.reports_dir.glob("*/*") if p.is_dir()):
+            if folder.name.startswith(".") or folder.parent.name.startswith("."):
+                continue
+            try:
+                data = json.loads((folder / "summary.json").read_text())
+                if not isinstance(data, dict):
+                    raise ValueError("not a JSON object")
+                rows.append(row_from_summary(data, folder))
+            except FileNotFoundError:
+                unreadable.append((folder, "it has no summary.json"))
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                unreadable.append((folder, f"its summary.json cannot be read ({type(exc).__name__})"))
+        return rows, unreadable
+
+    def has_run_dirs(self) -> bool:
+        return any(True for _ in self.reports_dir.glob("*/*/summary.json"))
+
+    def rebuild(self) -> int:
+        """Recreate the ledger from the run directories' summary.json files; returns the run count.
+
+        Folders it cannot read are listed in :attr:`unreadable` (never dropped
+        silently: the CLI names each one).
+        """
+        rows, self.unreadable = self.read_run_dirs()
         tmp = self.path.with_name(f".{LEDGER_NAME}.rebuild-{os.getpid()}")
         for suffix in ("", "-wal", "-shm"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
@@ -169,7 +220,8 @@ def row_from_summary(summary: Mapping[str, Any], run_dir: Path) -> dict:
         "params": summary.get("params") or {},
         "metrics": summary.get("metrics") or {},
         "checks": [{"name": c["name"], "passed": c.get("passed", True), "value": c.get("value"),
-                    "threshold": c.get("threshold"), "severity": c.get("severity", "error")} for c in checks],
+                    "threshold": c.get("threshold"), "op": c.get("op"), "severity": c.get("severity", "error")}
+                   for c in checks],
         "n_failed": len(failed),
         "failed_checks": failed,
         "run_dir": str(run_dir),
@@ -180,6 +232,42 @@ def row_from_summary(summary: Mapping[str, Any], run_dir: Path) -> dict:
         "host": None,
         "findings": summary.get("headline") and [summary.get("headline")] or summary.get("findings", [])[:5],
     }
+
+
+class LedgerError(WorkbenchError, sqlite3.DatabaseError):
+    """The ledger file cannot be used (damaged); it can be rebuilt from the run folders."""
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 60000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(_SCHEMA)
+    conn.row_factory = sqlite3.Row
+
+
+def _transient(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retry(op, attempts: int = 8):
+    """Run `op`, retrying SQLite's transient 'database is locked' (which WAL can raise without waiting).
+
+    Two processes opening a new ledger at once, or one switching it to WAL while
+    another reads, get SQLITE_BUSY at once rather than after the busy timeout.
+    """
+    import random
+    import time
+
+    for i in range(attempts):
+        try:
+            return op()
+        except sqlite3.OperationalError as exc:
+            if not _transient(exc) or i == attempts - 1:
+                raise
+            time.sleep(0.05 * (2**i) * (0.5 + random.random()))
+    return None
 
 
 def _alive(pid: Any) -> bool:

@@ -90,11 +90,15 @@ class RunStore:
               period: str | None = None) -> Run:
         run = Run(self, kind, new_run_id(kind, name), name, dict(params or {}), period)
         run.work_dir.mkdir(parents=True, exist_ok=False)
-        self.ledger.upsert({
-            "id": run.id, "kind": kind, "name": name, "status": "running", "started_at": run.started_at,
-            "period": period, "params": run.params, "run_dir": str(run.final_dir), "pid": os.getpid(),
-            "host": hostname(),
-        })
+        try:  # the row first, or no run: a folder nobody indexed would vanish from every listing
+            self.ledger.upsert({
+                "id": run.id, "kind": kind, "name": name, "status": "running", "started_at": run.started_at,
+                "period": period, "params": run.params, "run_dir": str(run.final_dir), "pid": os.getpid(),
+                "host": hostname(),
+            })
+        except BaseException:
+            shutil.rmtree(run.work_dir, ignore_errors=True)
+            raise
         return run
 
     def run_dirs(self, kind: str | None = None) -> list[Path]:

@@ -1,0 +1,117 @@
+"""The main job as a new user runs it: `workbench demo --quick --no-serve` from the repository root.
+
+The demo's default output folder is relative (``workbench-demo/``) and its
+report kernels start inside their run folders, so this test runs it exactly so
+(in a copy of the repository, so that a developer's own ``workbench-demo/`` is
+never touched) and asserts what the demo is for: every report run completed,
+every injected change was found by the analysis that should find it, and the
+clean batch raised no alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _copy_repository(dest: Path) -> Path:
+    """The repository's files (tracked and new, not ignored) as a fresh clone would have them."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    for rel in listed:
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    repo = _copy_repository(tmp_path_factory.mktemp("clone"))
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    proc = subprocess.run([str(Path(sys.executable).parent / "workbench"), "demo", "--quick", "--no-serve"],
+                          cwd=repo, capture_output=True, text=True, timeout=1500, env=env)
+    return repo, proc
+
+
+def test_demo_completes_every_run_from_the_repository_root(demo_run):
+    repo, proc = demo_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    reports = repo / "workbench-demo" / "reports"
+    from workbench.reports.ledger import Ledger
+
+    rows = Ledger(reports).runs()
+    dirs = sorted(p for p in reports.glob("*/*") if p.is_dir())
+    assert len(rows) >= 10 and len(dirs) == len(rows), (len(rows), [d.name for d in dirs])
+    assert not [d for d in dirs if d.name.startswith(".tmp-")]
+    statuses = {r["id"]: r["status"] for r in rows}
+    assert set(statuses.values()) <= {"passed", "checks_failed"}, [r.get("error") for r in rows]
+    for r in rows:
+        assert (Path(r["run_dir"]) if Path(r["run_dir"]).is_absolute() else repo / r["run_dir"]).is_dir()
+    assert "RUN FAILED" not in proc.stdout
+    # quiet: no warning a user cannot act on
+    for noise in ("Traceback", "KeyboardInterrupt", "without encryption", "websocket_ping_timeout"):
+        assert noise not in proc.stdout + proc.stderr, noise
+
+
+def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
+    repo, proc = demo_run
+    reports = repo / "workbench-demo" / "reports"
+    by_batch: dict[str, dict[str, list[str]]] = {}
+    for summary_path in reports.glob("*/*/summary.json"):
+        summary = json.loads(summary_path.read_text())
+        batch = Path(summary["params"].get("current") or summary["params"]["data"]).stem
+        failed = [c["name"] for c in summary["checks"] if not c["passed"] and c.get("severity") == "error"]
+        by_batch.setdefault(batch, {})[summary["kind"]] = failed
+    manifests = {p.name.removesuffix(".manifest.json"): json.loads(p.read_text())
+                 for p in (repo / "workbench-demo" / "data" / "batches").glob("*.manifest.json")}
+    assert manifests and set(by_batch) == set(manifests)
+    kinds_seen = set()
+    for batch, manifest in manifests.items():
+        found = by_batch[batch]
+        assert set(found) == {"drift", "bias"}, batch
+        if manifest["clean"]:
+            assert found["drift"] == [] and found["bias"] == [], (batch, found)
+            kinds_seen.add("clean")
+            continue
+        for change in manifest["changes"]:
+            kind, cols = change["kind"], change.get("columns") or []
+            kinds_seen.add(kind)
+            if kind == "covariate_shift":
+                assert any(f"drift.column.{c}" in found["drift"] for c in cols), (batch, found)
+            elif kind == "prior_shift":
+                assert "drift.target" in found["drift"], (batch, found)
+            elif kind in ("missing_values", "unseen_categories", "scale_change"):
+                assert any(n.startswith("quality.") and n.endswith(f".{c}") for n in found["drift"] for c in cols), \
+                    (batch, found)
+            elif kind == "bias_shift":
+                assert any(n.startswith("bias.") and n.endswith(".worsened") for n in found["bias"]), (batch, found)
+    assert {"clean", "covariate_shift", "prior_shift", "missing_values", "bias_shift"} <= kinds_seen
+
+
+def test_demo_fails_loudly_when_a_report_run_fails(tmp_path, monkeypatch, capsys):
+    """A report run that failed makes the demo exit 3, and its table says which run and why."""
+    import workbench.cli as cli
+
+    monkeypatch.setattr(cli, "_run_one", _bias_runs_fail)  # pickled by name; forked workers import it
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["demo", "--quick", "--no-serve", "--no-compress"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "bias RUN FAILED: KernelDied" in out
+    assert "report run(s) of the demo failed" in err and "Traceback" not in err
+
+
+def _bias_runs_fail(kind, params, reports_dir, name):
+    return ("KernelDied: the kernel died" if kind == "bias" else None), []
