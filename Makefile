@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install chromium demo test test-fast lint lock clean
+.PHONY: install chromium demo test test-fast lint lock clean images
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check workbench tests benchmarks
+
+# The README's pictures: the browser tests take the screenshots, docs/make_images.py shrinks them.
+images: install chromium
+	$(BIN)/python -m pytest -q tests/test_browser.py tests/test_jupyterlab.py -k "index or run_page or train_notebook"
+	$(BIN)/python docs/make_images.py
 
 # Refresh the pinned lock file from the current environment.
 lock:

@@ -106,7 +106,9 @@ def test_jupyterlab_runs_the_train_notebook_and_renders_the_panel(lab):
         shot = screenshot_lab(page)
         browser.close()
     assert shot.stat().st_size > 10_000
-    assert (root / "champion.wbm").exists(), "the notebook did not save the champion"
+    assert (root / "workbench-work" / "champion.wbm").exists(), "the notebook did not save the champion"
+    # its default outputs go to the git-ignored work folder, never beside the templates
+    assert not (root / "champion.wbm").exists() and not (root / "leaderboard.json").exists()
     assert not [e for e in errors if "plotly" in e.lower() or "widget" in e.lower()], errors
 
 

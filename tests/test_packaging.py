@@ -141,3 +141,21 @@ def test_ruff_clean():
     r = subprocess.run([sys.executable, "-m", "ruff", "check", "workbench", "tests", "benchmarks"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_notebook_outputs_go_to_an_ignored_work_folder():
+    """Running 01-04 with their defaults writes under workbench-work/, which git ignores (beside the templates)."""
+    import nbformat
+
+    for path in template_notebooks():
+        if not path.name[:2].isdigit():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        (cell,) = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        namespace: dict = {}
+        exec(cell.source, namespace)  # the parameters cell is plain assignments
+        outputs = [v for k, v in namespace.items() if isinstance(v, str) and (k.endswith("out") or k.endswith("_path")
+                                                                              or k == "out_dir") and k != "data_path"]
+        assert outputs and all(v.startswith("workbench-work/") for v in outputs), (path.name, outputs)
+    r = subprocess.run(["git", "check-ignore", "-q", "notebooks/workbench-work/champion.wbm"], cwd=ROOT)
+    assert r.returncode == 0
