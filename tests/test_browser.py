@@ -49,10 +49,11 @@ def browser(playwright):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, browser):
-    """A dashboard over a copy of the session's runs, with the kernel probe on."""
+    """A dashboard over a copy of the session's runs, with the kernel probe on. It serves up to 12 pages at
+    a time (default 8): the concurrency test opens 10 at once, soon after the pages of the tests before."""
     base = tmp_path_factory.mktemp("served")
     reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports")
-    with DashboardServer(reports, probe_dir=base / "probe") as server:
+    with DashboardServer(reports, "--max-kernels", "12", probe_dir=base / "probe") as server:
         yield server
 
 
@@ -358,3 +359,160 @@ def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tm
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+# -- what a page asks for, and what a page costs the server -------------------------------------------
+KERNEL_MODEL = ("async () => { const c = document.getElementById('jupyter-config-data');"
+                " if (!c) return null; const id = JSON.parse(c.textContent).kernelId;"
+                " const r = await fetch('/api/kernels/' + id); return r.ok ? await r.json() : null; }")
+
+
+def _kernels(server) -> int:
+    """The server's live kernels (its child processes running ipykernel)."""
+    import psutil
+
+    n = 0
+    for child in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            n += child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline())
+        except psutil.Error:  # gone meanwhile
+            continue
+    return n
+
+
+def _wait_connected(page, timeout: float = 120) -> dict:
+    """Until the page's own connection to its kernel is up (Voila's app opens it once the page has loaded)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        model = page.evaluate(KERNEL_MODEL)
+        if model and model.get("connections", 0) > 0:
+            return model
+        time.sleep(0.25)
+    raise AssertionError(f"the page never connected to its kernel: {page.evaluate(KERNEL_MODEL)}")
+
+
+def _settle(server, count: int, timeout: float) -> float:
+    """Seconds until the server runs `count` kernels (or fewer), at most `timeout`."""
+    start = time.time()
+    while _kernels(server) > count and time.time() - start < timeout:
+        time.sleep(1)
+    return time.time() - start
+
+
+def test_pages_request_nothing_but_the_server(served, browser):
+    """Offline: neither the index nor a run page asks anything of the internet (Voila's template linked
+    Font Awesome from a CDN), only the dashboard server."""
+    run = run_dirs(served.reports_dir, "drift")[0]
+    for url, charts in ((served.url, 4), (f"{served.base}/voila/render/drift/{run.name}/report.ipynb", 3)):
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r, seen=requests: seen.append(r.url))
+        try:
+            page.goto(url, timeout=LOAD_TIMEOUT)
+            page.wait_for_function(chart_js(charts), timeout=LOAD_TIMEOUT)
+            _wait_connected(page)  # Voila's application is up: it has asked for all it needs
+            page.wait_for_load_state("networkidle", timeout=60_000)
+        finally:
+            context.close()
+        elsewhere = sorted({u for u in requests if not u.startswith(served.base + "/") and not u.startswith("data:")})
+        assert not elsewhere, f"{url} requested {elsewhere}"
+        assert len(requests) > 5 and any("/voila/static/" in u for u in requests)
+
+
+@pytest.mark.timeout(900)
+def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory, browser, tmp_path):
+    """Every visit used to leave its kernel for 30 minutes (21 visits: 1.7 -> 3.4 GB). A page's kernel now
+    goes soon after its page is closed; the kernel of a page still open stays, and its page still works."""
+    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "reports")
+    with DashboardServer(reports) as server:
+        baseline = _ready_kernels(server)
+        runs = run_dirs(server.reports_dir, "drift") + run_dirs(server.reports_dir, "bias")
+        keep = browser.new_context(viewport={"width": 1300, "height": 1000})
+        try:
+            kept = keep.new_page()
+            kept.goto(server.url, timeout=LOAD_TIMEOUT)
+            kept.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
+            kept_kernel = _wait_connected(kept)["id"]
+            # a tab closed as a user closes it: Voila's page posts a shutdown beacon, and its kernel goes at once
+            # (the beacon was refused for want of an _xsrf cookie, and the kernel stayed)
+            tab = keep.new_page()
+            tab.goto(f"{server.base}/voila/render/{runs[0].parent.name}/{runs[0].name}/report.ipynb",
+                     timeout=LOAD_TIMEOUT)
+            tab.wait_for_function(chart_js(1), timeout=LOAD_TIMEOUT)
+            tab_kernel = _wait_connected(tab)["id"]
+            tab.close(run_before_unload=True)
+            gone = "async (k) => (await fetch('/api/kernels/' + k)).status === 404"
+            kept.wait_for_function(gone, arg=tab_kernel, timeout=10_000, polling=250)  # --cull-closed is 15 s
+            for i in range(12):
+                url = server.url if i % 2 else \
+                    f"{server.base}/voila/render/{runs[i // 2].parent.name}/{runs[i // 2].name}/report.ipynb"
+                context = browser.new_context(viewport={"width": 1200, "height": 900})
+                page = context.new_page()
+                page.goto(url, timeout=LOAD_TIMEOUT)
+                page.wait_for_function(chart_js(1), timeout=LOAD_TIMEOUT)
+                _wait_connected(page)
+                context.close()  # no beforeunload: the page just goes (a killed browser, a dropped network)
+            waited = _settle(server, baseline + 1, timeout=120)
+            assert _kernels(server) == baseline + 1, \
+                f"{_kernels(server)} kernels {waited:.0f} s after the pages closed: {server.output()}"
+            # the open page kept its kernel, through the culler's rounds, and its filters still answer
+            time.sleep(8)
+            model = kept.evaluate(KERNEL_MODEL)
+            assert model and model["id"] == kept_kernel and model["connections"] >= 1
+            kept.locator(".wb-filter-kind select").select_option("bias", timeout=LOAD_TIMEOUT)
+            kept.wait_for_function("() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
+                                   ".filter(e => e.getClientRects().length > 0).length === 2", timeout=60_000)
+        finally:
+            keep.close()
+        waited = _settle(server, baseline, timeout=120)
+        assert _kernels(server) == baseline, f"the last page's kernel is still there after {waited:.0f} s"
+    out = server.output()
+    assert "403 POST" not in out and "Traceback" not in out and "WARNING" not in out, out
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "kernels-after-close.json").write_text(json.dumps({"baseline": baseline, "pages": 14,
+                                                                    "last_settled_s": round(waited, 1)}))
+
+
+def test_beyond_max_kernels_a_page_says_the_dashboard_is_busy(tmp_path_factory, browser, tmp_path):
+    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "reports")
+    with DashboardServer(reports, "--max-kernels", "1", "--cull-closed", "2", "--spare-kernels", "0") as server:
+        first = browser.new_context(viewport={"width": 1200, "height": 900})
+        second = browser.new_context(viewport={"width": 1200, "height": 900})
+        try:
+            page = first.new_page()
+            page.goto(server.url, timeout=LOAD_TIMEOUT)
+            page.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
+            _wait_connected(page)
+            run = run_dirs(server.reports_dir, "drift")[0]
+            other = second.new_page()
+            response = other.goto(f"{server.base}/voila/render/drift/{run.name}/report.ipynb", timeout=LOAD_TIMEOUT)
+            assert response.status == 503 and response.headers.get("retry-after")
+            card = other.locator(".wb-card[data-problem='busy']")
+            assert "The dashboard is busy, retry in a moment" in card.inner_text()
+            assert_no_code(other)
+            screenshot(other, "dashboard-busy.png")
+            first.close()  # its kernel goes, the slot frees: the busy page gets its page on the next try
+            deadline = time.time() + 120
+            while True:
+                response = other.reload(timeout=LOAD_TIMEOUT)
+                if response.status == 200 or time.time() > deadline:
+                    break
+                time.sleep(2)
+            assert response.status == 200
+            other.wait_for_function(chart_js(3), timeout=LOAD_TIMEOUT)
+            assert_no_code(other)
+        finally:
+            second.close()
+    assert "Traceback" not in server.output()
+
+
+def _ready_kernels(server, timeout: float = 180) -> int:
+    """The kernels a started server keeps ready (pre-heated index, spare), once they are all up."""
+    deadline, last, stable = time.time() + timeout, -1, 0
+    while time.time() < deadline and stable < 5:
+        n = _kernels(server)
+        stable = stable + 1 if n == last and n > 0 else 0
+        last = n
+        time.sleep(1)
+    return last

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -75,7 +77,10 @@ def test_trend_charts_by_period_with_control_limits(runs_dir):
     figs = dict(trend_figures(load_runs(runs_dir).runs))
     assert set(figs) == {"drift_share", "accuracy", "fairness.sex", "fairness.race"}
     share = {t.name: t for t in figs["drift_share"].data}
-    assert list(share["drift share"].x) == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+    periods = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+    assert list(figs["drift_share"].layout.xaxis.ticktext) == periods
+    assert [c[0] for c in share["drift share"].customdata] == periods  # one point per run: one run a period here
+    assert list(share["drift share"].x) == [0, 1, 2, 3]
     assert share["drift share"].y[3] > share["drift share"].y[0]
     # two clean periods: limits from them, and the shifted periods fall outside (red markers)
     assert {"centre line", "lower control limit", "upper control limit"} <= set(share)
@@ -100,6 +105,7 @@ out["bias_only"] = "<td>drift</td>" not in d.table.value
 d.kind.value = "all"
 drift = [r for r in d.index.runs if r["kind"] == "drift" and r["period_label"] == "2026-11-04"][0]
 d.select(drift["id"])
+out["n_checks"] = len(drift["checks"])
 kids = d.details.children
 out["detail_types"] = [type(k).__name__ for k in kids]
 out["detail_html"] = " ".join(k.value for k in kids if hasattr(k, "value") and isinstance(k.value, str))
@@ -118,6 +124,9 @@ print(json.dumps(out))
     html = out["detail_html"]
     assert "drift.column.age" in html and "hours-per-week" in html and "report.html" in html
     assert "wb-checks" in html and "own page" in html
+    # every check once on the run page: the result cards point to the table instead of repeating it
+    assert html.count("<tr class='wb-check-row ") == out["n_checks"] > 0
+    assert "are in the check table above" in html and "checks passed</summary>" in html
     assert out["heavy"] == [], f"the dashboard imported {out['heavy']}"
     assert not out["nbformat"], "nbformat/jsonschema cost seconds of start-up and are not needed"
 
@@ -130,7 +139,10 @@ def test_runs_table_highlights_failed_checks_and_links_each_run(runs_dir):
     runs = load_runs(runs_dir).runs
     html = cards.runs_table_html(runs, Links.for_server(runs_dir))
     assert html.count("wb-row-checks_failed") == sum(r["status"] == "checks_failed" for r in runs)
-    assert "<span class='wb-failed-check'>drift.column.age</span>" in html
+    assert "<span class='wb-failed-check' title='drift.column.age (failed)'>drift.column.age</span>" in html
+    for r in runs:  # warnings are never listed as failed checks
+        for name in r["failed_warnings"]:
+            assert f"<span class='wb-failed-check' title='{name} (failed)'>" not in html
     for r in runs:
         assert f"href='/voila/files/{r['kind']}/{r['id']}/report.html'" in html
         assert f"href='/voila/render/{r['kind']}/{r['id']}/report.ipynb'" in html and f"href='?run={r['id']}'" in html
@@ -291,6 +303,53 @@ def test_cli_rejects_bad_options_with_exit_2(tmp_path):
         s.listen()
         r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--port", str(s.getsockname()[1]), "--no-browser")
     assert r.returncode == 2 and "in use" in r.stderr
+    # a --host that is no name or address: said in one sentence (it used to say the port was in use)
+    r = run_cli("dashboard", "--reports-dir", str(tmp_path / "never"), "--host", "no-such-host.invalid",
+                "--no-browser")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "in use" not in r.stderr
+    assert "'no-such-host.invalid' is neither an IP address nor a name" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "never").exists()
+    r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--host", "192.0.2.1", "--no-browser")  # TEST-NET-1
+    assert r.returncode == 2 and "not an address of this machine" in r.stderr and "in use" not in r.stderr
+    for bad in (["--max-kernels", "-1"], ["--cull-closed", "0"], ["--allow-host", "http://x/"]):
+        r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--no-browser", *bad)
+        assert r.returncode == 2 and bad[0] in r.stderr and "Traceback" not in r.stderr
+
+
+def test_host_header_check_allows_the_servers_own_names_only():
+    """DNS rebinding: a page on another site reaches a loopback server through a name it controls, which
+    the browser sends as Host. Only the server's own address and the names the user allowed are served."""
+    from workbench.dashboards.server import HostCheck
+
+    loop = HostCheck.for_server("127.0.0.1", 8866)
+    for ok in ("127.0.0.1:8866", "localhost:8866", "[::1]:8866", "LOCALHOST:8866"):
+        assert loop.allows(ok), ok
+    for refused in ("evil.example:8866", "evil.example", "127.0.0.1:8867", "localhost", "", None,
+                    "10.0.0.5:8866", "127.0.0.1.nip.io:8866", "[::1]:80", "localhost:8866@evil"):
+        assert not loop.allows(refused), refused
+    proxied = HostCheck.for_server("127.0.0.1", 8866, ["dash.example.org", "Other.Example:8443"])
+    assert proxied.allows("dash.example.org") and proxied.allows("dash.example.org:443")
+    assert proxied.allows("other.example:8443") and not proxied.allows("evil.example:8866")
+    lan = HostCheck.for_server("192.168.1.20", 9000)
+    assert lan.allows("192.168.1.20:9000") and lan.allows("127.0.0.1:9000")
+    assert not lan.allows("192.168.1.21:9000") and not lan.allows("printer.lan:9000")
+    every = HostCheck.for_server("0.0.0.0", 9000)
+    assert every.allows("192.168.1.21:9000") and every.allows(f"{socket.gethostname()}:9000")
+    assert not every.allows("evil.example:9000") and not every.allows("192.168.1.21:9001")
+
+
+def test_server_configuration_bounds_kernels_and_uses_local_sockets(tmp_path):
+    from workbench.dashboards.server import CULL_CLOSED, MAX_KERNELS, voila_config
+
+    c = voila_config(tmp_path, host="127.0.0.1", port=8866, token="")
+    km = c.SpareKernelManager
+    assert km.max_kernels == MAX_KERNELS == 8 and km.cull_closed == CULL_CLOSED <= 30
+    assert km.cull_unconnected >= 60  # a page still loading its scripts is not closed
+    assert km.cull_open == 1800 and km.cull_every <= 5
+    assert c.MappingKernelManager.cull_idle_timeout == 0  # Jupyter's rule is replaced, not doubled
+    if sys.platform != "win32":
+        assert c.KernelManager.transport == "ipc" and len(c.Voila.connection_dir_root) <= 40
+    assert voila_config(tmp_path, host="127.0.0.1", port=1, token="", max_kernels=0).SpareKernelManager.max_kernels == 0
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -298,13 +357,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect (e.g. to the login page) is an answer in itself
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str, host: str | None = None) -> tuple[int, str]:
     opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with opener.open(url, timeout=120) as resp:
+        with opener.open(request, timeout=120) as resp:
             return resp.status, resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        return exc.code, ""
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def _kernel_pids(pid: int) -> list[int]:
+    import psutil
+
+    pids = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:  # gone meanwhile
+            continue
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _non_loopback_ip() -> str | None:
@@ -341,7 +423,32 @@ def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, t
             with socket.socket() as s:
                 s.settimeout(3)
                 assert s.connect_ex((ip, port)) != 0, "the dashboard must not listen beyond loopback"
-    assert server.proc.returncode is not None
+        # the page names the reports directory, never the server's paths
+        assert str(reports.parent) not in page and f"in {reports.name}" in page
+        # DNS rebinding: any Host but the server's own is refused, on every route, with a short plain reason
+        for host, code in ((f"localhost:{port}", 200), (f"[::1]:{port}", 200), (f"evil.example:{port}", 403),
+                           ("evil.example", 403), (f"127.0.0.1:{port + 1}", 403)):
+            for path in ("/voila/render/index.ipynb", "/workbench/static/plotly.js", "/",
+                         f"/voila/files/drift/{run.name}/report.html"):
+                status, body = _get(f"{server.base}{path}", host=host)
+                expected = (301, 302) if path == "/" and code == 200 else (code,)  # / redirects to the index
+                assert status in expected, (host, path, status)
+                if status == 403 and "evil" in host:
+                    assert body.startswith("Forbidden: this dashboard does not answer to the host name")
+                    assert len(body) < 200 and "<" not in body
+        # Ctrl-C with the pre-heated index kernel waiting for its visit (it used to print a ZMQError
+        # traceback) and page kernels alive: a clean stop, every kernel gone
+        kernels = _kernel_pids(server.proc.pid)
+        assert len(kernels) >= 3  # pre-heated index, spare, and the pages above
+        server.proc.send_signal(signal.SIGINT)
+        assert server.proc.wait(timeout=60) == 0
+    time.sleep(1)
+    out = server.output()
+    assert out.rstrip().endswith("workbench dashboard: stopped"), out
+    assert out.count("refused a request for host") == 3  # once per name: --allow-host is the fix
+    for noise in ("Traceback", "ZMQError", "without encryption", "websocket_ping", "ERROR", "Culling"):
+        assert noise not in out, f"{noise!r} in the server's output: {out}"
+    assert not [p for p in kernels if _alive(p)], "kernels left running after the server stopped"
 
 
 def test_a_token_protects_the_pages_and_the_report_files(runs_dir, tmp_path):
@@ -356,6 +463,22 @@ def test_a_token_protects_the_pages_and_the_report_files(runs_dir, tmp_path):
         status, page = _get(server.url)
         assert status == 200 and "show_index" not in page
     shutil.rmtree(reports, ignore_errors=True)
+
+
+def test_beyond_max_kernels_a_page_is_a_busy_card(runs_dir, tmp_path):
+    reports = copy_runs(runs_dir, tmp_path / "reports")
+    run = run_dirs(reports, "drift")[0]
+    with DashboardServer(reports, "--max-kernels", "1", "--preheat", "0", "--spare-kernels", "0") as server:
+        status, page = _get(server.url)  # its kernel stays: the page never connects (no browser here)
+        assert status == 200 and "wbPlot(document.currentScript)" in page
+        request = urllib.request.Request(f"{server.base}/voila/render/drift/{run.name}/report.ipynb")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=120)
+        assert refused.value.code == 503 and refused.value.headers["Retry-After"]
+        body = refused.value.read().decode()
+        assert "The dashboard is busy, retry in a moment" in body and "data-problem='busy'" not in body
+        assert 'data-problem="busy"' in body and "Traceback" not in body and str(tmp_path) not in body
+    assert "Traceback" not in server.output()
 
 
 def test_links_follow_the_page_path_under_a_proxy(tmp_path, monkeypatch):

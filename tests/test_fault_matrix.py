@@ -46,7 +46,7 @@ def ws(tmp_path_factory, adult):
     dup = sample.head(50).copy()
     dup.columns = [c if c != "fnlwgt" else "age" for c in dup.columns]
     dup.to_csv(d / "dup_columns.csv", index=False)
-    inf = sample.head(200).copy()
+    inf = sample.head(200).copy().astype({"age": float})
     inf.loc[inf.index[:5], "age"] = np.inf
     inf.to_csv(d / "inf.csv", index=False)
     text = sample.head(200).copy().astype({"age": object})

@@ -12,14 +12,27 @@ request's environment Voila would have started a kernel with (its first cell,
 :func:`workbench.dashboards.kernel.prepare`, also moves into the folder). The index is not served from
 here: Voila pre-heats it. A spare kernel is never culled while it waits, and
 is replaced a moment after it is taken. Measured in ``benchmarks/dashboard.py``.
+
+It also keeps the number of page kernels bounded, and frees a page's kernel soon after the page is gone:
+
+- at most `max_kernels` kernels serve pages at a time (the ready ones, spare and pre-heated, come on
+  top): :meth:`SpareKernelManager.start_kernel` raises :class:`KernelsBusy` beyond it, and the server
+  answers with a "busy" card instead of a page (:mod:`workbench.dashboards.server`);
+- a page's kernel is shut down `cull_closed` seconds after its page's connection closed (a reload
+  reconnects well within that), or `cull_unconnected` seconds after its page was served when the page
+  never connected at all (closed while it loaded); a kernel whose page is open stays, up to
+  `cull_open` seconds without activity (0: as long as the page is open). Measured in
+  ``benchmarks/dashboard_memory.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode
 
 #: What a spare kernel runs while it waits: the imports a run page needs, and nothing that reads a run.
@@ -31,22 +44,64 @@ warm_up()
 SPARE_ENV = "WORKBENCH_SPARE_KERNEL"
 
 
+class KernelsBusy(RuntimeError):
+    """As many kernels serve pages as the server allows (``--max-kernels``)."""
+
+
 class SpareKernelManager(AsyncMappingKernelManager):
     """Jupyter's kernel manager, with warmed spare kernels for pages of notebooks in sub-folders."""
 
     spare_kernels = Integer(1, config=True, help="Warmed kernels kept ready for run pages (0: none).")
     spare_fill_delay = Float(2.0, config=True, help="Seconds to wait before replacing a spare kernel taken.")
     spare_warm_up = Unicode(WARM_UP, config=True, help="Code a spare kernel runs while it waits.")
+    max_kernels = Integer(0, config=True, help="Kernels serving pages at a time, at most (0: no limit); the "
+                                               "spare and pre-heated kernels come on top.")
+    cull_closed = Float(15.0, config=True, help="Seconds after its page disconnected that a page's kernel is "
+                                                "shut down (a reload reconnects well within it).")
+    cull_unconnected = Float(90.0, config=True, help="Seconds after its last activity that the kernel of a page "
+                                                     "that never connected (closed while loading) is shut down.")
+    cull_open = Float(0.0, config=True, help="Seconds without activity after which even an open page's kernel "
+                                             "is shut down (0: never while its page is open).")
+    cull_every = Float(5.0, config=True, help="Seconds between two checks for kernels to shut down.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._spares: list[str] = []
         self._clients: dict = {}  # spare kernel id -> its connected client (see _warm)
         self._filling = False
+        self._pages: dict[str, float] = {}  # kernel id of a page -> when it was handed out
+        self._starting = 0  # page kernels being started (counted against max_kernels)
+        self._connected: set[str] = set()  # page kernels whose page connected at least once
+        self._disconnected: dict[str, float] = {}  # kernel id -> when its last connection closed
+        self._stopping: set[str] = set()  # kernels being shut down
         if self.spare_kernels > 0:
             asyncio.get_event_loop().call_soon(self._schedule_fill, 0.0)
+        if hasattr(self, "get_rendered_notebook"):  # Voila's pre-heating: a pooled kernel taken by a page
+            self.get_rendered_notebook = self._counting(self.get_rendered_notebook)
+
+    # -- pages --------------------------------------------------------------------------
+    def page_kernels(self) -> int:
+        """Kernels serving pages now, and those being started for pages."""
+        return sum(k in self for k in self._pages) + self._starting
+
+    def busy(self) -> bool:
+        return bool(self.max_kernels) and self.page_kernels() >= self.max_kernels
 
     async def start_kernel(self, *, kernel_name=None, path=None, **kwargs):
+        env = kwargs.get("env") or {}
+        if str(env.get("VOILA_PREHEAT", "False")) == "True":  # Voila filling its pool: not for a page yet
+            return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
+        if self.busy():
+            raise KernelsBusy(f"{self.max_kernels} kernels serve pages already")
+        self._starting += 1
+        try:
+            kernel_id = await self._start_page_kernel(kernel_name=kernel_name, path=path, **kwargs)
+        finally:
+            self._starting -= 1
+        self._pages[kernel_id] = time.monotonic()
+        return kernel_id
+
+    async def _start_page_kernel(self, *, kernel_name=None, path=None, **kwargs):
         if path and self._spares:  # a notebook in a sub-folder: a run page (the index is at the root)
             while self._spares:
                 kernel_id = self._spares.pop(0)
@@ -58,6 +113,66 @@ class SpareKernelManager(AsyncMappingKernelManager):
                     return kernel_id
                 await AsyncMappingKernelManager.shutdown_kernel(self, kernel_id, now=True)
         return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
+
+    def _counting(self, get_rendered_notebook):
+        async def taken(*args, **kwargs):
+            result = await get_rendered_notebook(*args, **kwargs)
+            self._pages[result[2]] = time.monotonic()  # (render task, rendered cells, kernel id)
+            return result
+
+        return taken
+
+    def notify_connect(self, kernel_id):
+        super().notify_connect(kernel_id)
+        self._connected.add(kernel_id)
+        self._disconnected.pop(kernel_id, None)
+
+    def notify_disconnect(self, kernel_id):
+        super().notify_disconnect(kernel_id)
+        if not self._kernel_connections.get(kernel_id):
+            self._disconnected[kernel_id] = time.monotonic()
+
+    # -- culling ------------------------------------------------------------------------
+    def initialize_culler(self):
+        """Jupyter's culler loop, always on, checking often: see :meth:`cull_kernel_if_idle`."""
+        if not self._initialized_culler and self._culler_callback is None:
+            self._culler_callback = PeriodicCallback(self.cull_kernels, 1000 * max(0.5, self.cull_every))
+            self._culler_callback.start()
+        self._initialized_culler = True
+
+    async def cull_kernel_if_idle(self, kernel_id):
+        """Shut down a page's kernel once its page is gone; never a ready kernel (Voila's pre-heated ones
+        never reach here: its manager returns first), nor one running a cell, nor one whose page is open
+        (unless `cull_open`)."""
+        if kernel_id in self._spares or kernel_id in self._stopping or kernel_id not in self._kernels:
+            return None
+        kernel = self._kernels[kernel_id]
+        state = getattr(kernel, "execution_state", None)
+        if state == "dead":
+            return await self._cull(kernel_id, "its kernel died")
+        last = _last_activity(kernel)
+        if state == "busy" or last is None:
+            return None
+        idle = _seconds_since(last)
+        if self._kernel_connections.get(kernel_id, 0):
+            if self.cull_open and idle > self.cull_open:
+                return await self._cull(kernel_id, f"{int(idle)} s without activity on an open page")
+            return None
+        if kernel_id not in self._pages:  # Voila's pool filling, or anything else: only the long rule
+            if self.cull_open and idle > self.cull_open:
+                return await self._cull(kernel_id, f"{int(idle)} s without activity")
+            return None
+        if kernel_id in self._connected:
+            gone = time.monotonic() - self._disconnected.get(kernel_id, time.monotonic())
+            if gone > self.cull_closed:
+                return await self._cull(kernel_id, "its page was closed")
+        elif min(idle, time.monotonic() - self._pages[kernel_id]) > self.cull_unconnected:
+            return await self._cull(kernel_id, "its page never connected")
+        return None
+
+    async def _cull(self, kernel_id: str, why: str) -> None:
+        self.log.info("shutting down kernel %s: %s", kernel_id, why)
+        await self.shutdown_kernel(kernel_id)
 
     async def _adopt(self, kernel_id: str, path: str, env: dict | None) -> bool:
         """Make a spare kernel the one Voila would have started: the page's folder and environment
@@ -76,18 +191,36 @@ class SpareKernelManager(AsyncMappingKernelManager):
         finally:
             client.stop_channels()
 
-    async def cull_kernel_if_idle(self, kernel_id):
-        if kernel_id in self._spares:  # waiting for a visit is what it is for
-            return None
-        return await super().cull_kernel_if_idle(kernel_id)
-
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
-        if kernel_id in self._spares:
-            self._spares.remove(kernel_id)
-        client = self._clients.pop(kernel_id, None)
-        if client is not None:
+        if kernel_id in self._stopping:  # e.g. a page's shutdown beacon while the culler stops it
+            return None
+        self._stopping.add(kernel_id)
+        try:
+            if kernel_id in self._spares:
+                self._spares.remove(kernel_id)
+            client = self._clients.pop(kernel_id, None)
+            if client is not None:
+                client.stop_channels()
+            return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        finally:
+            self._stopping.discard(kernel_id)
+            self._pages.pop(kernel_id, None)
+            self._connected.discard(kernel_id)
+            self._disconnected.pop(kernel_id, None)
+
+    async def shutdown_all(self, now=False):
+        """Stop every kernel (the server stops). One running a cell (the pre-heated index waiting for its
+        visit, a page still drawing) is stopped at once: asked to shut down, it would end its cell on
+        closed sockets and print a ZMQError traceback into the server's terminal."""
+        for client in self._clients.values():
             client.stop_channels()
-        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        self._clients.clear()
+        self._spares.clear()
+        busy = [k for k, kernel in list(self._kernels.items())
+                if getattr(kernel, "execution_state", None) in ("busy", "starting")]
+        if busy:
+            await asyncio.gather(*(self._async_shutdown_kernel(k, now=True) for k in busy), return_exceptions=True)
+        await super().shutdown_all(now=now)
 
     # -- filling ------------------------------------------------------------------------
     def _schedule_fill(self, delay: float) -> None:
@@ -135,3 +268,18 @@ class SpareKernelManager(AsyncMappingKernelManager):
         except Exception as exc:
             self.log.warning("a spare kernel did not answer: %s", exc)
             return False
+
+
+def _last_activity(kernel):
+    """When the kernel last said something; None while it starts (the trait is unset: reading it raises
+    a TraitError, which ``hasattr`` does not catch)."""
+    try:
+        return kernel.last_activity
+    except Exception:
+        return None
+
+
+def _seconds_since(when) -> float:
+    from jupyter_server._tz import utcnow
+
+    return (utcnow() - when).total_seconds()

@@ -35,6 +35,7 @@ from workbench.dashboards.runs import (
     STATUSES,
     Problem,
     RunsIndex,
+    display_name,
     filter_runs,
     load_runs,
     run_label,
@@ -69,7 +70,7 @@ class IndexDashboard:
         self.run = w.Dropdown(options=[("— choose a run —", "")], value="", description="Show run",
                               style=style, layout=w.Layout(width="640px"))
         updated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-        self._header_html = cards.header_html(str(self.index.reports_dir), len(runs), updated)
+        self._header_html = cards.header_html(display_name(self.index.reports_dir), len(runs), updated)
         self._problems_html = cards.problems_html(self.index.problems)
         # With a first paint, the page first shows static copies (drawn by the server as it streams);
         # these widgets stay empty until the first change, which then hides the copies (`takeover`).

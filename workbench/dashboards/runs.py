@@ -128,7 +128,9 @@ def read_summary(run: Mapping) -> dict:
 
 def run_label(run: Mapping) -> str:
     """One line naming a run for a selector: period, kind, name, status."""
-    status = {"passed": "passed", "checks_failed": f"{run['n_errors']} check(s) failed", "failed": "run failed",
+    warned = len(run.get("failed_warnings") or [])
+    passed = f"passed, {warned} warning{'s' if warned > 1 else ''}" if warned else "passed"
+    status = {"passed": passed, "checks_failed": f"{run['n_errors']} check(s) failed", "failed": "run failed",
               "running": "running"}.get(run["status"], run["status"])
     name = f" · {run['name']}" if run.get("name") else ""
     return f"{run['period_label']} · {run['kind']}{name} · {status}"
@@ -146,8 +148,8 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
         except sqlite3.DatabaseError as exc:
             problems.append(Problem(
                 "ledger", "The ledger cannot be read",
-                f"{ledger.path} is damaged ({exc}); the runs below are read from their directories. "
-                f"`workbench runs --rebuild --reports-dir {root}` rebuilds it.", severity="warning"))
+                f"{display_name(root)}/{ledger.path.name} is damaged ({exc}); the runs below are read from their "
+                f"directories. `workbench runs --rebuild --reports-dir {display_name(root)}` rebuilds it.", severity="warning"))
     rows = []
     for summary in root.glob("*/*/summary.json"):
         if summary.parent.name.startswith("."):
@@ -159,7 +161,7 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
     if rows and not ledger.path.is_file():
         problems.append(Problem(
             "ledger", "No ledger in this reports directory",
-            f"The runs below are read from their directories; `workbench runs --rebuild --reports-dir {root}` "
+            f"The runs below are read from their directories; `workbench runs --rebuild --reports-dir {display_name(root)}` "
             "indexes them.", severity="info"))
     return sorted(rows, key=lambda r: (r.get("started_at") or "", r["id"]), reverse=True)
 
@@ -208,7 +210,8 @@ def _run_problems(run: Mapping, *, deep: bool) -> list[Problem]:
     path = Path(run["path"])
     if not path.is_dir():
         return out + [Problem("missing_run", f"The {where} is missing from disk",
-                              f"Its directory {path} was deleted or moved; only its ledger entry is left.", rid)]
+                              f"Its directory {run['rel_dir']} was deleted or moved; only its ledger entry is left.",
+                              rid)]
     arts = run["artifacts"]
     needed = ("summary.json", "report.ipynb") if status == "failed" else ARTIFACTS
     missing = [a for a in needed if not arts.get(a)]
@@ -242,10 +245,16 @@ def _json_ok(path: Path, *, deep: bool) -> bool:
         return False
 
 
+def display_name(root: Path) -> str:
+    """The reports directory as a page names it: its name (a page never shows the server's paths)."""
+    return Path(root).resolve().name or str(root)
+
+
 def _no_runs(root: Path, *, missing: bool = False) -> Problem:
-    where = f"The reports directory {root} does not exist yet" if missing else f"{root} holds no report runs yet"
+    shown = display_name(root)
+    where = f"The reports directory {shown} does not exist yet" if missing else f"{shown} holds no report runs yet"
     return Problem("no_runs", "No runs yet",
-                   f"{where}. Run `workbench report drift --reference REF --current CUR --reports-dir {root}` "
+                   f"{where}. Run `workbench report drift --reference REF --current CUR --reports-dir {shown}` "
                    "(or `workbench demo --quick --no-serve`) and reload this page.", severity="info")
 
 

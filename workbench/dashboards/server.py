@@ -9,9 +9,16 @@ The reports directory is Voila's root: the index notebook (the package's
 - ``/voila/files/<kind>/<run-id>/report.html`` is its static report.
 
 Safe defaults: loopback only; any other address needs a token (generated and
-printed in the URL) unless the user opts out; sources stripped, tracebacks
-hidden, idle kernels culled, only ``report.html`` files served, and those
-only to authenticated visitors (Voila's own file handler does not check).
+printed in the URL) unless the user opts out; requests naming another host
+than the server's (``Host``: a DNS-rebinding page) refused unless allowed
+(``--allow-host``); sources stripped, tracebacks hidden; at most
+``--max-kernels`` pages served at a time (beyond, a "busy" card), and a page's
+kernel shut down soon after its page is closed (:mod:`workbench.dashboards._kernels`);
+kernels talk to the server over local sockets (``ipc``), not TCP; only
+``report.html`` files served, and those only to authenticated visitors
+(Voila's own file handler does not check). Pages request nothing from the
+internet (Voila's template links Font Awesome from a CDN; its own bundle
+already carries it).
 Every notebook Voila executes is served with a first cell that keeps kernel
 start-up fast; a run notebook whose stored results are missing or damaged is
 served as an error card instead, so a dashboard never recomputes a run.
@@ -29,6 +36,7 @@ contents manager instead.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import os
@@ -37,6 +45,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -49,10 +58,27 @@ DEFAULT_PORT = 8866
 INDEX = "index.ipynb"
 INDEX_PATH = f"voila/render/{INDEX}"
 CULL_IDLE = 1800
+CULL_CLOSED = 15
+CULL_UNCONNECTED = 90
+MAX_KERNELS = 8
 PREHEAT = 1
 SPARE_KERNELS = 1
 TEMPLATE = "workbench"
 SHARE = Path(__file__).resolve().parent / "share"  # a Jupyter data directory holding the Voila template
+BUSY_RETRY = 10  # seconds: the busy card reloads itself after this long
+BUSY_PAGE = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{BUSY_RETRY}">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Dashboard busy</title>
+<link rel="icon" href="data:;base64,=">
+<style>body{{font:15px/1.5 system-ui,sans-serif;color:#222;background:#f6f6f6;margin:0;padding:8vh 16px}}
+.wb-card{{max-width:560px;margin:0 auto;background:#fff;border-left:4px solid #e0a800;border-radius:4px;
+padding:16px 20px;box-shadow:0 1px 3px rgba(0,0,0,.15)}}.wb-card h2{{font-size:18px;margin:0 0 6px}}
+.wb-card p{{margin:0;color:#555}}</style></head>
+<body><div class="wb-card wb-card-busy" data-problem="busy" role="status">
+<h2>The dashboard is busy, retry in a moment</h2>
+<p>It is showing as many pages as it serves at a time. This page tries again by itself in {BUSY_RETRY} seconds,
+or <a href="">retry now</a>.</p></div></body></html>
+"""
 # Only the static reports of finished runs (never hidden .tmp- folders, notebooks, JSON or the ledger).
 FILE_ALLOWLIST = [r"[^/.][^/]*/[^/.][^/]*/report\.html"]
 FILE_DENYLIST = [r".*\.(ipynb|py|json|sqlite.*|parquet|csv|skops|onnx)", r"(.*/)?\..*"]
@@ -60,8 +86,9 @@ FILE_DENYLIST = [r".*\.(ipynb|py|json|sqlite.*|parquet|csv|skops|onnx)", r"(.*/)
 
 def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1", port: int | None = None,
           token: str | None = None, no_token: bool = False, open_browser: bool = True,
-          cull_idle: int = CULL_IDLE, preheat: int = PREHEAT, spare_kernels: int = SPARE_KERNELS,
-          log_level: str = "WARN") -> int:
+          cull_idle: int = CULL_IDLE, cull_closed: int = CULL_CLOSED, max_kernels: int = MAX_KERNELS,
+          allow_hosts: list[str] | tuple[str, ...] = (), preheat: int = PREHEAT,
+          spare_kernels: int = SPARE_KERNELS, log_level: str = "WARN") -> int:
     """Serve the dashboards until Ctrl-C (or SIGTERM); returns the exit code.
 
     `preheat` keeps that many index kernels started and imported ahead of
@@ -69,6 +96,7 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
     (``voila.utils.wait_for_request``), so it never shows a stale list.
     """
     root = Path(reports_dir).expanduser().resolve()
+    check_host(host)
     try:
         root.mkdir(parents=True, exist_ok=True)
         install_index(root)
@@ -79,8 +107,9 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
     port = pick_port(host, port)
     os.environ[ENV_REPORTS_DIR] = str(root)  # the kernels inherit it: the index shows this directory
     os.environ[SERVER_ENV] = "1"  # report.html is under /voila/files/
-    # where a pre-heated kernel asks for its request's details (Voila assumes 127.0.0.1)
-    os.environ["VOILA_APP_IP"] = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    # where a pre-heated kernel asks for its request's details (Voila assumes 127.0.0.1; a URL needs [::1])
+    app_ip = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    os.environ["VOILA_APP_IP"] = f"[{app_ip}]" if ":" in app_ip else app_ip
 
     from tornado.ioloop import IOLoop
 
@@ -89,7 +118,9 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
 
     block_iri_grammar()  # ~3 s of the server's start-up (nbformat -> jsonschema), for a check it never makes
     app = _voila_app()(config=voila_config(root, host=host, port=port, token=token, cull_idle=cull_idle,
-                                           preheat=preheat, spare_kernels=spare_kernels, log_level=log_level))
+                                           cull_closed=cull_closed, max_kernels=max_kernels, preheat=preheat,
+                                           spare_kernels=spare_kernels, log_level=log_level))
+    app.host_check = HostCheck.for_server(host, port, allow_hosts)
     app.initialize([])
     url = dashboard_url(host, port, token)
 
@@ -111,6 +142,82 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
     app.start()
     print("workbench dashboard: stopped", flush=True)
     return 0
+
+
+def check_host(host: str) -> None:
+    """`host` must be an address, or a name that resolves (else one sentence, not "port in use")."""
+    if host in ("", "0.0.0.0", "::"):
+        return
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise WorkbenchError(f"--host {host!r} is neither an IP address nor a name this machine can resolve "
+                             f"({reason}); give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None
+
+
+class HostCheck:
+    """Which ``Host`` headers the server answers: its own address, and names the user allowed.
+
+    A page on another site can make a browser send requests to a server on this machine through a name
+    it controls (DNS rebinding); those requests carry that name in ``Host``. A loopback server answers
+    ``127.0.0.1:PORT``, ``localhost:PORT`` and ``[::1]:PORT``; one bound to another address answers that
+    address too; one bound to all addresses (0.0.0.0, ::) also answers any IP address (a browser sends
+    an address only when it was pointed at it) and this machine's names. ``--allow-host NAME`` adds a
+    name, with any port (a reverse proxy's).
+    """
+
+    def __init__(self, port: int, names: set[str], allowed: set[str], any_ip: bool = False):
+        self.port, self.names, self.allowed, self.any_ip = port, names, allowed, any_ip
+
+    @classmethod
+    def for_server(cls, host: str, port: int, allow: list[str] | tuple[str, ...] = ()) -> HostCheck:
+        names = {"127.0.0.1", "localhost", "[::1]"}
+        any_ip = host in ("", "0.0.0.0", "::")
+        if any_ip:
+            names |= {n.lower() for n in (socket.gethostname(), socket.getfqdn()) if n}
+        else:  # e.g. 127.0.0.2 or a LAN address: also how a pre-heated kernel calls back (VOILA_APP_IP)
+            names.add(f"[{host}]" if ":" in host else host.lower())
+        allowed = {_split_host(a)[0] for a in allow if a.strip()}
+        return cls(port, names, allowed, any_ip)
+
+    def allows(self, host_header: str | None) -> bool:
+        name, port = _split_host(host_header or "")
+        if not name:
+            return False
+        if name in self.allowed:
+            return True
+        if port != self.port:
+            return False
+        if name in self.names:
+            return True
+        if self.any_ip:
+            try:
+                ipaddress.ip_address(name.strip("[]"))
+                return True
+            except ValueError:
+                return False
+        return False
+
+
+def _split_host(value: str) -> tuple[str, int | None]:
+    """``Host`` header -> (lower-case name, IPv6 in brackets; port, 80 when absent, None when malformed)."""
+    value = value.strip().lower().rstrip(".")
+    if value.startswith("["):
+        name, _, rest = value.partition("]")
+        name, port = name + "]", rest[1:] if rest.startswith(":") else ""
+    elif value.count(":") == 1:
+        name, port = value.split(":")
+    else:
+        name, port = value, ""
+    if not port:
+        return name, 80
+    return name.rstrip("."), int(port) if port.isdigit() else None
 
 
 def use_template_dir() -> None:
@@ -166,6 +273,11 @@ def pick_port(host: str, port: int | None) -> int:
         return s.getsockname()[1]
 
 
+def _not_here(host: str, exc: OSError) -> WorkbenchError:
+    return WorkbenchError(f"--host {host} is not an address of this machine ({exc.strerror or exc}); give one of "
+                          "its addresses, e.g. 127.0.0.1 or 0.0.0.0")
+
+
 def dashboard_url(host: str, port: int, token: str = "", path: str = INDEX_PATH) -> str:
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
@@ -173,7 +285,8 @@ def dashboard_url(host: str, port: int, token: str = "", path: str = INDEX_PATH)
     return f"http://{shown}:{port}/{path}" + (f"?token={token}" if token else "")
 
 
-def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int = CULL_IDLE, preheat: int = PREHEAT,
+def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int = CULL_IDLE,
+                 cull_closed: int = CULL_CLOSED, max_kernels: int = MAX_KERNELS, preheat: int = PREHEAT,
                  spare_kernels: int = SPARE_KERNELS, log_level: str = "WARN"):
     """The Voila configuration (traitlets) of a dashboard server."""
     from traitlets.config import Config
@@ -205,12 +318,26 @@ def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int
     c.VoilaExecutor.timeout = 180  # a cell that hangs ends as an error, not as a page that never loads
     c.VoilaExecutor.cell_error_instruction = ("This part of the page could not be shown; the person running the "
                                               "dashboard finds the details in its log.")
-    if cull_idle and cull_idle > 0:
-        c.MappingKernelManager.cull_idle_timeout = int(cull_idle)
-        c.MappingKernelManager.cull_interval = max(10, min(60, int(cull_idle) // 2))
-        # A tab left open is culled too: its page keeps what it shows, a reload brings fresh runs.
-        c.MappingKernelManager.cull_connected = True
+    # Kernels: at most `max_kernels` serve pages; a page's kernel goes soon after its page (dashboards/_kernels.py).
+    c.SpareKernelManager.max_kernels = max(0, int(max_kernels))
+    c.SpareKernelManager.cull_closed = max(1, int(cull_closed))
+    c.SpareKernelManager.cull_unconnected = max(CULL_UNCONNECTED, int(cull_closed))
+    # A tab left open this long without activity is culled too: its page keeps what it shows, a reload
+    # brings fresh runs (0: kept while the page is open).
+    c.SpareKernelManager.cull_open = max(0, int(cull_idle or 0))
+    c.SpareKernelManager.cull_every = max(1.0, min(5.0, int(cull_closed) / 3))
+    c.MappingKernelManager.cull_idle_timeout = 0  # Jupyter's own rule; ours runs in its loop instead
+    if os.name == "posix" and len(_connection_root()) <= 40:
+        # Local sockets between the server and its kernels: nothing listens on a TCP port, and the kernels
+        # have no "running over TCP without encryption" warning to print. Their paths must stay short
+        # (a socket path holds ~104 bytes): connection files go to a short temporary folder.
+        c.Voila.connection_dir_root = _connection_root()
+        c.KernelManager.transport = "ipc"
     return c
+
+
+def _connection_root() -> str:
+    return tempfile.gettempdir() if len(tempfile.gettempdir()) <= 40 else "/tmp"
 
 
 def prepare_notebook(nb, root: Path, path: str):
@@ -236,6 +363,7 @@ def prepare_notebook(nb, root: Path, path: str):
 # -- Voila, adapted -------------------------------------------------------------------
 def _voila_app():
     import tornado.web
+    import tornado.websocket
     from jupyter_server.base.handlers import AuthenticatedFileHandler
     from jupyter_server.services.contents.largefilemanager import LargeFileManager
     from jupyter_server.utils import url_path_join
@@ -274,6 +402,14 @@ def _voila_app():
             # referer. Reading a static report has no side effect, and it runs sandboxed (CSP).
             return None
 
+        def write_error(self, status_code, **kwargs):
+            # Jupyter's error page needs templates and a static path Voila's application lacks: each refused
+            # file printed a traceback ("'403.html' not found", "define the 'static_path' setting") instead.
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            exc = kwargs.get("exc_info", (None, None))[1]
+            reason = getattr(exc, "log_message", None) if isinstance(exc, tornado.web.HTTPError) else None
+            self.finish(f"{status_code}: {reason or self._reason}\n")
+
         def get_absolute_path(self, root, path):
             import re
 
@@ -300,7 +436,129 @@ def _voila_app():
         def set_extra_headers(self, path):
             self.set_header("Cache-Control", "public, max-age=86400")
 
+    from tornado.routing import Matcher, Rule
+    from voila.tornado.handler import TornadoVoilaHandler
+    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+    from workbench.dashboards._kernels import KernelsBusy
+
+    class PageHandler(TornadoVoilaHandler):
+        """Voila's page handler, but a "busy" card instead of a page beyond ``--max-kernels``."""
+
+        _said = False
+
+        def _log(self):
+            if not self._said:  # a busy card is said once a minute (_busy), not at every retry
+                super()._log()
+
+        @tornado.web.authenticated
+        async def get(self, path=None):
+            if self.kernel_manager.busy():
+                return self._busy()
+            # Sets the _xsrf cookie. Closed, a page posts it with its shutdown beacon (voila/api/shutdown):
+            # without it the beacon was refused (a "403 ... '_xsrf' argument missing" line per closed tab)
+            # and the kernel stayed until culled.
+            self.xsrf_token  # noqa: B018
+            wrote = False
+            try:
+                async for html in self.get_generator(path=path):
+                    self.write(html)
+                    self.flush()
+                    wrote = True
+            except KernelsBusy:  # taken by another page since the check above: nothing sent yet
+                if wrote:
+                    raise
+                self._busy()
+
+        busy_said = 0.0  # when the server last said it was busy (once a minute at most)
+
+        def _busy(self) -> None:
+            import time
+
+            if time.monotonic() - PageHandler.busy_said > 60:
+                PageHandler.busy_said = time.monotonic()
+                self.log.warning("busy: %d pages are open, as many as it serves at a time (--max-kernels); "
+                                 "more visitors are asked to retry in a moment", self.kernel_manager.page_kernels())
+            self._said = True
+            self.set_status(503)
+            self.set_header("Retry-After", str(BUSY_RETRY))
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(BUSY_PAGE)
+
+    class HostRefused(tornado.web.RequestHandler):
+        """A request naming a host this server does not answer to (see HostCheck): 403, in one line."""
+
+        seen: set[str] = set()
+
+        def check_xsrf_cookie(self):
+            return None
+
+        def _log(self):
+            return None  # said once per name below; tornado's access log would say it again at every request
+
+        def prepare(self):
+            host = (self.request.headers.get("Host") or "")[:100]
+            if host not in self.seen and len(self.seen) < 20:  # the person running it may need --allow-host
+                self.seen.add(host)
+                log = getattr(self.settings.get("voila"), "log", None)  # Voila's app is in its settings
+                if log is not None:
+                    log.warning("refused a request for host %r: if that is your name for this dashboard "
+                                "(a reverse proxy's), start it with --allow-host %s", host,
+                                _split_host(host)[0] or "NAME")
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.finish("Forbidden: this dashboard does not answer to the host name in this request "
+                        "(see `workbench dashboard --allow-host`).\n")
+
+    class KernelSocket(VoilaKernelWebsocketHandler):
+        """Voila's kernel websocket, pinged once: by Jupyter's mixin (its interval and timeout are in ms).
+
+        Tornado (>= 6.5) reads the same two properties for its own pings, in seconds: it would ping
+        every 30,000 s and warn "websocket_ping_timeout (90000) cannot be longer than the
+        websocket_ping_interval (30000)" on the first page. Its own pinging is switched off here;
+        Jupyter's goes on (a page that vanished is noticed, so its kernel is shut down).
+        """
+
+        def get_websocket_protocol(self):
+            protocol = super().get_websocket_protocol()
+            params = getattr(protocol, "params", None)
+            if params is not None:
+                params.ping_interval = params.ping_timeout = None
+            return protocol
+
+        def write_message(self, message, binary=False):
+            """As Voila's; a message to a page that is gone is dropped without a word. Jupyter does not await
+            the write, so a page closed mid-write left "Task exception was never retrieved ...
+            WebSocketClosedError" tracebacks in the server's output."""
+            try:
+                future = super().write_message(message, binary)
+            except tornado.websocket.WebSocketClosedError:
+                return None
+            if future is not None:
+                future.add_done_callback(_page_gone)
+            return future
+
+    def _page_gone(future) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved: a closed page is no error
+
+    class RefusedHost(Matcher):
+        def __init__(self, check: HostCheck) -> None:
+            self.check = check
+
+        def match(self, request):
+            return None if self.check.allows(request.headers.get("Host")) else {}
+
     class DashboardVoila(Voila):
+        host_check: HostCheck | None = None
+
+        def listen(self):
+            if self.host_check is not None:  # before every route, static files and websockets included
+                self.app.default_router.rules.insert(0, Rule(RefusedHost(self.host_check), HostRefused))
+            return super().listen()
+
         def init_settings(self):
             settings = super().init_settings()
             self.contents_manager = DashboardContentsManager(parent=self, root_dir=self.root_dir)
@@ -312,6 +570,10 @@ def _voila_app():
             for spec in super().init_handlers():
                 if len(spec) >= 2 and spec[1] is AllowListFileHandler:
                     spec = (spec[0], ReportFileHandler, *spec[2:])
+                elif len(spec) >= 2 and spec[1] is TornadoVoilaHandler:
+                    spec = (spec[0], PageHandler, *spec[2:])
+                elif len(spec) >= 2 and spec[1] is VoilaKernelWebsocketHandler:
+                    spec = (spec[0], KernelSocket, *spec[2:])
                 handlers.append(spec)
             index = url_path_join(self.server_url, INDEX_PATH)
             first, full = dashboard_bundle(), full_bundle()
@@ -386,7 +648,9 @@ def _free(host: str, port: int) -> bool:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado binds: TIME_WAIT is free
         try:
             s.bind((host, port))
-        except OSError:
+        except OSError as exc:
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+                raise _not_here(host, exc) from None
             return False
     return True
 
