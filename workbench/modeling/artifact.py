@@ -28,6 +28,7 @@ import platform
 import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,47 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
     return path
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file says about itself, checked, without rebuilding the estimator."""
+
+    meta: dict
+    spec: DatasetSpec
+    model_file: str
+    blob: bytes
+
+    @property
+    def task(self) -> str | None:
+        return self.meta.get("task") or self.spec.task
+
+
+def read_model_info(path: str | Path) -> ModelInfo:
+    """Read and check a model file's container, ``meta.json``, checksum and spec (no skops, no scikit-learn).
+
+    The same refusals as :func:`load_model` up to rebuilding the estimator:
+    size caps, pickles, traversal, format version, checksum, spec.
+    """
+
+    from workbench.modeling import _model_files
+
+    path = Path(path)
+    meta, model_file, blob = _model_files.read_artifact(path)
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid format_version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"'{path}' was written by a newer workbench (format version {version}); upgrade workbench to load it"
+        )
+    if meta.get("model_sha256") and meta["model_sha256"] != hashlib.sha256(blob).hexdigest():
+        raise ModelFileError(f"'{path}' is corrupted: {model_file} does not match its checksum")
+    try:
+        spec = DatasetSpec.from_dict(meta["spec"])
+    except (KeyError, TypeError) as exc:
+        raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid spec ({exc})") from None
+    return ModelInfo(meta, spec, model_file, blob)
+
+
 def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
     """Load a workbench artifact (zip file or folder).
 
@@ -184,21 +226,8 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
     from workbench.modeling import _model_files
 
     path = Path(path)
-    meta, model_file, blob = _model_files.read_artifact(path)
-    version = meta.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid format_version")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"'{path}' was written by a newer workbench (format version {version}); upgrade workbench to load it"
-        )
-    digest = hashlib.sha256(blob).hexdigest()
-    if meta.get("model_sha256") and meta["model_sha256"] != digest:
-        raise ModelFileError(f"'{path}' is corrupted: {model_file} does not match its checksum")
-    try:
-        spec = DatasetSpec.from_dict(meta["spec"])
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid spec ({exc})") from None
+    info = read_model_info(path)
+    meta, model_file, blob, spec = info.meta, info.model_file, info.blob, info.spec
     if model_file.endswith(".onnx"):
         from workbench.modeling import onnx_model  # noqa: PLC0415 (optional dependency path)
 

@@ -177,33 +177,11 @@ def _model_info(path: str | Path) -> _ModelInfo:
     foreign file is refused here. Rebuilding the estimator (and skops'
     check of its types) is left to the kernel that uses the model.
     """
-    import hashlib
-
-    from workbench.data._spec import DatasetSpec
-    from workbench.errors import ModelFileError
-    from workbench.modeling.artifact import FORMAT_VERSION
+    from workbench.modeling.artifact import read_model_info
 
     p = Path(path)
-    try:
-        from workbench.modeling._model_files import read_artifact
-    except ImportError:  # pragma: no cover - another artifact layout: load it whole (slower, same refusals)
-        from workbench.modeling.artifact import load_model
-
-        loaded = load_model(p)
-        return _ModelInfo(loaded.spec, loaded.task)
-    meta, model_file, blob = read_artifact(p)  # container, size caps, pickles refused
-    version = meta.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"'{p}' is corrupted: its meta.json has no valid format_version")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"'{p}' was written by a newer workbench (format version {version}); upgrade workbench to load it")
-    if meta.get("model_sha256") and meta["model_sha256"] != hashlib.sha256(blob).hexdigest():
-        raise ModelFileError(f"'{p}' is corrupted: {model_file} does not match its checksum")
-    try:
-        spec = DatasetSpec.from_dict(meta["spec"])
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(f"'{p}' is corrupted: its meta.json has no valid spec ({exc})") from None
+    info = read_model_info(p)  # container, size caps, pickles, version, checksum, spec: as load_model
+    meta, model_file, blob, spec = info.meta, info.model_file, info.blob, info.spec
     if model_file.endswith(".skops"):
         _check_skops_types(blob, p)
     return _ModelInfo(spec, meta.get("task") or spec.task)
