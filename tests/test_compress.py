@@ -261,7 +261,7 @@ def test_data_without_the_target_is_refused(forest, rows):
 
 @pytest.mark.parametrize("kwargs,message", [
     ({"techniques": ["pruning"]}, "unknown compression technique 'pruning'"),
-    ({"max_loss": -0.1}, "budget must be a number >= 0"),
+    ({"max_loss": -0.1}, r"budget \(the largest allowed loss of ROC AUC\) must be a finite number of 0 or more"),
     ({"metric": "r2"}, "does not apply to a binary model"),
     ({"holdout_size": 1.5}, "held-out share"),
 ])
