@@ -32,7 +32,7 @@ def lab(tmp_path):
     root = tmp_path / "work"
     root.mkdir()
     pm.execute_notebook(str(template("01_train.ipynb")), str(root / "01_train.ipynb"), prepare_only=True,
-                        parameters={"quick": True, "recipes": ["logistic_regression"], "out": "champion.wbm"},
+                        parameters={"quick": True, "recipes": ["logistic_regression"]},
                         kernel_name="python3", progress_bar=False)
     port = free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
