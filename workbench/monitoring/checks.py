@@ -309,7 +309,7 @@ def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_O
 def _table(rows: Sequence[Check]) -> str:
     from workbench import _html
 
-    cell = "padding:3px 10px;vertical-align:top;overflow-wrap:anywhere"
+    cell = "padding:3px 10px;vertical-align:top;overflow-wrap:anywhere;text-align:left"  # JupyterLab right-aligns cells
     body = "".join(
         f"<tr class='wb-check-row wb-check-row-{c.status.lower()}' style='background:{_STATUS_STYLE[c.status][0]}'>"
         f"<td style='{cell}'>{status_html(c.status)}</td>"
