@@ -326,8 +326,9 @@ def test_study_output_of_a_previous_study_is_accepted(study, tmp_path):
 
 # -- the command --------------------------------------------------------------------------------
 def run_compress(argv: list[str], capsys) -> tuple[int, str, str]:
-    """The command as `workbench compress` runs it (parser, exit codes) until cli.py registers it."""
-    from workbench import cli, cli_compress
+    """The command as `workbench compress` runs it (parser, exit codes)."""
+    from workbench import cli
+    from workbench.cli import compress as cli_compress
 
     parser = cli._Parser(prog="workbench")
     cli_compress.add_parser(parser.add_subparsers(dest="command", parser_class=cli._Parser))
@@ -374,7 +375,7 @@ def test_cli_compress_bad_input(forest, rows, tmp_path, capsys):
 
 
 def test_cli_choices_follow_the_library():
-    from workbench import cli_compress
+    from workbench.cli import compress as cli_compress
     from workbench.modeling._compress_measure import METRICS
 
     assert tuple(cli_compress.TECHNIQUES) == tuple(TECHNIQUES)

@@ -103,8 +103,9 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
 def test_demo_fails_loudly_when_a_report_run_fails(tmp_path, monkeypatch, capsys):
     """A report run that failed makes the demo exit 3, and its table says which run and why."""
     import workbench.cli as cli
+    import workbench.demo as demo
 
-    monkeypatch.setattr(cli, "_run_one", _bias_runs_fail)  # pickled by name; forked workers import it
+    monkeypatch.setattr(demo, "_run_one", _bias_runs_fail)  # pickled by name; forked workers import it
     monkeypatch.chdir(tmp_path)
     code = cli.main(["demo", "--quick", "--no-serve", "--no-compress"])
     out, err = capsys.readouterr()

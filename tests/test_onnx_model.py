@@ -239,7 +239,7 @@ def test_quantization_applies_to_linear_weights_only(models, datasets):
 
 
 def test_importing_stays_light():
-    code = ("import sys, workbench.modeling.compress, workbench.modeling.onnx_model, workbench.cli_compress; "
+    code = ("import sys, workbench.modeling.compress, workbench.modeling.onnx_model, workbench.cli.compress; "
             "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

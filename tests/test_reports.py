@@ -329,7 +329,7 @@ def test_concurrent_runs_never_vanish(inputs, tmp_path):
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    from workbench.cli import _run_one
+    from workbench.demo import _run_one
     from workbench.reports.ledger import Ledger
 
     reports = tmp_path / "reports"

@@ -107,6 +107,19 @@ class TrainingResult:
         asc = self.select_by in LOWER_IS_BETTER
         return df.sort_values(self.select_by, ascending=asc, na_position="last")
 
+    def leaderboard_text(self) -> str:
+        """The leaderboard as a fixed-width text table, the champion marked with ``*`` (what the CLI prints)."""
+        lb = self.leaderboard()
+        cols = [c for c in ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",
+                            "fit_time_s", "size_bytes", "latency_p50_us") if c in lb.columns]
+        view = lb[cols].copy()
+        view.index.name = None  # no stray 'name' header row in the printout
+        view.insert(0, "", ["*" if n == self.champion_name else "" for n in view.index])
+        fmt = {c: (lambda v: f"{v:,.0f}") if c in ("size_bytes", "latency_p50_us") else (lambda v: f"{v:.4f}")
+               for c in cols}
+        fmt["fit_time_s"] = lambda v: f"{v:.1f}"
+        return view.to_string(formatters=fmt, na_rep="—")
+
     def to_dict(self) -> dict:
         return {
             "kind": "training", "champion": self.champion_name, "select_by": self.select_by,

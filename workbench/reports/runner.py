@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ParameterError
+from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
 from workbench.monitoring.checks import Check, failed_checks, load_checks_file
 from workbench.reports.report import (
     HTML_FILE,
@@ -32,7 +33,6 @@ from workbench.reports.report import (
 from workbench.reports.store import RunStore
 from workbench.templates import template as template_path
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_FAILED = 0, 1, 3
 TEMPLATES = {"drift": "monitoring/drift_report.ipynb", "bias": "monitoring/bias_report.ipynb",
              "performance": "monitoring/performance_report.ipynb"}
 

@@ -3,6 +3,7 @@
 
 Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
 the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
+:func:`table_text` is also what ``workbench demo`` prints.
 Nothing heavy is imported until the command runs.
 """
 
@@ -20,7 +21,6 @@ from workbench.errors import ParameterError
 TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
 METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
 DEFAULT_MAX_LOSS = 0.005
-
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -54,11 +54,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="output folder (model.wbm, variants/, compression.json)")
     c.add_argument("--json", action="store_true",
                    help="print the study as JSON ('variants' with their figures and verdicts, 'chosen' with its path)")
-    c.set_defaults(func=cmd_compress)
+    c.set_defaults(func=run)
     return c
 
 
-def cmd_compress(args) -> int:
+def run(args) -> int:
     import workbench as wb
     from workbench.modeling.compress import compress
 

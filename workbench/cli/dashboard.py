@@ -1,4 +1,5 @@
-"""``workbench dashboard``: serve the Voila dashboards over a reports directory."""
+"""``workbench dashboard``: serve the Voila dashboards over a reports directory (a thin layer over
+:func:`workbench.dashboards.server.serve`)."""
 
 from __future__ import annotations
 
@@ -49,11 +50,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--spare-kernels", type=int, default=SPARE_KERNELS, metavar="N",
                    help=f"keep N kernels started and imported for the next run pages (they read nothing ahead; "
                         f"default {SPARE_KERNELS}, 0 for none)")
-    p.set_defaults(func=cmd_dashboard)
+    p.set_defaults(func=run)
     return p
 
 
-def cmd_dashboard(args) -> int:
+def run(args) -> int:
     from workbench.dashboards.server import serve
     from workbench.errors import WorkbenchError
 

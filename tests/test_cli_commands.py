@@ -1,0 +1,294 @@
+"""Each command maps its options onto one Python API call: the API is patched with a recorder, nothing heavy runs.
+
+In process and fast (papermill's CLI test style); tests/test_cli.py runs the real work through subprocesses.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import workbench
+from workbench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
+from workbench.errors import WorkbenchError
+
+
+class Recorder:
+    """Stands in for an API function: remembers every call, returns `result`."""
+
+    def __init__(self, result=None):
+        self.result, self.calls = result, []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.result
+
+    @property
+    def args(self):
+        return self.calls[-1][0]
+
+    @property
+    def kwargs(self):
+        return self.calls[-1][1]
+
+
+def _patch_wb(monkeypatch, name: str, result=None) -> Recorder:
+    """Patch a lazy ``workbench.<name>`` without importing what it stands for."""
+    rec = Recorder(result)
+    monkeypatch.setitem(vars(workbench), name, rec)
+    return rec
+
+
+class _Frame:
+    def to_dict(self):
+        return {"kind": "fake"}
+
+
+# -- train ------------------------------------------------------------------------------------
+class _Training(_Frame):
+    notes = ["a note"]
+    champion = "the-champion"
+    champion_name = "random_forest"
+
+    def leaderboard_text(self):
+        return "LEADERBOARD"
+
+
+def _train_patches(monkeypatch, tmp_path):
+    data = pd.DataFrame({"x": [1, 2], "drop-me": [0, 0], "y": [0, 1]})
+    load = _patch_wb(monkeypatch, "load_table", data)
+    spec = SimpleNamespace(sensitive=["sex"], features=["x", "sex"])
+    infer = _patch_wb(monkeypatch, "infer_spec", spec)
+    train = _patch_wb(monkeypatch, "train", _Training())
+    save = _patch_wb(monkeypatch, "save_model", tmp_path / "m.wbm")
+    monkeypatch.setattr("workbench.cli.train._check_destination", Recorder())
+    return load, infer, train, save
+
+
+def test_train(monkeypatch, tmp_path, capsys):
+    load, infer, train, save = _train_patches(monkeypatch, tmp_path)
+    code = main(["train", "--data", "d.csv", "--target", "y", "--sensitive", "sex", "--model", "ridge",
+                 "--model", "random_forest", "--imbalance", "threshold", "--cost-fn", "5", "--search",
+                 "--n-iter", "3", "--validation", "v.csv", "--quick", "--seed", "7", "--drop", "drop-me",
+                 "--task", "binary", "--positive", "1", "--sensitive-not-feature", "--out", str(tmp_path / "m.wbm")])
+    assert code == EXIT_OK
+    assert [c[0][0] for c in load.calls] == ["d.csv", "v.csv"]
+    assert list(infer.args[0].columns) == ["x", "y"]
+    assert infer.kwargs == {"target": "y", "sensitive": ["sex"], "task": "binary", "positive": "1",
+                            "sensitive_as_features": False}
+    assert train.args == (load.result, infer.result)
+    assert train.kwargs.pop("validation") is load.result  # the table loaded from v.csv
+    assert train.kwargs == {"recipes": ["ridge", "random_forest"], "imbalance": "threshold",
+                            "cost": {"fn": 5.0, "fp": 1.0}, "search": True, "n_iter": 3, "quick": True,
+                            "random_state": 7, "progress": True}
+    assert save.args == ("the-champion", tmp_path / "m.wbm") and save.kwargs == {"overwrite": False}
+    out = capsys.readouterr().out
+    assert "note: a note" in out and "LEADERBOARD" in out and "champion: random_forest -> saved to" in out
+
+
+def test_train_defaults_and_json(monkeypatch, tmp_path, capsys):
+    _, infer, train, _ = _train_patches(monkeypatch, tmp_path)
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), "--json"]) == EXIT_OK
+    assert infer.kwargs["sensitive_as_features"] is True and infer.kwargs["sensitive"] == []
+    assert train.kwargs == {"recipes": None, "imbalance": "none", "cost": None, "search": False, "n_iter": 8,
+                            "validation": None, "quick": False, "random_state": 0, "progress": False}
+    assert json.loads(capsys.readouterr().out) == {"kind": "fake", "model_path": str(tmp_path / "m.wbm")}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "--seed"), (["--n-iter", "0"], "--n-iter"), (["--cost-fn", "-1"], "--cost-fn"),
+    (["--cost-fn", "0", "--cost-fp", "0"], "cannot both be 0"),
+])
+def test_train_refuses_bad_options_before_any_work(monkeypatch, tmp_path, capsys, argv, message):
+    _, _, train, _ = _train_patches(monkeypatch, tmp_path)
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), *argv]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not train.calls
+
+
+# -- evaluate ---------------------------------------------------------------------------------
+def test_evaluate(monkeypatch, capsys):
+    model = SimpleNamespace(name="m")
+    load_model = _patch_wb(monkeypatch, "load_model", model)
+    load_table = _patch_wb(monkeypatch, "load_table", "DATA")
+    evaluate = _patch_wb(monkeypatch, "evaluate", _Frame())
+    code = main(["evaluate", "--model", "m.wbm", "--data", "h.csv", "--threshold", "0.3", "--slice", "sex",
+                 "--cost-fp", "2", "--no-latency", "--trust", "a.B", "--json"])
+    assert code == EXIT_OK
+    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
+    assert load_table.args == ("h.csv",)
+    assert evaluate.args == (model, "DATA")
+    assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 1.0, "fp": 2.0}, "slices": ["sex"], "latency": False}
+    assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
+
+
+# -- report -----------------------------------------------------------------------------------
+@pytest.fixture
+def run_report(monkeypatch, tmp_path):
+    outcome = SimpleNamespace(summary={"status": "passed", "headline": "HEADLINE", "findings": ["f1"], "checks": []},
+                              run_dir=tmp_path / "run", exit_code=EXIT_OK, failed=[])
+    rec = Recorder(outcome)
+    monkeypatch.setattr("workbench.reports.runner.run_report", rec)
+    return rec
+
+
+_REPORT_COMMON = {"reports_dir": "reports", "name": None, "checks": None, "fail_on": [], "junit": None,
+                  "progress": True}
+
+
+def test_report_drift(run_report, capsys):
+    code = main(["report", "drift", "--reference", "r.csv", "--current", "c.csv", "--model", "m.wbm",
+                 "--target", "y", "--period", "2026-11-28", "--name", "nightly", "--reports-dir", "out",
+                 "--checks", "checks.toml", "--fail-on", "drift.*", "--fail-on", "all", "--junit", "j.xml"])
+    assert code == EXIT_OK
+    assert run_report.args == ("drift", {"reference": "r.csv", "current": "c.csv", "model": "m.wbm", "target": "y",
+                                         "period": "2026-11-28"})
+    assert run_report.kwargs == {**_REPORT_COMMON, "reports_dir": "out", "name": "nightly", "checks": "checks.toml",
+                                 "fail_on": ["drift.*", "all"], "junit": "j.xml"}
+    out = capsys.readouterr().out
+    assert "HEADLINE" in out and "  - f1" in out and "report.html" in out
+
+
+def test_report_bias(run_report, capsys):
+    assert main(["report", "bias", "--data", "b.csv", "--model", "m.wbm", "--sensitive", "sex", "--sensitive",
+                 "race", "--reference", "r.csv", "--json"]) == EXIT_OK
+    assert run_report.args == ("bias", {"data": "b.csv", "model": "m.wbm", "sensitive": ["sex", "race"],
+                                        "reference": "r.csv", "period": None})
+    assert run_report.kwargs == {**_REPORT_COMMON, "progress": False}
+    assert json.loads(capsys.readouterr().out)["headline"] == "HEADLINE"
+
+
+def test_report_performance_and_its_exit_codes(run_report, capsys):
+    assert main(["report", "performance", "--data", "p.csv", "--model", "m.wbm"]) == EXIT_OK
+    assert run_report.args == ("performance", {"data": "p.csv", "model": "m.wbm", "reference": None, "period": None})
+    assert run_report.kwargs == _REPORT_COMMON
+    capsys.readouterr()
+    run_report.result.exit_code, run_report.result.failed = 1, ["drift.target"]
+    assert main(["report", "performance", "--data", "p.csv", "--model", "m.wbm"]) == 1
+    assert "1 check(s) failed: drift.target" in capsys.readouterr().err
+    run_report.result.exit_code = EXIT_FAILED
+    run_report.result.summary.update(status="failed", error="KernelDied")
+    assert main(["report", "performance", "--data", "p.csv", "--model", "m.wbm"]) == EXIT_FAILED
+    assert "the performance report run failed: KernelDied" in capsys.readouterr().err
+
+
+def test_report_without_a_kind(capsys):
+    assert main(["report"]) == EXIT_BAD_INPUT
+    assert "name a report kind" in capsys.readouterr().err
+
+
+# -- runs -------------------------------------------------------------------------------------
+def test_runs(monkeypatch, tmp_path, capsys):
+    calls = {}
+
+    class FakeLedger:
+        unreadable = []
+
+        def __init__(self, root):
+            calls["root"] = root
+
+        def rebuild(self):
+            calls["rebuild"] = True
+            return 0
+
+        def runs(self, **kwargs):
+            calls["runs"] = kwargs
+            return [{"id": "r1", "kind": "drift", "status": "passed", "checks": []}]
+
+    monkeypatch.setattr("workbench.reports.ledger.Ledger", FakeLedger)
+    assert main(["runs", "--reports-dir", str(tmp_path), "--kind", "bias", "--limit", "5", "--rebuild",
+                 "--json"]) == EXIT_OK
+    assert calls == {"root": tmp_path, "rebuild": True, "runs": {"kind": "bias", "limit": 5}}
+    assert json.loads(capsys.readouterr().out)[0]["id"] == "r1"
+    assert main(["runs", "--reports-dir", str(tmp_path / "nope")]) == EXIT_BAD_INPUT
+    assert main(["runs", "--reports-dir", str(tmp_path), "--limit", "0"]) == EXIT_BAD_INPUT
+
+
+# -- compress ---------------------------------------------------------------------------------
+def test_compress(monkeypatch, capsys):
+    load_model = _patch_wb(monkeypatch, "load_model", "MODEL")
+    load_table = _patch_wb(monkeypatch, "load_table", "DATA")
+    compress = Recorder(_Frame())
+    monkeypatch.setattr("workbench.modeling.compress.compress", compress)
+    code = main(["compress", "--model", "m.wbm", "--data", "d.csv", "--validation", "v.csv", "--max-loss", "0.01",
+                 "--metric", "r2", "--technique", "onnx", "--technique", "capacity", "--batch-threads", "2",
+                 "--quick", "--seed", "3", "--trust", "a.B", "--out", "out", "--json"])
+    assert code == EXIT_OK
+    assert load_model.kwargs == {"trusted": ["a.B"]} and [c[0][0] for c in load_table.calls] == ["d.csv", "v.csv"]
+    assert compress.args == ("MODEL", "DATA")
+    assert compress.kwargs == {"max_loss": 0.01, "metric": "r2", "validation": "DATA",
+                               "techniques": ["onnx", "capacity"], "out": "out", "batch_threads": 2, "quick": True,
+                               "random_state": 3, "progress": False}
+    assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
+    main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "out", "--json"])
+    assert compress.kwargs["max_loss"] == 0.005 and compress.kwargs["validation"] is None
+    assert main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "o", "--max-auc-loss", "-1"]) == 2
+
+
+# -- dashboard --------------------------------------------------------------------------------
+def test_dashboard(monkeypatch):
+    serve = Recorder(0)
+    monkeypatch.setattr("workbench.dashboards.server.serve", serve)
+    code = main(["dashboard", "--reports-dir", "r", "--port", "8899", "--host", "0.0.0.0", "--allow-host",
+                 "dash.example.org", "--no-browser", "--token", "t", "--max-kernels", "3", "--cull-closed", "5",
+                 "--cull-idle", "0", "--preheat", "1", "--spare-kernels", "2"])
+    assert code == EXIT_OK
+    assert serve.args == ("r",)
+    assert serve.kwargs == {"host": "0.0.0.0", "port": 8899, "token": "t", "no_token": False, "open_browser": False,
+                            "cull_idle": 0, "cull_closed": 5, "max_kernels": 3, "allow_hosts": ["dash.example.org"],
+                            "preheat": 1, "spare_kernels": 2}
+    assert main(["dashboard", "--port", "70000"]) == EXIT_BAD_INPUT
+    assert len(serve.calls) == 1
+
+
+# -- demo -------------------------------------------------------------------------------------
+def test_demo(monkeypatch, tmp_path, capsys):
+    run_demo = Recorder(SimpleNamespace(out=tmp_path, failed_runs=[]))
+    serve = Recorder(0)
+    monkeypatch.setattr("workbench.demo.run_demo", run_demo)
+    monkeypatch.setattr("workbench.dashboards.server.serve", serve)
+    assert main(["demo", "--out", "o", "--quick", "--no-compress", "--no-serve"]) == EXIT_OK
+    assert run_demo.args == ("o",) and run_demo.kwargs == {"quick": True, "compress": False, "monitoring": True}
+    assert not serve.calls
+    assert main(["demo"]) == EXIT_OK
+    assert run_demo.args == ("workbench-demo",)
+    assert run_demo.kwargs == {"quick": False, "compress": True, "monitoring": True}
+    assert serve.args == (tmp_path / "reports",)
+    assert main(["demo", "--no-monitoring"]) == EXIT_OK  # nothing to serve
+    assert run_demo.kwargs["monitoring"] is False and len(serve.calls) == 1
+    capsys.readouterr()
+    run_demo.result.failed_runs = ["bias report on b1: KernelDied"]
+    assert main(["demo"]) == EXIT_FAILED
+    assert "1 report run(s) of the demo failed: bias report on b1: KernelDied" in capsys.readouterr().err
+    assert len(serve.calls) == 1
+
+
+# -- main's error handling --------------------------------------------------------------------
+def test_errors_are_one_line_or_logged(monkeypatch, capsys):
+    def refuse(*a, **k):
+        raise WorkbenchError("no such thing")
+
+    def crash(*a, **k):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("workbench.dashboards.server.serve", refuse)
+    assert main(["dashboard"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == "workbench: error: no such thing\n"
+    monkeypatch.setattr("workbench.dashboards.server.serve", crash)
+    assert main(["dashboard"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "the dashboard failed: RuntimeError: boom (details in " in err and "second line" not in err
+    assert "Traceback" in Path(err.split("details in ")[1].rstrip(")\n")).read_text()
+    assert main([]) == EXIT_BAD_INPUT
+
+
+def test_exit_codes_are_defined_once():
+    from workbench import exit_codes
+    from workbench.reports import runner
+
+    assert (runner.EXIT_OK, runner.EXIT_CHECK_FAILED, runner.EXIT_FAILED) == (
+        exit_codes.EXIT_OK, exit_codes.EXIT_CHECK_FAILED, exit_codes.EXIT_FAILED) == (0, 1, 3)

@@ -1,0 +1,30 @@
+"""What the command modules share: the parser class and the checks of common options (all light)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from workbench.errors import WorkbenchError
+from workbench.exit_codes import EXIT_BAD_INPUT
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse's own code for usage errors)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _cost(args):
+    if args.cost_fn is None and args.cost_fp is None:
+        return None
+    cost = {"fn": 1.0 if args.cost_fn is None else args.cost_fn, "fp": 1.0 if args.cost_fp is None else args.cost_fp}
+    for key, value in cost.items():
+        if not math.isfinite(value) or value < 0:
+            raise WorkbenchError(f"--cost-{key} must be a finite number of 0 or more, not {value:g}")
+    if cost["fn"] == 0 and cost["fp"] == 0:
+        raise WorkbenchError("--cost-fn and --cost-fp cannot both be 0: nothing would have a cost")
+    return cost
+
+
+def _f(v) -> str:
+    return "—" if v is None else f"{v:.4f}"

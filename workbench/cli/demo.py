@@ -1,0 +1,37 @@
+"""``workbench demo``: the main job on the bundled Adult census data (a thin layer over
+:func:`workbench.demo.run_demo`), then the dashboards over its runs unless --no-serve."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.exit_codes import EXIT_FAILED, EXIT_OK
+
+
+def add_parser(sub) -> None:
+    d = sub.add_parser("demo", help="the main job on the bundled Adult census data",
+                       description="Train the three recipes on UCI Adult, print the leaderboard, evaluate and "
+                                   "save the champion under --out.")
+    d.add_argument("--out", default="workbench-demo", help="output folder (default ./workbench-demo)")
+    d.add_argument("--quick", action="store_true", help="smaller ensembles (faster, slightly lower AUC)")
+    d.add_argument("--no-serve", action="store_true", help="do not start the dashboard at the end")
+    d.add_argument("--no-monitoring", action="store_true", help="no simulated batches and monitoring reports")
+    d.add_argument("--no-compress", action="store_true", help="skip the compression study")
+    d.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from workbench.demo import run_demo
+
+    result = run_demo(args.out, quick=args.quick, compress=not args.no_compress,
+                      monitoring=not args.no_monitoring)
+    if result.failed_runs:
+        print(f"workbench: {len(result.failed_runs)} report run(s) of the demo failed: "
+              + "; ".join(result.failed_runs), file=sys.stderr)
+        return EXIT_FAILED
+    if args.no_serve or args.no_monitoring:
+        return EXIT_OK
+    from workbench.dashboards.server import serve
+
+    print("\nServing the dashboards over these runs (Ctrl-C stops it):")
+    return serve(result.out / "reports")

@@ -1,0 +1,88 @@
+"""``workbench report drift|bias|performance``: a monitoring report as a papermill run (a thin layer over
+:func:`workbench.reports.runner.run_report`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from workbench.cli._common import _Parser
+from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED
+
+
+def add_parser(sub) -> None:
+    r = sub.add_parser("report", help="run a monitoring report (drift, bias, performance) with papermill",
+                       description="Run a monitoring report as a papermill notebook into a run directory.")
+    rsub = r.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
+    rd = rsub.add_parser("drift", help="data drift and quality (and estimated performance with --model)",
+                         description="Compare a current batch with the reference: drift per column, data quality, "
+                                     "and the model's performance (estimated without labels) when --model is given.")
+    rd.add_argument("--reference", required=True, help="reference-period table (CSV or Parquet)")
+    rd.add_argument("--current", required=True, help="the batch to check (CSV or Parquet)")
+    rd.add_argument("--model", help="a workbench model: prediction drift and estimated performance")
+    rd.add_argument("--target", help="target column (target drift; default: the model's)")
+    rb = rsub.add_parser("bias", help="fairness across sensitive groups (fairlearn)",
+                         description="Assess a binary classifier's decisions across sensitive groups; with "
+                                     "--reference, gate on disparities that worsened beyond their confidence interval.")
+    rb.add_argument("--data", required=True, help="the batch to assess (CSV or Parquet)")
+    rb.add_argument("--model", required=True, help="a workbench model (binary classifier)")
+    rb.add_argument("--sensitive", action="append", default=[], metavar="COL",
+                    help="sensitive column (repeatable; default: the model's declared ones)")
+    rb.add_argument("--reference", help="labelled reference-period table to compare disparities with")
+    rp = rsub.add_parser("performance", help="measured (and estimated) performance on a labelled batch",
+                         description="Measure the model's performance on a batch whose labels arrived, beside "
+                                     "the label-free estimate, against the reference period.")
+    rp.add_argument("--data", required=True, help="the batch (CSV or Parquet), with the target column")
+    rp.add_argument("--model", required=True, help="a workbench model")
+    rp.add_argument("--reference", help="labelled reference-period table (default: the model's validation figures)")
+    for sp in (rd, rb, rp):
+        sp.add_argument("--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)")
+        sp.add_argument("--name", help="a name for the run (part of the run directory's name)")
+        sp.add_argument("--reports-dir", default="reports", help="where runs are written (default ./reports)")
+        sp.add_argument("--checks", help="checks file (TOML, YAML or JSON) overriding thresholds")
+        sp.add_argument("--fail-on", action="append", default=[], metavar="CHECK",
+                        help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)")
+        sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
+        sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
+        sp.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from workbench._json import json_default
+    from workbench.reports.runner import run_report
+
+    kind = args.report_kind
+    if kind == "drift":
+        params = {"reference": args.reference, "current": args.current, "model": args.model, "target": args.target}
+    elif kind == "bias":
+        params = {"data": args.data, "model": args.model, "sensitive": args.sensitive, "reference": args.reference}
+    else:
+        params = {"data": args.data, "model": args.model, "reference": args.reference}
+    params["period"] = args.period  # relative paths are resolved by the runner, for every caller
+    outcome = run_report(kind, params, reports_dir=args.reports_dir, name=args.name, checks=args.checks,
+                         fail_on=args.fail_on, junit=args.junit, progress=not args.json)
+    summary = outcome.summary
+    if args.json:
+        print(json.dumps({**summary, "run_dir": str(outcome.run_dir)}, default=json_default))
+    else:
+        print(summary.get("headline", ""))
+        for f in summary.get("findings", [])[:8]:
+            print(f"  - {f}")
+        from workbench.monitoring.checks import Check
+
+        checks = [Check.from_dict(c) for c in summary.get("checks", [])]
+        for status, title in (("FAIL", "failed checks:"), ("warn", "warnings (they do not gate):")):
+            shown = [c for c in checks if c.status == status]
+            if shown:
+                print(title)
+                for c in shown:
+                    print(f"  {c.name}: {c.outcome_text()}: {c.message}")
+        print(f"run: {outcome.run_dir}")
+        print(f"report: {outcome.run_dir / 'report.html'}" if summary.get("status") != "failed"
+              else f"error: {summary.get('error')}")
+    if outcome.exit_code == EXIT_FAILED:
+        print(f"workbench: the {kind} report run failed: {summary.get('error')} (recorded in {outcome.run_dir})",
+              file=sys.stderr)
+    elif outcome.exit_code == EXIT_CHECK_FAILED:
+        print(f"workbench: {len(outcome.failed)} check(s) failed: {', '.join(outcome.failed[:5])}", file=sys.stderr)
+    return outcome.exit_code

@@ -1,0 +1,92 @@
+"""``workbench train``: train candidate models, print the leaderboard, save the champion
+(a thin layer over :func:`workbench.train`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workbench.cli._common import _cost
+from workbench.errors import WorkbenchError
+from workbench.exit_codes import EXIT_OK
+
+
+def add_parser(sub) -> None:
+    t = sub.add_parser("train", help="train candidate models, print the leaderboard, save the champion",
+                       description="Train candidate pipelines on a table, print the leaderboard and save the champion.")
+    t.add_argument("--data", required=True, help="training table (CSV or Parquet)")
+    t.add_argument("--target", required=True, help="the column to predict")
+    t.add_argument("--sensitive", action="append", default=[], metavar="COL",
+                   help="a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
+                        "feature unless --sensitive-not-feature")
+    t.add_argument("--sensitive-not-feature", action="store_true",
+                   help="leave the sensitive attributes out of the model's features (kept in the spec for the "
+                        "bias report, which then needs them in its data but the model never reads them)")
+    t.add_argument("--model", action="append", dest="recipes", metavar="RECIPE",
+                   help="recipe to train (repeatable): logistic_regression, ridge, random_forest, "
+                        "hist_gradient_boosting; default: one per family")
+    t.add_argument("--positive", help="the positive class of a binary target (default: 1/yes-like, else the minority)")
+    t.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
+    t.add_argument("--drop", action="append", default=[], metavar="COL", help="a column not to use as a feature")
+    t.add_argument("--imbalance", default="none", choices=["none", "class_weight", "smote", "threshold"],
+                   help="imbalance strategy (threshold: tune the decision threshold for the cost matrix)")
+    t.add_argument("--cost-fn", type=float, help="cost of a missed positive (false negative)")
+    t.add_argument("--cost-fp", type=float, help="cost of a false alarm (false positive)")
+    t.add_argument("--search", action="store_true", help="randomised hyperparameter search (3-fold CV)")
+    t.add_argument("--n-iter", type=int, default=8, help="settings tried per recipe by --search (default 8)")
+    t.add_argument("--validation", help="held-out table for the leaderboard (default: 20%% of --data)")
+    t.add_argument("--quick", action="store_true", help="smaller ensembles (previews, tests)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--out", required=True, help="where to save the champion (file like champion.wbm, or a folder)")
+    t.add_argument("--force", action="store_true", help="replace an existing model at --out")
+    t.add_argument("--json", action="store_true", help="print the training result as JSON")
+    t.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import workbench as wb
+    from workbench._json import json_default
+
+    _check_seed(args.seed)
+    if args.n_iter < 1:
+        raise WorkbenchError(f"--n-iter must be at least 1 setting per recipe, not {args.n_iter}")
+    cost = _cost(args)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise WorkbenchError(f"'{out}' already exists; pass --force to replace it or choose another --out")
+    _check_destination(out, args.force)
+    data = wb.load_table(args.data, what="training data")
+    spec = wb.infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
+                         sensitive=args.sensitive, task=args.task, positive=args.positive,
+                         sensitive_as_features=not args.sensitive_not_feature)
+    if any(c not in data.columns for c in args.drop):
+        raise WorkbenchError(f"--drop names a column that is not in the data: {[c for c in args.drop if c not in data.columns]}")
+    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
+    result = wb.train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=cost,
+                      search=args.search, n_iter=args.n_iter, validation=validation, quick=args.quick,
+                      random_state=args.seed, progress=not args.json)
+    path = wb.save_model(result.champion, out, overwrite=args.force)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
+        return EXIT_OK
+    for note in result.notes:
+        print(f"note: {note}")
+    as_features = [c for c in spec.sensitive if c in spec.features]
+    if as_features:
+        print(f"note: the sensitive column(s) {', '.join(as_features)} are also model features; "
+              "--sensitive-not-feature leaves them out")
+    print(result.leaderboard_text())
+    print(f"\nchampion: {result.champion_name} -> saved to {path}")
+    return EXIT_OK
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**32:
+        raise WorkbenchError(f"--seed must be between 0 and {2**32 - 1}, not {seed}")
+
+
+def _check_destination(out: Path, force: bool) -> None:
+    """Refuse an --out that could not be written (or would replace something else) before any work."""
+    from workbench.modeling import artifact
+
+    artifact.check_model_destination(out, overwrite=force)
