@@ -67,13 +67,12 @@ def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compres
                                             for s in worst))
     demo_result = DemoResult(out=out, model_path=Path(path), training=result, evaluation=evaluation)
     if compress:
-        from workbench.cli.compress import table_text
         from workbench.modeling.compress import compress as compress_model
 
         echo("\nCompression study of the champion (budget: at most 0.005 ROC AUC lost):")
         study = compress_model(wb.load_model(path), demo.train, validation=demo.test, max_loss=0.005,
                                out=out / "models" / "compressed", quick=quick, progress=progress)
-        echo(table_text(study))
+        echo(study.table_text())
         echo(f"chosen: {study.chosen} -> {study.chosen_path}")
         demo_result.compression = study
     if monitoring:

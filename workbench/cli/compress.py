@@ -3,7 +3,6 @@
 
 Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
 the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
-:func:`table_text` is also what ``workbench demo`` prints.
 Nothing heavy is imported until the command runs.
 """
 
@@ -78,40 +77,10 @@ def run(args) -> int:
 
         print(json.dumps(result.to_dict(), default=json_default))
         return 0
-    print(table_text(result))
+    print(result.table_text())
     for line in result.findings()[1:]:
         print(f"  - {line}")
     print(f"\nchosen: {result.chosen} -> {result.chosen_path}")
     print(f"  {result.reason}")
     sys.stdout.flush()
     return 0
-
-
-def table_text(result) -> str:
-    """The variants as a fixed-width text table (what the CLI and ``make demo`` print)."""
-    metric = result.metric
-    width = max([len("variant"), *(len(v.name) for v in result.variants)])  # never cut: names can share a prefix
-    head = (f"{'':2}{'variant':<{width}} {metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} {'p95 µs':>9} "
-            f"{'rows/s':>10} {'parity':>8}  verdict")
-    lines = [head]
-    for v in result.variants:
-        mark = "*" if v.name == result.chosen else ""
-        verdict = "accepted" if v.accepted else "rejected"
-        lines.append(
-            f"{mark:<2}{v.name:<{width}} {_f(v.score, '.4f'):>8} {_f(v.loss, '+.4f'):>8} {_size(v.size_bytes):>10} "
-            f"{_f(v.latency_p50_us, ',.0f'):>9} {_f(v.latency_p95_us, ',.0f'):>9} "
-            f"{_f(v.throughput_rows_s, ',.0f'):>10} {_f(v.parity_max_abs_diff, '.0e'):>8}  {verdict}")
-    return "\n".join(lines)
-
-
-def _f(v, fmt: str) -> str:
-    return "—" if v is None else format(v, fmt)
-
-
-def _size(v) -> str:
-    if v is None:
-        return "—"
-    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
-        if v >= scale:
-            return f"{v / scale:,.1f} {unit}"
-    return f"{v:,} B"

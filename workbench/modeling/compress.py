@@ -174,6 +174,21 @@ class CompressionResult:
             return None
         return o.size_bytes / v.size_bytes
 
+    def table_text(self) -> str:
+        """The variants as a fixed-width text table (what ``workbench compress`` and ``workbench demo`` print)."""
+        width = max([len("variant"), *(len(v.name) for v in self.variants)])  # never cut: names share prefixes
+        head = (f"{'':2}{'variant':<{width}} {self.metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} "
+                f"{'p95 µs':>9} {'rows/s':>10} {'parity':>8}  verdict")
+        lines = [head]
+        for v in self.variants:
+            mark = "*" if v.name == self.chosen else ""
+            verdict = "accepted" if v.accepted else "rejected"
+            lines.append(
+                f"{mark:<2}{v.name:<{width}} {_fmt(v.score, '.4f'):>8} {_fmt(v.loss, '+.4f'):>8} "
+                f"{_size(v.size_bytes):>10} {_fmt(v.latency_p50_us, ',.0f'):>9} {_fmt(v.latency_p95_us, ',.0f'):>9} "
+                f"{_fmt(v.throughput_rows_s, ',.0f'):>10} {_fmt(v.parity_max_abs_diff, '.0e'):>8}  {verdict}")
+        return "\n".join(lines)
+
     def table(self) -> pd.DataFrame:
         """One row per variant (the chosen one marked), in the order they were built."""
         rows = [{**{c: getattr(v, c) for c in _TABLE_COLUMNS}, "chosen": v.name == self.chosen,
@@ -465,6 +480,15 @@ def _us(v: float | None) -> str:
 
 def _x(v: float | None) -> str:
     return "—" if v is None else (f"{v:,.0f}x" if v >= 10 else f"{v:.1f}x")
+
+
+def _fmt(v, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def _size(v: int | None) -> str:
+    """Bytes in a 10-character table cell (``_bytes`` says 'bytes' in sentences)."""
+    return _bytes(v).replace(" bytes", " B")
 
 
 def _bytes(v: int | None) -> str:
