@@ -39,13 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        if getattr(args, "command", None) == "report":
-            report_parser = parser._subparsers._group_actions[0].choices["report"]  # noqa: SLF001
-            report_parser.print_usage(sys.stderr)
-            print("workbench report: error: name a report kind: drift, bias or performance", file=sys.stderr)
-        else:
-            parser.print_usage(sys.stderr)
-            print("workbench: error: name a command (see workbench --help)", file=sys.stderr)
+        parser.print_usage(sys.stderr)
+        print("workbench: error: name a command (see workbench --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return int(args.func(args) or 0)

@@ -7,12 +7,13 @@ import json
 import sys
 
 from workbench.cli._common import _Parser
-from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED
+from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED
 
 
 def add_parser(sub) -> None:
     r = sub.add_parser("report", help="run a monitoring report (drift, bias, performance) with papermill",
                        description="Run a monitoring report as a papermill notebook into a run directory.")
+    r.set_defaults(func=lambda args: _no_kind(r))  # a kind's own defaults replace it
     rsub = r.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
     rd = rsub.add_parser("drift", help="data drift and quality (and estimated performance with --model)",
                          description="Compare a current batch with the reference: drift per column, data quality, "
@@ -45,6 +46,12 @@ def add_parser(sub) -> None:
         sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
         sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
         sp.set_defaults(func=run)
+
+
+def _no_kind(parser) -> int:
+    parser.print_usage(sys.stderr)
+    print("workbench report: error: name a report kind: drift, bias or performance", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def run(args) -> int:
