@@ -261,7 +261,7 @@ def test_index_notebook_runs_as_an_ordinary_notebook(runs_dir, tmp_path):
 def test_run_notebooks_without_readable_results_are_served_as_a_card(runs_dir, tmp_path, monkeypatch):
     import nbformat
 
-    from workbench.dashboards.server import prepare_notebook
+    from workbench.dashboards.pages import prepare_notebook
 
     reports = copy_runs(runs_dir, tmp_path / "reports")
     run = run_dirs(reports, "drift")[0]
@@ -281,7 +281,7 @@ def test_run_notebooks_without_readable_results_are_served_as_a_card(runs_dir, t
 
 
 def test_tokens_are_required_off_loopback():
-    from workbench.dashboards.server import decide_token
+    from workbench.dashboards.access import decide_token
     from workbench.errors import WorkbenchError
 
     assert decide_token("127.0.0.1", None, False) == "" and decide_token("localhost", None, False) == ""
@@ -319,7 +319,7 @@ def test_cli_rejects_bad_options_with_exit_2(tmp_path):
 def test_host_header_check_allows_the_servers_own_names_only():
     """DNS rebinding: a page on another site reaches a loopback server through a name it controls, which
     the browser sends as Host. Only the server's own address and the names the user allowed are served."""
-    from workbench.dashboards.server import HostCheck
+    from workbench.dashboards.access import HostCheck
 
     loop = HostCheck.for_server("127.0.0.1", 8866)
     for ok in ("127.0.0.1:8866", "localhost:8866", "[::1]:8866", "LOCALHOST:8866"):

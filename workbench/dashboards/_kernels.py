@@ -17,12 +17,15 @@ It also keeps the number of page kernels bounded, and frees a page's kernel soon
 
 - at most `max_kernels` kernels serve pages at a time (the ready ones, spare and pre-heated, come on
   top): :meth:`SpareKernelManager.start_kernel` raises :class:`KernelsBusy` beyond it, and the server
-  answers with a "busy" card instead of a page (:mod:`workbench.dashboards.server`);
+  answers with a "busy" card instead of a page (:class:`workbench.dashboards.upstream.PageHandler`);
 - a page's kernel is shut down `cull_closed` seconds after its page's connection closed (a reload
   reconnects well within that), or `cull_unconnected` seconds after its page was served when the page
   never connected at all (closed while it loaded); a kernel whose page is open stays, up to
   `cull_open` seconds without activity (0: as long as the page is open). Measured in
   ``benchmarks/dashboard_memory.py``.
+
+What this reads of Jupyter's and Voila's kernel managers beyond their public methods (connection counts,
+the culler's state, Voila's pool) goes through :mod:`workbench.dashboards.upstream`.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ import os
 import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, Unicode
+
+from workbench.dashboards import upstream
+from workbench.dashboards.pages import KernelsBusy
 
 #: What a spare kernel runs while it waits: the imports a run page needs, and nothing that reads a run.
 WARM_UP = """\
@@ -42,10 +47,6 @@ warm_up()
 """
 #: Set in a spare kernel's environment (the test probe reports it).
 SPARE_ENV = "WORKBENCH_SPARE_KERNEL"
-
-
-class KernelsBusy(RuntimeError):
-    """As many kernels serve pages as the server allows (``--max-kernels``)."""
 
 
 class SpareKernelManager(AsyncMappingKernelManager):
@@ -76,8 +77,7 @@ class SpareKernelManager(AsyncMappingKernelManager):
         self._stopping: set[str] = set()  # kernels being shut down
         if self.spare_kernels > 0:
             asyncio.get_event_loop().call_soon(self._schedule_fill, 0.0)
-        if hasattr(self, "get_rendered_notebook"):  # Voila's pre-heating: a pooled kernel taken by a page
-            self.get_rendered_notebook = self._counting(self.get_rendered_notebook)
+        upstream.watch_pool(self, self._page_taken)  # Voila's pre-heating: a pooled kernel taken by a page
 
     # -- pages --------------------------------------------------------------------------
     def page_kernels(self) -> int:
@@ -88,8 +88,7 @@ class SpareKernelManager(AsyncMappingKernelManager):
         return bool(self.max_kernels) and self.page_kernels() >= self.max_kernels
 
     async def start_kernel(self, *, kernel_name=None, path=None, **kwargs):
-        env = kwargs.get("env") or {}
-        if str(env.get("VOILA_PREHEAT", "False")) == "True":  # Voila filling its pool: not for a page yet
+        if upstream.is_pool_start(kwargs.get("env")):  # Voila filling its pool: not for a page yet
             return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
         if self.busy():
             raise KernelsBusy(f"{self.max_kernels} kernels serve pages already")
@@ -114,13 +113,8 @@ class SpareKernelManager(AsyncMappingKernelManager):
                 await AsyncMappingKernelManager.shutdown_kernel(self, kernel_id, now=True)
         return await super().start_kernel(kernel_name=kernel_name, path=path, **kwargs)
 
-    def _counting(self, get_rendered_notebook):
-        async def taken(*args, **kwargs):
-            result = await get_rendered_notebook(*args, **kwargs)
-            self._pages[result[2]] = time.monotonic()  # (render task, rendered cells, kernel id)
-            return result
-
-        return taken
+    def _page_taken(self, kernel_id: str) -> None:
+        self._pages[kernel_id] = time.monotonic()
 
     def notify_connect(self, kernel_id):
         super().notify_connect(kernel_id)
@@ -129,32 +123,29 @@ class SpareKernelManager(AsyncMappingKernelManager):
 
     def notify_disconnect(self, kernel_id):
         super().notify_disconnect(kernel_id)
-        if not self._kernel_connections.get(kernel_id):
+        if not upstream.connections(self, kernel_id):
             self._disconnected[kernel_id] = time.monotonic()
 
     # -- culling ------------------------------------------------------------------------
     def initialize_culler(self):
         """Jupyter's culler loop, always on, checking often: see :meth:`cull_kernel_if_idle`."""
-        if not self._initialized_culler and self._culler_callback is None:
-            self._culler_callback = PeriodicCallback(self.cull_kernels, 1000 * max(0.5, self.cull_every))
-            self._culler_callback.start()
-        self._initialized_culler = True
+        upstream.start_culler(self, self.cull_every)
 
     async def cull_kernel_if_idle(self, kernel_id):
         """Shut down a page's kernel once its page is gone; never a ready kernel (Voila's pre-heated ones
         never reach here: its manager returns first), nor one running a cell, nor one whose page is open
         (unless `cull_open`)."""
-        if kernel_id in self._spares or kernel_id in self._stopping or kernel_id not in self._kernels:
+        if kernel_id in self._spares or kernel_id in self._stopping or kernel_id not in self:
             return None
-        kernel = self._kernels[kernel_id]
+        kernel = self.get_kernel(kernel_id)
         state = getattr(kernel, "execution_state", None)
         if state == "dead":
             return await self._cull(kernel_id, "its kernel died")
-        last = _last_activity(kernel)
+        last = upstream.last_activity(kernel)
         if state == "busy" or last is None:
             return None
-        idle = _seconds_since(last)
-        if self._kernel_connections.get(kernel_id, 0):
+        idle = upstream.seconds_since(last)
+        if upstream.connections(self, kernel_id):
             if self.cull_open and idle > self.cull_open:
                 return await self._cull(kernel_id, f"{int(idle)} s without activity on an open page")
             return None
@@ -177,8 +168,7 @@ class SpareKernelManager(AsyncMappingKernelManager):
     async def _adopt(self, kernel_id: str, path: str, env: dict | None) -> bool:
         """Make a spare kernel the one Voila would have started: the page's folder and environment
         (the request's details Voila passes to a new kernel: SCRIPT_NAME, QUERY_STRING, VOILA_*...)."""
-        plain = {str(getattr(k, "value", k)): str(getattr(v, "value", v)) for k, v in (env or {}).items()}  # Voila's
-        changed = {k: v for k, v in plain.items() if os.environ.get(k) != v}  # keys are str enums
+        changed = {k: v for k, v in upstream.plain_env(env).items() if os.environ.get(k) != v}
         code = (f"import os as _os\n_os.environ.update({changed!r})\n"
                 f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n")
         client = self._clients.pop(kernel_id, None)  # connected since its warm-up: one round trip
@@ -216,10 +206,11 @@ class SpareKernelManager(AsyncMappingKernelManager):
             client.stop_channels()
         self._clients.clear()
         self._spares.clear()
-        busy = [k for k, kernel in list(self._kernels.items())
-                if getattr(kernel, "execution_state", None) in ("busy", "starting")]
-        if busy:
-            await asyncio.gather(*(self._async_shutdown_kernel(k, now=True) for k in busy), return_exceptions=True)
+        busy = [k for k in self.list_kernel_ids()
+                if getattr(self.get_kernel(k), "execution_state", None) in ("busy", "starting")]
+        if busy:  # Jupyter's own shutdown, as _fill's: not through ours, nor Voila's pool bookkeeping
+            await asyncio.gather(*(AsyncMappingKernelManager.shutdown_kernel(self, k, now=True) for k in busy),
+                                 return_exceptions=True)
         await super().shutdown_all(now=now)
 
     # -- filling ------------------------------------------------------------------------
@@ -269,17 +260,3 @@ class SpareKernelManager(AsyncMappingKernelManager):
             self.log.warning("a spare kernel did not answer: %s", exc)
             return False
 
-
-def _last_activity(kernel):
-    """When the kernel last said something; None while it starts (the trait is unset: reading it raises
-    a TraitError, which ``hasattr`` does not catch)."""
-    try:
-        return kernel.last_activity
-    except Exception:
-        return None
-
-
-def _seconds_since(when) -> float:
-    from jupyter_server._tz import utcnow
-
-    return (utcnow() - when).total_seconds()
