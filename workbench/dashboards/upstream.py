@@ -27,10 +27,12 @@ What is here:
   kernel pool, a kernel's last activity);
 - :func:`tell_kernels_where` (the address a pre-heated kernel calls back).
 
-Not here, and public: the traitlets the server configures
-(:func:`workbench.dashboards.server.voila_config`; the test checks each still
-exists), and the index's use of ``voila.utils.wait_for_request`` in a
-pre-heated kernel (Voila's documented way; kernels must not import this module).
+Not here: the traitlets the server configures (public ones,
+:func:`workbench.dashboards.server.voila_config`), the index's use of
+``voila.utils.wait_for_request`` in a pre-heated kernel (Voila's documented way;
+kernels must not import this module), and the page template
+(``share/voila/templates/workbench``), which overrides blocks of Voila's lab
+template. The test checks those too.
 """
 
 from __future__ import annotations
