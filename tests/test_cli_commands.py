@@ -213,7 +213,7 @@ def test_compress(monkeypatch, capsys):
     load_model = _patch_wb(monkeypatch, "load_model", "MODEL")
     load_table = _patch_wb(monkeypatch, "load_table", "DATA")
     compress = Recorder(_Frame())
-    monkeypatch.setattr("workbench.modeling.compress.compress", compress)
+    monkeypatch.setattr("workbench.compression._study.compress", compress)
     code = main(["compress", "--model", "m.wbm", "--data", "d.csv", "--validation", "v.csv", "--max-loss", "0.01",
                  "--metric", "r2", "--technique", "onnx", "--technique", "capacity", "--batch-threads", "2",
                  "--quick", "--seed", "3", "--trust", "a.B", "--out", "out", "--json"])

@@ -67,7 +67,7 @@ def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compres
                                             for s in worst))
     demo_result = DemoResult(out=out, model_path=Path(path), training=result, evaluation=evaluation)
     if compress:
-        from workbench.modeling.compress import compress as compress_model
+        from workbench.compression._study import compress as compress_model
 
         echo("\nCompression study of the champion (budget: at most 0.005 ROC AUC lost):")
         study = compress_model(wb.load_model(path), demo.train, validation=demo.test, max_loss=0.005,

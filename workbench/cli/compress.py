@@ -1,5 +1,5 @@
 """``workbench compress``: the compression study from the command line (a thin layer over
-:func:`workbench.modeling.compress.compress`).
+:func:`workbench.compression._study.compress`).
 
 Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
 the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
@@ -15,8 +15,8 @@ import sys
 
 from workbench.errors import ParameterError
 
-# kept in step with workbench.modeling._compress_techniques.TECHNIQUES and
-# _compress_measure.METRICS (a test checks), so that building the parser stays light
+# kept in step with workbench.compression._techniques.TECHNIQUES and
+# workbench.compression._measure.METRICS (a test checks), so that building the parser stays light
 TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
 METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
 DEFAULT_MAX_LOSS = 0.005
@@ -59,7 +59,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     import workbench as wb
-    from workbench.modeling.compress import compress
+    from workbench.compression._study import compress
 
     if args.max_loss is not None and not (math.isfinite(args.max_loss) and args.max_loss >= 0):
         what = f"--max-loss (the largest allowed drop of {args.metric})" if args.metric else \

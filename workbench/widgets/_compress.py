@@ -27,7 +27,7 @@ class CompressPanel(Panel):
 
     def __init__(self, state: AppState | None = None, **kwargs: Any):
         super().__init__(state, **kwargs)
-        from workbench.modeling.compress import TECHNIQUES
+        from workbench.compression._study import TECHNIQUES
 
         self.max_loss = w.BoundedFloatText(value=0.005, min=0.0, max=1.0, step=0.001, description="Max loss",
                                            tooltip="how much the metric (ROC AUC for classifiers) may drop")

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from workbench import _html
+from workbench.compression._measure import METRICS, PARITY_TOLERANCE
+from workbench.compression._techniques import TECHNIQUES
 from workbench.errors import ParameterError, WorkbenchError
-from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
-from workbench.modeling._compress_techniques import TECHNIQUES
 
 __all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
 
@@ -341,7 +341,7 @@ def compress(
     >>> result.chosen, result.speedup(), result.size_ratio()                              # doctest: +SKIP
     ('capacity[max_depth=12,n_estimators=100]+onnx', 160.2, 28.4)
     """
-    from workbench.modeling._compress_study import Study, resolve_techniques, split_rows
+    from workbench.compression._runner import Study, resolve_techniques, split_rows
     from workbench.modeling.artifact import Model
 
     t0 = time.perf_counter()
@@ -399,7 +399,7 @@ def check_study_destination(out: str | Path) -> Path:
     and a folder holding anything else (other files, a ``model.wbm`` or
     ``variants/`` entry that is not a workbench model, links).
     """
-    from workbench.modeling._model_files import is_artifact
+    from workbench.modeling._model_container import is_artifact
     from workbench.modeling.artifact import check_model_destination
 
     out = Path(out)

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.compression import _measure as measure
+from workbench.compression import _techniques as tech
+from workbench.compression._study import TechniqueOutcome, Variant, slug
 from workbench.data._spec import target_values
 from workbench.errors import DataError, WorkbenchError
-from workbench.modeling import _compress_measure as measure
-from workbench.modeling import _compress_techniques as tech
-from workbench.modeling.compress import TechniqueOutcome, Variant, slug
 
 _MIN_ROWS = 20
 _BATCH_ROWS = 10_000
@@ -159,7 +159,7 @@ class Study:
         A failed export is recorded: as the ONNX technique's outcome for the original, in
         `failures` for a variant of another technique.
         """
-        from workbench.modeling.onnx_model import NotConvertible, to_onnx
+        from workbench.compression._onnx_export import NotConvertible, to_onnx
 
         name = "onnx" if parent == "original" else f"{parent}+onnx"
         lineage = {"parent": model.name, "technique": "onnx", "params": {}}
