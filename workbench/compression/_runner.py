@@ -247,7 +247,7 @@ class Study:
         """The variant's own metrics on the held-out rows go into its meta.json (what monitoring reads)."""
         if cand.technique == "original":
             return
-        from workbench.modeling.evaluate import classification_metrics, regression_metrics
+        from workbench.metrics import classification_metrics, regression_metrics
 
         spec = model.spec
         if spec.task == "regression":

@@ -14,13 +14,9 @@ from workbench import _html
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
 from workbench.errors import DataError, RecipeError, SpecError
+from workbench.metrics import classification_metrics, regression_metrics
 from workbench.modeling.artifact import Model, serialized_size
-from workbench.modeling.evaluate import (
-    CostMatrix,
-    classification_metrics,
-    measure_latency,
-    regression_metrics,
-)
+from workbench.modeling.evaluate import CostMatrix, measure_latency
 
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from workbench._lazy import lazy
+from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS  # noqa: F401  (named with every other check)
 from workbench.errors import DataError, SpecError, WorkbenchError
 
 pd = lazy("pandas")
@@ -29,16 +30,6 @@ DISPARITIES: dict[str, tuple[str, str, str]] = {
     "accuracy_difference": ("accuracy", "difference", "higher"),
     "base_rate_difference": ("base_rate", "difference", "higher"),
 }
-#: absolute checks: metric -> (op, default threshold)
-ABSOLUTE_CHECKS: dict[str, tuple[str, float]] = {
-    "demographic_parity_ratio": (">=", 0.8),
-    "demographic_parity_difference": ("<=", 0.1),
-    "equalized_odds_difference": ("<=", 0.1),
-    "equal_opportunity_difference": ("<=", 0.1),
-}
-#: metrics compared with the reference (check ``bias.<metric>.<attr>.worsened``, default <= 0)
-WORSENED_CHECKS = ("demographic_parity_ratio", "demographic_parity_difference", "equalized_odds_difference",
-                   "equal_opportunity_difference", "predictive_parity_difference", "base_rate_difference")
 
 # confusion cells per group: (label, prediction) with label negative / positive / unknown
 CELLS = ("tn", "fp", "fn", "tp", "unlabelled_negative", "unlabelled_positive")

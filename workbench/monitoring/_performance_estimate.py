@@ -127,7 +127,7 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
     >>> assess_performance(today, model, reference_stats=est)    # doctest: +SKIP
     """
     from workbench.data._spec import target_values
-    from workbench.modeling.evaluate import classification_metrics, regression_metrics
+    from workbench.metrics import classification_metrics, regression_metrics
 
     calibration = _calibration_name(calibration)
     spec = _spec_of(model)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workbench.checks import ChecksConfig, threshold_for
 from workbench.monitoring._performance_estimate import _drop, _f, _f2, _num
-from workbench.monitoring.checks import ChecksConfig, threshold_for
 
 if TYPE_CHECKING:
     from workbench.monitoring.performance import PerformanceResult

@@ -79,6 +79,7 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.errors import DataError, WorkbenchError
 from workbench.monitoring._bias_compare import _compare
 from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
@@ -99,7 +100,6 @@ from workbench.monitoring._bias_util import (
     _require_binary,
     _sensitive_columns,
 )
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
 
 pd = lazy("pandas")
 

@@ -36,6 +36,12 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import (
+    Check,
+    ChecksConfig,
+    checks_table_html,
+    make_check,
+)
 from workbench.errors import WorkbenchError
 from workbench.monitoring._performance_estimate import (
     _BINARY_KEYS,
@@ -65,12 +71,6 @@ from workbench.monitoring._performance_findings import (
     RMSE_TOLERANCE,
     _classification_findings,
     _regression_findings,
-)
-from workbench.monitoring.checks import (
-    Check,
-    ChecksConfig,
-    checks_table_html,
-    make_check,
 )
 
 pd = lazy("pandas")
@@ -292,7 +292,7 @@ def assess_performance(
     shows how far the estimate was from the truth.
     """
     from workbench.data._spec import target_values
-    from workbench.modeling.evaluate import classification_metrics, regression_metrics
+    from workbench.metrics import classification_metrics, regression_metrics
 
     calibration = _calibration_name(calibration)
     spec = _spec_of(model)
