@@ -12,7 +12,39 @@ from workbench._lazy import lazy
 
 np = lazy("numpy")
 
-__all__ = ["classification_metrics", "regression_metrics"]
+__all__ = [
+    "BINARY_METRICS", "BINARY_SHOWN", "CLASSIFICATION_TRACKED", "COMPRESSION_METRICS", "METRIC_LABELS", "MODEL_CLASSIFICATION_METRICS",
+    "MODEL_REGRESSION_METRICS", "MULTICLASS_METRICS",
+    "REGRESSION_METRICS", "REGRESSION_SHOWN", "REGRESSION_TRACKED", "classification_metrics", "regression_metrics",
+]
+
+# The order metrics are listed in, defined once: tables, charts, cards and stored subsets follow it.
+#: What performance monitoring follows over time (trend rows, drop checks, the first findings).
+CLASSIFICATION_TRACKED = ("accuracy", "roc_auc")
+REGRESSION_TRACKED = ("rmse", "mae")
+#: The metrics a performance card or chart of a binary classifier shows.
+BINARY_SHOWN = (*CLASSIFICATION_TRACKED, "precision", "recall", "f1")
+REGRESSION_SHOWN = (*REGRESSION_TRACKED, "r2")
+#: The metrics monitoring keeps per task (measured, estimated, and for the reference period).
+BINARY_METRICS = (*BINARY_SHOWN, "pr_auc", "brier", "base_rate", "selection_rate")
+MULTICLASS_METRICS = (*CLASSIFICATION_TRACKED, "precision_macro", "recall_macro", "f1_macro")
+REGRESSION_METRICS = (*REGRESSION_SHOWN, "median_abs_error")
+#: The metrics a model's meta.json keeps (training's validation rows, a compressed variant's held-out rows).
+MODEL_CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss",
+                                "brier")
+MODEL_REGRESSION_METRICS = ("mae", "rmse", "r2", "median_abs_error")
+#: Metrics a compression budget can be set on, in the order the CLI offers them: name -> (tasks, higher is better).
+COMPRESSION_METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "roc_auc": (("binary", "multiclass"), True),
+    "accuracy": (("binary", "multiclass"), True),
+    "log_loss": (("binary", "multiclass"), False),
+    "r2": (("regression",), True),
+    "rmse": (("regression",), False),
+    "mae": (("regression",), False),
+}
+#: How a metric is named for a reader (names not listed are shown as they are).
+METRIC_LABELS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "log_loss": "log loss", "r2": "R²", "rmse": "RMSE",
+                 "mae": "MAE"}
 
 _CURVE_POINTS = 200
 

@@ -14,11 +14,12 @@ import math
 import sys
 
 from workbench.errors import ParameterError
+from workbench.metrics import COMPRESSION_METRICS
 
-# kept in step with workbench.compression._techniques.TECHNIQUES and
-# workbench.compression._measure.METRICS (a test checks), so that building the parser stays light
+# kept in step with workbench.compression._techniques.TECHNIQUES (a test checks), so that building the
+# parser stays light (workbench.metrics is light too)
 TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
-METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
+METRICS = tuple(COMPRESSION_METRICS)
 DEFAULT_MAX_LOSS = 0.005
 
 

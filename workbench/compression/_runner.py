@@ -247,16 +247,21 @@ class Study:
         """The variant's own metrics on the held-out rows go into its meta.json (what monitoring reads)."""
         if cand.technique == "original":
             return
-        from workbench.metrics import classification_metrics, regression_metrics
+        from workbench.metrics import (
+            MODEL_CLASSIFICATION_METRICS,
+            MODEL_REGRESSION_METRICS,
+            classification_metrics,
+            regression_metrics,
+        )
 
         spec = model.spec
         if spec.task == "regression":
             full = regression_metrics(np.asarray(y, dtype=float), pred[:, 0])
-            keep = ("mae", "rmse", "r2", "median_abs_error")
+            keep = MODEL_REGRESSION_METRICS
         else:
             full, _ = classification_metrics(y, pred, list(model.classes_), spec.task, spec.positive_label,
                                              model.threshold)
-            keep = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier")
+            keep = MODEL_CLASSIFICATION_METRICS
         model.meta["metrics"] = {k: full[k] for k in keep if k in full}
         model.meta["compression"] = {"original": self.model.name, "variant": cand.name, "metric": self.metric,
                                      "score": score, "held_out_rows": int(len(y))}

@@ -8,11 +8,11 @@ import ipywidgets as w
 
 from workbench import _html
 from workbench.errors import DataError
+from workbench.metrics import MODEL_CLASSIFICATION_METRICS
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
-_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier",
-            "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
+_METRICS = (*MODEL_CLASSIFICATION_METRICS, "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 _SLICES_SHOWN = 12
 CHART_WIDTH, CHART_HEIGHT = 430, 400  # pixels of the confusion matrix and calibration charts
 
