@@ -66,6 +66,18 @@ def test_rooms_import_one_way(importer, forbidden):
     assert not bad, f"imports across the layering: {bad}"
 
 
+def test_no_module_goes_through_the_top_level_package():
+    """Inside workbench, names come from the module that defines them, not from `import workbench as wb`."""
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import) and any(a.name == "workbench" for a in node.names):
+                bad.append(str(path.relative_to(PACKAGE.parent)))
+    assert not bad, bad
+
+
 def test_checks_and_metrics_import_light():
     code = ("import sys, workbench.checks, workbench.metrics; from workbench.checks import Check, make_check, "
             "checks_table_html, validate_patterns; "
@@ -73,3 +85,18 @@ def test_checks_and_metrics_import_light():
             "'workbench.modeling') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_package_exports_through_one_helper():
+    """Each package's ``__init__`` lists its public names in ``__all__``; re-exports go through ``lazy_exports``."""
+    import importlib
+
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        name = _module_name(init)
+        module = importlib.import_module(name)
+        assert isinstance(getattr(module, "__all__", None), list | tuple), f"{name} has no __all__"
+        hook = vars(module).get("__getattr__")
+        if hook is not None:
+            assert hook.__qualname__.startswith("lazy_exports."), f"{name} has its own __getattr__"
+        for public in module.__all__:
+            assert hasattr(module, public), f"{name}.{public} does not resolve"

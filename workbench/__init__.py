@@ -7,9 +7,9 @@ never pays for scikit-learn pipelines, Evidently, lime or onnxruntime.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from workbench._lazy import lazy_exports
 from workbench.errors import DataError, ModelFileError, RecipeError, SpecError, WorkbenchError
 
 __version__ = "0.1.0"
@@ -27,13 +27,13 @@ _LAZY = {
     "RECIPES": "workbench.modeling.train",
     "evaluate": "workbench.modeling.evaluate",
     "Model": "workbench.modeling.artifact",
-    "compress": "workbench.compression._study",
-    "explain_local": "workbench.explain._api",
-    "explain_worst_errors": "workbench.explain._api",
-    "explanation_stability": "workbench.explain._api",
-    "permutation_importance": "workbench.explain._api",
-    "partial_dependence": "workbench.explain._api",
-    "surrogate_tree": "workbench.explain._api",
+    "compress": "workbench.compression",
+    "explain_local": "workbench.explain",
+    "explain_worst_errors": "workbench.explain",
+    "explanation_stability": "workbench.explain",
+    "permutation_importance": "workbench.explain",
+    "partial_dependence": "workbench.explain",
+    "surrogate_tree": "workbench.explain",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring.performance",
     "detect_drift": "workbench.monitoring.drift",
@@ -50,10 +50,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workbench.compression._study import compress  # noqa: F401
+    from workbench.compression import compress  # noqa: F401
     from workbench.data import DatasetSpec, infer_spec, list_demos, load_demo, load_table  # noqa: F401
     from workbench.data.simulate import default_scenarios, simulate_batches, write_batches  # noqa: F401
-    from workbench.explain._api import (  # noqa: F401
+    from workbench.explain import (  # noqa: F401
         explain_local,
         explain_worst_errors,
         explanation_stability,
@@ -72,13 +72,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.widgets import Workbench  # noqa: F401
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
