@@ -63,7 +63,7 @@ def main() -> int:
         t0 = time.perf_counter()
         model = _fit(recipe, demo)
         fit_s = time.perf_counter() - t0
-        from workbench.compression._study import compress
+        from workbench.compression import compress
 
         t0 = time.perf_counter()
         result = compress(model, demo.train, validation=demo.test, out=out_root / recipe, progress=True)

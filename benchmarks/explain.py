@@ -89,7 +89,7 @@ def main() -> int:
 def _bench(recipe: str, model, reference: pd.DataFrame, rows: pd.DataFrame, rounds: int) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from workbench.explain._api import explain_local, local_explainer
+    from workbench.explain import explain_local, local_explainer
 
     t0 = time.perf_counter()
     explainer = local_explainer(model, reference)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.compression._study import TECHNIQUES, CompressionResult, compress
+from workbench.compression import TECHNIQUES, CompressionResult, compress
 from workbench.data._spec import prepare_frame, target_values
 from workbench.data.datasets import load_demo
 from workbench.errors import DataError, WorkbenchError
@@ -284,8 +284,7 @@ def _files(root):
                                     "foreign_variant"])
 def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, monkeypatch, layout):
     """The study replaces its own output (model.wbm, compression.json, variants/) and nothing else."""
-    from workbench.compression import _runner
-    from workbench.compression._study import check_study_destination
+    from workbench.compression import _runner, check_study_destination
 
     out = tmp_path / "out"
     if layout == "file":
@@ -316,7 +315,7 @@ def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, 
 
 
 def test_study_output_of_a_previous_study_is_accepted(study, tmp_path):
-    from workbench.compression._study import check_study_destination
+    from workbench.compression import check_study_destination
 
     out = Path(study.chosen_path).parent
     assert check_study_destination(out) == out

@@ -68,7 +68,7 @@ class EvaluatePanel(Panel):
     # -- actions ------------------------------------------------------------------------------
     def evaluate(self) -> None:
         """Evaluate the current model (the Evaluate button; also run when the model changes)."""
-        import workbench as wb
+        from workbench.modeling.evaluate import evaluate
 
         st = self.state
         if st.model is None:
@@ -82,7 +82,7 @@ class EvaluatePanel(Panel):
             raise DataError("a business cost only applies to binary classifiers")
 
         def work():
-            return wb.evaluate(model, data, cost=cost, latency=latency, where=where)
+            return evaluate(model, data, cost=cost, latency=latency, where=where)
 
         def done(result) -> None:
             if st.model is model:  # a newer model may have arrived meanwhile
