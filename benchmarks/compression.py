@@ -63,7 +63,7 @@ def main() -> int:
         t0 = time.perf_counter()
         model = _fit(recipe, demo)
         fit_s = time.perf_counter() - t0
-        from workbench.modeling.compress import compress
+        from workbench.compression import compress
 
         t0 = time.perf_counter()
         result = compress(model, demo.train, validation=demo.test, out=out_root / recipe, progress=True)
@@ -102,7 +102,7 @@ def _side_by_side(recipe: str, result, test, rounds: int) -> dict:
     """Original (default threads and one thread) and chosen variant, timed in the same rounds."""
     from threadpoolctl import threadpool_limits
 
-    from workbench.modeling._compress_measure import time_variants
+    from workbench.compression._measure import time_variants
 
     original, chosen = result.model("original"), result.chosen_model
     p50 = {"original": [], "original_1thread": [], "chosen": []}

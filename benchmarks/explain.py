@@ -7,7 +7,7 @@ LIME samples each (the issue's goal: <= 0.2 s per row), with the training
 split as LIME's reference, in interleaved rounds; the table shows medians of
 the per-row time:
 
-- ``workbench``: :func:`workbench.modeling.explain.explain_local` (the explainer
+- ``workbench``: :func:`workbench.explain._api.explain_local` (the explainer
   is built once and reused; categorical codes decoded with one fancy-index per
   column; the model's OpenMP/BLAS pools limited to one thread while LIME
   queries it);
@@ -89,7 +89,7 @@ def main() -> int:
 def _bench(recipe: str, model, reference: pd.DataFrame, rows: pd.DataFrame, rounds: int) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from workbench.modeling.explain import explain_local, local_explainer
+    from workbench.explain import explain_local, local_explainer
 
     t0 = time.perf_counter()
     explainer = local_explainer(model, reference)

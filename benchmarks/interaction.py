@@ -44,7 +44,7 @@ def main() -> int:
     from sklearn.metrics import confusion_matrix
 
     import workbench as wb
-    from workbench.modeling.explain import explain_local
+    from workbench.explain import explain_local
     from workbench.widgets import AppState, EvaluatePanel, ExplainPanel
 
     print(f"load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.errors import WorkbenchError
-from workbench.monitoring.checks import (
+from workbench.checks import (
     Check,
     failed_checks,
     load_checks_file,
     make_check,
     threshold_for,
 )
+from workbench.errors import WorkbenchError
 
 
 def test_make_check_compares_against_the_default_or_the_override():

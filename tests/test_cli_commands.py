@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-import workbench
 from workbench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
 from workbench.errors import WorkbenchError
 
@@ -36,10 +35,16 @@ class Recorder:
         return self.calls[-1][1]
 
 
-def _patch_wb(monkeypatch, name: str, result=None) -> Recorder:
-    """Patch a lazy ``workbench.<name>`` without importing what it stands for."""
+#: where each API function the commands call is defined (the commands import it from there when they run)
+_DEFINED_IN = {"load_table": "workbench.data.io", "infer_spec": "workbench.data._spec",
+               "train": "workbench.modeling.train", "evaluate": "workbench.modeling.evaluate",
+               "save_model": "workbench.modeling.artifact", "load_model": "workbench.modeling.artifact"}
+
+
+def _patch_api(monkeypatch, name: str, result=None) -> Recorder:
+    """Patch the API function `name` in its defining module with a recorder."""
     rec = Recorder(result)
-    monkeypatch.setitem(vars(workbench), name, rec)
+    monkeypatch.setattr(f"{_DEFINED_IN[name]}.{name}", rec)
     return rec
 
 
@@ -60,11 +65,11 @@ class _Training(_Frame):
 
 def _train_patches(monkeypatch, tmp_path):
     data = pd.DataFrame({"x": [1, 2], "drop-me": [0, 0], "y": [0, 1]})
-    load = _patch_wb(monkeypatch, "load_table", data)
+    load = _patch_api(monkeypatch, "load_table", data)
     spec = SimpleNamespace(sensitive=["sex"], features=["x", "sex"])
-    infer = _patch_wb(monkeypatch, "infer_spec", spec)
-    train = _patch_wb(monkeypatch, "train", _Training())
-    save = _patch_wb(monkeypatch, "save_model", tmp_path / "m.wbm")
+    infer = _patch_api(monkeypatch, "infer_spec", spec)
+    train = _patch_api(monkeypatch, "train", _Training())
+    save = _patch_api(monkeypatch, "save_model", tmp_path / "m.wbm")
     monkeypatch.setattr("workbench.cli.train._check_destination", Recorder())
     return load, infer, train, save
 
@@ -113,9 +118,9 @@ def test_train_refuses_bad_options_before_any_work(monkeypatch, tmp_path, capsys
 # -- evaluate ---------------------------------------------------------------------------------
 def test_evaluate(monkeypatch, capsys):
     model = SimpleNamespace(name="m")
-    load_model = _patch_wb(monkeypatch, "load_model", model)
-    load_table = _patch_wb(monkeypatch, "load_table", "DATA")
-    evaluate = _patch_wb(monkeypatch, "evaluate", _Frame())
+    load_model = _patch_api(monkeypatch, "load_model", model)
+    load_table = _patch_api(monkeypatch, "load_table", "DATA")
+    evaluate = _patch_api(monkeypatch, "evaluate", _Frame())
     code = main(["evaluate", "--model", "m.wbm", "--data", "h.csv", "--threshold", "0.3", "--slice", "sex",
                  "--cost-fp", "2", "--no-latency", "--trust", "a.B", "--json"])
     assert code == EXIT_OK
@@ -210,10 +215,10 @@ def test_runs(monkeypatch, tmp_path, capsys):
 
 # -- compress ---------------------------------------------------------------------------------
 def test_compress(monkeypatch, capsys):
-    load_model = _patch_wb(monkeypatch, "load_model", "MODEL")
-    load_table = _patch_wb(monkeypatch, "load_table", "DATA")
+    load_model = _patch_api(monkeypatch, "load_model", "MODEL")
+    load_table = _patch_api(monkeypatch, "load_table", "DATA")
     compress = Recorder(_Frame())
-    monkeypatch.setattr("workbench.modeling.compress.compress", compress)
+    monkeypatch.setattr("workbench.compression._study.compress", compress)
     code = main(["compress", "--model", "m.wbm", "--data", "d.csv", "--validation", "v.csv", "--max-loss", "0.01",
                  "--metric", "r2", "--technique", "onnx", "--technique", "capacity", "--batch-threads", "2",
                  "--quick", "--seed", "3", "--trust", "a.B", "--out", "out", "--json"])

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.compression import TECHNIQUES, CompressionResult, compress
 from workbench.data._spec import prepare_frame, target_values
 from workbench.data.datasets import load_demo
 from workbench.errors import DataError, WorkbenchError
 from workbench.modeling.artifact import Model, artifact_size, load_model, save_model
-from workbench.modeling.compress import TECHNIQUES, CompressionResult, compress
 from workbench.modeling.train import build_pipeline
 
 
@@ -284,8 +284,7 @@ def _files(root):
                                     "foreign_variant"])
 def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, monkeypatch, layout):
     """The study replaces its own output (model.wbm, compression.json, variants/) and nothing else."""
-    from workbench.modeling import _compress_study
-    from workbench.modeling.compress import check_study_destination
+    from workbench.compression import _runner, check_study_destination
 
     out = tmp_path / "out"
     if layout == "file":
@@ -307,7 +306,7 @@ def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, 
     def no_study(*args, **kwargs):
         raise AssertionError("the study ran")
 
-    monkeypatch.setattr(_compress_study, "split_rows", no_study)
+    monkeypatch.setattr(_runner, "split_rows", no_study)
     with pytest.raises(WorkbenchError, match="not a folder|not a compression study's|not a workbench model"):
         check_study_destination(out)
     with pytest.raises(WorkbenchError, match="not a folder|not a compression study's|not a workbench model"):
@@ -316,7 +315,7 @@ def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, 
 
 
 def test_study_output_of_a_previous_study_is_accepted(study, tmp_path):
-    from workbench.modeling.compress import check_study_destination
+    from workbench.compression import check_study_destination
 
     out = Path(study.chosen_path).parent
     assert check_study_destination(out) == out
@@ -376,7 +375,7 @@ def test_cli_compress_bad_input(forest, rows, tmp_path, capsys):
 
 def test_cli_choices_follow_the_library():
     from workbench.cli import compress as cli_compress
-    from workbench.modeling._compress_measure import METRICS
+    from workbench.compression._measure import METRICS
 
     assert tuple(cli_compress.TECHNIQUES) == tuple(TECHNIQUES)
     assert tuple(cli_compress.METRICS) == tuple(METRICS)

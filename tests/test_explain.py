@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench import explain as ex
 from workbench.data import infer_spec
 from workbench.data._spec import MISSING
 from workbench.errors import DataError, WorkbenchError
-from workbench.modeling import explain as ex
 
 FAST = 1000  # LIME samples where speed, not precision, matters
 
@@ -143,7 +143,7 @@ def test_missing_numeric_and_unseen_category_in_a_row(forest, rows):
 
 def test_an_onnx_variant_gets_the_same_explanations(synthetic):
     pytest.importorskip("onnxruntime")
-    from workbench.modeling.onnx_model import to_onnx
+    from workbench.compression import to_onnx
 
     df, _, model = synthetic
     variant = to_onnx(model)
@@ -373,7 +373,7 @@ def test_stored_results_render_without_lime_or_sklearn(results, tmp_path):
     path.write_text(json.dumps([r.to_dict() for r in results]))
     code = f"""
 import json, sys
-from workbench.modeling import explain as ex
+from workbench import explain as ex
 classes = {{c.kind: c for c in (ex.LocalExplanationResult, ex.StabilityResult, ex.ImportanceResult,
                                ex.PartialDependenceResult, ex.SurrogateResult)}}
 for d in json.load(open({str(path)!r})):

@@ -33,7 +33,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from workbench.data._spec import infer_spec, prepare_frame, target_values
 from workbench.errors import ModelFileError
-from workbench.modeling import _model_files as mf
+from workbench.modeling import _model_container as container
+from workbench.modeling import _skops_trust as trust
 from workbench.modeling import artifact
 from workbench.modeling.artifact import Model, load_model, save_model
 from workbench.modeling.train import build_pipeline
@@ -416,7 +417,7 @@ def test_trees_of_trusted_extra_estimators_are_checked_too(table, tmp_path):
 def test_onnx_with_external_data_is_refused(fitted, table, tmp_path):
     import onnx
 
-    from workbench.modeling.onnx_model import to_onnx
+    from workbench.compression import to_onnx
 
     _, spec = table
     variant = to_onnx(Model(fitted["linear"], spec, name="lin"))
@@ -460,16 +461,16 @@ def test_fifo_and_devices_are_not_read(tmp_path):
 
 
 def test_json_depth_skips_strings():
-    assert mf.json_depth(b'{"a": "[[[[{{{", "b": [1, [2]]}') == 3
-    assert mf.json_depth(b'"\\"[["') == 0
+    assert container.json_depth(b'{"a": "[[[[{{{", "b": [1, [2]]}') == 3
+    assert container.json_depth(b'"\\"[["') == 0
 
 
 # -- every model workbench makes loads with the default allow-list -----------------------------------
 def _produced_models():
     """Every recipe x task x imbalance strategy through the real training code, then the sklearn
     variants of every compression technique (small sizes: the classes are what matters)."""
+    from workbench.compression import _techniques as tech
     from workbench.data.datasets import load_demo
-    from workbench.modeling import _compress_techniques as tech
     from workbench.modeling import train as tr
 
     small = {"random_forest": {"n_estimators": 4}, "hist_gradient_boosting": {"max_iter": 4}}
@@ -504,8 +505,8 @@ def test_every_recipe_and_variant_uses_only_the_allow_list(tmp_path):
     reported: set[str] = set()
     for i, (model, hold) in enumerate(_produced_models()):
         path = save_model(model, tmp_path / f"m{i}.wbm")
-        blob = mf.read_artifact(path)[2]
-        found = mf.schema_types(mf._skops_schema(blob, path), path)
+        blob = container.read_artifact(path)[2]
+        found = trust.schema_types(trust._skops_schema(blob, path), path)
         produced |= set(found)
         reported |= set(sio.get_untrusted_types(data=blob))
         loaded = load_model(path)  # the default allow-list, nothing named
@@ -513,10 +514,10 @@ def test_every_recipe_and_variant_uses_only_the_allow_list(tmp_path):
             assert np.array_equal(loaded.predict(hold), model.predict(hold))
         else:
             assert np.array_equal(loaded.predict_proba(hold), model.predict_proba(hold))
-    allowed = mf.TRUSTED_TYPES | mf.TRUSTED_TYPE_VALUES
+    allowed = trust.TRUSTED_TYPES | trust.TRUSTED_TYPE_VALUES
     assert produced <= allowed and reported <= allowed
     # closed: nothing on the list that workbench does not make, beyond plain numpy scalar types
     scalars = {t for t in allowed if t.startswith("numpy.") and "." not in t[len("numpy."):]
                and t not in ("numpy.ndarray", "numpy.dtype")} | {"builtins.int", "builtins.float", "builtins.bool"}
-    assert mf.TRUSTED_TYPES - produced <= scalars, sorted(mf.TRUSTED_TYPES - produced - scalars)
-    assert not any(k in mf._CALLABLE_LOADERS for k in found.values())
+    assert trust.TRUSTED_TYPES - produced <= scalars, sorted(trust.TRUSTED_TYPES - produced - scalars)
+    assert not any(k in trust._CALLABLE_LOADERS for k in found.values())

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.compression import NotConvertible, quantize_weights, to_onnx
 from workbench.data._spec import prepare_frame, target_values
 from workbench.data.datasets import load_demo
 from workbench.errors import DataError, ModelFileError
 from workbench.modeling.artifact import Model, load_model, save_model, serialized_size
 from workbench.modeling.evaluate import measure_latency
-from workbench.modeling.onnx_model import NotConvertible, OnnxModel, quantize_weights, to_onnx
+from workbench.modeling.onnx_model import OnnxModel
 from workbench.modeling.train import build_pipeline
 
 RECIPES = {"binary": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
@@ -239,7 +240,8 @@ def test_quantization_applies_to_linear_weights_only(models, datasets):
 
 
 def test_importing_stays_light():
-    code = ("import sys, workbench.modeling.compress, workbench.modeling.onnx_model, workbench.cli.compress; "
+    code = ("import sys, workbench.compression, workbench.compression._study, workbench.compression._onnx_export, "
+            "workbench.modeling.onnx_model, workbench.cli.compress; "
             "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from workbench.monitoring.checks import (
+from workbench.checks import (
     FAIL,
     PASS,
     WARN,

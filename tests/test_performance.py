@@ -282,7 +282,7 @@ def test_regression_says_plainly_that_it_needs_labels(adult):
     assert check.name == "performance.rmse_increase" and check.passed and check.value is None
 
     measured = assess_performance(cur, reg, reference=ref)
-    from workbench.modeling.evaluate import regression_metrics
+    from workbench.metrics import regression_metrics
 
     truth = regression_metrics(cur["hours-per-week"].to_numpy(float), reg.predict(cur))
     assert measured.actual["rmse"] == truth["rmse"]

@@ -281,7 +281,7 @@ def test_threshold_slider_is_well_under_100ms_on_100k_rows(adult, lr_result):
 
 # -- ExplainPanel -------------------------------------------------------------------------------------
 def test_explain_panel_row_worst_errors_and_global_views(with_model):
-    from workbench.modeling import explain as ex
+    from workbench import explain as ex
 
     st = with_model
     panel = ExplainPanel(st)

@@ -7,9 +7,9 @@ never pays for scikit-learn pipelines, Evidently, lime or onnxruntime.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from workbench._lazy import lazy_exports
 from workbench.errors import DataError, ModelFileError, RecipeError, SpecError, WorkbenchError
 
 __version__ = "0.1.0"
@@ -27,13 +27,13 @@ _LAZY = {
     "RECIPES": "workbench.modeling.train",
     "evaluate": "workbench.modeling.evaluate",
     "Model": "workbench.modeling.artifact",
-    "compress": "workbench.modeling.compress",
-    "explain_local": "workbench.modeling.explain",
-    "explain_worst_errors": "workbench.modeling.explain",
-    "explanation_stability": "workbench.modeling.explain",
-    "permutation_importance": "workbench.modeling.explain",
-    "partial_dependence": "workbench.modeling.explain",
-    "surrogate_tree": "workbench.modeling.explain",
+    "compress": "workbench.compression",
+    "explain_local": "workbench.explain",
+    "explain_worst_errors": "workbench.explain",
+    "explanation_stability": "workbench.explain",
+    "permutation_importance": "workbench.explain",
+    "partial_dependence": "workbench.explain",
+    "surrogate_tree": "workbench.explain",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring.performance",
     "detect_drift": "workbench.monitoring.drift",
@@ -50,12 +50,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from workbench.compression import compress  # noqa: F401
     from workbench.data import DatasetSpec, infer_spec, list_demos, load_demo, load_table  # noqa: F401
     from workbench.data.simulate import default_scenarios, simulate_batches, write_batches  # noqa: F401
-    from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
-    from workbench.modeling.compress import compress  # noqa: F401
-    from workbench.modeling.evaluate import evaluate  # noqa: F401
-    from workbench.modeling.explain import (  # noqa: F401
+    from workbench.explain import (  # noqa: F401
         explain_local,
         explain_worst_errors,
         explanation_stability,
@@ -63,6 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover
         permutation_importance,
         surrogate_tree,
     )
+    from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401
+    from workbench.modeling.evaluate import evaluate  # noqa: F401
     from workbench.modeling.train import RECIPES, train  # noqa: F401
     from workbench.monitoring.bias import assess_bias  # noqa: F401
     from workbench.monitoring.drift import detect_drift  # noqa: F401
@@ -72,13 +72,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.widgets import Workbench  # noqa: F401
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -39,23 +39,26 @@ class DemoResult:
 def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compress: bool = True,
              monitoring: bool = True, progress: bool = True, echo: Callable[[str], Any] = print) -> DemoResult:
     """Train, save, evaluate, compress and monitor on UCI Adult under `out`; `echo` prints each line."""
-    import workbench as wb
     from workbench._json import json_default
+    from workbench.data.datasets import load_demo
+    from workbench.modeling.artifact import load_model, save_model
+    from workbench.modeling.evaluate import evaluate
+    from workbench.modeling.train import train
     from workbench.reports.runner import check_writable_dir
 
     out = check_writable_dir(out, "the demo's output folder")
     (out / "models").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    demo = wb.load_demo("adult")
+    demo = load_demo("adult")
     echo(f"UCI Adult census data: {len(demo.train):,} training rows, {len(demo.test):,} test rows "
          f"(official split); target '{demo.spec.target}' (positive '{demo.spec.positive_label}'), "
          f"sensitive {demo.spec.sensitive}")
-    result = wb.train(demo.train, demo.spec, validation=demo.test, quick=quick, progress=progress)
+    result = train(demo.train, demo.spec, validation=demo.test, quick=quick, progress=progress)
     echo("\nLeaderboard (on the official test split):")
     echo(result.leaderboard_text())
     champion = result.champion
-    path = wb.save_model(champion, out / "models" / "champion.wbm", overwrite=True)
-    evaluation = wb.evaluate(wb.load_model(path), demo.test)
+    path = save_model(champion, out / "models" / "champion.wbm", overwrite=True)
+    evaluation = evaluate(load_model(path), demo.test)
     (out / "leaderboard.json").write_text(json.dumps(result.to_dict(), indent=2, default=json_default))
     (out / "evaluation.json").write_text(json.dumps(evaluation.to_dict(), indent=2, default=json_default))
     m = evaluation.metrics
@@ -67,10 +70,10 @@ def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compres
                                             for s in worst))
     demo_result = DemoResult(out=out, model_path=Path(path), training=result, evaluation=evaluation)
     if compress:
-        from workbench.modeling.compress import compress as compress_model
+        from workbench.compression._study import compress as compress_model
 
         echo("\nCompression study of the champion (budget: at most 0.005 ROC AUC lost):")
-        study = compress_model(wb.load_model(path), demo.train, validation=demo.test, max_loss=0.005,
+        study = compress_model(load_model(path), demo.train, validation=demo.test, max_loss=0.005,
                                out=out / "models" / "compressed", quick=quick, progress=progress)
         echo(study.table_text())
         echo(f"chosen: {study.chosen} -> {study.chosen_path}")

@@ -1,5 +1,5 @@
 """``workbench compress``: the compression study from the command line (a thin layer over
-:func:`workbench.modeling.compress.compress`).
+:func:`workbench.compression._study.compress`).
 
 Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
 the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
@@ -14,11 +14,12 @@ import math
 import sys
 
 from workbench.errors import ParameterError
+from workbench.metrics import COMPRESSION_METRICS
 
-# kept in step with workbench.modeling._compress_techniques.TECHNIQUES and
-# _compress_measure.METRICS (a test checks), so that building the parser stays light
+# kept in step with workbench.compression._techniques.TECHNIQUES (a test checks), so that building the
+# parser stays light (workbench.metrics is light too)
 TECHNIQUES = ("onnx", "quantization", "drop_trees", "capacity", "feature_pruning", "distillation")
-METRICS = ("roc_auc", "accuracy", "log_loss", "r2", "rmse", "mae")
+METRICS = tuple(COMPRESSION_METRICS)
 DEFAULT_MAX_LOSS = 0.005
 
 
@@ -58,16 +59,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    import workbench as wb
-    from workbench.modeling.compress import compress
+    from workbench.compression._study import compress
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import load_model
 
     if args.max_loss is not None and not (math.isfinite(args.max_loss) and args.max_loss >= 0):
         what = f"--max-loss (the largest allowed drop of {args.metric})" if args.metric else \
             "--max-auc-loss (the largest allowed drop of ROC AUC)"
         raise ParameterError(f"{what} must be a finite number of 0 or more, not {args.max_loss:g}")
-    model = wb.load_model(args.model, trusted=args.trust)
-    data = wb.load_table(args.data, what="compression data")
-    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
+    model = load_model(args.model, trusted=args.trust)
+    data = load_table(args.data, what="compression data")
+    validation = load_table(args.validation, what="validation data") if args.validation else None
     max_loss = DEFAULT_MAX_LOSS if args.max_loss is None else args.max_loss
     result = compress(model, data, max_loss=max_loss, metric=args.metric, validation=validation,
                       techniques=args.techniques, out=args.out, batch_threads=args.batch_threads,

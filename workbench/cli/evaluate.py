@@ -27,13 +27,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import workbench as wb
     from workbench._json import json_default
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import load_model
+    from workbench.modeling.evaluate import evaluate
 
-    model = wb.load_model(args.model, trusted=args.trust)
-    data = wb.load_table(args.data, what="evaluation data")
-    result = wb.evaluate(model, data, threshold=args.threshold, cost=_cost(args), slices=args.slices,
-                         latency=not args.no_latency)
+    model = load_model(args.model, trusted=args.trust)
+    data = load_table(args.data, what="evaluation data")
+    result = evaluate(model, data, threshold=args.threshold, cost=_cost(args), slices=args.slices,
+                      latency=not args.no_latency)
     if args.json:
         print(json.dumps(result.to_dict(), default=json_default))
         return EXIT_OK

@@ -75,7 +75,7 @@ def run(args) -> int:
         print(summary.get("headline", ""))
         for f in summary.get("findings", [])[:8]:
             print(f"  - {f}")
-        from workbench.monitoring.checks import Check
+        from workbench.checks import Check
 
         checks = [Check.from_dict(c) for c in summary.get("checks", [])]
         for status, title in (("FAIL", "failed checks:"), ("warn", "warnings (they do not gate):")):

@@ -44,8 +44,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import workbench as wb
     from workbench._json import json_default
+    from workbench.data._spec import infer_spec
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import save_model
+    from workbench.modeling.train import train
 
     _check_seed(args.seed)
     if args.n_iter < 1:
@@ -55,17 +58,17 @@ def run(args) -> int:
     if out.exists() and not args.force:
         raise WorkbenchError(f"'{out}' already exists; pass --force to replace it or choose another --out")
     _check_destination(out, args.force)
-    data = wb.load_table(args.data, what="training data")
-    spec = wb.infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
-                         sensitive=args.sensitive, task=args.task, positive=args.positive,
-                         sensitive_as_features=not args.sensitive_not_feature)
+    data = load_table(args.data, what="training data")
+    spec = infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
+                      sensitive=args.sensitive, task=args.task, positive=args.positive,
+                      sensitive_as_features=not args.sensitive_not_feature)
     if any(c not in data.columns for c in args.drop):
         raise WorkbenchError(f"--drop names a column that is not in the data: {[c for c in args.drop if c not in data.columns]}")
-    validation = wb.load_table(args.validation, what="validation data") if args.validation else None
-    result = wb.train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=cost,
-                      search=args.search, n_iter=args.n_iter, validation=validation, quick=args.quick,
-                      random_state=args.seed, progress=not args.json)
-    path = wb.save_model(result.champion, out, overwrite=args.force)
+    validation = load_table(args.validation, what="validation data") if args.validation else None
+    result = train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=cost,
+                   search=args.search, n_iter=args.n_iter, validation=validation, quick=args.quick,
+                   random_state=args.seed, progress=not args.json)
+    path = save_model(result.champion, out, overwrite=args.force)
     if args.json:
         print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
         return EXIT_OK

@@ -2,29 +2,22 @@
 
 ``show_index()`` is what ``notebooks/dashboards/index.ipynb`` calls;
 ``workbench dashboard`` (:mod:`workbench.dashboards.server`) serves it with
-Voila. Importing this package is light: the widgets come with
-:mod:`workbench.dashboards.index`, Voila only with the server.
+Voila. Importing this package is light: names are imported on first use, the
+widgets with :mod:`workbench.dashboards.index`, Voila only with the server.
 """
 
-from workbench.dashboards.runs import (
-    Problem,
-    RunsIndex,
-    filter_runs,
-    load_runs,
-    resolve_reports_dir,
-)
+from workbench._lazy import lazy_exports
 
-__all__ = ["IndexDashboard", "Problem", "RunsIndex", "filter_runs", "load_runs", "resolve_reports_dir", "serve",
-           "show_index"]
+_EXPORTS = {
+    "Problem": "workbench.dashboards.runs",
+    "RunsIndex": "workbench.dashboards.runs",
+    "filter_runs": "workbench.dashboards.runs",
+    "load_runs": "workbench.dashboards.runs",
+    "resolve_reports_dir": "workbench.dashboards.runs",
+    "IndexDashboard": "workbench.dashboards.index",
+    "show_index": "workbench.dashboards.index",
+    "serve": "workbench.dashboards.server",
+}
 
-
-def __getattr__(name: str):
-    if name in ("IndexDashboard", "show_index"):
-        from workbench.dashboards import index
-
-        return getattr(index, name)
-    if name == "serve":
-        from workbench.dashboards.server import serve
-
-        return serve
-    raise AttributeError(name)
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -181,7 +181,7 @@ def run_header_html(run: Mapping, links: Links | None = None) -> str:
 
 def ledger_checks_html(run: Mapping) -> str:
     """The check table from the ledger alone (when the stored results cannot be read): the report's own table."""
-    from workbench.monitoring.checks import Check, checks_table_html
+    from workbench.checks import Check, checks_table_html
 
     checks = [Check.from_dict(c) for c in run.get("checks") or [] if isinstance(c, Mapping) and "name" in c]
     return checks_table_html(checks)

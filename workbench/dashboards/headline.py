@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from workbench.checks import format_pair
 from workbench.dashboards.runs import by_period, check_of
-from workbench.monitoring.checks import format_pair
 
 LAST = 10
 _WORDS = {

@@ -58,7 +58,7 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
         out.append(w.HTML(_ledger_summary(run)))
         return out
     out.append(w.HTML(report_html(report)))
-    from workbench.monitoring.checks import checks_shown_above
+    from workbench.checks import checks_shown_above
     from workbench.viz._empty import no_data_html
 
     for result in report.results:
@@ -75,7 +75,7 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
 
 def report_html(report) -> str:
     """Findings, then every check once: failures and warnings in view, the passes folded behind their count."""
-    from workbench.monitoring.checks import checks_table_html
+    from workbench.checks import checks_table_html
 
     checks = report.checks()
     table = checks_table_html(checks) or "<p>This run has no checks.</p>"

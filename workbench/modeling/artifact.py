@@ -11,7 +11,7 @@ An artifact is either a single zip file or a folder holding:
 Never a plain pickle: a pickle runs arbitrary code when loaded. Model files
 are read as hostile input (size caps, no path tricks, a closed allow-list of
 classes, no functions unless the caller names them, tree structures checked
-before anything predicts): see :mod:`workbench.modeling._model_files`.
+before anything predicts): see :mod:`workbench.modeling._model_container`.
 
 Saving never deletes by accident: ``overwrite=True`` replaces an existing
 *workbench model* at the path and nothing else (see :func:`check_model_destination`).
@@ -192,10 +192,10 @@ def read_model_info(path: str | Path) -> ModelInfo:
     size caps, pickles, traversal, format version, checksum, spec.
     """
 
-    from workbench.modeling import _model_files
+    from workbench.modeling._model_container import read_artifact
 
     path = Path(path)
-    meta, model_file, blob = _model_files.read_artifact(path)
+    meta, model_file, blob = read_artifact(path)
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid format_version")
@@ -217,23 +217,24 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
 
     scikit-learn models are read with skops, trusting only the classes
     workbench's recipes and compression produce
-    (:data:`~workbench.modeling._model_files.TRUSTED_TYPES`); any other type,
+    (:data:`~workbench.modeling._skops_trust.TRUSTED_TYPES`); any other type,
     and any function or method, is refused with a :class:`ModelFileError`
     unless the caller names it in `trusted` (do so only for files whose origin
     you trust). Trees are checked before anything predicts with them; sizes
     are capped (``WORKBENCH_MAX_MODEL_BYTES``, default 2 GiB, for the model).
     """
-    from workbench.modeling import _model_files
+    from workbench.modeling._skops_trust import load_skops
 
     path = Path(path)
     info = read_model_info(path)
     meta, model_file, blob, spec = info.meta, info.model_file, info.blob, info.spec
     if model_file.endswith(".onnx"):
         from workbench.modeling import onnx_model  # noqa: PLC0415 (optional dependency path)
+        from workbench.modeling._model_structure import check_onnx
 
-        _model_files.check_onnx(blob, path)
+        check_onnx(blob, path)
         return onnx_model.from_artifact(blob, spec, meta)
-    estimator = _model_files.load_skops(blob, path, trusted)
+    estimator = load_skops(blob, path, trusted)
     return Model(estimator, spec, threshold=meta.get("threshold"), meta=meta, name=meta.get("name"))
 
 
@@ -249,7 +250,7 @@ def check_model_destination(path: str | Path, overwrite: bool = False) -> Path:
     holding other files, a file that is not a model, a link. Nothing is
     touched.
     """
-    from workbench.modeling import _model_files
+    from workbench.modeling._model_container import is_artifact
 
     path = Path(path)
     if path.name in ("", ".", ".."):
@@ -273,7 +274,7 @@ def check_model_destination(path: str | Path, overwrite: bool = False) -> Path:
         with os.scandir(path) as entries:
             if next(entries, None) is None:
                 return path  # an empty folder: nothing to lose
-    if not _model_files.is_artifact(path):
+    if not is_artifact(path):
         what = "a folder holding files that are not a workbench model" if as_folder else \
             "a file that is not a workbench model"
         raise ModelFileError(f"'{path}' is {what}; workbench only replaces a model it saved itself: "

@@ -14,8 +14,7 @@ from workbench import _html
 from workbench.data._spec import target_values
 from workbench.data._values import reject_infinite
 from workbench.errors import DataError, WorkbenchError
-
-_CURVE_POINTS = 200
+from workbench.metrics import classification_metrics, regression_metrics
 
 
 @dataclass(frozen=True)
@@ -213,90 +212,6 @@ def evaluate(
     )
 
 
-def classification_metrics(y, proba, classes, task, positive, threshold, cost=None) -> tuple[dict, dict]:
-    """Metrics (dict of floats) and extras (confusion, curves) for a classifier."""
-    from sklearn import metrics as skm
-
-    classes = list(classes)
-    if task == "binary":
-        pos = classes.index(positive)
-        score = proba[:, pos]
-        y_pos = np.asarray(y == positive)
-        y_hat = score >= threshold
-        tp = int(np.sum(y_hat & y_pos))
-        fp = int(np.sum(y_hat & ~y_pos))
-        fn = int(np.sum(~y_hat & y_pos))
-        tn = int(np.sum(~y_hat & ~y_pos))
-        both = 0 < y_pos.sum() < len(y_pos)
-        m = {
-            "accuracy": (tp + tn) / len(y_pos),
-            "precision": tp / (tp + fp) if tp + fp else 0.0,
-            "recall": tp / (tp + fn) if tp + fn else 0.0,
-            "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
-            "roc_auc": float(skm.roc_auc_score(y_pos, score)) if both else None,
-            "pr_auc": float(skm.average_precision_score(y_pos, score)) if both else None,
-            "log_loss": float(skm.log_loss(y_pos, np.clip(score, 1e-15, 1 - 1e-15), labels=[False, True])),
-            "brier": float(np.mean((score - y_pos) ** 2)),
-            "base_rate": float(y_pos.mean()),
-            "selection_rate": float(y_hat.mean()),
-        }
-        neg = 1 - pos
-        labels = [classes[neg], classes[pos]]
-        confusion = [[tn, fp], [fn, tp]]
-        curves = {"calibration": _calibration(score, y_pos)}
-        if both:
-            fpr, tpr, _ = skm.roc_curve(y_pos, score)
-            prec, rec, _ = skm.precision_recall_curve(y_pos, score)
-            curves["roc"] = _thin({"fpr": fpr, "tpr": tpr})
-            curves["pr"] = _thin({"recall": rec[::-1], "precision": prec[::-1]})
-        else:
-            curves["roc"] = {"fpr": [], "tpr": []}
-            curves["pr"] = {"recall": [], "precision": []}
-        pos_sorted, neg_sorted = np.sort(score[y_pos]), np.sort(score[~y_pos])
-        if cost is not None:
-            m["cost"] = float(cost.total(tp, fp, fn, tn))
-            m["cost_per_row"] = m["cost"] / len(y_pos)
-            grid = np.linspace(0, 1, 101)
-            tps = len(pos_sorted) - np.searchsorted(pos_sorted, grid, side="left")
-            fps = len(neg_sorted) - np.searchsorted(neg_sorted, grid, side="left")
-            costs = cost.total(tps, fps, len(pos_sorted) - tps, len(neg_sorted) - fps)
-            curves["cost"] = {"threshold": grid.tolist(), "cost": [float(c) for c in costs]}
-            m["best_threshold_for_cost"] = float(grid[int(np.argmin(costs))])
-        return m, {"labels": labels, "confusion": confusion, "curves": curves,
-                   "pos_sorted": pos_sorted, "neg_sorted": neg_sorted}
-    # multiclass
-    idx = np.argmax(proba, axis=1)
-    y_hat = np.asarray(classes, dtype=object)[idx]
-    y_obj = np.asarray(y, dtype=object)
-    onehot = (y_obj[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
-    present = onehot.sum(axis=0) > 0
-    m = {
-        "accuracy": float(np.mean(y_hat == y_obj)),
-        "precision_macro": float(skm.precision_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
-        "recall_macro": float(skm.recall_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
-        "f1_macro": float(skm.f1_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
-        "log_loss": float(skm.log_loss(onehot, np.clip(proba, 1e-15, 1))),
-        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
-        "roc_auc": float(skm.roc_auc_score(onehot[:, present], proba[:, present], average="macro"))
-        if present.sum() >= 2 else None,
-    }
-    confusion = skm.confusion_matrix(y_obj, y_hat, labels=classes).tolist()
-    return m, {"labels": classes, "confusion": confusion, "curves": {}}
-
-
-def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
-    err = pred - y
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    return {
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "r2": 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else None,
-        "median_abs_error": float(np.median(np.abs(err))),
-        "mean_actual": float(y.mean()),
-        "mean_predicted": float(pred.mean()),
-    }
-
-
 def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:
     """Per-value metrics for each slice column, the weakest judged slices first."""
     from sklearn.metrics import roc_auc_score
@@ -382,19 +297,6 @@ def _slice_values(s: pd.Series, numeric: bool) -> pd.Series:
     return s.astype(object).where(s.notna(), "missing").astype(str)
 
 
-def _calibration(score: np.ndarray, y_pos: np.ndarray, n_bins: int = 10) -> dict:
-    bins = np.clip((score * n_bins).astype(int), 0, n_bins - 1)
-    count = np.bincount(bins, minlength=n_bins)
-    s_sum = np.bincount(bins, weights=score, minlength=n_bins)
-    y_sum = np.bincount(bins, weights=y_pos.astype(float), minlength=n_bins)
-    nz = count > 0
-    return {
-        "mean_predicted": (s_sum[nz] / count[nz]).tolist(),
-        "fraction_positive": (y_sum[nz] / count[nz]).tolist(),
-        "count": count[nz].astype(int).tolist(),
-    }
-
-
 def _binned(pred: np.ndarray, y: np.ndarray, n_bins: int = 10) -> dict:
     order = np.argsort(pred, kind="stable")
     parts = np.array_split(order, min(n_bins, len(order)))
@@ -403,13 +305,6 @@ def _binned(pred: np.ndarray, y: np.ndarray, n_bins: int = 10) -> dict:
         "mean_actual": [float(y[p].mean()) for p in parts if len(p)],
         "count": [int(len(p)) for p in parts if len(p)],
     }
-
-
-def _thin(curve: dict) -> dict:
-    """At most ~200 points per curve: enough to draw, small to store."""
-    n = len(next(iter(curve.values())))
-    idx = np.unique(np.linspace(0, n - 1, min(n, _CURVE_POINTS)).astype(int)) if n else np.array([], int)
-    return {k: [float(v) for v in np.asarray(arr)[idx]] for k, arr in curve.items()}
 
 
 def _size_of(model: Any) -> int | None:

@@ -14,13 +14,14 @@ from workbench import _html
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
 from workbench.errors import DataError, RecipeError, SpecError
-from workbench.modeling.artifact import Model, serialized_size
-from workbench.modeling.evaluate import (
-    CostMatrix,
+from workbench.metrics import (
+    MODEL_CLASSIFICATION_METRICS,
+    MODEL_REGRESSION_METRICS,
     classification_metrics,
-    measure_latency,
     regression_metrics,
 )
+from workbench.modeling.artifact import Model, serialized_size
+from workbench.modeling.evaluate import CostMatrix, measure_latency
 
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}
@@ -422,11 +423,11 @@ def _negative_cost(y_true, y_pred, *, cost: CostMatrix, pos_label) -> float:
 def _metrics(model: Model, val_raw: pd.DataFrame, y_val: np.ndarray, cost_m) -> dict:
     if model.task == "regression":
         return {k: v for k, v in regression_metrics(y_val, model.predict(val_raw)).items()
-                if k in ("mae", "rmse", "r2", "median_abs_error")}
+                if k in MODEL_REGRESSION_METRICS}
     proba = model.predict_proba(val_raw)
     m, _ = classification_metrics(y_val, proba, model.classes_, model.task, model.spec.positive_label,
                                   model.threshold, cost_m)
-    keep = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier", "cost")
+    keep = (*MODEL_CLASSIFICATION_METRICS, "cost")
     return {k: m[k] for k in keep if k in m}
 
 

@@ -10,16 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workbench.checks._names import WORSENED_CHECKS
+from workbench.monitoring._bias_definitions import _PRIOR, CELLS, DISPARITIES
 from workbench.monitoring._bias_groups import _bootstrap_rates, _disparity, _impact, _judged, _rates
-from workbench.monitoring._bias_util import (
-    _PRIOR,
-    CELLS,
-    DISPARITIES,
-    WORSENED_CHECKS,
-    _basic_ci,
-    _ci,
-    _num,
-)
+from workbench.monitoring._bias_numbers import _basic_ci, _ci, _num
 
 
 # -- the reference comparison -----------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workbench.monitoring._bias_util import _driver_text, _f, _fmt_ci
+from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci
 
 if TYPE_CHECKING:
     from workbench.monitoring.bias import BiasResult

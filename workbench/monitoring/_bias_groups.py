@@ -14,20 +14,21 @@ import numpy as np
 from workbench._lazy import lazy
 from workbench.data._spec import target_values
 from workbench.errors import DataError, WorkbenchError
-from workbench.monitoring._bias_util import (
+from workbench.monitoring._bias_definitions import (
     _MAX_DRAWS,
     _MISSING,
     _SEP,
     CELLS,
     DISPARITIES,
     RATES,
+)
+from workbench.monitoring._bias_inputs import (
     _as_positive,
-    _ci,
     _group_codes,
     _group_order,
-    _num,
     _unravel,
 )
+from workbench.monitoring._bias_numbers import _ci, _num
 
 pd = lazy("pandas")
 

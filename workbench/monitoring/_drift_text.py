@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.checks import Check, ChecksConfig, make_check
 from workbench.data._spec import DatasetSpec
 from workbench.errors import SpecError
 from workbench.monitoring._drift_columns import (
@@ -20,7 +21,6 @@ from workbench.monitoring._drift_columns import (
     ColumnDrift,
 )
 from workbench.monitoring._drift_stats import ID_HIDDEN, _number, _role_type, _short
-from workbench.monitoring.checks import Check, ChecksConfig, make_check
 
 
 def _rank(c: ColumnDrift) -> tuple:

@@ -15,14 +15,11 @@ from workbench import _html
 from workbench._json import finite as _num
 from workbench._lazy import lazy
 from workbench.errors import DataError, WorkbenchError
+from workbench.metrics import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS
 
 pd = lazy("pandas")
 
 CALIBRATIONS = ("isotonic", "none")
-_BINARY_KEYS = ("accuracy", "roc_auc", "precision", "recall", "f1", "pr_auc", "brier", "base_rate",
-                "selection_rate")
-_MULTI_KEYS = ("accuracy", "roc_auc", "precision_macro", "recall_macro", "f1_macro")
-_REGRESSION_KEYS = ("rmse", "mae", "r2", "median_abs_error")
 _MAP_POINTS = 200
 
 
@@ -127,7 +124,7 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
     >>> assess_performance(today, model, reference_stats=est)    # doctest: +SKIP
     """
     from workbench.data._spec import target_values
-    from workbench.modeling.evaluate import classification_metrics, regression_metrics
+    from workbench.metrics import classification_metrics, regression_metrics
 
     calibration = _calibration_name(calibration)
     spec = _spec_of(model)
@@ -145,7 +142,7 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
     if spec.task == "regression":
         metrics = regression_metrics(y.astype(float), np.asarray(model.predict(reference), dtype=float))
         return PerformanceEstimator(name, "regression", None, None, None, "none",
-                                    reference=_pick(metrics, _REGRESSION_KEYS), reference_rows=int(len(y)))
+                                    reference=_pick(metrics, REGRESSION_METRICS), reference_rows=int(len(y)))
     proba = model.predict_proba(reference)
     classes = list(model.classes_)
     if spec.task == "binary" and len(set(y.tolist())) < 2:
@@ -158,7 +155,7 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
         for c in targets:
             k = classes.index(c)
             calibrators.append(_fit_isotonic(proba[:, k], np.asarray(y == c, dtype=float), c))
-    keys = _BINARY_KEYS if spec.task == "binary" else _MULTI_KEYS
+    keys = BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS
     return PerformanceEstimator(
         name, spec.task, _natives(classes), _native(spec.positive_label),
         model.threshold if spec.task == "binary" else None, calibration, calibrators,
@@ -248,8 +245,8 @@ def _stored_estimator(model: Any) -> PerformanceEstimator:
     """No labelled reference: the model's validation metrics, uncalibrated probabilities."""
     spec = model.spec
     stored = dict((getattr(model, "meta", None) or {}).get("metrics") or {})
-    keys = _REGRESSION_KEYS if spec.task == "regression" else (
-        _BINARY_KEYS if spec.task == "binary" else _MULTI_KEYS)
+    keys = REGRESSION_METRICS if spec.task == "regression" else (
+        BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS)
     reference = _pick(stored, keys)
     classes = None if spec.task == "regression" else _natives(list(model.classes_))
     return PerformanceEstimator(

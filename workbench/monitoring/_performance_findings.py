@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workbench.checks import ChecksConfig, threshold_for
+from workbench.metrics import CLASSIFICATION_TRACKED, METRIC_LABELS
 from workbench.monitoring._performance_estimate import _drop, _f, _f2, _num
-from workbench.monitoring.checks import ChecksConfig, threshold_for
 
 if TYPE_CHECKING:
     from workbench.monitoring.performance import PerformanceResult
@@ -25,7 +26,9 @@ def _classification_findings(r: PerformanceResult, config: ChecksConfig | None) 
     out = []
     ranks = ("positive cases above negative ones" if r.task == "binary" else
              "each class's cases above the others, averaged over classes")
-    for m, name in (("accuracy", "accuracy"), ("roc_auc", f"ROC AUC (how well the model ranks {ranks})")):
+    named = {"roc_auc": f"{METRIC_LABELS['roc_auc']} (how well the model ranks {ranks})"}
+    for m in CLASSIFICATION_TRACKED:
+        name = named.get(m, METRIC_LABELS[m])
         est, act, ref = (_num((r.estimated or {}).get(m)), _num((r.actual or {}).get(m)),
                          _num(r.reference.get(m)))
         now = act if r.labelled else est

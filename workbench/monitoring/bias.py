@@ -79,27 +79,20 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS
 from workbench.errors import DataError, WorkbenchError
 from workbench.monitoring._bias_compare import _compare
-from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
-from workbench.monitoring._bias_groups import _assess_attribute, _attributes, _Table
-from workbench.monitoring._bias_util import (
+from workbench.monitoring._bias_definitions import (
     _WORDS,
-    ABSOLUTE_CHECKS,
     CELLS,  # noqa: F401  (public constant, kept importable from here)
     DISPARITIES,
     RATES,
-    WORSENED_CHECKS,
-    _check_options,
-    _driver_text,
-    _f,
-    _fmt_ci,
-    _jsonable,
-    _native,
-    _require_binary,
-    _sensitive_columns,
 )
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
+from workbench.monitoring._bias_groups import _assess_attribute, _attributes, _Table
+from workbench.monitoring._bias_inputs import _check_options, _require_binary, _sensitive_columns
+from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci, _jsonable, _native
 
 pd = lazy("pandas")
 

@@ -46,6 +46,7 @@ from typing import Any
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError, SpecError
 from workbench.monitoring._drift_columns import (
@@ -66,7 +67,6 @@ from workbench.monitoring._drift_stats import (
     compute_table_stats,
 )
 from workbench.monitoring._drift_text import _column_check, _findings, _overrides, _rank
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
 
 pd = lazy("pandas")
 

@@ -36,11 +36,24 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import (
+    Check,
+    ChecksConfig,
+    checks_table_html,
+    make_check,
+)
 from workbench.errors import WorkbenchError
+from workbench.metrics import (
+    BINARY_METRICS,
+    BINARY_SHOWN,
+    CLASSIFICATION_TRACKED,
+    METRIC_LABELS,
+    MULTICLASS_METRICS,
+    REGRESSION_METRICS,
+    REGRESSION_SHOWN,
+    REGRESSION_TRACKED,
+)
 from workbench.monitoring._performance_estimate import (
-    _BINARY_KEYS,
-    _MULTI_KEYS,
-    _REGRESSION_KEYS,
     CALIBRATIONS,
     PerformanceEstimator,
     _calibration_name,
@@ -65,12 +78,6 @@ from workbench.monitoring._performance_findings import (
     RMSE_TOLERANCE,
     _classification_findings,
     _regression_findings,
-)
-from workbench.monitoring.checks import (
-    Check,
-    ChecksConfig,
-    checks_table_html,
-    make_check,
 )
 
 pd = lazy("pandas")
@@ -162,7 +169,7 @@ class PerformanceResult:
 
     def trend_row(self) -> dict:
         """One row for a trend chart / ledger: period, estimated, measured and reference metrics."""
-        metrics = _REGRESSION_KEYS[:2] if self.task == "regression" else ("accuracy", "roc_auc")
+        metrics = REGRESSION_TRACKED if self.task == "regression" else CLASSIFICATION_TRACKED
         row: dict = {"period": self.period}
         for m in metrics:
             if self.task != "regression":
@@ -193,14 +200,14 @@ class PerformanceResult:
         else:
             block, prefix, word = (self.actual, "", "actual") if self.labelled else (
                 self.estimated, "estimated_", "estimated")
-            for m, label in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
+            for m in CLASSIFICATION_TRACKED:
                 now, ref = _num((block or {}).get(m)), _num(self.reference.get(m))
                 value = ref - now if now is not None and ref is not None else None
                 change = "" if value is None else (
                     f"a drop of {value:.3f}" if value >= 0 else f"up by {-value:.3f}")
                 out.append(make_check(
                     f"performance.{prefix}{m}_drop", value, "<=", ACCURACY_TOLERANCE,
-                    f"{word} {label} {_f(now)} vs {_f(ref)} in the reference period: {change} "
+                    f"{word} {METRIC_LABELS[m]} {_f(now)} vs {_f(ref)} in the reference period: {change} "
                     "(largest allowed drop {threshold:g})", config))
         return [c for c in out if c is not None]
 
@@ -223,10 +230,10 @@ class PerformanceResult:
         figs = {}
         if self.task == "regression":
             figs["metrics"] = vp.performance_metrics_figure(
-                self.reference, None, self.actual, ["rmse", "mae"], tolerance={"rmse": RMSE_TOLERANCE},
+                self.reference, None, self.actual, list(REGRESSION_TRACKED), tolerance={"rmse": RMSE_TOLERANCE},
                 relative=["rmse"])
             return figs
-        keys = ["accuracy", "roc_auc", "precision", "recall", "f1"] if self.task == "binary" else list(_MULTI_KEYS)
+        keys = list(BINARY_SHOWN if self.task == "binary" else MULTICLASS_METRICS)
         se = self.sampling_error.get("accuracy")
         figs["metrics"] = vp.performance_metrics_figure(
             self.reference, self.estimated, self.actual, keys,
@@ -247,8 +254,7 @@ class PerformanceResult:
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         """The result's card; its checks under `config` (a report passes its run's check settings)."""
         findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        keys = [k for k in (("rmse", "mae", "r2") if self.task == "regression" else
-                            ("accuracy", "roc_auc", "precision", "recall", "f1", "f1_macro"))
+        keys = [k for k in (REGRESSION_SHOWN if self.task == "regression" else (*BINARY_SHOWN, "f1_macro"))
                 if any(k in (b or {}) for b in (self.reference, self.estimated, self.actual))]
         rows = [{"metric": k, "reference period": self.reference.get(k),
                  "estimated (no labels)": (self.estimated or {}).get(k), "actual (labels)": (self.actual or {}).get(k)}
@@ -292,7 +298,7 @@ def assess_performance(
     shows how far the estimate was from the truth.
     """
     from workbench.data._spec import target_values
-    from workbench.modeling.evaluate import classification_metrics, regression_metrics
+    from workbench.metrics import classification_metrics, regression_metrics
 
     calibration = _calibration_name(calibration)
     spec = _spec_of(model)
@@ -333,7 +339,7 @@ def assess_performance(
     if spec.task == "regression":
         if labelled:
             pred = np.asarray(model.predict(current.loc[keep]), dtype=float)
-            actual = _pick(regression_metrics(y[keep].to_numpy(dtype=float), pred), _REGRESSION_KEYS)
+            actual = _pick(regression_metrics(y[keep].to_numpy(dtype=float), pred), REGRESSION_METRICS)
         return PerformanceResult(
             getattr(model, "name", "model"), "regression", int(len(current)), _str(period), None, actual,
             dict(est.reference), reference_source, "none", n_labelled=n_labelled, notes=notes)
@@ -344,7 +350,7 @@ def assess_performance(
     if labelled:
         metrics, extra = classification_metrics(y[keep].to_numpy(), proba[keep], classes, spec.task,
                                                 spec.positive_label, model.threshold)
-        actual = _pick(metrics, _BINARY_KEYS if spec.task == "binary" else _MULTI_KEYS)
+        actual = _pick(metrics, BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS)
         actual_confusion = [[int(v) for v in row] for row in extra["confusion"]]
     labels = estimate["labels"]
     acc_ref = _num(est.reference.get("accuracy"))

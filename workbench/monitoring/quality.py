@@ -50,6 +50,13 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import (
+    Check,
+    ChecksConfig,
+    checks_table_html,
+    make_check,
+    threshold_for,
+)
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError
 from workbench.monitoring._drift_stats import (
@@ -63,13 +70,6 @@ from workbench.monitoring._drift_stats import (
     _same_kind,
     _short,
     compute_table_stats,
-)
-from workbench.monitoring.checks import (
-    Check,
-    ChecksConfig,
-    checks_table_html,
-    make_check,
-    threshold_for,
 )
 
 pd = lazy("pandas")

@@ -1,15 +1,17 @@
-"""Report runs: papermill runner, run store (a run is a directory), ledger, rendering."""
+"""Report runs: papermill runner, run store (a run is a directory), ledger, rendering.
 
-from workbench.reports.ledger import Ledger
-from workbench.reports.report import Report, load_or_compute
-from workbench.reports.store import RunStore
+Names are imported on first use: papermill only when a run is executed.
+"""
 
-__all__ = ["Ledger", "Report", "RunStore", "load_or_compute", "run_report"]
+from workbench._lazy import lazy_exports
 
+_EXPORTS = {
+    "Ledger": "workbench.reports.ledger",
+    "Report": "workbench.reports.report",
+    "load_or_compute": "workbench.reports.report",
+    "RunStore": "workbench.reports.store",
+    "run_report": "workbench.reports.runner",
+}
 
-def __getattr__(name: str):
-    if name == "run_report":  # papermill is imported only when a run is executed
-        from workbench.reports.runner import run_report
-
-        return run_report
-    raise AttributeError(name)
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

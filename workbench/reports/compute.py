@@ -189,17 +189,13 @@ def _model_info(path: str | Path) -> _ModelInfo:
 
 def _check_skops_types(blob: bytes, path: Path) -> None:
     """Refuse classes workbench does not trust from the skops schema alone, as :func:`load_model` does first
-    (no skops/scikit-learn import). Without that helper, the kernel's load refuses them instead."""
+    (no skops/scikit-learn import)."""
+    from workbench.modeling._skops_trust import refuse_untrusted_types
+
     try:
-        from workbench.modeling._model_files import _allowed, _refuse, _skops_schema, schema_types
-    except ImportError:  # pragma: no cover
+        refuse_untrusted_types(blob, path)
+    except (TypeError, AttributeError, ValueError):  # pragma: no cover - a schema it cannot read: the kernel checks
         return
-    try:
-        found = schema_types(_skops_schema(blob, path), path)
-        refused = sorted(name for name, kind in found.items() if not _allowed(name, kind, set()))
-    except (TypeError, AttributeError, ValueError):  # pragma: no cover - another layout: the kernel checks
-        return
-    _refuse(refused, path)
 
 
 def _check_values(path: str | Path, columns: list[str], model: _ModelInfo, what: str, *,

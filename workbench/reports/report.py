@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._json import json_default
-from workbench.monitoring.checks import Check, checks_shown_above, checks_table_html
+from workbench.checks import Check, checks_shown_above, checks_table_html
 from workbench.reports.results import result_from_dict, result_to_entry
 
 RESULTS_FILE = "results.json"

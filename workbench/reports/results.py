@@ -15,11 +15,11 @@ RESULT_CLASSES = {
     "performance": ("workbench.monitoring.performance", "PerformanceResult"),
     "bias": ("workbench.monitoring.bias", "BiasResult"),
     # Explanations (notebook 03_explain stores them the same way).
-    "local_explanation": ("workbench.modeling._explain_results", "LocalExplanationResult"),
-    "explanation_stability": ("workbench.modeling._explain_results", "StabilityResult"),
-    "permutation_importance": ("workbench.modeling._explain_global_results", "ImportanceResult"),
-    "partial_dependence": ("workbench.modeling._explain_global_results", "PartialDependenceResult"),
-    "surrogate_tree": ("workbench.modeling._explain_global_results", "SurrogateResult"),
+    "local_explanation": ("workbench.explain._local_results", "LocalExplanationResult"),
+    "explanation_stability": ("workbench.explain._local_results", "StabilityResult"),
+    "permutation_importance": ("workbench.explain._global_results", "ImportanceResult"),
+    "partial_dependence": ("workbench.explain._global_results", "PartialDependenceResult"),
+    "surrogate_tree": ("workbench.explain._global_results", "SurrogateResult"),
 }
 
 

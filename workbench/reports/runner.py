@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.checks import Check, failed_checks, load_checks_file
 from workbench.errors import ParameterError
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
-from workbench.monitoring.checks import Check, failed_checks, load_checks_file
 from workbench.reports.report import (
     HTML_FILE,
     KERNEL_PRELUDE,
@@ -234,7 +234,7 @@ def _reason(exc: BaseException) -> str:
 
 def _validate_gates(kind: str, params: Mapping[str, Any], config: Mapping, fail_on) -> None:
     """A ``fail_on`` pattern or checks key that matches no check is bad input (it would switch a gate off)."""
-    from workbench.monitoring.check_names import validate_config_keys, validate_patterns
+    from workbench.checks import validate_config_keys, validate_patterns
     from workbench.reports.compute import peek_table
 
     columns: list[str] = []

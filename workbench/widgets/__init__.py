@@ -8,21 +8,29 @@ they share an :class:`AppState`, so what one sets the others pick up::
 
 Each panel also works alone (``TrainPanel(state)``), and the templated
 notebooks show them pre-filled with the results they computed headless.
+Names are imported on first use.
 """
 
-from workbench.widgets._app import Workbench
-from workbench.widgets._base import Banner, ChartSlot, Panel
-from workbench.widgets._compress import CompressPanel
-from workbench.widgets._data import DataPanel
-from workbench.widgets._evaluate import EvaluatePanel
-from workbench.widgets._explain import ExplainPanel
-from workbench.widgets._monitor import MonitorPanel
-from workbench.widgets._notebooks import ensure_model, save_explanations, save_json
-from workbench.widgets._state import AppState, holdout_split, load_state
-from workbench.widgets._train import TrainPanel
+from workbench._lazy import lazy_exports
 
-__all__ = [
-    "AppState", "Banner", "ChartSlot", "CompressPanel", "DataPanel", "EvaluatePanel", "ExplainPanel",
-    "MonitorPanel", "Panel", "TrainPanel", "Workbench", "ensure_model", "holdout_split", "load_state",
-    "save_explanations", "save_json",
-]
+_EXPORTS = {
+    "Workbench": "workbench.widgets._app",
+    "Banner": "workbench.widgets._base",
+    "ChartSlot": "workbench.widgets._base",
+    "Panel": "workbench.widgets._base",
+    "CompressPanel": "workbench.widgets._compress",
+    "DataPanel": "workbench.widgets._data",
+    "EvaluatePanel": "workbench.widgets._evaluate",
+    "ExplainPanel": "workbench.widgets._explain",
+    "MonitorPanel": "workbench.widgets._monitor",
+    "ensure_model": "workbench.widgets._notebooks",
+    "save_explanations": "workbench.widgets._notebooks",
+    "save_json": "workbench.widgets._notebooks",
+    "AppState": "workbench.widgets._state",
+    "holdout_split": "workbench.widgets._state",
+    "load_state": "workbench.widgets._state",
+    "TrainPanel": "workbench.widgets._train",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -27,7 +27,7 @@ class CompressPanel(Panel):
 
     def __init__(self, state: AppState | None = None, **kwargs: Any):
         super().__init__(state, **kwargs)
-        from workbench.modeling.compress import TECHNIQUES
+        from workbench.compression._techniques import TECHNIQUES
 
         self.max_loss = w.BoundedFloatText(value=0.005, min=0.0, max=1.0, step=0.001, description="Max loss",
                                            tooltip="how much the metric (ROC AUC for classifiers) may drop")
@@ -57,7 +57,7 @@ class CompressPanel(Panel):
 
     def run_study(self) -> None:
         """Run the study on the current model (the "Run study" button)."""
-        import workbench as wb
+        from workbench.compression._study import compress
 
         st = self.state
         if st.model is None:
@@ -69,7 +69,7 @@ class CompressPanel(Panel):
                        out=self.out.value.strip() or None, quick=self.quick.value, random_state=st.random_state)
 
         def work():
-            return wb.compress(model, data, validation=validation, progress=True, **options)
+            return compress(model, data, validation=validation, progress=True, **options)
 
         def done(study) -> None:
             st.study = study

@@ -30,11 +30,11 @@ class DataPanel(Panel):
 
     def __init__(self, state: AppState | None = None, **kwargs: Any):
         super().__init__(state, **kwargs)
-        import workbench as wb
+        from workbench.data.datasets import list_demos
 
         self.table = None  # the whole table as loaded (before the holdout split)
         self._split = None  # (train, validation) of a bundled demo
-        self.dataset = w.Dropdown(options=wb.list_demos(), value="adult", description="Bundled")
+        self.dataset = w.Dropdown(options=list_demos(), value="adult", description="Bundled")
         self.load_demo_button = self._button("Load dataset", self._load_demo, style="primary")
         self.path = w.Text(placeholder="path/to/table.csv or .parquet", description="File")
         self.path_target = w.Text(placeholder="its target column", description="Target")
@@ -67,9 +67,9 @@ class DataPanel(Panel):
         name = self.dataset.value
 
         def work():
-            import workbench as wb
+            from workbench.data.datasets import load_demo
 
-            return wb.load_demo(name)
+            return load_demo(name)
 
         def done(demo) -> None:
             self.table, self._split = demo.frame.drop(columns="split"), (demo.train, demo.test)
@@ -97,19 +97,20 @@ class DataPanel(Panel):
 
     def _load_table(self, path: str, name: str, target: str | None, remove: Path | None = None) -> None:
         def work():
-            import workbench as wb
+            from workbench.data._spec import infer_spec
+            from workbench.data.io import load_table
 
             try:
-                table = wb.load_table(path)
+                table = load_table(path)
             finally:
                 if remove is not None:  # the upload's copy is read whole: it is not needed afterwards
                     shutil.rmtree(remove, ignore_errors=True)
             if target is not None:  # named by the user: a missing column is an error to show
-                return table, wb.infer_spec(table, target=target), False
+                return table, infer_spec(table, target=target), False
             try:
-                return table, wb.infer_spec(table, target=_guess_target(table)), False
+                return table, infer_spec(table, target=_guess_target(table)), False
             except WorkbenchError:  # the guess does not work as a target: let the user choose
-                return table, wb.infer_spec(table), True
+                return table, infer_spec(table), True
 
         def done(value) -> None:
             table, spec, unsure = value
@@ -133,7 +134,7 @@ class DataPanel(Panel):
     # -- roles --------------------------------------------------------------------------
     def _apply(self) -> None:
         """Re-infer the spec with the roles chosen in the widgets."""
-        import workbench as wb
+        from workbench.data._spec import infer_spec
 
         table = self.table if self.table is not None else self._state_table()
         if table is None:
@@ -144,8 +145,8 @@ class DataPanel(Panel):
             raise DataError(f"the target column '{target}' cannot be excluded too")
         features = [c for c in table.columns if c != target and c not in excluded]
         positive = None if self.positive.value == _NO_POSITIVE else self.positive.value
-        spec = wb.infer_spec(table, target=target, sensitive=list(self.sensitive.value), features=features,
-                             positive=_typed(positive, table[target]) if positive is not None else None)
+        spec = infer_spec(table, target=target, sensitive=list(self.sensitive.value), features=features,
+                          positive=_typed(positive, table[target]) if positive is not None else None)
         old = self.state.spec.excluded if self.state.spec is not None else {}
         spec = spec.replace(excluded={c: old.get(c, "excluded by you") for c in table.columns if c in excluded})
         if self._split is not None:

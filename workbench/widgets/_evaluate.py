@@ -8,11 +8,11 @@ import ipywidgets as w
 
 from workbench import _html
 from workbench.errors import DataError
+from workbench.metrics import MODEL_CLASSIFICATION_METRICS
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
-_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier",
-            "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
+_METRICS = (*MODEL_CLASSIFICATION_METRICS, "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 _SLICES_SHOWN = 12
 CHART_WIDTH, CHART_HEIGHT = 430, 400  # pixels of the confusion matrix and calibration charts
 
@@ -68,7 +68,7 @@ class EvaluatePanel(Panel):
     # -- actions ------------------------------------------------------------------------------
     def evaluate(self) -> None:
         """Evaluate the current model (the Evaluate button; also run when the model changes)."""
-        import workbench as wb
+        from workbench.modeling.evaluate import evaluate
 
         st = self.state
         if st.model is None:
@@ -82,7 +82,7 @@ class EvaluatePanel(Panel):
             raise DataError("a business cost only applies to binary classifiers")
 
         def work():
-            return wb.evaluate(model, data, cost=cost, latency=latency, where=where)
+            return evaluate(model, data, cost=cost, latency=latency, where=where)
 
         def done(result) -> None:
             if st.model is model:  # a newer model may have arrived meanwhile

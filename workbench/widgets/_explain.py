@@ -113,7 +113,7 @@ class ExplainPanel(Panel):
     # -- local ----------------------------------------------------------------------------------
     def explain_row(self) -> None:
         """Explain the row typed in the row box (the "Explain row" button)."""
-        from workbench.modeling import explain as ex
+        from workbench.explain import _api as ex
 
         model, data, reference = self._inputs()
         label = self.row_label(self.row.value)
@@ -126,7 +126,7 @@ class ExplainPanel(Panel):
 
     def explain_errors(self) -> None:
         """Explain the most confident mistakes of the chosen kind (the "Worst errors" button)."""
-        from workbench.modeling import explain as ex
+        from workbench.explain import _api as ex
 
         model, data, reference = self._inputs()
         kind, n, samples = self.error_kind.value, int(self.n_errors.value), int(self.samples.value)
@@ -179,7 +179,7 @@ class ExplainPanel(Panel):
 
     # -- global ---------------------------------------------------------------------------------
     def compute_importance(self) -> None:
-        from workbench.modeling import explain as ex
+        from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
         self.run("Permutation importance",
@@ -193,7 +193,7 @@ class ExplainPanel(Panel):
             self.feature.value = result.ranking[0]
 
     def compute_dependence(self) -> None:
-        from workbench.modeling import explain as ex
+        from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
         feature = self.feature.value
@@ -208,7 +208,7 @@ class ExplainPanel(Panel):
         self.dependence_chart.show(result.figure())
 
     def compute_surrogate(self) -> None:
-        from workbench.modeling import explain as ex
+        from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
         self.run("Fitting a surrogate tree",
@@ -224,7 +224,7 @@ class ExplainPanel(Panel):
 
     # -- reacting ---------------------------------------------------------------------------------
     def _on_model(self, change: dict) -> None:
-        from workbench.modeling.explain import ERROR_KINDS
+        from workbench.explain._api import ERROR_KINDS
 
         model = change["new"]
         self.local = self.importance = self.dependence = self.surrogate = None

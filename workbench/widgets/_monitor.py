@@ -65,7 +65,7 @@ class MonitorPanel(Panel):
     # -- batches --------------------------------------------------------------------------------
     def simulate(self) -> None:
         """Simulate production batches from the held-out rows (the "Simulate batches" button)."""
-        import workbench as wb
+        from workbench.data.simulate import simulate_batches
 
         st = self.state
         holdout = st.validation if st.validation is not None else st.data
@@ -79,15 +79,15 @@ class MonitorPanel(Panel):
             self.banner.info(f"{len(batches)} batches of {size:,} rows simulated from the held-out rows.")
 
         self.run("Simulating batches",
-                 lambda: wb.simulate_batches(holdout, spec, batch_size=size, random_state=st.random_state), done)
+                 lambda: simulate_batches(holdout, spec, batch_size=size, random_state=st.random_state), done)
 
     def current(self):
         """The batch to check: the file when a path is typed, else the chosen simulated batch."""
-        import workbench as wb
+        from workbench.data.io import load_table
 
         path = self.path.value.strip()
         if path:
-            return wb.load_table(path, what="batch"), Path(path).name
+            return load_table(path, what="batch"), Path(path).name
         if self.batch.value is None:
             raise DataError("simulate batches or type the path of a batch file first")
         return self.batches[self.batch.value].data, self.batch.value
@@ -112,7 +112,9 @@ class MonitorPanel(Panel):
     # -- in this kernel ---------------------------------------------------------------------------
     def check(self) -> None:
         """Drift and data quality against the training rows, and bias when the model allows (the "Check batch" button)."""
-        import workbench as wb
+        from workbench.monitoring.bias import assess_bias
+        from workbench.monitoring.drift import detect_drift
+        from workbench.monitoring.quality import check_quality
 
         st = self.state
         if st.data is None or st.spec is None:
@@ -123,10 +125,10 @@ class MonitorPanel(Panel):
         reference = st.data
 
         def work():
-            out = {"drift": wb.detect_drift(reference, current, spec, model=model),
-                   "quality": wb.check_quality(reference, current, spec)}
+            out = {"drift": detect_drift(reference, current, spec, model=model),
+                   "quality": check_quality(reference, current, spec)}
             if model is not None and model.task == "binary" and spec.sensitive:
-                out["bias"] = wb.assess_bias(current, spec, model=model)
+                out["bias"] = assess_bias(current, spec, model=model)
             return out
 
         def done(results) -> None:
@@ -149,7 +151,7 @@ class MonitorPanel(Panel):
     # -- as a report ---------------------------------------------------------------------------------
     def run_as_report(self) -> None:
         """Run the chosen report on the batch with papermill, in the background (the "Run as report" button)."""
-        import workbench as wb
+        from workbench.modeling.artifact import save_model
         from workbench.reports.runner import run_report
 
         st = self.state
@@ -171,7 +173,7 @@ class MonitorPanel(Panel):
             current.to_parquet(cur_path, index=False)
             path = model_path
             if path is None:
-                path = str(wb.save_model(model, inputs / f"{_safe(model.name)}.wbm", overwrite=True))
+                path = str(save_model(model, inputs / f"{_safe(model.name)}.wbm", overwrite=True))
             params = {"drift": {"reference": str(ref_path), "current": str(cur_path), "model": path},
                       "bias": {"data": str(cur_path), "model": path, "reference": str(ref_path)},
                       "performance": {"data": str(cur_path), "model": path, "reference": str(ref_path)}}[kind]

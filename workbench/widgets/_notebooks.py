@@ -19,20 +19,21 @@ def ensure_model(state: AppState, model_path: str | Path, *, recipe: str = "hist
     So that each notebook also runs on its own: 02/03/04 take the champion of
     01 when it exists. The loaded model must fit ``state.data``.
     """
-    import workbench as wb
+    from workbench.modeling.artifact import load_model, save_model
+    from workbench.modeling.train import train
 
     path = Path(model_path)
     if path.exists():
-        model = wb.load_model(path)
+        model = load_model(path)
         if state.data is not None:
             model.spec.check_columns(state.data, where=f"the data ({state.dataset or 'loaded table'})")
     else:
         if state.data is None or state.spec is None:
             raise DataError("load data before training a model")
-        result = wb.train(state.data, state.spec, validation=state.validation, recipes=[recipe], quick=quick,
-                          random_state=state.random_state, progress=False)
+        result = train(state.data, state.spec, validation=state.validation, recipes=[recipe], quick=quick,
+                       random_state=state.random_state, progress=False)
         model = result.champion
-        wb.save_model(model, path)
+        save_model(model, path)
         state.train_result = result
     with state.hold_trait_notifications():
         state.model_path = str(path)

@@ -84,26 +84,28 @@ def load_state(
     validation. `max_rows` keeps a seeded sample of at most that many rows of
     each part (quick previews).
     """
-    import workbench as wb
+    from workbench.data._spec import infer_spec
+    from workbench.data.datasets import load_demo
+    from workbench.data.io import load_table
 
     sensitive = list(sensitive)
     if data_path:
-        table = wb.load_table(data_path)
+        table = load_table(data_path)
         if target is None:
             raise DataError(f"name the target column of '{data_path}' (one of its {table.shape[1]} columns)")
-        spec = wb.infer_spec(table, target=target, sensitive=sensitive, positive=positive)
+        spec = infer_spec(table, target=target, sensitive=sensitive, positive=positive)
         data, validation = holdout_split(table, spec, random_state=random_state)
         name = str(data_path)
     else:
         if not dataset:
             raise DataError("choose a bundled dataset or give a data file")
-        demo = wb.load_demo(dataset)
+        demo = load_demo(dataset)
         data, validation, spec = demo.train, demo.test, demo.spec
         if target is not None or sensitive or positive is not None:
             new_target = target or spec.target
             if positive is None and new_target == spec.target:
                 positive = spec.positive_label  # keep the demo's positive class for its own target
-            spec = wb.infer_spec(data, target=new_target, sensitive=sensitive or spec.sensitive, positive=positive)
+            spec = infer_spec(data, target=new_target, sensitive=sensitive or spec.sensitive, positive=positive)
         name = dataset
     if max_rows is not None:  # a quick preview: a seeded sample of each part
         if len(data) > max_rows:

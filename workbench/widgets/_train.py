@@ -75,9 +75,9 @@ class TrainPanel(Panel):
         n = len(options["recipes"] or []) or 3
 
         def work():
-            import workbench as wb
+            from workbench.modeling.train import train
 
-            return wb.train(data, spec, validation=validation, progress=True, **options)
+            return train(data, spec, validation=validation, progress=True, **options)
 
         def done(result) -> None:
             with st.hold_trait_notifications():
@@ -94,7 +94,7 @@ class TrainPanel(Panel):
         return {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)} if self.use_cost.value else None
 
     def save(self) -> None:
-        import workbench as wb
+        from workbench.modeling.artifact import save_model
 
         st = self.state
         if st.model is None:
@@ -105,17 +105,17 @@ class TrainPanel(Panel):
         if Path(path).exists() and not self.overwrite.value:
             raise ModelFileError(f"'{path}' already exists; choose another path, or tick "
                                  f"'{self.overwrite.description}' to overwrite it")
-        saved = wb.save_model(st.model, path, overwrite=self.overwrite.value)
+        saved = save_model(st.model, path, overwrite=self.overwrite.value)
         st.model_path = str(saved)
         self.banner.info(f"Saved '{st.model.name}' to {saved}.")
 
     def load(self) -> None:
-        import workbench as wb
+        from workbench.modeling.artifact import load_model
 
         path = self.path.value.strip()
         if not path:
             raise ModelFileError("type the path of a saved model first")
-        model = wb.load_model(path)
+        model = load_model(path)
         st = self.state
         if st.data is not None:
             model.spec.check_columns(st.data, where=f"the data ({st.dataset or 'loaded table'})")

@@ -14,6 +14,8 @@ import pandas as pd
 from workbench.data._spec import DatasetSpec, infer_spec
 from workbench.errors import DataError
 
+__all__ = ["ADULT_COLUMNS", "DemoDataset", "list_demos", "load_demo"]
+
 ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
     "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",

@@ -14,12 +14,12 @@ import pandas as pd
 
 from workbench.data._spec import MISSING, prepare_frame
 from workbench.errors import WorkbenchError
-from workbench.modeling._explain_global_results import (
+from workbench.explain._global_results import (
     ImportanceResult,
     PartialDependenceResult,
     SurrogateResult,
 )
-from workbench.modeling._explain_lime import _num, limited_threads
+from workbench.explain._lime import _num, limited_threads
 
 #: scoring name -> (higher is better, tasks)
 SCORINGS = {

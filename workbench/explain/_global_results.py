@@ -14,15 +14,15 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.errors import WorkbenchError
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.metrics import METRIC_LABELS
 
 pd = lazy("pandas")
 
 #: A surrogate tree that agrees with the model less often than this should not be read as its description.
 MIN_FIDELITY = 0.85
-_METRIC_WORDS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "log_loss": "log loss", "r2": "R²",
-                 "rmse": "RMSE", "mae": "mean absolute error"}
+_METRIC_WORDS = {**METRIC_LABELS, "mae": "mean absolute error"}  # in a sentence, spelled out
 
 
 def _from(cls, d: Mapping, what: str):

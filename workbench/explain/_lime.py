@@ -1,4 +1,4 @@
-"""LIME for whole pipelines, in the original columns (the engine behind :mod:`workbench.modeling.explain`).
+"""LIME for whole pipelines, in the original columns (the engine behind :mod:`workbench.explain._api`).
 
 LIME (``lime.lime_tabular``) perturbs a numeric matrix. Here every categorical
 column is integer-coded for LIME (``categorical_features`` +

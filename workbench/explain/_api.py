@@ -34,7 +34,7 @@ explanation is computed, plotly when a figure is drawn.
 
 Examples
 --------
->>> from workbench.modeling.explain import explain_worst_errors, surrogate_tree   # doctest: +SKIP
+>>> from workbench.explain import explain_worst_errors, surrogate_tree   # doctest: +SKIP
 >>> worst = explain_worst_errors(model, test, kind="false_negative", n=5)       # doctest: +SKIP
 >>> worst.figure()                                                              # doctest: +SKIP
 >>> print(surrogate_tree(model, test).rules_text())                              # doctest: +SKIP
@@ -50,15 +50,15 @@ import pandas as pd
 
 from workbench.data._spec import TASKS, target_values
 from workbench.errors import DataError, WorkbenchError
-from workbench.modeling._explain_global_results import (
+from workbench.explain._global_results import (
     MIN_FIDELITY,
     ImportanceResult,
     PartialDependenceResult,
     SurrogateResult,
 )
-from workbench.modeling._explain_lime import LocalExplainer, check_rows, get_explainer, row_id
-from workbench.modeling._explain_local import explain_rows, find_errors, row_stability
-from workbench.modeling._explain_results import (
+from workbench.explain._lime import LocalExplainer, check_rows, get_explainer, row_id
+from workbench.explain._local import explain_rows, find_errors, row_stability
+from workbench.explain._local_results import (
     LocalExplanation,
     LocalExplanationResult,
     StabilityResult,
@@ -247,8 +247,8 @@ def permutation_importance(
     last-named kind (lower is better) importance is the rise. At most
     `max_rows` rows (a random sample) are used.
     """
-    from workbench.modeling._explain_global import DEFAULT_SCORING, SCORINGS
-    from workbench.modeling._explain_global import permutation_importance as compute
+    from workbench.explain._global import DEFAULT_SCORING, SCORINGS
+    from workbench.explain._global import permutation_importance as compute
 
     _check_model(model)
     spec = model.spec
@@ -307,7 +307,7 @@ def partial_dependence(
     names, input typing; an ONNX graph for compressed variants). The grid and
     copies here are what its "brute" method does, batched into one call.
     """
-    from workbench.modeling._explain_global import partial_dependence as compute
+    from workbench.explain._global import partial_dependence as compute
 
     _check_model(model)
     spec = model.spec
@@ -349,7 +349,7 @@ def surrogate_tree(
     (regression). Leaves hold at least `min_leaf_share` of the fitted rows.
     ``fidelity_by_depth`` shows what depths 1-6 (or up to `max_depth`) achieve.
     """
-    from workbench.modeling._explain_global import surrogate_tree as compute
+    from workbench.explain._global import surrogate_tree as compute
 
     _check_model(model)
     _check_frame(data, model.spec, "the data")

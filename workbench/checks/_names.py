@@ -14,7 +14,17 @@ import re
 from collections.abc import Iterable, Sequence
 
 from workbench.errors import ParameterError
-from workbench.monitoring._bias_util import ABSOLUTE_CHECKS, WORSENED_CHECKS
+
+#: bias checks without a reference (``bias.<metric>.<attribute>``): metric -> (op, default threshold)
+ABSOLUTE_CHECKS: dict[str, tuple[str, float]] = {
+    "demographic_parity_ratio": (">=", 0.8),
+    "demographic_parity_difference": ("<=", 0.1),
+    "equalized_odds_difference": ("<=", 0.1),
+    "equal_opportunity_difference": ("<=", 0.1),
+}
+#: bias metrics compared with the reference (check ``bias.<metric>.<attribute>.worsened``, default <= 0)
+WORSENED_CHECKS = ("demographic_parity_ratio", "demographic_parity_difference", "equalized_odds_difference",
+                   "equal_opportunity_difference", "predictive_parity_difference", "base_rate_difference")
 
 _PERFORMANCE = ("performance.accuracy_drop", "performance.roc_auc_drop", "performance.estimated_accuracy_drop",
                 "performance.estimated_roc_auc_drop", "performance.rmse_increase")

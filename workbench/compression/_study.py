@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from workbench import _html
+from workbench.compression._measure import METRICS, PARITY_TOLERANCE
+from workbench.compression._techniques import TECHNIQUES
 from workbench.errors import ParameterError, WorkbenchError
-from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
-from workbench.modeling._compress_techniques import TECHNIQUES
+from workbench.metrics import METRIC_LABELS
 
 __all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
 
@@ -341,7 +342,7 @@ def compress(
     >>> result.chosen, result.speedup(), result.size_ratio()                              # doctest: +SKIP
     ('capacity[max_depth=12,n_estimators=100]+onnx', 160.2, 28.4)
     """
-    from workbench.modeling._compress_study import Study, resolve_techniques, split_rows
+    from workbench.compression._runner import Study, resolve_techniques, split_rows
     from workbench.modeling.artifact import Model
 
     t0 = time.perf_counter()
@@ -352,7 +353,7 @@ def compress(
         raise WorkbenchError("the model's spec has no target, so its accuracy cannot be measured")
     if not isinstance(max_loss, int | float) or isinstance(max_loss, bool) or not math.isfinite(max_loss) \
             or max_loss < 0:
-        what = metric or ("R²" if spec.task == "regression" else "ROC AUC")
+        what = metric or METRIC_LABELS["r2" if spec.task == "regression" else "roc_auc"]
         raise ParameterError(f"the budget (the largest allowed loss of {what}) must be a finite number of 0 or "
                              f"more, not {max_loss!r}")
     if latency_tolerance < 0:
@@ -399,7 +400,7 @@ def check_study_destination(out: str | Path) -> Path:
     and a folder holding anything else (other files, a ``model.wbm`` or
     ``variants/`` entry that is not a workbench model, links).
     """
-    from workbench.modeling._model_files import is_artifact
+    from workbench.modeling._model_container import is_artifact
     from workbench.modeling.artifact import check_model_destination
 
     out = Path(out)
@@ -501,6 +502,5 @@ def _bytes(v: int | None) -> str:
 
 
 def _metric(metric: str) -> str:
-    return {"roc_auc": "ROC AUC", "r2": "R²", "rmse": "RMSE", "mae": "MAE", "log_loss": "log loss",
-            "accuracy": "accuracy"}.get(metric, metric)
+    return METRIC_LABELS.get(metric, metric)
 

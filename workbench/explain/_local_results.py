@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.errors import WorkbenchError
-from workbench.monitoring.checks import Check, ChecksConfig, checks_table_html, make_check
 
 pd = lazy("pandas")
 

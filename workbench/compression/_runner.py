@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.compression import _measure as measure
+from workbench.compression import _techniques as tech
+from workbench.compression._study import TechniqueOutcome, Variant, slug
 from workbench.data._spec import target_values
 from workbench.errors import DataError, WorkbenchError
-from workbench.modeling import _compress_measure as measure
-from workbench.modeling import _compress_techniques as tech
-from workbench.modeling.compress import TechniqueOutcome, Variant, slug
 
 _MIN_ROWS = 20
 _BATCH_ROWS = 10_000
@@ -159,7 +159,7 @@ class Study:
         A failed export is recorded: as the ONNX technique's outcome for the original, in
         `failures` for a variant of another technique.
         """
-        from workbench.modeling.onnx_model import NotConvertible, to_onnx
+        from workbench.compression._onnx_export import NotConvertible, to_onnx
 
         name = "onnx" if parent == "original" else f"{parent}+onnx"
         lineage = {"parent": model.name, "technique": "onnx", "params": {}}
@@ -247,16 +247,21 @@ class Study:
         """The variant's own metrics on the held-out rows go into its meta.json (what monitoring reads)."""
         if cand.technique == "original":
             return
-        from workbench.modeling.evaluate import classification_metrics, regression_metrics
+        from workbench.metrics import (
+            MODEL_CLASSIFICATION_METRICS,
+            MODEL_REGRESSION_METRICS,
+            classification_metrics,
+            regression_metrics,
+        )
 
         spec = model.spec
         if spec.task == "regression":
             full = regression_metrics(np.asarray(y, dtype=float), pred[:, 0])
-            keep = ("mae", "rmse", "r2", "median_abs_error")
+            keep = MODEL_REGRESSION_METRICS
         else:
             full, _ = classification_metrics(y, pred, list(model.classes_), spec.task, spec.positive_label,
                                              model.threshold)
-            keep = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier")
+            keep = MODEL_CLASSIFICATION_METRICS
         model.meta["metrics"] = {k: full[k] for k in keep if k in full}
         model.meta["compression"] = {"original": self.model.name, "variant": cand.name, "metric": self.metric,
                                      "score": score, "held_out_rows": int(len(y))}

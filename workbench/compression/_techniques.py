@@ -87,7 +87,7 @@ def final_estimator(est: Any) -> Any:
 # -- techniques -------------------------------------------------------------------
 def quantization(ctx: Context) -> list[Candidate]:
     """Linear/MLP weights in int8 through onnxruntime's dynamic quantization."""
-    from workbench.modeling.onnx_model import NotConvertible, quantize_weights
+    from workbench.compression._onnx_export import NotConvertible, quantize_weights
 
     model = ctx.model
     if model.estimator is None:

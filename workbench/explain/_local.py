@@ -1,6 +1,6 @@
 """Local explanations computed: choosing rows, the worst errors, LIME per row, stability metrics.
 
-The engine (LIME in the original columns) is :mod:`workbench.modeling._explain_lime`;
+The engine (LIME in the original columns) is :mod:`workbench.explain._lime`;
 this module turns its output into result objects. Light at import time.
 """
 
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.data._spec import target_values
-from workbench.modeling._explain_lime import get_explainer, limited_threads, row_id
-from workbench.modeling._explain_results import LocalExplanation, LocalExplanationResult
+from workbench.explain._lime import get_explainer, limited_threads, row_id
+from workbench.explain._local_results import LocalExplanation, LocalExplanationResult
 
 
 def explain_rows(model, chosen: pd.DataFrame, reference: pd.DataFrame, selection: dict, error_kind: str | None,

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.modeling.onnx_model import NotConvertible
+from workbench.compression._onnx_export import NotConvertible
 
 _TREES = ("TreeEnsembleRegressor", "TreeEnsembleClassifier")
 

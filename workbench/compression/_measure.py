@@ -10,16 +10,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.metrics import COMPRESSION_METRICS
 
 #: Metrics a budget can be set on: name -> (tasks, higher is better).
-METRICS = {
-    "roc_auc": (("binary", "multiclass"), True),
-    "accuracy": (("binary", "multiclass"), True),
-    "log_loss": (("binary", "multiclass"), False),
-    "r2": (("regression",), True),
-    "rmse": (("regression",), False),
-    "mae": (("regression",), False),
-}
+METRICS = COMPRESSION_METRICS
 #: Largest |Δ| between an exact conversion's predictions and its parent's (probabilities).
 PARITY_TOLERANCE = 1e-5
 

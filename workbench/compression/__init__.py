@@ -1,0 +1,28 @@
+"""Compression: smaller, faster variants of a model within an accuracy budget.
+
+:func:`compress` runs the study (:mod:`workbench.compression._study`; the
+techniques in ``_techniques``, measuring in ``_measure``, the runner in
+``_runner``); :func:`to_onnx` and :func:`quantize_weights` export one model to
+ONNX (``_onnx_export``). The ONNX model they make is the artifact's other
+form, :class:`workbench.modeling.onnx_model.OnnxModel`, loaded by
+:func:`workbench.modeling.artifact.load_model` without this package. Names are
+imported on first use.
+"""
+
+from workbench._lazy import lazy_exports
+
+_EXPORTS = {
+    "compress": "workbench.compression._study",
+    "check_study_destination": "workbench.compression._study",
+    "CompressionResult": "workbench.compression._study",
+    "TechniqueOutcome": "workbench.compression._study",
+    "Variant": "workbench.compression._study",
+    "TECHNIQUES": "workbench.compression._techniques",
+    "METRICS": "workbench.compression._measure",
+    "NotConvertible": "workbench.compression._onnx_export",
+    "quantize_weights": "workbench.compression._onnx_export",
+    "to_onnx": "workbench.compression._onnx_export",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,31 @@
+"""Explain: why the model said what it said, per row (LIME) and overall (scikit-learn inspection).
+
+The stage functions are in :mod:`workbench.explain._api`; the result objects
+(``to_dict``/``from_dict``, figures, HTML card) in ``_local_results`` and
+``_global_results``, which render stored explanations without lime or
+scikit-learn. Names are imported on first use.
+"""
+
+from workbench._lazy import lazy_exports
+
+_EXPORTS = {
+    "ERROR_KINDS": "workbench.explain._api",
+    "explain_local": "workbench.explain._api",
+    "explain_worst_errors": "workbench.explain._api",
+    "explanation_stability": "workbench.explain._api",
+    "local_explainer": "workbench.explain._api",
+    "partial_dependence": "workbench.explain._api",
+    "permutation_importance": "workbench.explain._api",
+    "surrogate_tree": "workbench.explain._api",
+    "LocalExplainer": "workbench.explain._lime",
+    "LocalExplanation": "workbench.explain._local_results",
+    "LocalExplanationResult": "workbench.explain._local_results",
+    "StabilityResult": "workbench.explain._local_results",
+    "ImportanceResult": "workbench.explain._global_results",
+    "MIN_FIDELITY": "workbench.explain._global_results",
+    "PartialDependenceResult": "workbench.explain._global_results",
+    "SurrogateResult": "workbench.explain._global_results",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
