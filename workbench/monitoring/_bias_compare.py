@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workbench._json import finite as _num
 from workbench.monitoring._bias_groups import _bootstrap_rates, _disparity, _impact, _judged, _rates
 from workbench.monitoring._bias_util import (
     _PRIOR,
@@ -18,7 +19,6 @@ from workbench.monitoring._bias_util import (
     WORSENED_CHECKS,
     _basic_ci,
     _ci,
-    _num,
 )
 
 

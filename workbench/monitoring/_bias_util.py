@@ -1,4 +1,4 @@
-"""Constants, validation and formatting shared by :mod:`workbench.monitoring.bias` and its private modules.
+"""Constants, checks and formatting shared by :mod:`workbench.monitoring.bias` and its private modules.
 
 Private: import the public names from :mod:`workbench.monitoring.bias`.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from workbench._lazy import lazy
-from workbench.errors import DataError, SpecError, WorkbenchError
+from workbench.errors import DataError, ParameterError, SpecError
 
 pd = lazy("pandas")
 
@@ -69,23 +69,14 @@ _WORDS = {
 def _require_binary(task: str | None, model_task: str | None) -> None:
     for t in (task, model_task):
         if t == "multiclass":
-            raise WorkbenchError("bias analysis needs a binary classifier; for multiclass, evaluate per-group "
-                                 "accuracy with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError("bias analysis needs a binary classifier; for multiclass, evaluate per-group "
+                            "accuracy with workbench.evaluate(model, data, slices=[...])")
         if t == "regression":
-            raise WorkbenchError("bias analysis needs a binary classifier; for a regression model, compare "
-                                 "per-group errors with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError("bias analysis needs a binary classifier; for a regression model, compare "
+                            "per-group errors with workbench.evaluate(model, data, slices=[...])")
     if task != "binary":
         raise SpecError("bias analysis needs a spec with a binary target (the task is "
                         f"{task or 'not set'})")
-
-
-def _check_options(min_group_size, n_bootstrap, confidence) -> None:
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer) or min_group_size < 1:
-        raise WorkbenchError(f"min_group_size must be a whole number of 1 or more, not {min_group_size!r}")
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 0:
-        raise WorkbenchError(f"n_bootstrap must be a whole number of 0 or more, not {n_bootstrap!r}")
-    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
-        raise WorkbenchError(f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence!r}")
 
 
 def _sensitive_columns(spec, sensitive) -> list[str]:
@@ -96,7 +87,7 @@ def _sensitive_columns(spec, sensitive) -> list[str]:
     else:
         sens = list(dict.fromkeys(sensitive))
     if not sens:
-        raise WorkbenchError("bias analysis needs sensitive columns: declare them in the spec or pass "
+        raise ParameterError("bias analysis needs sensitive columns: declare them in the spec or pass "
                              "sensitive=[...]")
     return sens
 
@@ -154,13 +145,6 @@ def _basic_ci(estimate: float, reps: np.ndarray, lo_q: float, hi_q: float) -> li
     """The basic (pivot) bootstrap interval: the bootstrap deviations reflected around the estimate."""
     q = _ci(reps, lo_q, hi_q)
     return None if q is None else [2 * estimate - q[1], 2 * estimate - q[0]]
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 def _native(v: Any) -> Any:

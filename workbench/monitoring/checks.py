@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ParameterError, WorkbenchError
+from workbench.validation import check_number
 
 ChecksConfig = Mapping[str, Any]
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
@@ -344,10 +345,8 @@ def _resolve(value: Any, default: float, key: str) -> float | None:
     from workbench.monitoring.check_names import threshold_range
 
     low, high = threshold_range(key)
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ParameterError(f"the check setting '{key}' must be a finite number between {low:g} and {high:g}, "
-                             f"not {value!r}")
-    return float(value)
+    return check_number(value, f"the check setting '{key}'", low=None if math.isinf(low) else low,
+                        high=None if math.isinf(high) else high)
 
 
 def _flatten(data: Mapping, prefix: str = "") -> dict:

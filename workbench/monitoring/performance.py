@@ -36,7 +36,7 @@ import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError, WorkbenchError
 from workbench.monitoring._performance_estimate import (
     _BINARY_KEYS,
     _MULTI_KEYS,
@@ -299,7 +299,7 @@ def assess_performance(
     _frame(current, "the current data")
     spec.check_columns(current, where="the current data")
     if reference is not None and reference_stats is not None:
-        raise WorkbenchError("give either reference data or reference_stats (a fitted estimator), not both")
+        raise ParameterError("give either reference data or reference_stats (a fitted estimator), not both")
     notes: list[str] = []
     if reference_stats is not None:
         est = reference_stats if isinstance(reference_stats, PerformanceEstimator) else \
