@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from workbench import _html
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import ParameterError, SpecError, WorkbenchError
 from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
 from workbench.modeling._compress_techniques import TECHNIQUES
+from workbench.validation import check_number
 
 __all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
 
@@ -346,17 +347,15 @@ def compress(
 
     t0 = time.perf_counter()
     if not isinstance(model, Model):
-        raise WorkbenchError("compress needs a workbench model (from train() or load_model())")
+        raise ParameterError("compress needs a workbench model (from train() or load_model())")
     spec = model.spec
     if spec.target is None or spec.task is None:
-        raise WorkbenchError("the model's spec has no target, so its accuracy cannot be measured")
-    if not isinstance(max_loss, int | float) or isinstance(max_loss, bool) or not math.isfinite(max_loss) \
-            or max_loss < 0:
-        what = metric or ("R²" if spec.task == "regression" else "ROC AUC")
-        raise ParameterError(f"the budget (the largest allowed loss of {what}) must be a finite number of 0 or "
-                             f"more, not {max_loss!r}")
-    if latency_tolerance < 0:
-        raise WorkbenchError("the latency tolerance must be >= 0")
+        raise SpecError("the model's spec has no target, so its accuracy cannot be measured")
+    what = metric or ("R²" if spec.task == "regression" else "ROC AUC")
+    max_loss = check_number(max_loss, f"the budget (the largest allowed loss of {what})", low=0)
+    latency_tolerance = check_number(latency_tolerance, "the latency tolerance", low=0)
+    batch_threads = check_number(batch_threads, "batch_threads", low=0, integer=True, hint="0: one per core")
+    random_state = check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
     out_dir = check_study_destination(out) if out is not None else None  # before any work
     wanted = resolve_techniques(techniques)
     rows = split_rows(model, data, validation, holdout_size, random_state)

@@ -32,6 +32,7 @@ import pandas as pd
 from workbench.data._spec import MISSING, DatasetSpec, prepare_frame
 from workbench.errors import DataError, ModelFileError, WorkbenchError
 from workbench.modeling.artifact import Model
+from workbench.validation import check_choice
 
 __all__ = ["OnnxModel", "NotConvertible", "to_onnx", "from_artifact", "quantize_weights"]
 
@@ -259,8 +260,7 @@ def to_onnx(model: Model, *, name: str | None = None, precision: str = "auto", b
     here: compare predictions on held-out rows (:func:`~workbench.modeling.compress.compress`
     does, and rejects variants that differ).
     """
-    if precision not in ("auto", "float32", "float64"):
-        raise WorkbenchError(f"unknown precision '{precision}'; use auto, float32 or float64")
+    check_choice(precision, "precision", ("auto", "float32", "float64"))
     wanted = precision
     if precision == "auto":
         wanted = "float64" if type(_final(getattr(model, "estimator", None))).__name__.startswith(

@@ -13,7 +13,7 @@ import pandas as pd
 from workbench import _html
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
-from workbench.errors import DataError, RecipeError, SpecError
+from workbench.errors import DataError, ParameterError, RecipeError, SpecError
 from workbench.modeling.artifact import Model, serialized_size
 from workbench.modeling.evaluate import (
     CostMatrix,
@@ -21,6 +21,7 @@ from workbench.modeling.evaluate import (
     measure_latency,
     regression_metrics,
 )
+from workbench.validation import check_choice, check_number
 
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}
@@ -186,15 +187,18 @@ def train(
     if spec.target is None or spec.task is None:
         raise SpecError("training needs a spec with a target column")
     recipes = resolve_recipes(recipes, spec.task)
-    if imbalance not in IMBALANCE:
-        raise RecipeError(f"unknown imbalance strategy '{imbalance}'; use one of {', '.join(IMBALANCE)}")
+    check_choice(imbalance, "imbalance strategy", IMBALANCE)
+    n_iter = check_number(n_iter, "n_iter", low=1, integer=True, hint="settings tried per recipe")
+    validation_size = check_number(validation_size, "validation_size", low=0, high=1, low_open=True,
+                                   high_open=True)
+    random_state = check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
     if imbalance != "none" and spec.task == "regression":
-        raise RecipeError(f"the imbalance strategy '{imbalance}' only applies to classification")
+        raise ParameterError(f"the imbalance strategy '{imbalance}' only applies to classification")
     if imbalance == "threshold" and spec.task != "binary":
-        raise RecipeError("threshold tuning only applies to binary classification")
+        raise ParameterError("threshold tuning only applies to binary classification")
     cost_m = CostMatrix.coerce(cost)
     if cost_m is not None and spec.task != "binary":
-        raise RecipeError("a cost matrix only applies to binary classification")
+        raise ParameterError("a cost matrix only applies to binary classification")
     if select_by is None:
         select_by = "rmse" if spec.task == "regression" else ("cost" if cost_m else "roc_auc")
 
@@ -354,8 +358,6 @@ def _search(recipe, spec, imbalance, cost_m, X, y, n_iter, quick, rs, progress):
     from sklearn.model_selection import ParameterSampler, cross_val_score
     from tqdm.auto import tqdm
 
-    if n_iter < 1:
-        raise RecipeError("the number of search iterations must be at least 1")
     settings = list(ParameterSampler(_search_space(recipe), n_iter=n_iter, random_state=rs))
     trials = []
     for params in tqdm(settings, desc=f"search {recipe}", disable=not progress, leave=False, unit="setting"):
