@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,6 +207,46 @@ def evaluate(
         cost=cost_m.to_dict() if cost_m else None,
         _pos_scores=extra.get("pos_sorted"), _neg_scores=extra.get("neg_sorted"),
     )
+
+
+def evaluate_from_files(
+    model: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    cost: CostMatrix | Mapping[str, float] | None = None,
+    slices: Sequence[str] | None = None,
+    latency: bool = True,
+    trusted: Sequence[str] = (),
+) -> EvaluationResult:
+    """Evaluate a saved model on a labelled table file: what ``workbench evaluate`` does, as one call.
+
+    Parameters
+    ----------
+    model : a saved workbench model (file or folder).
+    data : the labelled table: a CSV or Parquet path, or a DataFrame.
+    threshold, cost, slices, latency : passed to :func:`evaluate`.
+    trusted : types to trust when loading the model (only for files you trust),
+        as :func:`~workbench.modeling.artifact.load_model` takes them.
+
+    Returns
+    -------
+    EvaluationResult
+
+    Examples
+    --------
+    >>> result = evaluate_from_files("champion.wbm", "holdout.csv", cost={"fn": 5, "fp": 1})  # doctest: +SKIP
+    >>> result.metrics["roc_auc"]                                                             # doctest: +SKIP
+    0.91
+    """
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import load_model
+
+    if threshold is not None:
+        threshold = check_number(threshold, "the threshold", low=0, high=1)
+    loaded = load_model(model, trusted=list(trusted))
+    table = load_table(data, what="evaluation data")
+    return evaluate(loaded, table, threshold=threshold, cost=cost, slices=slices, latency=latency)
 
 
 def classification_metrics(y, proba, classes, task, positive, threshold, cost=None) -> tuple[dict, dict]:
