@@ -274,3 +274,25 @@ def test_data_and_spec_errors_are_value_errors_too(small):
     for cls in (DataError, SpecError, RecipeError):
         assert issubclass(cls, ValueError)
     assert not issubclass(ModelFileError, ValueError)
+
+
+def test_empty_text_boxes_are_parameter_errors(small):
+    """An empty box is a missing argument, not a model-file or data problem."""
+    from workbench.widgets import AppState, DataPanel, ExplainPanel, TrainPanel
+
+    data, spec, model = small
+    state = AppState(data=data, spec=spec, dataset="adult", run_in_thread=False)
+    state.model = model
+    train, explain, panel = TrainPanel(state), ExplainPanel(state), DataPanel(state)
+    train.path.value = panel.path.value = ""
+    cases = [(train.load, "type the path of a saved model first"),
+             (train.save, r"type the path to save the model to \(e.g. champion.wbm\)"),
+             (panel._load_path, "type the path of a CSV or Parquet file first"),
+             (lambda: explain.row_label("  "), "type the index label of a row to explain")]
+    for call, message in cases:
+        with pytest.raises(ParameterError, match=f"^{message}$") as info:
+            call()
+        assert isinstance(info.value, ValueError) and not isinstance(info.value, ModelFileError)
+    train.path.value = "  "
+    with pytest.raises(ParameterError, match="type the path of a saved model first"):
+        train.load()
