@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from workbench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, main
-from workbench.errors import WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
 
 
 class Recorder:
@@ -58,77 +58,147 @@ class _Training(_Frame):
     notes = ["a note"]
     champion = "the-champion"
     champion_name = "random_forest"
+    spec = SimpleNamespace(sensitive=["sex"], features=["x", "sex"])
 
     def leaderboard_text(self):
         return "LEADERBOARD"
 
 
-def _train_patches(monkeypatch, tmp_path):
-    data = pd.DataFrame({"x": [1, 2], "drop-me": [0, 0], "y": [0, 1]})
-    load = _patch_api(monkeypatch, "load_table", data)
-    spec = SimpleNamespace(sensitive=["sex"], features=["x", "sex"])
-    infer = _patch_api(monkeypatch, "infer_spec", spec)
-    train = _patch_api(monkeypatch, "train", _Training())
-    save = _patch_api(monkeypatch, "save_model", tmp_path / "m.wbm")
-    monkeypatch.setattr("workbench.cli.train._check_destination", Recorder())
-    return load, infer, train, save
+@pytest.fixture
+def train_api(monkeypatch, tmp_path):
+    rec = Recorder((_Training(), tmp_path / "m.wbm"))
+    monkeypatch.setattr("workbench.modeling.train.train_from_files", rec)
+    return rec
 
 
-def test_train(monkeypatch, tmp_path, capsys):
-    load, infer, train, save = _train_patches(monkeypatch, tmp_path)
+_TRAIN_DEFAULTS = {"validation": None, "sensitive": [], "sensitive_as_features": True, "task": None,
+                   "positive": None, "drop": [], "recipes": None, "imbalance": "none", "cost": None,
+                   "search": False, "n_iter": 8, "quick": False, "random_state": 0, "overwrite": False}
+
+
+def test_train(train_api, tmp_path, capsys):
+    out = str(tmp_path / "m.wbm")
     code = main(["train", "--data", "d.csv", "--target", "y", "--sensitive", "sex", "--model", "ridge",
                  "--model", "random_forest", "--imbalance", "threshold", "--cost-fn", "5", "--search",
                  "--n-iter", "3", "--validation", "v.csv", "--quick", "--seed", "7", "--drop", "drop-me",
-                 "--task", "binary", "--positive", "1", "--sensitive-not-feature", "--out", str(tmp_path / "m.wbm")])
+                 "--task", "binary", "--positive", "1", "--sensitive-not-feature", "--out", out])
     assert code == EXIT_OK
+    assert train_api.args == ("d.csv", "y")
+    assert train_api.kwargs == {"out": out, "validation": "v.csv", "sensitive": ["sex"], "sensitive_as_features": False,
+                                "task": "binary", "positive": "1", "drop": ["drop-me"],
+                                "recipes": ["ridge", "random_forest"], "imbalance": "threshold",
+                                "cost": {"fn": 5.0, "fp": 1.0}, "search": True, "n_iter": 3, "quick": True,
+                                "random_state": 7, "overwrite": False, "progress": True}
+    out = capsys.readouterr().out
+    assert "note: a note" in out and "LEADERBOARD" in out and "champion: random_forest -> saved to" in out
+    assert "the sensitive column(s) sex are also model features" in out
+
+
+def test_train_defaults_and_json(train_api, tmp_path, capsys):
+    out = str(tmp_path / "m")
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", out, "--json"]) == EXIT_OK
+    assert train_api.kwargs == {"out": out, **_TRAIN_DEFAULTS, "progress": False}
+    assert json.loads(capsys.readouterr().out) == {"kind": "fake", "model_path": str(tmp_path / "m.wbm")}
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", out, "--force"]) == EXIT_OK
+    assert train_api.kwargs["overwrite"] is True
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "--seed"), (["--seed", str(2**32)], "--seed"), (["--n-iter", "0"], "--n-iter"),
+    (["--cost-fn", "-1"], "--cost-fn"), (["--cost-fp", "nan"], "--cost-fp"),
+    (["--cost-fn", "0", "--cost-fp", "0"], "cannot both be 0"),
+])
+def test_train_refuses_bad_options_before_any_work(train_api, tmp_path, capsys, argv, message):
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), *argv]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not train_api.calls
+
+
+def test_train_refuses_an_existing_out_without_force(train_api, tmp_path, capsys):
+    (tmp_path / "m.wbm").write_text("mine")
+    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m.wbm")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and not train_api.calls
+
+
+def test_train_from_files_loads_infers_trains_and_saves(monkeypatch, tmp_path):
+    """The API function the command calls: one call that does what the command used to do step by step."""
+    from workbench.modeling.train import train_from_files
+
+    data = pd.DataFrame({"x": [1, 2], "drop-me": [0, 0], "y": [0, 1]})
+    load = Recorder(data)
+    monkeypatch.setattr("workbench.data.io.load_table", load)
+    infer = Recorder("SPEC")
+    monkeypatch.setattr("workbench.data._spec.infer_spec", infer)
+    train = Recorder(_Training())
+    monkeypatch.setattr("workbench.modeling.train.train", train)
+    save = Recorder(tmp_path / "m.wbm")
+    monkeypatch.setattr("workbench.modeling.artifact.save_model", save)
+    destination = Recorder(tmp_path / "m.wbm")
+    monkeypatch.setattr("workbench.modeling.artifact.check_model_destination", destination)
+    result, path = train_from_files("d.csv", "y", out=tmp_path / "m.wbm", validation="v.csv", sensitive=["sex"],
+                                    sensitive_as_features=False, task="binary", positive="1", drop=["drop-me"],
+                                    recipes=["ridge"], imbalance="threshold", cost={"fn": 5.0, "fp": 1.0},
+                                    search=True, n_iter=3, quick=True, random_state=7, overwrite=True,
+                                    progress=False)
+    assert result is train.result and path == tmp_path / "m.wbm"
+    assert destination.args == (tmp_path / "m.wbm",) and destination.kwargs == {"overwrite": True}
     assert [c[0][0] for c in load.calls] == ["d.csv", "v.csv"]
     assert list(infer.args[0].columns) == ["x", "y"]
     assert infer.kwargs == {"target": "y", "sensitive": ["sex"], "task": "binary", "positive": "1",
                             "sensitive_as_features": False}
-    assert train.args == (load.result, infer.result)
+    assert train.args == (load.result, "SPEC")
     assert train.kwargs.pop("validation") is load.result  # the table loaded from v.csv
-    assert train.kwargs == {"recipes": ["ridge", "random_forest"], "imbalance": "threshold",
-                            "cost": {"fn": 5.0, "fp": 1.0}, "search": True, "n_iter": 3, "quick": True,
-                            "random_state": 7, "progress": True}
-    assert save.args == ("the-champion", tmp_path / "m.wbm") and save.kwargs == {"overwrite": False}
-    out = capsys.readouterr().out
-    assert "note: a note" in out and "LEADERBOARD" in out and "champion: random_forest -> saved to" in out
-
-
-def test_train_defaults_and_json(monkeypatch, tmp_path, capsys):
-    _, infer, train, _ = _train_patches(monkeypatch, tmp_path)
-    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), "--json"]) == EXIT_OK
-    assert infer.kwargs["sensitive_as_features"] is True and infer.kwargs["sensitive"] == []
-    assert train.kwargs == {"recipes": None, "imbalance": "none", "cost": None, "search": False, "n_iter": 8,
-                            "validation": None, "quick": False, "random_state": 0, "progress": False}
-    assert json.loads(capsys.readouterr().out) == {"kind": "fake", "model_path": str(tmp_path / "m.wbm")}
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["--seed", "-1"], "--seed"), (["--n-iter", "0"], "--n-iter"), (["--cost-fn", "-1"], "--cost-fn"),
-    (["--cost-fn", "0", "--cost-fp", "0"], "cannot both be 0"),
-])
-def test_train_refuses_bad_options_before_any_work(monkeypatch, tmp_path, capsys, argv, message):
-    _, _, train, _ = _train_patches(monkeypatch, tmp_path)
-    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), *argv]) == EXIT_BAD_INPUT
-    err = capsys.readouterr().err
-    assert message in err and err.count("\n") == 1 and not train.calls
+    assert train.kwargs == {"recipes": ["ridge"], "imbalance": "threshold", "cost": {"fn": 5.0, "fp": 1.0},
+                            "search": True, "n_iter": 3, "quick": True, "random_state": 7, "progress": False}
+    assert save.args == ("the-champion", tmp_path / "m.wbm") and save.kwargs == {"overwrite": True}
+    with pytest.raises(DataError, match="the column to drop 'nope' is missing from the training data"):
+        train_from_files("d.csv", "y", out=tmp_path / "m.wbm", drop=["nope"])
+    with pytest.raises(ParameterError, match="n_iter"):
+        train_from_files("d.csv", "y", out=tmp_path / "m.wbm", n_iter=0)
+    assert len(train.calls) == 1
 
 
 # -- evaluate ---------------------------------------------------------------------------------
+class _Evaluation(_Frame):
+    model_name, task, n_rows, threshold, metrics, latency, slices, slice_metric = (
+        "m", "binary", 10, 0.3, {"roc_auc": 0.9}, None, [], "roc_auc")
+
+
 def test_evaluate(monkeypatch, capsys):
-    model = SimpleNamespace(name="m")
-    load_model = _patch_api(monkeypatch, "load_model", model)
-    load_table = _patch_api(monkeypatch, "load_table", "DATA")
-    evaluate = _patch_api(monkeypatch, "evaluate", _Frame())
+    evaluate = Recorder(_Evaluation())
+    monkeypatch.setattr("workbench.modeling.evaluate.evaluate_from_files", evaluate)
     code = main(["evaluate", "--model", "m.wbm", "--data", "h.csv", "--threshold", "0.3", "--slice", "sex",
                  "--cost-fp", "2", "--no-latency", "--trust", "a.B", "--json"])
     assert code == EXIT_OK
-    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
-    assert load_table.args == ("h.csv",)
-    assert evaluate.args == (model, "DATA")
-    assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 1.0, "fp": 2.0}, "slices": ["sex"], "latency": False}
+    assert evaluate.args == ("m.wbm", "h.csv")
+    assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 1.0, "fp": 2.0}, "slices": ["sex"], "latency": False,
+                               "trusted": ["a.B"]}
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
+    assert main(["evaluate", "--model", "m.wbm", "--data", "h.csv"]) == EXIT_OK
+    assert evaluate.kwargs == {"threshold": None, "cost": None, "slices": None, "latency": True, "trusted": []}
+    out = capsys.readouterr().out
+    assert "m (binary) on 10 rows, threshold 0.3" in out and "roc_auc" in out
+
+
+def test_evaluate_from_files_loads_then_evaluates(monkeypatch):
+    from workbench.modeling.evaluate import evaluate_from_files
+
+    load_model = Recorder("MODEL")
+    monkeypatch.setattr("workbench.modeling.artifact.load_model", load_model)
+    load_table = Recorder("DATA")
+    monkeypatch.setattr("workbench.data.io.load_table", load_table)
+    evaluate = Recorder("RESULT")
+    monkeypatch.setattr("workbench.modeling.evaluate.evaluate", evaluate)
+    assert evaluate_from_files("m.wbm", "h.csv", threshold=0.3, cost={"fn": 2}, slices=["sex"], latency=False,
+                               trusted=("a.B",)) == "RESULT"
+    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
+    assert load_table.args == ("h.csv",) and load_table.kwargs == {"what": "evaluation data"}
+    assert evaluate.args == ("MODEL", "DATA")
+    assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 2}, "slices": ["sex"], "latency": False}
+    with pytest.raises(ParameterError, match="threshold"):
+        evaluate_from_files("m.wbm", "h.csv", threshold=1.5)
+    assert len(load_model.calls) == 1  # refused before the model is read
 
 
 # -- report -----------------------------------------------------------------------------------
@@ -215,23 +285,42 @@ def test_runs(monkeypatch, tmp_path, capsys):
 
 # -- compress ---------------------------------------------------------------------------------
 def test_compress(monkeypatch, capsys):
-    load_model = _patch_api(monkeypatch, "load_model", "MODEL")
-    load_table = _patch_api(monkeypatch, "load_table", "DATA")
     compress = Recorder(_Frame())
-    monkeypatch.setattr("workbench.compression._study.compress", compress)
+    monkeypatch.setattr("workbench.compression._study.compress_from_files", compress)
     code = main(["compress", "--model", "m.wbm", "--data", "d.csv", "--validation", "v.csv", "--max-loss", "0.01",
                  "--metric", "r2", "--technique", "onnx", "--technique", "capacity", "--batch-threads", "2",
                  "--quick", "--seed", "3", "--trust", "a.B", "--out", "out", "--json"])
     assert code == EXIT_OK
-    assert load_model.kwargs == {"trusted": ["a.B"]} and [c[0][0] for c in load_table.calls] == ["d.csv", "v.csv"]
-    assert compress.args == ("MODEL", "DATA")
-    assert compress.kwargs == {"max_loss": 0.01, "metric": "r2", "validation": "DATA",
-                               "techniques": ["onnx", "capacity"], "out": "out", "batch_threads": 2, "quick": True,
-                               "random_state": 3, "progress": False}
+    assert compress.args == ("m.wbm", "d.csv")
+    assert compress.kwargs == {"out": "out", "validation": "v.csv", "max_loss": 0.01, "metric": "r2",
+                               "techniques": ["onnx", "capacity"], "batch_threads": 2, "quick": True,
+                               "random_state": 3, "trusted": ["a.B"], "progress": False}
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
     main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "out", "--json"])
     assert compress.kwargs["max_loss"] == 0.005 and compress.kwargs["validation"] is None
     assert main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "o", "--max-auc-loss", "-1"]) == 2
+    assert len(compress.calls) == 2
+
+
+def test_compress_from_files_loads_then_compresses(monkeypatch):
+    from workbench.compression._study import compress_from_files
+
+    load_model = Recorder("MODEL")
+    monkeypatch.setattr("workbench.modeling.artifact.load_model", load_model)
+    load_table = Recorder("DATA")
+    monkeypatch.setattr("workbench.data.io.load_table", load_table)
+    compress = Recorder("RESULT")
+    monkeypatch.setattr("workbench.compression._study.compress", compress)
+    assert compress_from_files("m.wbm", "d.csv", out="out", validation="v.csv", max_loss=0.01, metric="r2",
+                               techniques=["onnx"], batch_threads=2, quick=True, random_state=3, trusted=["a.B"],
+                               progress=False) == "RESULT"
+    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
+    assert [c[0][0] for c in load_table.calls] == ["d.csv", "v.csv"]
+    assert compress.args == ("MODEL", "DATA")
+    assert compress.kwargs == {"max_loss": 0.01, "metric": "r2", "validation": "DATA", "techniques": ["onnx"],
+                               "out": "out", "batch_threads": 2, "quick": True, "random_state": 3, "progress": False}
+    compress_from_files("m.wbm", "d.csv", out="out")
+    assert compress.kwargs["validation"] is None and compress.kwargs["max_loss"] == 0.005
 
 
 # -- dashboard --------------------------------------------------------------------------------

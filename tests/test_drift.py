@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from workbench.data.simulate import simulate_batches
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, ParameterError, SpecError
 from workbench.monitoring.drift import (
     STATTESTS,
     DriftResult,
@@ -273,7 +273,7 @@ def test_bad_input_is_one_clear_sentence(adult, ref_stats):
         assert "no rows" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(DataError, match="reference data or its statistics"):
         detect_drift(None, adult.test, adult.spec)
-    with pytest.raises(SpecError, match="unknown drift test 'anderson'"):
+    with pytest.raises(ParameterError, match="unknown drift test 'anderson'"):
         detect_drift(None, adult.test, adult.spec, reference_stats=ref_stats, stattest="anderson")
     with pytest.raises(SpecError, match="does not apply to the numeric column 'age'"):
         detect_drift(None, adult.test, adult.spec, reference_stats=ref_stats, stattest={"age": "chisquare"})

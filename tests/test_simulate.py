@@ -19,7 +19,7 @@ from workbench.data.simulate import (
     simulate_batches,
     write_batches,
 )
-from workbench.errors import DataError, SpecError, WorkbenchError
+from workbench.errors import DataError, ParameterError, SpecError, WorkbenchError
 
 POS = ">50K"  # the `adult` fixture (conftest.py) is load_demo("adult"): its test split is the holdout
 
@@ -342,21 +342,21 @@ def test_multiclass_prior_shift_targets_one_class(adult):
 @pytest.mark.parametrize(
     ("scenario", "error", "words"),
     [
-        ("teleport", SpecError, "teleport"),
-        ({"kind": "teleport"}, SpecError, "teleport"),
+        ("teleport", ParameterError, "teleport"),
+        ({"kind": "teleport"}, ParameterError, "teleport"),
         ({"kind": "covariate_shift", "column": "salary"}, DataError, "salary"),
-        ({"kind": "covariate_shift", "column": "age", "colour": "red"}, SpecError, "colour"),
-        ({"kind": "covariate_shift", "column": "age", "categories": ["x"]}, SpecError, "age"),
+        ({"kind": "covariate_shift", "column": "age", "colour": "red"}, ParameterError, "colour"),
+        ({"kind": "covariate_shift", "column": "age", "categories": ["x"]}, ParameterError, "age"),
         ({"kind": "covariate_shift", "column": "education", "categories": ["PhD"]}, DataError, "PhD"),
         ({"kind": "unseen_categories", "column": "age"}, SpecError, "age"),
         ({"kind": "unseen_categories", "column": "sex", "values": ["Male"]}, DataError, "sex"),
         ({"kind": "scale_change", "column": "sex"}, SpecError, "sex"),
         ({"kind": "missing_values", "column": "income"}, SpecError, "income"),
-        ({"kind": "prior_shift", "rate": 1.5}, SpecError, "rate"),
-        ({"kind": "missing_values", "column": "age", "rate": "lots"}, SpecError, "rate"),
+        ({"kind": "prior_shift", "rate": 1.5}, ParameterError, "rate"),
+        ({"kind": "missing_values", "column": "age", "rate": "lots"}, ParameterError, "rate"),
         ({"kind": "bias_shift", "sensitive": "sex", "group": "Martian"}, DataError, "Martian"),
         ({"kind": "concept_drift", "column": "age", "range": [200, 300]}, DataError, "age"),
-        (42, SpecError, "scenario"),
+        (42, ParameterError, "scenario"),
     ],
 )
 def test_bad_input_raises_one_clear_sentence(adult, scenario, error, words):
@@ -364,6 +364,7 @@ def test_bad_input_raises_one_clear_sentence(adult, scenario, error, words):
     with pytest.raises(error, match=words) as info:
         simulate_batches(holdout, spec, [scenario])
     assert isinstance(info.value, WorkbenchError) and "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)  # every one reports a bad value
 
 
 def test_bad_arguments_are_refused(adult):
@@ -372,9 +373,9 @@ def test_bad_arguments_are_refused(adult):
         simulate_batches(holdout.to_dict(), spec)
     with pytest.raises(DataError, match="age"):
         simulate_batches(holdout.drop(columns="age"), spec)
-    with pytest.raises(SpecError, match="start"):
+    with pytest.raises(ParameterError, match="start"):
         simulate_batches(holdout, spec, ["clean"], start="next tuesday")
-    with pytest.raises(SpecError, match="batch_size"):
+    with pytest.raises(ParameterError, match="batch_size"):
         simulate_batches(holdout, spec, ["clean"], batch_size=0)
     with pytest.raises(SpecError, match="classification"):
         demo = load_demo("diabetes")

@@ -17,7 +17,7 @@ from workbench.data._spec import (
     target_values,
 )
 from workbench.data.datasets import load_demo
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, ParameterError, SpecError
 
 N = 60
 
@@ -81,7 +81,7 @@ def test_explicit_task_overrides_inference(table):
         spec_for(table, "y3", task="binary")
     with pytest.raises(SpecError, match="not numeric"):
         spec_for(table, "yyes", task="regression")
-    with pytest.raises(SpecError, match="unknown task 'ranking'"):
+    with pytest.raises(ParameterError, match="unknown task 'ranking'"):
         spec_for(table, "y01", task="ranking")
 
 

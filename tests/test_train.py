@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from workbench.data import infer_spec, load_demo
-from workbench.errors import DataError, RecipeError
+from workbench.errors import DataError, ParameterError, RecipeError
 from workbench.modeling.train import RECIPES, build_pipeline, resolve_recipes, train
 
 
@@ -136,7 +136,7 @@ def test_recipe_names_are_checked():
 
 def test_bad_training_input(adult, adult_small):
     train_df, _ = adult_small
-    with pytest.raises(RecipeError, match="imbalance"):
+    with pytest.raises(ParameterError, match="imbalance"):
         train(train_df, adult.spec, imbalance="oversample", progress=False)
     with pytest.raises(DataError, match="target column 'income' is missing"):
         train(train_df.drop(columns="income"), adult.spec, progress=False)

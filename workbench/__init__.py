@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workbench._lazy import lazy_exports
-from workbench.errors import DataError, ModelFileError, RecipeError, SpecError, WorkbenchError
+from workbench.errors import (
+    DataError,
+    ModelFileError,
+    ParameterError,
+    RecipeError,
+    SpecError,
+    WorkbenchError,
+)
 
 __version__ = "0.1.0"
 
@@ -46,7 +53,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__", "WorkbenchError", "DataError", "SpecError", "ModelFileError", "RecipeError", *_LAZY,
+    "__version__", "WorkbenchError", "DataError", "SpecError", "ModelFileError", "RecipeError", "ParameterError",
+    *_LAZY,
 ]
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,4 +1,11 @@
-"""Exceptions of workbench: every one carries a sentence a user can act on."""
+"""Exceptions of workbench: every one carries a sentence a user can act on.
+
+Those that report a bad value (an argument, the data, the column roles, an
+unknown recipe) are also ``ValueError``s, as scikit-learn's
+``InvalidParameterError`` is: a caller can catch the built-in kind. Those about
+a file's or a store's state (:class:`ModelFileError`, the ledger's) are not,
+as ``OSError`` and ``pickle.UnpicklingError`` are not.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +18,24 @@ class WorkbenchError(Exception):
     """
 
 
-class DataError(WorkbenchError):
+class DataError(WorkbenchError, ValueError):
     """The data cannot be used as given (missing file, column, wrong values)."""
 
 
-class SpecError(WorkbenchError):
+class SpecError(WorkbenchError, ValueError):
     """Column roles or the task are inconsistent with the data."""
 
 
 class ModelFileError(WorkbenchError):
-    """A model artifact is missing, corrupted, untrusted or incompatible."""
+    """A model artifact is missing, corrupted, untrusted or incompatible (its file, not a value: no ``ValueError``)."""
 
 
-class RecipeError(WorkbenchError):
-    """An unknown recipe or option was asked for."""
+class RecipeError(WorkbenchError, ValueError):
+    """An unknown recipe was asked for, or one that does not do the task."""
 
 
 class ParameterError(WorkbenchError, ValueError):
-    """An argument has the wrong type or value (also a ``ValueError``, as scikit-learn's are)."""
+    """An argument has the wrong type or value (also a ``ValueError``, as scikit-learn's are).
+
+    Raised by the checkers of :mod:`workbench.validation`.
+    """

@@ -19,6 +19,7 @@ from typing import Any
 
 from workbench.checks._names import threshold_range
 from workbench.errors import ParameterError, WorkbenchError
+from workbench.validation import check_number
 
 ChecksConfig = Mapping[str, Any]
 
@@ -87,10 +88,8 @@ def _resolve(value: Any, default: float, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(f"the check setting '{key}' must be a number, true/false, or {{threshold = ...}}")
     low, high = threshold_range(key)
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ParameterError(f"the check setting '{key}' must be a finite number between {low:g} and {high:g}, "
-                             f"not {value!r}")
-    return float(value)
+    return check_number(value, f"the check setting '{key}'", low=None if math.isinf(low) else low,
+                        high=None if math.isinf(high) else high)
 
 
 def _flatten(data: Mapping, prefix: str = "") -> dict:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError
 from workbench.exit_codes import EXIT_BAD_INPUT
+from workbench.validation import check_number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,10 +19,9 @@ def _cost(args):
         return None
     cost = {"fn": 1.0 if args.cost_fn is None else args.cost_fn, "fp": 1.0 if args.cost_fp is None else args.cost_fp}
     for key, value in cost.items():
-        if not math.isfinite(value) or value < 0:
-            raise WorkbenchError(f"--cost-{key} must be a finite number of 0 or more, not {value:g}")
+        check_number(value, f"--cost-{key}", low=0)
     if cost["fn"] == 0 and cost["fp"] == 0:
-        raise WorkbenchError("--cost-fn and --cost-fp cannot both be 0: nothing would have a cost")
+        raise ParameterError("--cost-fn and --cost-fp cannot both be 0: nothing would have a cost")
     return cost
 
 

@@ -1,5 +1,5 @@
 """``workbench compress``: the compression study from the command line (a thin layer over
-:func:`workbench.compression._study.compress`).
+:func:`workbench.compression._study.compress_from_files`).
 
 Registered by :mod:`workbench.cli` with :func:`add_parser`; exit codes follow
 the CLI's: 0 ok, 2 bad input (one sentence on stderr), 3 the study failed.
@@ -59,21 +59,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from workbench.compression._study import compress
-    from workbench.data.io import load_table
-    from workbench.modeling.artifact import load_model
+    from workbench.compression._study import compress_from_files
 
     if args.max_loss is not None and not (math.isfinite(args.max_loss) and args.max_loss >= 0):
         what = f"--max-loss (the largest allowed drop of {args.metric})" if args.metric else \
             "--max-auc-loss (the largest allowed drop of ROC AUC)"
         raise ParameterError(f"{what} must be a finite number of 0 or more, not {args.max_loss:g}")
-    model = load_model(args.model, trusted=args.trust)
-    data = load_table(args.data, what="compression data")
-    validation = load_table(args.validation, what="validation data") if args.validation else None
     max_loss = DEFAULT_MAX_LOSS if args.max_loss is None else args.max_loss
-    result = compress(model, data, max_loss=max_loss, metric=args.metric, validation=validation,
-                      techniques=args.techniques, out=args.out, batch_threads=args.batch_threads,
-                      quick=args.quick, random_state=args.seed, progress=not args.json)
+    result = compress_from_files(args.model, args.data, out=args.out, validation=args.validation, max_loss=max_loss,
+                                 metric=args.metric, techniques=args.techniques, batch_threads=args.batch_threads,
+                                 quick=args.quick, random_state=args.seed, trusted=args.trust,
+                                 progress=not args.json)
     if args.json:
         from workbench._json import json_default
 

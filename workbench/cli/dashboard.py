@@ -56,23 +56,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from workbench.dashboards.server import serve
-    from workbench.errors import WorkbenchError
+    from workbench.errors import ParameterError
+    from workbench.validation import check_number
 
-    if args.port is not None and not 0 < args.port < 65536:
-        raise WorkbenchError(f"--port must be between 1 and 65535, not {args.port}")
-    if not 0 <= args.preheat <= 8:
-        raise WorkbenchError(f"--preheat must be between 0 and 8, not {args.preheat}")
-    if not 0 <= args.spare_kernels <= 8:
-        raise WorkbenchError(f"--spare-kernels must be between 0 and 8, not {args.spare_kernels}")
-    if args.max_kernels < 0:
-        raise WorkbenchError(f"--max-kernels must be 0 (no limit) or more, not {args.max_kernels}")
-    if args.cull_closed < 1:
-        raise WorkbenchError(f"--cull-closed must be at least 1 second, not {args.cull_closed}")
-    if args.cull_idle < 0:
-        raise WorkbenchError(f"--cull-idle must be 0 (never) or more, not {args.cull_idle}")
+    if args.port is not None:
+        check_number(args.port, "--port", low=1, high=65535, integer=True)
+    check_number(args.preheat, "--preheat", low=0, high=8, integer=True)
+    check_number(args.spare_kernels, "--spare-kernels", low=0, high=8, integer=True)
+    check_number(args.max_kernels, "--max-kernels", low=0, integer=True, hint="0: no limit")
+    check_number(args.cull_closed, "--cull-closed", low=1, integer=True, hint="seconds")
+    check_number(args.cull_idle, "--cull-idle", low=0, integer=True, hint="seconds; 0: never")
     bad = [h for h in args.allow_host if not h.strip() or "/" in h or " " in h.strip()]
     if bad:
-        raise WorkbenchError(f"--allow-host takes a host name such as dash.example.org, not {bad[0]!r}")
+        raise ParameterError(f"--allow-host takes a host name such as dash.example.org, not {bad[0]!r}")
     return serve(args.reports_dir, host=args.host, port=args.port, token=args.token, no_token=args.no_token,
                  open_browser=not args.no_browser, cull_idle=args.cull_idle, cull_closed=args.cull_closed,
                  max_kernels=args.max_kernels, allow_hosts=args.allow_host, preheat=args.preheat,

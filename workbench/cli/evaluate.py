@@ -1,5 +1,5 @@
 """``workbench evaluate``: evaluate a saved model on a labelled table (a thin layer over
-:func:`workbench.evaluate`)."""
+:func:`workbench.modeling.evaluate.evaluate_from_files`)."""
 
 from __future__ import annotations
 
@@ -28,18 +28,14 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from workbench._json import json_default
-    from workbench.data.io import load_table
-    from workbench.modeling.artifact import load_model
-    from workbench.modeling.evaluate import evaluate
+    from workbench.modeling.evaluate import evaluate_from_files
 
-    model = load_model(args.model, trusted=args.trust)
-    data = load_table(args.data, what="evaluation data")
-    result = evaluate(model, data, threshold=args.threshold, cost=_cost(args), slices=args.slices,
-                      latency=not args.no_latency)
+    result = evaluate_from_files(args.model, args.data, threshold=args.threshold, cost=_cost(args),
+                                 slices=args.slices, latency=not args.no_latency, trusted=args.trust)
     if args.json:
         print(json.dumps(result.to_dict(), default=json_default))
         return EXIT_OK
-    print(f"{model.name} ({result.task}) on {result.n_rows:,} rows" +
+    print(f"{result.model_name} ({result.task}) on {result.n_rows:,} rows" +
           (f", threshold {result.threshold:.3g}" if result.threshold is not None else ""))
     for k, v in result.metrics.items():
         if v is not None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from workbench.errors import WorkbenchError
 from workbench.exit_codes import EXIT_OK
+from workbench.validation import check_number, check_path
 
 
 def add_parser(sub) -> None:
@@ -26,13 +25,9 @@ def run(args) -> int:
     from workbench._json import json_default
     from workbench.reports.ledger import Ledger
 
-    root = Path(args.reports_dir)
-    if root.exists() and not root.is_dir():
-        raise WorkbenchError(f"the reports directory '{args.reports_dir}' is a file, not a folder")
-    if not root.is_dir():
-        raise WorkbenchError(f"the reports directory '{args.reports_dir}' does not exist")
-    if args.limit is not None and args.limit < 1:
-        raise WorkbenchError(f"--limit must be a positive number of runs, not {args.limit}")
+    root = check_path(args.reports_dir, "the reports directory", kind="dir")
+    if args.limit is not None:
+        check_number(args.limit, "--limit", low=1, integer=True, hint="runs")
     ledger = Ledger(root)
     if args.rebuild:
         n = ledger.rebuild()

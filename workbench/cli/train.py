@@ -1,5 +1,5 @@
 """``workbench train``: train candidate models, print the leaderboard, save the champion
-(a thin layer over :func:`workbench.train`)."""
+(a thin layer over :func:`workbench.modeling.train.train_from_files`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from workbench.cli._common import _cost
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError
 from workbench.exit_codes import EXIT_OK
+from workbench.validation import check_number
 
 
 def add_parser(sub) -> None:
@@ -45,30 +46,20 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from workbench._json import json_default
-    from workbench.data._spec import infer_spec
-    from workbench.data.io import load_table
-    from workbench.modeling.artifact import save_model
-    from workbench.modeling.train import train
+    from workbench.modeling.train import train_from_files
 
-    _check_seed(args.seed)
-    if args.n_iter < 1:
-        raise WorkbenchError(f"--n-iter must be at least 1 setting per recipe, not {args.n_iter}")
+    # the options' own checks, named as flags, before any work (the API checks them again by their names)
+    check_number(args.seed, "--seed", low=0, high=2**32 - 1, integer=True)
+    check_number(args.n_iter, "--n-iter", low=1, integer=True, hint="settings tried per recipe")
     cost = _cost(args)
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise WorkbenchError(f"'{out}' already exists; pass --force to replace it or choose another --out")
-    _check_destination(out, args.force)
-    data = load_table(args.data, what="training data")
-    spec = infer_spec(data.drop(columns=[c for c in args.drop if c in data.columns]), target=args.target,
-                      sensitive=args.sensitive, task=args.task, positive=args.positive,
-                      sensitive_as_features=not args.sensitive_not_feature)
-    if any(c not in data.columns for c in args.drop):
-        raise WorkbenchError(f"--drop names a column that is not in the data: {[c for c in args.drop if c not in data.columns]}")
-    validation = load_table(args.validation, what="validation data") if args.validation else None
-    result = train(data, spec, recipes=args.recipes, imbalance=args.imbalance, cost=cost,
-                   search=args.search, n_iter=args.n_iter, validation=validation, quick=args.quick,
-                   random_state=args.seed, progress=not args.json)
-    path = save_model(result.champion, out, overwrite=args.force)
+    if Path(args.out).exists() and not args.force:
+        raise ParameterError(f"'{args.out}' already exists; pass --force to replace it or choose another --out")
+    result, path = train_from_files(
+        args.data, args.target, out=args.out, validation=args.validation, sensitive=args.sensitive,
+        sensitive_as_features=not args.sensitive_not_feature, task=args.task, positive=args.positive,
+        drop=args.drop, recipes=args.recipes, imbalance=args.imbalance, cost=cost, search=args.search,
+        n_iter=args.n_iter, quick=args.quick, random_state=args.seed, overwrite=args.force, progress=not args.json)
+    spec = result.spec
     if args.json:
         print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
         return EXIT_OK
@@ -82,14 +73,3 @@ def run(args) -> int:
     print(f"\nchampion: {result.champion_name} -> saved to {path}")
     return EXIT_OK
 
-
-def _check_seed(seed: int) -> None:
-    if not 0 <= seed < 2**32:
-        raise WorkbenchError(f"--seed must be between 0 and {2**32 - 1}, not {seed}")
-
-
-def _check_destination(out: Path, force: bool) -> None:
-    """Refuse an --out that could not be written (or would replace something else) before any work."""
-    from workbench.modeling import artifact
-
-    artifact.check_model_destination(out, overwrite=force)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError
 from workbench.metrics import COMPRESSION_METRICS
+from workbench.validation import check_choice
 
 #: Metrics a budget can be set on: name -> (tasks, higher is better).
 METRICS = COMPRESSION_METRICS
@@ -21,11 +22,10 @@ PARITY_TOLERANCE = 1e-5
 def resolve_metric(task: str, metric: str | None) -> tuple[str, bool]:
     if metric is None:
         metric = "r2" if task == "regression" else "roc_auc"
-    if metric not in METRICS:
-        raise WorkbenchError(f"unknown metric '{metric}' for the budget; use one of {', '.join(METRICS)}")
+    check_choice(metric, "budget metric", METRICS)
     tasks, higher = METRICS[metric]
     if task not in tasks:
-        raise WorkbenchError(f"the metric '{metric}' does not apply to a {task} model; "
+        raise ParameterError(f"the metric '{metric}' does not apply to a {task} model; "
                              f"use one of {', '.join(m for m, (t, _) in METRICS.items() if task in t)}")
     return metric, higher
 

@@ -22,6 +22,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.modeling.artifact import Model
 from workbench.modeling.onnx_model import OnnxModel
+from workbench.validation import check_choice
 
 __all__ = ["NotConvertible", "quantize_weights", "to_onnx"]
 
@@ -43,8 +44,7 @@ def to_onnx(model: Model, *, name: str | None = None, precision: str = "auto", b
     here: compare predictions on held-out rows (:func:`~workbench.compression._study.compress`
     does, and rejects variants that differ).
     """
-    if precision not in ("auto", "float32", "float64"):
-        raise WorkbenchError(f"unknown precision '{precision}'; use auto, float32 or float64")
+    check_choice(precision, "precision", ("auto", "float32", "float64"))
     wanted = precision
     if precision == "auto":
         wanted = "float64" if type(_final(getattr(model, "estimator", None))).__name__.startswith(

@@ -17,7 +17,8 @@ from workbench.compression import _measure as measure
 from workbench.compression import _techniques as tech
 from workbench.compression._study import TechniqueOutcome, Variant, slug
 from workbench.data._spec import target_values
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.validation import check_choice, check_number
 
 _MIN_ROWS = 20
 _BATCH_ROWS = 10_000
@@ -39,11 +40,10 @@ def resolve_techniques(techniques: Sequence[str] | str | None) -> list[str]:
         return list(tech.TECHNIQUES)
     if isinstance(techniques, str):
         techniques = [techniques]
-    unknown = [t for t in techniques if t not in tech.TECHNIQUES]
-    if unknown:
-        raise WorkbenchError(f"unknown compression technique '{unknown[0]}'; choose from {', '.join(tech.TECHNIQUES)}")
+    for t in techniques:
+        check_choice(t, "compression technique", tech.TECHNIQUES)
     if not techniques:
-        raise WorkbenchError("no compression technique given")
+        raise ParameterError("no compression technique given")
     return [t for t in tech.TECHNIQUES if t in techniques]
 
 
@@ -56,8 +56,8 @@ def split_rows(model: Any, data: pd.DataFrame, validation: pd.DataFrame | None, 
         holdout, y_hold = _labelled(validation, spec, "the validation data")
         info = {"source": "the given validation table", "rows": int(len(holdout))}
     else:
-        if not 0 < holdout_size < 1:
-            raise WorkbenchError(f"the held-out share must be between 0 and 1, not {holdout_size}")
+        holdout_size = check_number(holdout_size, "the held-out share (holdout_size)", low=0, high=1,
+                                    low_open=True, high_open=True)
         from sklearn.model_selection import train_test_split
 
         strat = y_fit if spec.is_classification and y_fit.value_counts().min() >= 2 else None

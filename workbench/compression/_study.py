@@ -32,10 +32,12 @@ import pandas as pd
 from workbench import _html
 from workbench.compression._measure import METRICS, PARITY_TOLERANCE
 from workbench.compression._techniques import TECHNIQUES
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import ParameterError, SpecError, WorkbenchError
 from workbench.metrics import METRIC_LABELS
+from workbench.validation import check_number
 
-__all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
+__all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress",
+           "compress_from_files"]
 
 _TABLE_COLUMNS = ["name", "technique", "score", "loss", "size_bytes", "latency_p50_us", "latency_p95_us",
                   "throughput_rows_s", "parity_max_abs_diff", "accepted", "reason"]
@@ -347,17 +349,15 @@ def compress(
 
     t0 = time.perf_counter()
     if not isinstance(model, Model):
-        raise WorkbenchError("compress needs a workbench model (from train() or load_model())")
+        raise ParameterError("compress needs a workbench model (from train() or load_model())")
     spec = model.spec
     if spec.target is None or spec.task is None:
-        raise WorkbenchError("the model's spec has no target, so its accuracy cannot be measured")
-    if not isinstance(max_loss, int | float) or isinstance(max_loss, bool) or not math.isfinite(max_loss) \
-            or max_loss < 0:
-        what = metric or METRIC_LABELS["r2" if spec.task == "regression" else "roc_auc"]
-        raise ParameterError(f"the budget (the largest allowed loss of {what}) must be a finite number of 0 or "
-                             f"more, not {max_loss!r}")
-    if latency_tolerance < 0:
-        raise WorkbenchError("the latency tolerance must be >= 0")
+        raise SpecError("the model's spec has no target, so its accuracy cannot be measured")
+    what = metric or METRIC_LABELS["r2" if spec.task == "regression" else "roc_auc"]
+    max_loss = check_number(max_loss, f"the budget (the largest allowed loss of {what})", low=0)
+    latency_tolerance = check_number(latency_tolerance, "the latency tolerance", low=0)
+    batch_threads = check_number(batch_threads, "batch_threads", low=0, integer=True, hint="0: one per core")
+    random_state = check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
     out_dir = check_study_destination(out) if out is not None else None  # before any work
     wanted = resolve_techniques(techniques)
     rows = split_rows(model, data, validation, holdout_size, random_state)
@@ -387,6 +387,57 @@ def compress(
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def compress_from_files(
+    model: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    out: str | os.PathLike,
+    validation: str | os.PathLike | pd.DataFrame | None = None,
+    max_loss: float = 0.005,
+    metric: str | None = None,
+    techniques: Sequence[str] | None = None,
+    batch_threads: int = 0,
+    quick: bool = False,
+    random_state: int = 0,
+    trusted: Sequence[str] = (),
+    progress: bool = True,
+) -> CompressionResult:
+    """Run a compression study on a saved model and table files: what ``workbench compress`` does, as one call.
+
+    Parameters
+    ----------
+    model : a saved workbench model (file or folder).
+    data : labelled rows (a CSV or Parquet path, or a DataFrame) to retrain
+        variants on; 30% are held out to judge them unless `validation` is given.
+    out : the output folder: ``model.wbm`` (the chosen variant), ``variants/``
+        and ``compression.json`` (see :func:`compress`).
+    validation : a labelled table to judge the variants on.
+    max_loss, metric, techniques, batch_threads, quick, random_state, progress :
+        passed to :func:`compress`.
+    trusted : types to trust when loading the model (only for files you trust).
+
+    Returns
+    -------
+    CompressionResult
+        ``chosen_path`` is where the chosen variant was written.
+
+    Examples
+    --------
+    >>> result = compress_from_files("champion.wbm", "train.csv", out="compressed", quick=True)  # doctest: +SKIP
+    >>> result.chosen_path                                                                   # doctest: +SKIP
+    'compressed/model.wbm'
+    """
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import load_model
+
+    loaded = load_model(model, trusted=list(trusted))
+    table = load_table(data, what="compression data")
+    held_out = load_table(validation, what="validation data") if validation is not None else None
+    return compress(loaded, table, max_loss=max_loss, metric=metric, validation=held_out, techniques=techniques,
+                    out=out, batch_threads=batch_threads, quick=quick, random_state=random_state,
+                    progress=progress)
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -12,22 +12,18 @@ import numpy as np
 import pandas as pd
 
 from workbench.data._simulate_checks import (
-    _ABOVE0,
-    _UNIT,
     _categorical_candidates,
-    _choice,
     _column,
     _fresh,
     _is_num,
     _jsonable,
     _need_labels,
-    _num,
     _numeric_candidates,
-    _only,
     _present,
 )
 from workbench.data._spec import DatasetSpec, target_values
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, ParameterError, SpecError
+from workbench.validation import check_choice, check_fraction, check_keys, check_number
 
 #: The kinds of change and the parameters each takes (all optional: missing
 #: ones are chosen from the holdout and recorded in the manifest).
@@ -90,11 +86,10 @@ class _Holdout:
 def _resolve(change: Any, ho: _Holdout) -> Change:
     """Validate one change and fill in its missing parameters from the holdout."""
     if not isinstance(change, dict) or "kind" not in change:
-        raise SpecError(f"a change must be a dict with a 'kind' ({', '.join(KINDS)}), not {change!r}")
+        raise ParameterError(f"a change must be a dict with a 'kind' ({', '.join(KINDS)}), not {change!r}")
     kind, p = change["kind"], {k: v for k, v in change.items() if k != "kind" and v is not None}
-    if kind not in KINDS:
-        raise SpecError(f"unknown change kind '{kind}'; use one of {', '.join(KINDS)}")
-    _only(p, KINDS[kind], f"to {kind}, which takes {', '.join(KINDS[kind])}")
+    check_choice(kind, "change kind", KINDS)
+    check_keys(p, KINDS[kind], f"to {kind}, which takes {', '.join(KINDS[kind])}")
     df, target = ho.df, ho.spec.target
     if kind in ("prior_shift", "concept_drift"):
         _need_labels(ho, kind)
@@ -107,44 +102,46 @@ def _resolve(change: Any, ho: _Holdout) -> Change:
         k = ho.classes.index(p["label"]) if "label" in p else ho.pos if ho.pos is not None else int(
             np.argmin(np.where(share > 0, share, np.inf)))
         p["label"] = ho.classes[k]
-        p["rate"] = _num(p.get("rate", round(share[k] * 2 if share[k] <= 1 / 3 else share[k] / 2, 2)),
-                         "prior_shift rate", *_UNIT)
+        p["rate"] = check_fraction(p.get("rate", round(share[k] * 2 if share[k] <= 1 / 3 else share[k] / 2, 2)),
+                                   "prior_shift rate")
         return Change(kind, [target], p)
     if kind == "concept_drift" and "column" not in p:
         p.update(_default_segment(ho))
     col = p["column"] = _column(ho, p.get("column"), kind)
     numeric = _is_num(ho, col)
     if kind == "covariate_shift" and numeric:
-        _only(p, ("column", "direction", "strength"), f"to the numeric '{col}' (use direction, strength)")
-        _choice(p.setdefault("direction", "up"), ("up", "down"), "covariate_shift direction")
-        p["strength"] = _num(p.get("strength", 0.5), "covariate_shift strength", *_ABOVE0)
+        check_keys(p, ("column", "direction", "strength"), f"to the numeric '{col}' (use direction, strength)")
+        check_choice(p.setdefault("direction", "up"), "covariate_shift direction", ("up", "down"))
+        p["strength"] = check_number(p.get("strength", 0.5), "covariate_shift strength", low=0, low_open=True)
     elif kind == "covariate_shift":
-        _only(p, ("column", "categories", "factor"), f"to the categorical '{col}' (use categories, factor)")
+        check_keys(p, ("column", "categories", "factor"), f"to the categorical '{col}' (use categories, factor)")
         counts = df[col].value_counts()
         p["categories"] = _present(p.get("categories", [counts.index[min(1, len(counts) - 1)]]), df, col)
-        p["factor"] = _num(p.get("factor", 3.0), "covariate_shift factor", *_ABOVE0)
+        p["factor"] = check_number(p.get("factor", 3.0), "covariate_shift factor", low=0, low_open=True)
     elif kind == "concept_drift":
         if numeric:
-            _only(p, ("column", "range", "mode", "fraction"), f"to the numeric '{col}' (use range)")
+            check_keys(p, ("column", "range", "mode", "fraction"), f"to the numeric '{col}' (use range)")
             lo, hi = p.get("range", (df[col].median(), df[col].max()))
-            p["range"] = [_num(lo, "range start"), _num(hi, "range end")]
+            p["range"] = [check_number(lo, "the concept_drift range start"),
+                          check_number(hi, "the concept_drift range end")]
         else:
-            _only(p, ("column", "values", "mode", "fraction"), f"to the categorical '{col}' (use values)")
+            check_keys(p, ("column", "values", "mode", "fraction"), f"to the categorical '{col}' (use values)")
             p["values"] = _present(p.get("values", [df[col].value_counts().index[0]]), df, col)
-        _choice(p.setdefault("mode", "flip"), ("flip", "to_positive", "to_negative"), "the mode")
+        check_choice(p.setdefault("mode", "flip"), "concept_drift mode", ("flip", "to_positive", "to_negative"))
         if p["mode"] != "flip":
             _need_labels(ho, f"concept_drift mode '{p['mode']}'", binary=True)
-        p["fraction"] = _num(p.get("fraction", 0.3), "concept_drift fraction", *_UNIT)
+        p["fraction"] = check_fraction(p.get("fraction", 0.3), "concept_drift fraction")
         if not _segment(df, col, p).any():
             raise DataError(f"the concept_drift segment of '{col}' matches no row of the holdout")
         return Change(kind, [target, col], p)
     elif kind == "scale_change":
         if not numeric:
             raise SpecError(f"scale_change needs a numeric column, but '{col}' is categorical")
-        p["factor"] = _num(p.get("factor", 100), "scale_change factor", lambda x: x not in (0, 1),
-                           "other than 0 and 1")
+        p["factor"] = check_number(p.get("factor", 100), "scale_change factor")
+        if p["factor"] in (0, 1):  # no change at all, or every value set to 0
+            raise ParameterError(f"scale_change factor must be a number other than 0 and 1, not {p['factor']:g}")
     else:
-        p["rate"] = _num(p.get("rate", 0.3 if kind == "missing_values" else 0.2), f"{kind} rate", *_UNIT)
+        p["rate"] = check_fraction(p.get("rate", 0.3 if kind == "missing_values" else 0.2), f"{kind} rate")
         if kind == "unseen_categories":
             if numeric:
                 raise SpecError(f"unseen_categories needs a categorical column, but '{col}' is numeric")
@@ -161,7 +158,7 @@ def _resolve_bias(p: dict, ho: _Holdout) -> Change:
     if "sensitive" not in p and not spec.sensitive:
         raise SpecError("bias_shift needs a sensitive column: declare one in the spec or pass sensitive=")
     s = p["sensitive"] = _column(ho, p.get("sensitive") or spec.sensitive[0], "bias_shift")
-    _choice(p.setdefault("mode", "labels"), ("labels", "features"), "bias_shift mode")
+    check_choice(p.setdefault("mode", "labels"), "bias_shift mode", ("labels", "features"))
     share = df[s].value_counts(normalize=True)
     if "group" not in p:  # the group already worst off (or the smallest sizeable one)
         big = share[share >= 0.1] if (share >= 0.1).any() else share
@@ -173,16 +170,16 @@ def _resolve_bias(p: dict, ho: _Holdout) -> Change:
         raise DataError(f"the group {p['group']!r} does not occur in the sensitive column '{s}'")
     if p["mode"] == "labels":
         _need_labels(ho, "bias_shift mode 'labels'", binary=True)
-        _only(p, ("sensitive", "group", "mode", "fraction"), "to mode 'labels' (use fraction)")
-        p["fraction"] = _num(p.get("fraction", 0.5), "bias_shift fraction", *_UNIT)
+        check_keys(p, ("sensitive", "group", "mode", "fraction"), "to mode 'labels' (use fraction)")
+        p["fraction"] = check_fraction(p.get("fraction", 0.5), "bias_shift fraction")
         return Change("bias_shift", [s, spec.target], p)
-    _only(p, ("sensitive", "group", "mode", "columns", "strength"), "to mode 'features' (use columns)")
+    check_keys(p, ("sensitive", "group", "mode", "columns", "strength"), "to mode 'features' (use columns)")
     cols = p.get("columns") or _score_columns(ho, s)
     p["columns"] = [cols] if isinstance(cols, str) else list(cols)
     for c in p["columns"]:
         if not _is_num(ho, _column(ho, c, "bias_shift")):
             raise SpecError(f"bias_shift 'features' lowers numeric columns, but '{c}' is categorical")
-    p["strength"] = _num(p.get("strength", 1.0), "bias_shift strength", *_ABOVE0)
+    p["strength"] = check_number(p.get("strength", 1.0), "bias_shift strength", low=0, low_open=True)
     return Change("bias_shift", [s, *p["columns"]], p)
 
 

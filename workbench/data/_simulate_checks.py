@@ -1,11 +1,11 @@
-"""Validation helpers of the batch simulator: columns, numbers and choices a change may name.
+"""Helpers of the batch simulator that depend on the holdout: the columns and categories a change may name.
 
 Private: import the public names from :mod:`workbench.data.simulate`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +14,6 @@ import pandas as pd
 
 from workbench.data._spec import DatasetSpec
 from workbench.errors import DataError, SpecError
-
-_UNIT = (lambda x: 0 <= x <= 1, "between 0 and 1")
-_ABOVE0 = (lambda x: x > 0, "above 0")
 
 if TYPE_CHECKING:
     from workbench.data._simulate_changes import _Holdout
@@ -76,27 +73,6 @@ def _present(values: Any, df: pd.DataFrame, col: str) -> list:
         if v not in present:
             raise DataError(f"the category {v!r} does not occur in column '{col}' of the holdout")
     return values
-
-
-def _num(v: Any, what: str, ok: Callable[[float], bool] = lambda x: True, hint: str = "finite") -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise SpecError(f"{what} must be a number, not {v!r}") from None
-    if not np.isfinite(x) or not ok(x):
-        raise SpecError(f"{what} must be {hint}, not {v!r}")
-    return x
-
-
-def _choice(v: Any, allowed: tuple[str, ...], what: str) -> None:
-    if v not in allowed:
-        raise SpecError(f"{what} must be one of {', '.join(allowed)}, not {v!r}")
-
-
-def _only(p: dict, allowed: tuple[str, ...], where: str) -> None:
-    extra = [k for k in p if k not in allowed]
-    if extra:
-        raise SpecError(f"the parameter '{extra[0]}' does not apply {where}")
 
 
 def _fresh(base: str, seen: set[str]) -> str:

@@ -19,6 +19,7 @@ from workbench.data._columns import (
     _to_numeric,
 )
 from workbench.errors import DataError, SpecError
+from workbench.validation import check_choice, check_columns
 
 pd = lazy("pandas")
 
@@ -117,14 +118,9 @@ class DatasetSpec:
 
     def check_columns(self, df: pd.DataFrame, *, where: str = "the data", need_target: bool = False) -> None:
         """Raise a :class:`DataError` naming the columns `df` lacks."""
-        missing = [c for c in self.features if c not in df.columns]
-        if missing:
-            raise DataError(
-                f"{_plural(len(missing), 'feature column')} {_names(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} missing from {where}"
-            )
-        if need_target and (self.target is None or self.target not in df.columns):
-            raise DataError(f"the target column '{self.target}' is missing from {where}")
+        check_columns(df, self.features, where=where, what="feature column")
+        if need_target:
+            check_columns(df, [self.target], where=where, what="the target column")
 
 
 def infer_spec(
@@ -305,8 +301,8 @@ def safe_names(names: Sequence[str]) -> dict[str, str]:
 
 # -- helpers ------------------------------------------------------------------
 def _infer_task(y: pd.Series, name: str, task: Task | None, positive: Any):
-    if task is not None and task not in TASKS:
-        raise SpecError(f"unknown task '{task}'; use one of {', '.join(TASKS)}")
+    if task is not None:
+        check_choice(task, "task", TASKS)
     y = y.dropna()
     if y.empty:
         raise DataError(f"the target column '{name}' has no values")
@@ -383,7 +379,3 @@ def _names(names: Iterable[str], limit: int = 8) -> str:
     names = list(names)
     shown = ", ".join(f"'{n}'" for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else word + "s"

@@ -41,7 +41,8 @@ from workbench.data._simulate_changes import (
 )
 from workbench.data._simulate_checks import _categorical_candidates, _jsonable, _numeric_candidates
 from workbench.data._spec import DatasetSpec
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, ParameterError
+from workbench.validation import check_choice, check_number
 
 __all__ = [
     "KINDS", "Change", "Batch", "Scenario", "default_scenarios", "simulate_batches", "write_batches",
@@ -180,27 +181,25 @@ def simulate_batches(
     """
     if not isinstance(holdout, pd.DataFrame) or holdout.empty:
         raise DataError("the holdout must be a non-empty pandas DataFrame")
-    if random_state is not None and (not isinstance(random_state, int | np.integer) or random_state < 0):
-        raise SpecError(f"random_state must be a whole number of 0 or more, not {random_state!r}")
+    if random_state is not None:
+        random_state = check_number(random_state, "random_state", low=0, integer=True)
     spec.check_columns(holdout, where="the holdout")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise SpecError(f"batch_size must be a positive whole number, not {batch_size!r}")
+    batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
     try:
         day0 = date.fromisoformat(str(start))
     except ValueError:
-        raise SpecError(f"start must be an ISO date such as '2026-11-01', not {start!r}") from None
+        raise ParameterError(f"start must be an ISO date such as '2026-11-01', not {start!r}") from None
     ho = _Holdout(holdout, spec)
     if scenarios is None:
         scenarios = default_scenarios(spec, holdout)
     items = [_as_scenario(s) for s in scenarios]
     if n_clean is not None:
-        if n_clean < 0:
-            raise SpecError(f"n_clean must be zero or more, not {n_clean}")
+        n_clean = check_number(n_clean, "n_clean", low=0, integer=True)
         while items and not items[0].changes:
             items.pop(0)
         items = [Scenario("clean") for _ in range(n_clean)] + items
     if not items:
-        raise SpecError("there is nothing to simulate: give at least one scenario or n_clean above 0")
+        raise ParameterError("there is nothing to simulate: give at least one scenario or n_clean above 0")
     resolved = [[_resolve(c, ho) for c in s.changes] for s in items]  # all errors before any work
     root = np.random.SeedSequence(random_state).entropy
     out = []
@@ -239,7 +238,7 @@ def _make_batch(ho: _Holdout, name: str, period: str, changes: list[Change], see
     weighted = any(c.kind == "covariate_shift" for c in changes)
     prior = [c.params for c in changes if c.kind == "prior_shift"]
     if len(prior) > 1:
-        raise SpecError(f"scenario '{name}' has more than one prior_shift; a batch has one prior")
+        raise ParameterError(f"scenario '{name}' has more than one prior_shift; a batch has one prior")
     if prior:  # P(x|y) is kept: rows are drawn within each class
         hit = ho.yi == ho.classes.index(prior[0]["label"])
         k = int(round(prior[0]["rate"] * n))
@@ -284,8 +283,7 @@ def _as_scenario(s: Any) -> Scenario:
     if s == "clean":
         return Scenario("clean")
     if isinstance(s, str):
-        if s not in KINDS:
-            raise SpecError(f"unknown scenario '{s}'; use 'clean' or one of {', '.join(KINDS)}")
+        check_choice(s, "scenario", ("clean", *KINDS))
         return Scenario(s, [{"kind": s}])
     if isinstance(s, dict) and "changes" in s:
         changes = list(s["changes"])
@@ -293,7 +291,7 @@ def _as_scenario(s: Any) -> Scenario:
         return Scenario(s.get("name") or kinds or "clean", changes)
     if isinstance(s, dict) and "kind" in s:
         return Scenario(s.get("name") or str(s["kind"]), [{k: v for k, v in s.items() if k != "name"}])
-    raise SpecError(f"a scenario must be 'clean', a kind, or a dict with 'kind' or 'changes', not {s!r}")
+    raise ParameterError(f"a scenario must be 'clean', a kind, or a dict with 'kind' or 'changes', not {s!r}")
 
 
 def _safe(name: str) -> str:

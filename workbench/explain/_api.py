@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data._spec import TASKS, target_values
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, SpecError
 from workbench.explain._global_results import (
     MIN_FIDELITY,
     ImportanceResult,
@@ -64,6 +64,7 @@ from workbench.explain._local_results import (
     StabilityResult,
     verdict_for,
 )
+from workbench.validation import check_fraction, check_number
 
 __all__ = [
     "ERROR_KINDS", "ImportanceResult", "LocalExplainer", "LocalExplanation", "LocalExplanationResult",
@@ -153,10 +154,9 @@ def explain_worst_errors(
     _check_frame(data, spec, "the data to explain")
     kinds = ERROR_KINDS[spec.task]
     if kind not in kinds:
-        raise WorkbenchError(f"the error kind '{kind}' does not apply to {spec.task} models; use one of "
+        raise ParameterError(f"the error kind '{kind}' does not apply to {spec.task} models; use one of "
                              f"{', '.join(repr(k) for k in kinds)}")
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 1 <= n <= 100:
-        raise WorkbenchError(f"n must be a whole number between 1 and 100, not {n!r}")
+    n = check_number(n, "n", low=1, high=100, integer=True)
     if spec.target is None or spec.target not in data.columns:
         raise DataError(f"explain_worst_errors needs the true labels, but the target column '{spec.target}' "
                         "is missing from the data")
@@ -207,10 +207,9 @@ def explanation_stability(
     else:
         seed_list = [int(s) for s in seeds]
     if len(seed_list) < 2:
-        raise WorkbenchError("stability needs at least two seeds to compare")
+        raise ParameterError("stability needs at least two seeds to compare")
     p = len(spec.features)
-    if not isinstance(top_k, int | np.integer) or not 1 <= top_k <= p:
-        raise WorkbenchError(f"top_k must be between 1 and the number of features ({p}), not {top_k!r}")
+    top_k = check_number(top_k, "top_k", low=1, high=p, integer=True, hint="the number of features")
     _check_sizes(p, num_samples)
     chosen = data.loc[labels]
     reference = data if reference is None else reference
@@ -256,10 +255,9 @@ def permutation_importance(
     scoring = scoring or DEFAULT_SCORING[spec.task]
     if scoring not in SCORINGS or spec.task not in SCORINGS[scoring][1]:
         allowed = [s for s, (_, tasks) in SCORINGS.items() if spec.task in tasks]
-        raise WorkbenchError(f"the scoring '{scoring}' does not apply to {spec.task} models; use one of "
+        raise ParameterError(f"the scoring '{scoring}' does not apply to {spec.task} models; use one of "
                              f"{', '.join(allowed)}")
-    if not isinstance(n_repeats, int | np.integer) or n_repeats < 1:
-        raise WorkbenchError(f"n_repeats must be a positive whole number, not {n_repeats!r}")
+    n_repeats = check_number(n_repeats, "n_repeats", low=1, integer=True)
     if spec.target is None or spec.target not in data.columns:
         raise DataError(f"permutation importance needs the true labels, but the target column '{spec.target}' "
                         "is missing from the data")
@@ -313,15 +311,14 @@ def partial_dependence(
     spec = model.spec
     _check_frame(data, spec, "the data")
     if feature not in spec.features:
-        raise WorkbenchError(f"'{feature}' is not a feature of the model (its features: "
+        raise ParameterError(f"'{feature}' is not a feature of the model (its features: "
                              f"{', '.join(spec.features[:8])}{' ...' if len(spec.features) > 8 else ''})")
-    if not 2 <= int(grid_resolution) <= 200:
-        raise WorkbenchError(f"grid_resolution must be between 2 and 200, not {grid_resolution!r}")
-    lo, hi = percentiles
-    if not 0 <= lo < hi <= 1:
-        raise WorkbenchError(f"percentiles must be two fractions with 0 <= low < high <= 1, not {percentiles!r}")
+    grid_resolution = check_number(grid_resolution, "grid_resolution", low=2, high=200, integer=True)
+    lo, hi = [check_fraction(v, "each of the percentiles") for v in _pair(percentiles, "percentiles")]
+    if not lo < hi:  # relational: beyond what one checker says
+        raise ParameterError(f"percentiles must be two fractions with 0 <= low < high <= 1, not {percentiles!r}")
     if target_class is not None and spec.task == "regression":
-        raise WorkbenchError("target_class only applies to classifiers")
+        raise ParameterError("target_class only applies to classifiers")
     return compute(model, data, feature, grid_resolution=int(grid_resolution), percentiles=(lo, hi),
                    max_rows=int(max_rows), ice_lines=int(ice_lines), target_class=target_class,
                    max_categories=int(max_categories), random_state=random_state, threads=threads)
@@ -353,10 +350,8 @@ def surrogate_tree(
 
     _check_model(model)
     _check_frame(data, model.spec, "the data")
-    if not isinstance(max_depth, int | np.integer) or not 1 <= max_depth <= 10:
-        raise WorkbenchError(f"max_depth must be a whole number from 1 to 10 (a readable tree), not {max_depth!r}")
-    if not 0.05 <= holdout <= 0.8:
-        raise WorkbenchError(f"holdout must be a share between 0.05 and 0.8 of the rows, not {holdout!r}")
+    max_depth = check_number(max_depth, "max_depth", low=1, high=10, integer=True, hint="a readable tree")
+    holdout = check_number(holdout, "holdout", low=0.05, high=0.8, hint="the share of the rows kept back")
     if len(data) < 50:
         raise DataError(f"a surrogate tree needs at least 50 rows to learn from and check against, not {len(data)}")
     return compute(model, data, max_depth=int(max_depth), holdout=float(holdout), max_rows=int(max_rows),
@@ -375,9 +370,9 @@ def _explain(model, chosen, reference, selection, error_kind, num_features, num_
 def _check_model(model: Any) -> None:
     spec = getattr(model, "spec", None)
     if spec is None or not hasattr(model, "predict"):
-        raise WorkbenchError("explanations need a workbench model (from train() or load_model())")
+        raise ParameterError("explanations need a workbench model (from train() or load_model())")
     if spec.task not in TASKS:
-        raise WorkbenchError("the model's spec has no task, so there is no prediction to explain")
+        raise SpecError("the model's spec has no task, so there is no prediction to explain")
 
 
 def _check_frame(data: Any, spec, where: str) -> None:
@@ -389,10 +384,16 @@ def _check_frame(data: Any, spec, where: str) -> None:
 
 
 def _check_sizes(num_features: int, num_samples: int) -> None:
-    if not isinstance(num_features, int | np.integer) or isinstance(num_features, bool) or num_features < 1:
-        raise WorkbenchError(f"num_features must be a positive whole number, not {num_features!r}")
-    if not isinstance(num_samples, int | np.integer) or isinstance(num_samples, bool) or not 20 <= num_samples <= 100_000:
-        raise WorkbenchError(f"num_samples must be a whole number between 20 and 100,000, not {num_samples!r}")
+    check_number(num_features, "num_features", low=1, integer=True)
+    check_number(num_samples, "num_samples", low=20, high=100_000, integer=True)
+
+
+def _pair(x: Any, name: str) -> tuple:
+    try:
+        low, high = x
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be two numbers (low, high), not {x!r}") from None
+    return low, high
 
 
 def _native(v: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,9 @@ import pandas as pd
 from workbench import _html
 from workbench.data._spec import target_values
 from workbench.data._values import reject_infinite
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.metrics import classification_metrics, regression_metrics
+from workbench.validation import check_number
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,8 @@ class CostMatrix:
             return cost
         unknown = set(cost) - {"fn", "fp", "tp", "tn"}
         if unknown:
-            raise WorkbenchError(f"unknown cost matrix entries {sorted(unknown)}; use fn, fp, tp, tn")
-        try:
-            values = {k: float(v) for k, v in cost.items()}
-        except (TypeError, ValueError):
-            raise WorkbenchError("cost matrix entries must be numbers") from None
-        if any(not np.isfinite(v) for v in values.values()):
-            raise WorkbenchError("cost matrix entries must be finite numbers")
-        return cls(**values)
+            raise ParameterError(f"unknown cost matrix entries {sorted(unknown)}; use fn, fp, tp, tn")
+        return cls(**{k: check_number(v, f"the cost matrix entry '{k}'") for k, v in cost.items()})
 
     def total(self, tp: Any, fp: Any, fn: Any, tn: Any) -> Any:
         return self.tp * tp + self.fp * fp + self.fn * fn + self.tn * tn
@@ -168,6 +164,8 @@ def evaluate(
     single-row `predict_proba` as users call it, and batch throughput.
     """
     spec = model.spec
+    if threshold is not None:
+        threshold = check_number(threshold, "the threshold", low=0, high=1)
     if spec.target is None:
         raise DataError("the model has no target column, so it cannot be evaluated")
     y = target_values(data, spec, where=where)
@@ -178,7 +176,7 @@ def evaluate(
     reject_infinite(data, spec.numeric, where)  # sklearn would fail deep inside predict_proba
     cost_m = CostMatrix.coerce(cost)
     if cost_m is not None and spec.task != "binary":
-        raise WorkbenchError("a cost matrix only applies to binary classification")
+        raise ParameterError("a cost matrix only applies to binary classification")
     name = getattr(model, "name", "model")
     if min_slice_size is None:
         min_slice_size = int(min(100, max(20, len(y) // 20)))
@@ -194,9 +192,7 @@ def evaluate(
         )
     proba = model.predict_proba(data)
     classes = list(model.classes_)
-    thr = model.threshold if threshold is None else float(threshold)
-    if spec.task == "binary" and not 0.0 <= thr <= 1.0:
-        raise WorkbenchError(f"the threshold must be between 0 and 1, not {thr}")
+    thr = model.threshold if threshold is None else threshold
     y_arr = y.to_numpy()
     metrics, extra = classification_metrics(y_arr, proba, classes, spec.task, spec.positive_label, thr, cost_m)
     labels_pred = model.labels_from_proba(proba, thr) if spec.task == "binary" else model.labels_from_proba(proba)
@@ -210,6 +206,46 @@ def evaluate(
         cost=cost_m.to_dict() if cost_m else None,
         _pos_scores=extra.get("pos_sorted"), _neg_scores=extra.get("neg_sorted"),
     )
+
+
+def evaluate_from_files(
+    model: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    cost: CostMatrix | Mapping[str, float] | None = None,
+    slices: Sequence[str] | None = None,
+    latency: bool = True,
+    trusted: Sequence[str] = (),
+) -> EvaluationResult:
+    """Evaluate a saved model on a labelled table file: what ``workbench evaluate`` does, as one call.
+
+    Parameters
+    ----------
+    model : a saved workbench model (file or folder).
+    data : the labelled table: a CSV or Parquet path, or a DataFrame.
+    threshold, cost, slices, latency : passed to :func:`evaluate`.
+    trusted : types to trust when loading the model (only for files you trust),
+        as :func:`~workbench.modeling.artifact.load_model` takes them.
+
+    Returns
+    -------
+    EvaluationResult
+
+    Examples
+    --------
+    >>> result = evaluate_from_files("champion.wbm", "holdout.csv", cost={"fn": 5, "fp": 1})  # doctest: +SKIP
+    >>> result.metrics["roc_auc"]                                                             # doctest: +SKIP
+    0.91
+    """
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import load_model
+
+    if threshold is not None:
+        threshold = check_number(threshold, "the threshold", low=0, high=1)
+    loaded = load_model(model, trusted=list(trusted))
+    table = load_table(data, what="evaluation data")
+    return evaluate(loaded, table, threshold=threshold, cost=cost, slices=slices, latency=latency)
 
 
 def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:

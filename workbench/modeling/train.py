@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +16,7 @@ import pandas as pd
 from workbench import _html
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
-from workbench.errors import DataError, RecipeError, SpecError
+from workbench.errors import DataError, ParameterError, RecipeError, SpecError
 from workbench.metrics import (
     MODEL_CLASSIFICATION_METRICS,
     MODEL_REGRESSION_METRICS,
@@ -22,6 +25,7 @@ from workbench.metrics import (
 )
 from workbench.modeling.artifact import Model, serialized_size
 from workbench.modeling.evaluate import CostMatrix, measure_latency
+from workbench.validation import check_choice, check_columns, check_number, check_path
 
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}
@@ -187,15 +191,18 @@ def train(
     if spec.target is None or spec.task is None:
         raise SpecError("training needs a spec with a target column")
     recipes = resolve_recipes(recipes, spec.task)
-    if imbalance not in IMBALANCE:
-        raise RecipeError(f"unknown imbalance strategy '{imbalance}'; use one of {', '.join(IMBALANCE)}")
+    check_choice(imbalance, "imbalance strategy", IMBALANCE)
+    n_iter = check_number(n_iter, "n_iter", low=1, integer=True, hint="settings tried per recipe")
+    validation_size = check_number(validation_size, "validation_size", low=0, high=1, low_open=True,
+                                   high_open=True)
+    random_state = check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
     if imbalance != "none" and spec.task == "regression":
-        raise RecipeError(f"the imbalance strategy '{imbalance}' only applies to classification")
+        raise ParameterError(f"the imbalance strategy '{imbalance}' only applies to classification")
     if imbalance == "threshold" and spec.task != "binary":
-        raise RecipeError("threshold tuning only applies to binary classification")
+        raise ParameterError("threshold tuning only applies to binary classification")
     cost_m = CostMatrix.coerce(cost)
     if cost_m is not None and spec.task != "binary":
-        raise RecipeError("a cost matrix only applies to binary classification")
+        raise ParameterError("a cost matrix only applies to binary classification")
     if select_by is None:
         select_by = "rmse" if spec.task == "regression" else ("cost" if cost_m else "roc_auc")
 
@@ -247,6 +254,75 @@ def train(
     champion = _pick(candidates, select_by)
     return TrainingResult(candidates, champion, select_by, spec, val_info, imbalance,
                           cost_m.to_dict() if cost_m else None, notes)
+
+
+def train_from_files(
+    data: str | os.PathLike | pd.DataFrame,
+    target: str,
+    *,
+    out: str | os.PathLike,
+    validation: str | os.PathLike | pd.DataFrame | None = None,
+    sensitive: Sequence[str] = (),
+    sensitive_as_features: bool = True,
+    task: str | None = None,
+    positive: Any = None,
+    drop: Sequence[str] = (),
+    recipes: Sequence[str] | None = None,
+    imbalance: str = "none",
+    cost: CostMatrix | Mapping[str, float] | None = None,
+    search: bool = False,
+    n_iter: int = 8,
+    quick: bool = False,
+    random_state: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> tuple[TrainingResult, Path]:
+    """Train on a table file and save the champion: what ``workbench train`` does, as one call.
+
+    Loads `data` (and `validation`), infers the spec, calls :func:`train`
+    and saves the champion with :func:`~workbench.modeling.artifact.save_model`.
+    The destination and the options are checked before any table is read.
+
+    Parameters
+    ----------
+    data : the training table: a CSV or Parquet path, or a DataFrame.
+    target : the column to predict.
+    out : where to save the champion (a file such as ``champion.wbm``, or a folder).
+    validation : a held-out table for the leaderboard (default: 20% of `data`).
+    sensitive, sensitive_as_features, task, positive : passed to :func:`~workbench.data.infer_spec`.
+    drop : columns of `data` that are not to be features.
+    recipes, imbalance, cost, search, n_iter, quick, random_state, progress :
+        passed to :func:`train`.
+    overwrite : replace a model already at `out` (never anything else).
+
+    Returns
+    -------
+    result : TrainingResult
+        The leaderboard and the champion.
+    model_path : pathlib.Path
+        Where the champion was saved.
+
+    Examples
+    --------
+    >>> result, path = train_from_files("train.csv", "income", out="champion.wbm", quick=True)  # doctest: +SKIP
+    >>> result.champion_name, path                                                             # doctest: +SKIP
+    ('hist_gradient_boosting', PosixPath('champion.wbm'))
+    """
+    from workbench.data._spec import infer_spec
+    from workbench.data.io import load_table
+    from workbench.modeling.artifact import check_model_destination, save_model
+
+    check_number(n_iter, "n_iter", low=1, integer=True, hint="settings tried per recipe")
+    check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
+    out = check_model_destination(check_path(out, "out", must_exist=False, kind="any"), overwrite=overwrite)
+    table = load_table(data, what="training data")
+    drop = check_columns(table, list(drop), where="the training data", what="the column to drop")
+    spec = infer_spec(table.drop(columns=drop), target=target, sensitive=list(sensitive), task=task,
+                      positive=positive, sensitive_as_features=sensitive_as_features)
+    held_out = load_table(validation, what="validation data") if validation is not None else None
+    result = train(table, spec, recipes=recipes, imbalance=imbalance, cost=cost, search=search, n_iter=n_iter,
+                   validation=held_out, quick=quick, random_state=random_state, progress=progress)
+    return result, save_model(result.champion, out, overwrite=overwrite)
 
 
 def resolve_recipes(recipes: Sequence[str] | str | None, task: str) -> list[str]:
@@ -355,8 +431,6 @@ def _search(recipe, spec, imbalance, cost_m, X, y, n_iter, quick, rs, progress):
     from sklearn.model_selection import ParameterSampler, cross_val_score
     from tqdm.auto import tqdm
 
-    if n_iter < 1:
-        raise RecipeError("the number of search iterations must be at least 1")
     settings = list(ParameterSampler(_search_space(recipe), n_iter=n_iter, random_state=rs))
     trials = []
     for params in tqdm(settings, desc=f"search {recipe}", disable=not progress, leave=False, unit="setting"):

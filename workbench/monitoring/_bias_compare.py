@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from workbench._json import finite as _num
 from workbench.checks._names import WORSENED_CHECKS
 from workbench.monitoring._bias_definitions import _PRIOR, CELLS, DISPARITIES
 from workbench.monitoring._bias_groups import _bootstrap_rates, _disparity, _impact, _judged, _rates
-from workbench.monitoring._bias_numbers import _basic_ci, _ci, _num
+from workbench.monitoring._bias_numbers import _basic_ci, _ci
 
 
 # -- the reference comparison -----------------------------------------------------------

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from workbench._json import finite as _num
 from workbench._lazy import lazy
 from workbench.data._spec import target_values
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError
 from workbench.monitoring._bias_definitions import (
     _MAX_DRAWS,
     _MISSING,
@@ -28,7 +29,7 @@ from workbench.monitoring._bias_inputs import (
     _group_order,
     _unravel,
 )
-from workbench.monitoring._bias_numbers import _ci, _num
+from workbench.monitoring._bias_numbers import _ci
 
 pd = lazy("pandas")
 
@@ -63,7 +64,7 @@ class _Table:
             if predictions is None:
                 predictions = spec.prediction if spec.prediction and spec.prediction in data.columns else None
                 if predictions is None:
-                    raise WorkbenchError("bias analysis needs predictions: pass model= or predictions=")
+                    raise ParameterError("bias analysis needs predictions: pass model= or predictions=")
             if isinstance(predictions, str):
                 if predictions not in data.columns:
                     raise DataError(f"the prediction column '{predictions}' is missing from {where}")

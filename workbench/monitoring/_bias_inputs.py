@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench._lazy import lazy
-from workbench.errors import DataError, SpecError, WorkbenchError
+from workbench.errors import DataError, ParameterError, SpecError
 from workbench.monitoring._bias_definitions import _MISSING
 from workbench.monitoring._bias_numbers import _native
 
@@ -18,23 +18,14 @@ pd = lazy("pandas")
 def _require_binary(task: str | None, model_task: str | None) -> None:
     for t in (task, model_task):
         if t == "multiclass":
-            raise WorkbenchError("bias analysis needs a binary classifier; for multiclass, evaluate per-group "
-                                 "accuracy with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError("bias analysis needs a binary classifier; for multiclass, evaluate per-group "
+                            "accuracy with workbench.evaluate(model, data, slices=[...])")
         if t == "regression":
-            raise WorkbenchError("bias analysis needs a binary classifier; for a regression model, compare "
-                                 "per-group errors with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError("bias analysis needs a binary classifier; for a regression model, compare "
+                            "per-group errors with workbench.evaluate(model, data, slices=[...])")
     if task != "binary":
         raise SpecError("bias analysis needs a spec with a binary target (the task is "
                         f"{task or 'not set'})")
-
-
-def _check_options(min_group_size, n_bootstrap, confidence) -> None:
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer) or min_group_size < 1:
-        raise WorkbenchError(f"min_group_size must be a whole number of 1 or more, not {min_group_size!r}")
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 0:
-        raise WorkbenchError(f"n_bootstrap must be a whole number of 0 or more, not {n_bootstrap!r}")
-    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
-        raise WorkbenchError(f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence!r}")
 
 
 def _sensitive_columns(spec, sensitive) -> list[str]:
@@ -45,7 +36,7 @@ def _sensitive_columns(spec, sensitive) -> list[str]:
     else:
         sens = list(dict.fromkeys(sensitive))
     if not sens:
-        raise WorkbenchError("bias analysis needs sensitive columns: declare them in the spec or pass "
+        raise ParameterError("bias analysis needs sensitive columns: declare them in the spec or pass "
                              "sensitive=[...]")
     return sens
 

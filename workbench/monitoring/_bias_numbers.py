@@ -27,13 +27,6 @@ def _basic_ci(estimate: float, reps: np.ndarray, lo_q: float, hi_q: float) -> li
     return None if q is None else [2 * estimate - q[1], 2 * estimate - q[0]]
 
 
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
 def _native(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, ParameterError
 
 pd = lazy("pandas")
 
@@ -346,13 +346,7 @@ def _with_prediction(stats: TableStats, model: Any, data: pd.DataFrame, spec: Da
 
 def _check_spec(spec: Any) -> None:
     if not isinstance(spec, DatasetSpec):
-        raise SpecError("spec must be a DatasetSpec (see workbench.infer_spec)")
-
-
-def _number(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating) or not np.isfinite(x):
-        raise SpecError(f"{what} must be a finite number, not {x!r}")
-    return float(x)
+        raise ParameterError("spec must be a DatasetSpec (see workbench.infer_spec)")
 
 
 def _mismatch(name: str, issue: str, ref_kind: str | None, cur_kind: str | None, message: str) -> dict:

@@ -20,7 +20,8 @@ from workbench.monitoring._drift_columns import (
     STATTESTS,
     ColumnDrift,
 )
-from workbench.monitoring._drift_stats import ID_HIDDEN, _number, _role_type, _short
+from workbench.monitoring._drift_stats import ID_HIDDEN, _role_type, _short
+from workbench.validation import check_choice, check_number
 
 
 def _rank(c: ColumnDrift) -> tuple:
@@ -103,9 +104,7 @@ def _overrides(stattest, threshold, spec: DatasetSpec, features: list[str]) -> t
     names["prediction"] = None  # its type is known only once the model has predicted
 
     def known(test: Any) -> str:
-        if test not in STATTESTS:
-            raise SpecError(f"unknown drift test {test!r}; use one of {', '.join(STATTESTS)}")
-        return test
+        return check_choice(test, "drift test", STATTESTS)
 
     tests: dict[str, str] = {}
     global_test = None
@@ -124,8 +123,8 @@ def _overrides(stattest, threshold, spec: DatasetSpec, features: list[str]) -> t
         for col, thr in threshold.items():
             if col not in names:
                 raise SpecError(f"the drift threshold for '{col}' names a column that is not compared")
-            thresholds[col] = _number(thr, f"the drift threshold for '{col}'")
+            thresholds[col] = check_number(thr, f"the drift threshold for '{col}'")
     elif threshold is not None:
-        thr = _number(threshold, "the drift threshold")
+        thr = check_number(threshold, "the drift threshold")
         thresholds = dict.fromkeys(names, thr)
     return tests, global_test, thresholds

@@ -14,8 +14,9 @@ import numpy as np
 from workbench import _html
 from workbench._json import finite as _num
 from workbench._lazy import lazy
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.metrics import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS
+from workbench.validation import check_choice
 
 pd = lazy("pandas")
 
@@ -258,15 +259,14 @@ def _stored_estimator(model: Any) -> PerformanceEstimator:
 # -- helpers ------------------------------------------------------------------------
 def _calibration_name(calibration: str | None) -> str:
     calibration = "none" if calibration is None else calibration
-    if calibration not in CALIBRATIONS:
-        raise WorkbenchError(f"unknown calibration '{calibration}'; use one of {', '.join(CALIBRATIONS)}")
+    check_choice(calibration, "calibration", CALIBRATIONS)
     return calibration
 
 
 def _spec_of(model: Any):
     spec = getattr(model, "spec", None)
     if spec is None or spec.task is None:
-        raise WorkbenchError("performance needs a workbench model with a spec and a task")
+        raise ParameterError("performance needs a workbench model with a spec and a task")
     return spec
 
 

@@ -81,7 +81,7 @@ from workbench import _html
 from workbench._lazy import lazy
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.monitoring._bias_compare import _compare
 from workbench.monitoring._bias_definitions import (
     _WORDS,
@@ -91,8 +91,9 @@ from workbench.monitoring._bias_definitions import (
 )
 from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
 from workbench.monitoring._bias_groups import _assess_attribute, _attributes, _Table
-from workbench.monitoring._bias_inputs import _check_options, _require_binary, _sensitive_columns
+from workbench.monitoring._bias_inputs import _require_binary, _sensitive_columns
 from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci, _jsonable, _native
+from workbench.validation import check_choice, check_number
 
 pd = lazy("pandas")
 
@@ -185,8 +186,7 @@ class BiasResult:
         return pd.DataFrame(rows).set_index("group")
 
     def disparity(self, metric: str, attribute: str) -> float | None:
-        if metric not in DISPARITIES:
-            raise WorkbenchError(f"unknown disparity '{metric}'; use one of {', '.join(DISPARITIES)}")
+        check_choice(metric, "disparity", DISPARITIES)
         return self.attribute(attribute)["disparities"][metric]["value"]
 
     def disparities(self) -> pd.DataFrame:
@@ -342,8 +342,13 @@ def assess_bias(
     task = getattr(spec, "task", None)
     _require_binary(task, getattr(model, "task", task))
     if model is not None and (predictions is not None or reference_predictions is not None):
-        raise WorkbenchError("pass either model= or predictions=, not both")
-    _check_options(min_group_size, n_bootstrap, confidence)
+        raise ParameterError("pass either model= or predictions=, not both")
+    min_group_size = check_number(min_group_size, "min_group_size", low=1, integer=True)
+    n_bootstrap = check_number(n_bootstrap, "n_bootstrap", low=0, integer=True)
+    confidence = check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True,
+                              hint="e.g. 0.95")
+    if random_state is not None:
+        random_state = check_number(random_state, "random_state", low=0, integer=True)
     sens = _sensitive_columns(spec, sensitive)
     seeds = np.random.SeedSequence(random_state).spawn(3)
     ref_result = None
@@ -357,7 +362,7 @@ def assess_bias(
     elif reference is not None:
         if model is None and reference_predictions is None and not (
                 spec.prediction and isinstance(reference, pd.DataFrame) and spec.prediction in reference):
-            raise WorkbenchError("the reference table needs predictions too: pass model= or reference_predictions=")
+            raise ParameterError("the reference table needs predictions too: pass model= or reference_predictions=")
         ref_result, _ = _assess_table(reference, spec, model, reference_predictions, sens, intersections,
                                       min_group_size, n_bootstrap, confidence, random_state, seeds[1],
                                       "the reference data")

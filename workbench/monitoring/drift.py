@@ -61,12 +61,12 @@ from workbench.monitoring._drift_stats import (
     ReferenceStats,
     TableStats,
     _check_spec,
-    _number,
     _with_prediction,
     compute_reference_stats,
     compute_table_stats,
 )
 from workbench.monitoring._drift_text import _column_check, _findings, _overrides, _rank
+from workbench.validation import check_number
 
 pd = lazy("pandas")
 
@@ -249,7 +249,7 @@ def detect_drift(
     unknown = [c for c in features if c not in spec.features]
     if unknown:
         raise SpecError(f"column {', '.join(map(repr, unknown))} is not a feature of the spec")
-    share_line = _number(drift_share_threshold, "drift_share_threshold")
+    share_line = check_number(drift_share_threshold, "drift_share_threshold")
     tests, global_test, thresholds = _overrides(stattest, threshold, spec, features)
     if current_stats is None:
         if not isinstance(current, pd.DataFrame):

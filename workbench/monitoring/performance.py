@@ -42,7 +42,7 @@ from workbench.checks import (
     checks_table_html,
     make_check,
 )
-from workbench.errors import WorkbenchError
+from workbench.errors import ParameterError, WorkbenchError
 from workbench.metrics import (
     BINARY_METRICS,
     BINARY_SHOWN,
@@ -305,7 +305,7 @@ def assess_performance(
     _frame(current, "the current data")
     spec.check_columns(current, where="the current data")
     if reference is not None and reference_stats is not None:
-        raise WorkbenchError("give either reference data or reference_stats (a fitted estimator), not both")
+        raise ParameterError("give either reference data or reference_stats (a fitted estimator), not both")
     notes: list[str] = []
     if reference_stats is not None:
         est = reference_stats if isinstance(reference_stats, PerformanceEstimator) else \

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, SpecError
 from workbench.reports.report import KINDS, Report
+from workbench.validation import check_choice, check_columns
 
 
 def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
@@ -24,8 +25,7 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     from workbench.data import infer_spec, load_table
     from workbench.modeling.artifact import load_model
 
-    if kind not in KINDS:
-        raise WorkbenchError(f"unknown report kind '{kind}'; use one of {', '.join(KINDS)}")
+    check_choice(kind, "report kind", KINDS)
     params = dict(params)
     params = {**_demo_inputs(kind, params), **{k: v for k, v in params.items() if v not in (None, [], "")}}
     model = load_model(params["model"]) if params.get("model") else None
@@ -133,7 +133,7 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
     if rows == 0:
         raise DataError(f"the data '{params['data']}' has no rows")
     if model is None:
-        raise WorkbenchError(f"a {kind} report needs a model (--model)")
+        raise ParameterError(f"a {kind} report needs a model (--model)")
     _features_present(model, cols, "the data")
     ref_cols: list[str] | None = None
     if params.get("reference"):
@@ -144,16 +144,14 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
     sensitive: list[str] = []
     if kind == "bias":
         if model.task != "binary":
-            raise WorkbenchError(
+            raise SpecError(
                 f"a bias report needs a binary classifier, and this model does {model.task}; "
                 "compare groups with `workbench evaluate --slice COL` instead"
             )
         sensitive = list(params.get("sensitive") or model.spec.sensitive)
         if not sensitive:
-            raise WorkbenchError("a bias report needs at least one sensitive column (--sensitive COL)")
-        for s in sensitive:
-            if s not in cols:
-                raise DataError(f"the sensitive column '{s}' is missing from the data")
+            raise ParameterError("a bias report needs at least one sensitive column (--sensitive COL)")
+        check_columns(cols, sensitive, where="the data", what="the sensitive column")
     if kind == "performance" and model.spec.target not in cols and model.task == "regression":
         raise DataError(f"the target column '{model.spec.target}' is missing from the data; "
                         "a regression model's performance can only be measured with labels")
@@ -293,11 +291,7 @@ _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 
 def _features_present(model, columns, where: str) -> None:
-    missing = [c for c in model.spec.features if c not in set(columns)]
-    if missing:
-        shown = ", ".join(f"'{c}'" for c in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-        raise DataError(f"the model's feature column{'s' if len(missing) > 1 else ''} {shown} "
-                        f"{'are' if len(missing) > 1 else 'is'} missing from {where}")
+    check_columns(columns, model.spec.features, where=where, what="the model's feature column")
 
 
 def _fingerprint(path, data) -> dict:

@@ -11,6 +11,7 @@ import ipywidgets as w
 
 from workbench import _html
 from workbench.errors import DataError, WorkbenchError
+from workbench.validation import check_text
 from workbench.widgets._base import Panel
 from workbench.widgets._state import AppState, holdout_split
 
@@ -78,9 +79,7 @@ class DataPanel(Panel):
         self.run(f"Loading {name}", work, done)
 
     def _load_path(self) -> None:
-        path = self.path.value.strip()
-        if not path:
-            raise DataError("type the path of a CSV or Parquet file first")
+        path = check_text(self.path.value, "the data path", empty="type the path of a CSV or Parquet file first")
         self._load_table(path, path, self.path_target.value.strip() or None)
 
     def _on_upload(self, change: dict) -> None:

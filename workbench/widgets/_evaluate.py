@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.metrics import MODEL_CLASSIFICATION_METRICS
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
@@ -72,14 +72,14 @@ class EvaluatePanel(Panel):
 
         st = self.state
         if st.model is None:
-            raise DataError("train or load a model first")
+            raise WorkbenchError("train or load a model first")
         data = st.validation if st.validation is not None else st.data
         if data is None:
             raise DataError("load a dataset in the Data panel first")
         where = "the held-out data" if st.validation is not None else "the training data"
         model, cost, latency = st.model, self.cost(), self.latency.value
         if cost is not None and model.task != "binary":
-            raise DataError("a business cost only applies to binary classifiers")
+            raise ParameterError("a business cost only applies to binary classifiers")
 
         def work():
             return evaluate(model, data, cost=cost, latency=latency, where=where)

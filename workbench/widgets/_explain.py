@@ -7,7 +7,8 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.validation import check_text
 from workbench.widgets._base import Banner, ChartSlot, Panel
 from workbench.widgets._state import AppState
 
@@ -87,9 +88,7 @@ class ExplainPanel(Panel):
         _, data, _ = self._inputs()
         if not isinstance(text, str):
             return text
-        text = text.strip()
-        if not text:
-            raise DataError("type the index label of a row to explain")
+        text = check_text(text, "the row", empty="type the index label of a row to explain")
         if data.index.dtype.kind in "iu":
             try:
                 return int(text)
@@ -198,7 +197,7 @@ class ExplainPanel(Panel):
         model, data, _ = self._inputs()
         feature = self.feature.value
         if feature is None:
-            raise WorkbenchError("choose a feature first")
+            raise ParameterError("choose a feature first")
         self.run(f"Partial dependence on '{feature}'",
                  lambda: ex.partial_dependence(model, data, feature, random_state=self.state.random_state),
                  self._show_dependence)

@@ -7,7 +7,7 @@ from typing import Any
 
 import traitlets
 
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 
 #: Share of a user's table held out for validation when it has no split of its own.
 HOLDOUT_SIZE = 0.2
@@ -92,13 +92,13 @@ def load_state(
     if data_path:
         table = load_table(data_path)
         if target is None:
-            raise DataError(f"name the target column of '{data_path}' (one of its {table.shape[1]} columns)")
+            raise ParameterError(f"name the target column of '{data_path}' (one of its {table.shape[1]} columns)")
         spec = infer_spec(table, target=target, sensitive=sensitive, positive=positive)
         data, validation = holdout_split(table, spec, random_state=random_state)
         name = str(data_path)
     else:
         if not dataset:
-            raise DataError("choose a bundled dataset or give a data file")
+            raise ParameterError("choose a bundled dataset or give a data file")
         demo = load_demo(dataset)
         data, validation, spec = demo.train, demo.test, demo.spec
         if target is not None or sensitive or positive is not None:

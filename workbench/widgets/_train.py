@@ -8,7 +8,8 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError, ModelFileError
+from workbench.errors import DataError, ModelFileError, WorkbenchError
+from workbench.validation import check_text
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
@@ -98,10 +99,9 @@ class TrainPanel(Panel):
 
         st = self.state
         if st.model is None:
-            raise ModelFileError("train or load a model before saving it")
-        path = self.path.value.strip()
-        if not path:
-            raise ModelFileError("type the path to save the model to (e.g. champion.wbm)")
+            raise WorkbenchError("train or load a model before saving it")
+        path = check_text(self.path.value, "the model path",
+                          empty="type the path to save the model to (e.g. champion.wbm)")
         if Path(path).exists() and not self.overwrite.value:
             raise ModelFileError(f"'{path}' already exists; choose another path, or tick "
                                  f"'{self.overwrite.description}' to overwrite it")
@@ -112,9 +112,7 @@ class TrainPanel(Panel):
     def load(self) -> None:
         from workbench.modeling.artifact import load_model
 
-        path = self.path.value.strip()
-        if not path:
-            raise ModelFileError("type the path of a saved model first")
+        path = check_text(self.path.value, "the model path", empty="type the path of a saved model first")
         model = load_model(path)
         st = self.state
         if st.data is not None:
