@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import DataError, WorkbenchError
-from workbench.reports.report import KINDS, Report
+from workbench.reports.kinds import KIND_NAMES
+from workbench.reports.report import Report
 
 
 def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
@@ -24,8 +25,8 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     from workbench.data import infer_spec, load_table
     from workbench.modeling.artifact import load_model
 
-    if kind not in KINDS:
-        raise WorkbenchError(f"unknown report kind '{kind}'; use one of {', '.join(KINDS)}")
+    if kind not in KIND_NAMES:
+        raise WorkbenchError(f"unknown report kind '{kind}'; use one of {', '.join(KIND_NAMES)}")
     params = dict(params)
     params = {**_demo_inputs(kind, params), **{k: v for k, v in params.items() if v not in (None, [], "")}}
     model = load_model(params["model"]) if params.get("model") else None
