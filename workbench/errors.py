@@ -29,3 +29,12 @@ class RecipeError(WorkbenchError):
 
 class ParameterError(WorkbenchError, ValueError):
     """An argument has the wrong type or value (also a ``ValueError``, as scikit-learn's are)."""
+
+
+class UnknownNameError(WorkbenchError, KeyError):
+    """A lookup by name found nothing (a column, attribute, row, candidate or result kind).
+
+    Also a ``KeyError``, as a missing key in a mapping is; the message names what exists.
+    """
+
+    __str__ = Exception.__str__  # the sentence as written (KeyError's own str() would quote it)

@@ -14,6 +14,7 @@ import numpy as np
 from workbench._lazy import lazy
 from workbench.data._spec import target_values
 from workbench.errors import DataError, WorkbenchError
+from workbench.monitoring._bias_records import AttributeResult
 from workbench.monitoring._bias_util import (
     _MAX_DRAWS,
     _MISSING,
@@ -170,8 +171,9 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
     for m in DISPARITIES:
         value, n_groups = _disparity(point, judged, m)
         d = {"value": _num(value[()]) if value is not None else None, "groups": n_groups}
-        if reps is not None and value is not None:
-            d["ci"] = _ci(_disparity(reps, judged, m)[0], lo_q, hi_q)
+        ci = _ci(_disparity(reps, judged, m)[0], lo_q, hi_q) if reps is not None and value is not None else None
+        if ci is not None:
+            d["ci"] = ci
         disp[m] = d
     favoured = None
     if judged["selection_rate"].any():
@@ -182,7 +184,7 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
            "groups": [groups[i] for i in order if groups[i]["group"] != _MISSING]
            + [g for g in groups if g["group"] == _MISSING],
            "disparities": disp}
-    return rec, {"vocab": vocab, "counts": counts}
+    return AttributeResult.from_dict(rec), {"vocab": vocab, "counts": counts}
 
 
 def _metric_frame(counts: np.ndarray, vocab: list[str]) -> dict[str, dict]:
