@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from workbench import _html
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import ParameterError, UnknownNameError, WorkbenchError
 from workbench.modeling._compress_measure import METRICS, PARITY_TOLERANCE
 from workbench.modeling._compress_techniques import TECHNIQUES
+from workbench.results import name_list
 
 __all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress"]
 
@@ -129,7 +130,7 @@ class CompressionResult:
         for v in self.variants:
             if v.name == name:
                 return v
-        raise KeyError(name)
+        raise UnknownNameError(f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}")
 
     @property
     def original(self) -> Variant:
