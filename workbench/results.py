@@ -97,7 +97,8 @@ def result_class(kind: str) -> type[AnalysisResult]:
     try:
         module, name = RESULT_MODULES[kind]
     except KeyError:
-        raise UnknownNameError(f"unknown result kind '{kind}'; the known kinds are {', '.join(RESULT_KINDS)}") from None
+        raise UnknownNameError(f"unknown result kind '{kind}'; the known kinds are "
+                               f"{name_list(RESULT_KINDS, limit=len(RESULT_KINDS))}") from None
     return getattr(importlib.import_module(module), name)
 
 
