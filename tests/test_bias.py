@@ -104,25 +104,25 @@ def test_group_metrics_and_disparities_equal_an_independent_count(adult, model, 
     assert adult_result.n_rows == len(df) and adult_result.n_labelled == len(df)
     assert adult_result.overall["selection_rate"] == pytest.approx(pred.mean())
     assert adult_result.overall["roc_auc"] == pytest.approx(roc_auc_score(df["income"] == POS, score))
-    assert {a["name"] for a in adult_result.attributes} == {"sex", "race", "sex+race"}
+    assert {a.name for a in adult_result.attributes} == {"sex", "race", "sex+race"}
     for a in adult_result.attributes:
-        expected, disp = independent(df, pred, a["columns"], adult_result.min_group_size)
-        got = adult_result.by_group(a["name"])
+        expected, disp = independent(df, pred, a.columns, adult_result.min_group_size)
+        got = adult_result.by_group(a.name)
         assert set(got.index) == set(expected.index)
-        key = df[a["columns"]].astype(str).agg(" & ".join, axis=1).to_numpy()
+        key = df[a.columns].astype(str).agg(" & ".join, axis=1).to_numpy()
         for group, row in got.iterrows():
             exp = expected.loc[group]
             assert row["count"] == exp["count"]
             for m in (*RATES, "impact_ratio"):
                 if pd.isna(exp[m]):
-                    assert row[m] is None or pd.isna(row[m]), (a["name"], group, m)
+                    assert row[m] is None or pd.isna(row[m]), (a.name, group, m)
                 else:
-                    assert row[m] == pytest.approx(exp[m], abs=1e-12), (a["name"], group, m)
+                    assert row[m] == pytest.approx(exp[m], abs=1e-12), (a.name, group, m)
             if row["roc_auc"] is not None and not pd.isna(row["roc_auc"]):
                 y_g, s_g = (df["income"] == POS).to_numpy()[key == group], score[key == group]
                 assert row["roc_auc"] == pytest.approx(roc_auc_score(y_g, s_g))
         for m, v in disp.items():
-            assert adult_result.disparity(m, a["name"]) == pytest.approx(v, abs=1e-12), (a["name"], m)
+            assert adult_result.disparity(m, a.name) == pytest.approx(v, abs=1e-12), (a.name, m)
 
 
 def test_group_rates_and_disparities_equal_fairlearn(adult, model, adult_small):
@@ -134,7 +134,7 @@ def test_group_rates_and_disparities_equal_fairlearn(adult, model, adult_small):
     y = (df["income"] == POS).to_numpy()
     for name, cols in (("sex", ["sex"]), ("race", ["race"]), ("sex+race", ["sex", "race"])):
         a = res.attribute(name)
-        judged = {m: {g["group"] for g in a["groups"] if m not in g["unjudged"]} for m in RATES}
+        judged = {m: {g.group for g in a.groups if m not in g.unjudged} for m in RATES}
         key = df[cols].astype(str).agg(" & ".join, axis=1).to_numpy()
         sf = df[cols] if len(cols) > 1 else df[cols[0]]  # fairlearn's own intersections for sex+race
 
@@ -142,21 +142,21 @@ def test_group_rates_and_disparities_equal_fairlearn(adult, model, adult_small):
             return np.isin(key, list(judged[m]))
 
         r = rows("selection_rate")
-        assert a["disparities"]["demographic_parity_difference"]["value"] == pytest.approx(
+        assert a.disparities["demographic_parity_difference"].value == pytest.approx(
             flm.demographic_parity_difference(y[r], pred[r], sensitive_features=sf[r]))
-        assert a["disparities"]["demographic_parity_ratio"]["value"] == pytest.approx(
+        assert a.disparities["demographic_parity_ratio"].value == pytest.approx(
             flm.demographic_parity_ratio(y[r], pred[r], sensitive_features=sf[r]))
-        assert a["disparities"]["accuracy_difference"]["value"] == pytest.approx(
+        assert a.disparities["accuracy_difference"].value == pytest.approx(
             flm.accuracy_score_difference(y[r], pred[r], sensitive_features=sf[r]))
         for rate, metric, fn in (("tpr", "equal_opportunity_difference", flm.equal_opportunity_difference),
                                  ("fpr", "false_positive_rate_difference", flm.false_positive_rate_difference)):
             r = rows(rate)
             if len(judged[rate]) < 2:  # nothing to compare: None, where fairlearn says 0
-                assert a["disparities"][metric]["value"] is None
+                assert a.disparities[metric].value is None
             else:
-                assert a["disparities"][metric]["value"] == pytest.approx(fn(y[r], pred[r], sensitive_features=sf[r]))
+                assert a.disparities[metric].value == pytest.approx(fn(y[r], pred[r], sensitive_features=sf[r]))
         if judged["tpr"] == judged["fpr"] and len(judged["tpr"]) >= 2:  # the same groups judged for both: fairlearn's own function
-            assert a["disparities"]["equalized_odds_difference"]["value"] == pytest.approx(
+            assert a.disparities["equalized_odds_difference"].value == pytest.approx(
                 flm.equalized_odds_difference(y[r], pred[r], sensitive_features=sf[r]))
     mf = flm.MetricFrame(metrics={"tpr": flm.true_positive_rate, "fpr": flm.false_positive_rate,
                                   "selection_rate": flm.selection_rate}, y_true=y, y_pred=pred,
@@ -165,7 +165,7 @@ def test_group_rates_and_disparities_equal_fairlearn(adult, model, adult_small):
     for group, row in mf.by_group.iterrows():
         for m in ("tpr", "fpr", "selection_rate"):
             assert got.loc[group, m] == pytest.approx(row[m]), (group, m)
-    assert res.attribute("sex")["most_favoured"] == "Male"
+    assert res.attribute("sex").most_favoured == "Male"
 
 
 def test_bootstrap_is_vectorised_and_matches_a_row_resampling_loop(adult, model, adult_small):
@@ -184,7 +184,7 @@ def test_bootstrap_is_vectorised_and_matches_a_row_resampling_loop(adult, model,
     rng = np.random.default_rng(7)
     y = (df["income"] == POS).to_numpy()
     sex, race = df["sex"].to_numpy(), df["race"].to_numpy()
-    judged_race = [g["group"] for g in res.attribute("race")["groups"] if not g["too_small"]]
+    judged_race = [g.group for g in res.attribute("race").groups if not g.too_small]
     samples: dict[str, list] = {"sr_f": [], "tpr_m": [], "fpr_f": [], "dpd_race": [], "dpr_sex": []}
     t0 = time.perf_counter()
     for _ in range(400):
@@ -199,13 +199,13 @@ def test_bootstrap_is_vectorised_and_matches_a_row_resampling_loop(adult, model,
         samples["dpd_race"].append(r.max() - r.min())
     slow = time.perf_counter() - t0
     q = [0.025, 0.975]
-    sex_groups = {g["group"]: g for g in res.attribute("sex")["groups"]}
+    sex_groups = {g.group: g for g in res.attribute("sex").groups}
     pairs = {
-        "sr_f": sex_groups["Female"]["selection_rate_ci"],
-        "tpr_m": sex_groups["Male"]["tpr_ci"],
-        "fpr_f": sex_groups["Female"]["fpr_ci"],
-        "dpd_race": res.attribute("race")["disparities"]["demographic_parity_difference"]["ci"],
-        "dpr_sex": res.attribute("sex")["disparities"]["demographic_parity_ratio"]["ci"],
+        "sr_f": sex_groups["Female"].interval("selection_rate"),
+        "tpr_m": sex_groups["Male"].interval("tpr"),
+        "fpr_f": sex_groups["Female"].interval("fpr"),
+        "dpd_race": res.attribute("race").disparities["demographic_parity_difference"].ci,
+        "dpr_sex": res.attribute("sex").disparities["demographic_parity_ratio"].ci,
     }
     for k, ci in pairs.items():
         loop = np.quantile(samples[k], q)
@@ -221,18 +221,18 @@ def test_small_groups_are_listed_but_not_judged(adult, model, adult_small):
     race = res.attribute("race")
     counts = df["race"].value_counts()
     small = set(counts[counts < 200].index)
-    assert small and {g["group"] for g in race["groups"] if g["too_small"]} == small
-    for g in race["groups"]:
-        if g["too_small"]:
-            assert g["impact_ratio"] is None and g["impact_ratio_ci"] is None and g["selection_rate_ci"] is None
-            assert g["selection_rate"] is not None  # listed, with its raw rate
-    assert race["disparities"]["demographic_parity_difference"]["groups"] == len(counts) - len(small)
-    big = [g for g in race["groups"] if not g["too_small"]]
-    rates = [g["selection_rate"] for g in big]
-    assert race["disparities"]["demographic_parity_difference"]["value"] == pytest.approx(max(rates) - min(rates))
+    assert small and {g.group for g in race.groups if g.too_small} == small
+    for g in race.groups:
+        if g.too_small:
+            assert g.impact_ratio is None and g.intervals["impact_ratio"] is None and g.intervals["selection_rate"] is None
+            assert g.selection_rate is not None  # listed, with its raw rate
+    assert race.disparities["demographic_parity_difference"].groups == len(counts) - len(small)
+    big = [g for g in race.groups if not g.too_small]
+    rates = [g.selection_rate for g in big]
+    assert race.disparities["demographic_parity_difference"].value == pytest.approx(max(rates) - min(rates))
     # a rate needs min_group_size rows in its own denominator: women have too few actual '>50K' cases here
-    female = next(g for g in res.attribute("sex")["groups"] if g["group"] == "Female")
-    assert female["n_positive"] < 200 and "tpr" in female["unjudged"] and "selection_rate" not in female["unjudged"]
+    female = next(g for g in res.attribute("sex").groups if g.group == "Female")
+    assert female.n_positive < 200 and "tpr" in female.unjudged and "selection_rate" not in female.unjudged
     assert res.disparity("equal_opportunity_difference", "sex") is None
     eo = next(c for c in res.checks() if c.name == "bias.equal_opportunity_difference.sex")
     assert eo.passed and eo.value is None and "nothing to judge" in eo.message
@@ -245,16 +245,16 @@ def test_intersections(adult, model, adult_small):
     df = adult_small[1]
     res = assess_bias(df, adult.spec, model=model, n_bootstrap=100)
     inter = res.attribute("sex+race")
-    assert inter["columns"] == ["sex", "race"]
-    assert sum(g["count"] for g in inter["groups"]) == len(df)
-    by_values = {(g["values"]["sex"], g["values"]["race"]): g["count"] for g in inter["groups"]}
+    assert inter.columns == ["sex", "race"]
+    assert sum(g.count for g in inter.groups) == len(df)
+    by_values = {(g.values["sex"], g.values["race"]): g.count for g in inter.groups}
     assert by_values == df.groupby(["sex", "race"]).size().to_dict()
     assert "intersection.sex+race" in res.figures()
     z = np.asarray(res.figures()["intersection.sex+race"].data[0].z, dtype=float)
     assert z.shape == (2, df["race"].nunique()) and np.isfinite(z).any()
-    assert {a["name"] for a in assess_bias(df, adult.spec, model=model, intersections=False,
+    assert {a.name for a in assess_bias(df, adult.spec, model=model, intersections=False,
                                            n_bootstrap=0).attributes} == {"sex", "race"}
-    assert [a["name"] for a in assess_bias(df, adult.spec, model=model, sensitive="race",
+    assert [a.name for a in assess_bias(df, adult.spec, model=model, sensitive="race",
                                            n_bootstrap=0).attributes] == ["race"]
 
 
@@ -265,8 +265,8 @@ def test_label_free_and_partly_labelled(adult, model, adult_small):
     assert free.n_labelled == 0 and not free.has_labels
     assert free.by_group("sex")["selection_rate"].to_dict() == pytest.approx(
         full.by_group("sex")["selection_rate"].to_dict())
-    for g in free.attribute("race")["groups"]:
-        assert all(g[m] is None for m in ("tpr", "fpr", "precision", "accuracy", "base_rate"))
+    for g in free.attribute("race").groups:
+        assert all(g.rate(m) is None for m in ("tpr", "fpr", "precision", "accuracy", "base_rate"))
     assert free.disparity("equalized_odds_difference", "sex") is None
     assert free.disparity("demographic_parity_ratio", "sex") == pytest.approx(
         full.disparity("demographic_parity_ratio", "sex"))
@@ -297,7 +297,7 @@ def test_predictions_instead_of_a_model(adult, model, adult_small):
     for preds in (labels, pd.Series(labels == POS).astype(int).to_numpy(), labels == POS):
         res = assess_bias(df, adult.spec, predictions=preds, n_bootstrap=0)
         assert res.to_dict()["disparities"] == by_model.to_dict()["disparities"]
-        assert res.model_name == "given predictions" and res.attribute("sex")["groups"][0]["roc_auc"] is None
+        assert res.model_name == "given predictions" and res.attribute("sex").groups[0].roc_auc is None
     res = assess_bias(df.assign(decision=labels), adult.spec, predictions="decision", n_bootstrap=0)
     assert res.disparity("demographic_parity_ratio", "sex") == by_model.disparity("demographic_parity_ratio", "sex")
     with pytest.raises(DataError, match="must be class labels"):
@@ -311,7 +311,7 @@ def test_predictions_instead_of_a_model(adult, model, adult_small):
     with pytest.raises(WorkbenchError, match="not both"):
         assess_bias(df, adult.spec, model=model, predictions=labels)
     res = assess_bias(df, adult.spec, predictions=labels, reference=df, reference_predictions=labels, n_bootstrap=50)
-    assert all(not c["significant"] and c["worsening"] in (0, None) for c in res.comparison["disparities"])
+    assert all(not c.significant and c.worsening in (0, None) for c in res.comparison.disparities)
 
 
 def test_bad_input(adult, model, adult_small):
@@ -331,14 +331,14 @@ def test_bad_input(adult, model, adult_small):
     with pytest.raises(DataError, match="'sex' has a single group \\('Male'\\)"):
         assess_bias(men, adult.spec, model=model, sensitive=["sex"])
     res = assess_bias(men, adult.spec, model=model, n_bootstrap=0)
-    assert [a["name"] for a in res.attributes] == ["race"]
+    assert [a.name for a in res.attributes] == ["race"]
     assert any("'sex' has a single group" in f for f in res.findings())
 
     holes = df.copy()
     holes.loc[holes.sample(50, random_state=1).index, "race"] = np.nan
     res = assess_bias(holes, adult.spec, model=model, n_bootstrap=0)
-    missing = next(g for g in res.attribute("race")["groups"] if g["group"] == "missing")
-    assert missing["count"] == 50 and res.attribute("race")["groups"][-1]["group"] == "missing"
+    missing = next(g for g in res.attribute("race").groups if g.group == "missing")
+    assert missing.count == 50 and res.attribute("race").groups[-1].group == "missing"
 
 
 def test_multiclass_and_regression_get_a_pointer():
@@ -392,11 +392,11 @@ def test_round_trip_figures_and_light_imports(adult, model, adult_small, referen
     figs = res.figures()
     assert {"selection_rate.sex", "error_rates.race", "intersection.sex+race", "disparities", "comparison"} <= set(figs)
     bar = figs["selection_rate.sex"].data[0]
-    by = {g["group"]: g for g in res.attribute("sex")["groups"]}
-    assert dict(zip(bar.x, bar.y, strict=True)) == pytest.approx({k: v["selection_rate"] for k, v in by.items()})
+    by = {g.group: g for g in res.attribute("sex").groups}
+    assert dict(zip(bar.x, bar.y, strict=True)) == pytest.approx({k: v.selection_rate for k, v in by.items()})
     assert max(bar.error_y.array) > 0
     line = figs["selection_rate.sex"].layout.shapes[0]
-    assert line.y0 == pytest.approx(0.8 * max(v["selection_rate"] for v in by.values()))
+    assert line.y0 == pytest.approx(0.8 * max(v.selection_rate for v in by.values()))
     shown = [d for d in d["disparities"] if d["metric"] in ABSOLUTE_CHECKS and d["value"] is not None]
     bars = [t for t in figs["disparities"].data if t.type == "bar"]  # a panel for ratios, one for differences
     assert sum(len(t.x) for t in bars) == len(shown) >= 8 and len(figs["comparison"].data[0].x) > 0
@@ -427,14 +427,14 @@ def test_reference_as_table_or_stored_result_gives_the_same_comparison(adult, mo
     stored = BiasResult.from_dict(json.loads(json.dumps(reference_result.to_dict())))
     as_result = assess_bias(df, adult.spec, model=model, reference=stored)
     assert as_table.comparison == as_result.comparison
-    assert as_table.reference["n_rows"] == len(reference)
+    assert as_table.reference.n_rows == len(reference)
     names = {c.name for c in as_table.checks() if c.severity == "error"}
     assert names == {f"bias.{m}.{a}.worsened" for m in WORSENED_CHECKS for a in ("sex", "race", "sex+race")}
     # a reference without the intersection: the rest is still compared, and the finding says what was not
     plain = assess_bias(reference.sample(3000, random_state=1), adult.spec, model=model, intersections=False,
                         n_bootstrap=0)
     res = assess_bias(df, adult.spec, model=model, reference=plain, n_bootstrap=100)
-    assert res.comparison["not_in_reference"] == ["sex+race"]
+    assert res.comparison.not_in_reference == ["sex+race"]
     assert not any(".sex+race." in c.name for c in res.checks() if c.severity == "error")
     assert any("no sex × race groups to compare" in f for f in res.findings())
 
@@ -451,15 +451,15 @@ def test_injected_bias_is_flagged_on_the_right_column_and_group(adult, model, re
     assert any(c.name.endswith(".sex.worsened") for c in failed)
     for c in failed:
         assert "Female" in c.message
-    drivers = {c["driver"]["group"] for c in res.comparison["disparities"] if c["significant"]}
+    drivers = {c.driver.group for c in res.comparison.disparities if c.significant}
     assert drivers and all("Female" in d for d in drivers)
-    changes = {(r["group"], r["measure"]): r for r in res.comparison["groups"] if r["attribute"] == "sex"}
+    changes = {(r.group, r.measure): r for r in res.comparison.groups if r.attribute == "sex"}
     if mode == "labels":  # half the women's '>50K' outcomes turned negative: their base rate falls
-        assert changes[("Female", "base_rate")]["ci"][1] < 0
-        assert abs(changes[("Male", "base_rate")]["change"]) < 0.02
+        assert changes[("Female", "base_rate")].ci[1] < 0
+        assert abs(changes[("Male", "base_rate")].change) < 0.02
     else:  # women redrawn towards lower-scoring profiles: their selection rate falls
-        assert changes[("Female", "selection_rate")]["ci"][1] < 0
-        assert changes[("Female", "impact_ratio")]["ci"][1] < 0
+        assert changes[("Female", "selection_rate")].ci[1] < 0
+        assert changes[("Female", "impact_ratio")].ci[1] < 0
     assert res.findings()[0].startswith("Against the reference period") and "Female" in res.findings()[0]
 
 

@@ -388,12 +388,12 @@ print("ok")
 
 
 def test_explanations_are_stored_results_like_the_reports(results):
-    from workbench.reports.results import result_from_dict, result_to_entry
+    from workbench.results import result_from_entry, result_to_entry
 
     for r in results:
         entry = json.loads(json.dumps(result_to_entry(r)))
         assert entry["kind"] == r.kind
-        again = result_from_dict(entry)
+        again = result_from_entry(entry)
         assert type(again) is type(r) and again.to_dict() == r.to_dict()
     import workbench as wb
 

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 MODEL_SIDE = ("workbench.modeling", "workbench.compression", "workbench.explain")
 MONITORING = ("workbench.monitoring",)
 #: shared by both sides, so below both: they import neither
-SHARED = ("workbench.checks", "workbench.metrics")
+SHARED = ("workbench.checks", "workbench.metrics", "workbench.report_kinds")
 
 
 def _module_name(path: Path) -> str:

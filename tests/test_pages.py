@@ -192,9 +192,11 @@ def test_result_cards_leave_out_the_checks_a_page_already_shows():
 
 
 class _FakeResult:
-    """A result as a report holds it: checks, findings, a card with its own check table, figures."""
+    """A result as a report holds it (the result protocol): checks, findings, a card with its own check table,
+    figures."""
 
     kind = "drift"
+    SCHEMA = 1
 
     def __init__(self, checks):
         self._checks = checks
@@ -202,8 +204,11 @@ class _FakeResult:
     def checks(self, config=None):
         return list(self._checks)
 
-    def findings(self):
+    def findings(self, config=None):
         return ["something drifted"]
+
+    def key_metrics(self):
+        return {}
 
     def _repr_html_(self, config=None):
         return "<div class='card'>" + checks_table_html(self.checks(config)) + "</div>"

@@ -165,6 +165,7 @@ REPORTS_A_VALUE = {
     "LedgerError": False,     # the run ledger's database (an sqlite3.DatabaseError)
     "NotApplicable": False,   # a compression technique that does not apply: a verdict recorded in the study
     "NotConvertible": False,  # skl2onnx has no converter for a step: a verdict, not a bad value
+    "UnknownNameError": False,  # a lookup by name found nothing: a KeyError, as a missing key in a mapping is
 }
 
 

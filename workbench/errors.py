@@ -39,3 +39,12 @@ class ParameterError(WorkbenchError, ValueError):
 
     Raised by the checkers of :mod:`workbench.validation`.
     """
+
+
+class UnknownNameError(WorkbenchError, KeyError):
+    """A lookup by name found nothing (a column, attribute, row, candidate or result kind).
+
+    Also a ``KeyError``, as a missing key in a mapping is; the message names what exists.
+    """
+
+    __str__ = Exception.__str__  # the sentence as written (KeyError's own str() would quote it)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from workbench.errors import ParameterError
+from workbench.report_kinds import REPORT_KINDS
 
 #: bias checks without a reference (``bias.<metric>.<attribute>``): metric -> (op, default threshold)
 ABSOLUTE_CHECKS: dict[str, tuple[str, float]] = {
@@ -31,14 +32,17 @@ _PERFORMANCE = ("performance.accuracy_drop", "performance.roc_auc_drop", "perfor
 _QUALITY = ("quality.columns", "quality.duplicates", "quality.type.{column}", "quality.missing.{column}",
             "quality.unseen.{column}", "quality.range.{column}", "quality.constant.{column}")
 
-#: check-name families per report kind; ``{column}`` is a table column, ``{attribute}`` a sensitive one
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "drift": ("drift.share", "drift.dataset", "drift.column.{column}", "drift.prediction", "drift.target",
-              *_QUALITY, *_PERFORMANCE),
+#: check-name families per stored result kind; ``{column}`` is a table column, ``{attribute}`` a sensitive one
+_BY_RESULT: dict[str, tuple[str, ...]] = {
+    "drift": ("drift.share", "drift.dataset", "drift.column.{column}", "drift.prediction", "drift.target"),
+    "quality": _QUALITY,
+    "performance": _PERFORMANCE,
     "bias": (*(f"bias.{m}.{{attribute}}" for m in ABSOLUTE_CHECKS),
              *(f"bias.{m}.{{attribute}}.worsened" for m in WORSENED_CHECKS)),
-    "performance": _PERFORMANCE,
 }
+#: check-name families per report kind: those of the results it stores
+FAMILIES: dict[str, tuple[str, ...]] = {name: tuple(f for r in k.results for f in _BY_RESULT[r])
+                                        for name, k in REPORT_KINDS.items()}
 #: what ``--fail-on`` accepts beside names and patterns
 GATE_WORDS = ("all",)
 

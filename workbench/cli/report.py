@@ -8,6 +8,7 @@ import sys
 
 from workbench.cli._common import _Parser
 from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED
+from workbench.report_kinds import KIND_NAMES
 
 
 def add_parser(sub) -> None:
@@ -50,7 +51,8 @@ def add_parser(sub) -> None:
 
 def _no_kind(parser) -> int:
     parser.print_usage(sys.stderr)
-    print("workbench report: error: name a report kind: drift, bias or performance", file=sys.stderr)
+    print(f"workbench report: error: name a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
+          file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

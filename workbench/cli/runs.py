@@ -7,6 +7,7 @@ import json
 import sys
 
 from workbench.exit_codes import EXIT_OK
+from workbench.report_kinds import KIND_NAMES
 from workbench.validation import check_number, check_path
 
 
@@ -14,7 +15,7 @@ def add_parser(sub) -> None:
     ru = sub.add_parser("runs", help="list report runs from the ledger",
                         description="List report runs (newest first) from the ledger of a reports directory.")
     ru.add_argument("--reports-dir", default="reports", help="reports directory (default ./reports)")
-    ru.add_argument("--kind", choices=["drift", "bias", "performance"], help="only runs of this kind")
+    ru.add_argument("--kind", choices=KIND_NAMES, help="only runs of this kind")
     ru.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
     ru.add_argument("--rebuild", action="store_true", help="rebuild the ledger from the run directories first")
     ru.add_argument("--json", action="store_true", help="print the runs as JSON")

@@ -32,8 +32,9 @@ import pandas as pd
 from workbench import _html
 from workbench.compression._measure import METRICS, PARITY_TOLERANCE
 from workbench.compression._techniques import TECHNIQUES
-from workbench.errors import ParameterError, SpecError, WorkbenchError
+from workbench.errors import ParameterError, SpecError, UnknownNameError, WorkbenchError
 from workbench.metrics import METRIC_LABELS
+from workbench.results import name_list
 from workbench.validation import check_number
 
 __all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress",
@@ -132,7 +133,7 @@ class CompressionResult:
         for v in self.variants:
             if v.name == name:
                 return v
-        raise KeyError(name)
+        raise UnknownNameError(f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}")
 
     @property
     def original(self) -> Variant:

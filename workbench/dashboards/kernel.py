@@ -44,7 +44,7 @@ def warm_up() -> None:
     import plotly.graph_objects as go
 
     from workbench.reports.report import prepare_kernel
-    from workbench.reports.results import result_class
+    from workbench.results import result_class
     from workbench.viz._display import figure_bundle
     from workbench.viz._template import slim_template
 

@@ -62,7 +62,7 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
     from workbench.viz._empty import no_data_html
 
     for result in report.results:
-        kind = getattr(result, "kind", "result")
+        kind = result.kind
         with checks_shown_above():  # the check table above holds every check: the card does not repeat it
             card = result._repr_html_(report.checks_config)
         out.append(w.HTML(f"<details class='wb-result-card'><summary>{kind.capitalize()}: the full tables"

@@ -50,6 +50,7 @@ class ImportanceResult:
     """
 
     kind: ClassVar[str] = "permutation_importance"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -85,7 +86,12 @@ class ImportanceResult:
     def figure(self):
         return self.figures()["importance"]
 
-    def findings(self) -> list[str]:
+    def key_metrics(self) -> dict:
+        """Flat figures: the baseline score and each feature's mean importance."""
+        return {"explanation.importance.baseline_score": self.baseline_score,
+                **{f"explanation.importance.{f['feature']}": f["importance_mean"] for f in self.features}}
+
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
         metric = _METRIC_WORDS.get(self.scoring, self.scoring)
         top = [f for f in self.features if f["importance_mean"] > 0][:3]
         out = []
@@ -104,9 +110,9 @@ class ImportanceResult:
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
         return []
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features, ["feature", "importance_mean", "importance_std"])
-        return _card(f"Permutation importance of {self.model_name}", self.findings(), body,
+        return _card(f"Permutation importance of {self.model_name}", self.findings(config), body,
                      f"drop in {_METRIC_WORDS.get(self.scoring, self.scoring)} when a column is shuffled; "
                      f"{self.n_repeats} repeats on {self.n_rows:,} rows")
 
@@ -122,6 +128,7 @@ class PartialDependenceResult:
     """
 
     kind: ClassVar[str] = "partial_dependence"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -167,7 +174,13 @@ class PartialDependenceResult:
     def figure(self):
         return self.figures()["partial_dependence"]
 
-    def findings(self) -> list[str]:
+    def key_metrics(self) -> dict:
+        """Flat figures: how far the average output moves over the feature's values (its range)."""
+        curves = [self.average] if self.average else [v for v in self.averages.values() if v]
+        swing = max((float(np.ptp(np.asarray(c, dtype=float))) for c in curves), default=None)
+        return {f"explanation.partial_dependence.{self.feature}.range": swing}
+
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
         out = []
         if self.averages and not self.average:
             swings = {c: float(np.ptp(v)) for c, v in self.averages.items() if v}
@@ -201,10 +214,10 @@ class PartialDependenceResult:
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
         return []
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [{"value": _g(v), "average": a} for v, a in zip(self.grid, self.average, strict=False)]
         body = _html.table(rows) if rows else ""
-        return _card(f"Partial dependence of {self.model_name} on '{self.feature}'", self.findings(), body,
+        return _card(f"Partial dependence of {self.model_name} on '{self.feature}'", self.findings(config), body,
                      f"{self.output}; {self.n_rows:,} rows, {len(self.ice)} ICE lines shown")
 
 
@@ -222,6 +235,7 @@ class SurrogateResult:
     """
 
     kind: ClassVar[str] = "surrogate_tree"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -258,7 +272,11 @@ class SurrogateResult:
     def figure(self):
         return self.figures()["fidelity"]
 
-    def findings(self) -> list[str]:
+    def key_metrics(self) -> dict:
+        """Flat figures: the tree's fidelity on held-out rows and its size."""
+        return {"explanation.surrogate.fidelity": self.fidelity, "explanation.surrogate.leaves": self.n_leaves}
+
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
         n = len(self.rules)
         if self.fidelity_metric == "agreement":
             head = (f"A decision tree {self.max_depth} levels deep ({n} rules) gives the same answer as the model "
@@ -286,11 +304,11 @@ class SurrogateResult:
                        "(at least {threshold:.2f} expected)", config, severity="warning")
         return [c] if c else []
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = "<pre style='white-space:pre-wrap;font-size:12px'>" + _html.esc(self.rules_text()) + "</pre>"
-        return _card(f"Surrogate decision tree of {self.model_name}", self.findings(), body,
+        return _card(f"Surrogate decision tree of {self.model_name}", self.findings(config), body,
                      f"depth {self.max_depth}, {self.n_leaves} leaves, fitted on {self.n_rows_fit:,} rows, "
-                     f"fidelity on {self.n_rows_holdout:,} held-out rows", self.checks())
+                     f"fidelity on {self.n_rows_holdout:,} held-out rows", self.checks(config))
 
 
 def _g(v: Any) -> str:

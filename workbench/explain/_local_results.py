@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from workbench import _html
 from workbench._lazy import lazy
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
-from workbench.errors import WorkbenchError
+from workbench.errors import UnknownNameError, WorkbenchError
 
 pd = lazy("pandas")
 
@@ -99,6 +99,7 @@ class LocalExplanationResult:
     """
 
     kind: ClassVar[str] = "local_explanation"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -115,7 +116,9 @@ class LocalExplanationResult:
         for e in self.explanations:
             if e.row_id == row_id or str(e.row_id) == str(row_id):
                 return e
-        raise KeyError(row_id)
+        raise UnknownNameError(f"row {row_id!r} was not explained; the explained rows are "
+                               f"{', '.join(repr(e.row_id) for e in self.explanations[:8]) or 'none'}"
+                               + (f" and {len(self.explanations) - 8} more" if len(self.explanations) > 8 else ""))
 
     def __len__(self) -> int:
         return len(self.explanations)
@@ -168,7 +171,12 @@ class LocalExplanationResult:
 
         return empty_figure("No row to explain", "no row matched the selection")
 
-    def findings(self) -> list[str]:
+    def key_metrics(self) -> dict:
+        """Flat figures: how many rows were explained, and the weakest local fit (R²)."""
+        return {"explanation.local.rows": len(self.explanations),
+                "explanation.local.fit_r2": min((e.r2 for e in self.explanations), default=None)}
+
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
         out = []
         sel = self.selection
         if sel.get("method") == "worst_errors":
@@ -195,8 +203,8 @@ class LocalExplanationResult:
                        severity="warning")
         return [c] if c else []
 
-    def _repr_html_(self) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
         for e in self.explanations:
             rows = [{"condition": f["condition"], "weight": f["weight"]} for f in e.features]
@@ -206,7 +214,7 @@ class LocalExplanationResult:
                     + f"; local fit R² {e.r2:.2f}")
             body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(head)}</div>"
             body += _html.table(rows, ["condition", "weight"])
-        body += checks_table_html(self.checks())
+        body += checks_table_html(self.checks(config))
         sub = (f"{self.task}; LIME with {self.num_samples:,} samples around each row, "
                f"reference of {self.reference_rows:,} rows"
                + (f"; {self.seconds_per_row:.2f} s per row" if self.seconds_per_row else ""))
@@ -224,6 +232,7 @@ class StabilityResult:
     """
 
     kind: ClassVar[str] = "explanation_stability"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -276,7 +285,13 @@ class StabilityResult:
     def figure(self):
         return self.figures()["stability"]
 
-    def findings(self) -> list[str]:
+    def key_metrics(self) -> dict:
+        """Flat figures: the mean agreement of repeated explanations."""
+        return {"explanation.stability.top_k_jaccard": self.mean_top_k_jaccard,
+                "explanation.stability.kendall_tau": self.mean_kendall_tau,
+                "explanation.stability.sign_agreement": self.mean_sign_agreement}
+
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
         out = [self.summary()]
         shaky = [r for r in self.rows if r["top_k_jaccard"] < FAIR_JACCARD]
         if shaky and len(self.rows) > 1:
@@ -290,13 +305,13 @@ class StabilityResult:
                        "{threshold:.0%} expected)", config, severity="warning")
         return [c] if c else []
 
-    def _repr_html_(self) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
+    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
+        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
         body += _html.table([{"row": str(r["row_id"]), "Kendall tau": r["kendall_tau"],
                               f"top-{self.top_k} overlap": r["top_k_jaccard"], "sign agreement": r["sign_agreement"]}
                              for r in self.rows])
-        body += checks_table_html(self.checks())
+        body += checks_table_html(self.checks(config))
         return _html.card(f"Explanation stability of {self.model_name}: {self.verdict}", body,
                           f"LIME with {self.num_samples:,} samples, seeds {self.seeds}, top {self.top_k} features")
 

@@ -18,6 +18,10 @@ from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.metrics import classification_metrics, regression_metrics
 from workbench.validation import check_number
 
+#: The metrics an evaluation card shows, in this order (those the task has).
+CARD_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier",
+                "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
+
 
 @dataclass(frozen=True)
 class CostMatrix:
@@ -125,19 +129,32 @@ class EvaluationResult:
         return figs.get("roc") or figs.get("confusion") or figs.get("predicted_vs_actual")
 
     def _repr_html_(self) -> str:
-        keys = [k for k in ("roc_auc", "pr_auc", "accuracy", "f1", "f1_macro", "log_loss", "brier", "cost",
-                            "mae", "rmse", "r2") if k in self.metrics]
+        """The metrics card, then the weakest slices: what a notebook and the Evaluate panel show."""
+        return self.metrics_html() + self.slices_html()
+
+    def metrics_html(self) -> str:
+        """The metrics (and latency and size, when measured) as a card."""
+        keys = [k for k in CARD_METRICS if self.metrics.get(k) is not None]
         body = _html.kv({k: self.metrics[k] for k in keys})
         if self.latency:
             body += _html.kv({"latency p50 (µs)": self.latency["p50_us"], "p95 (µs)": self.latency["p95_us"],
-                              "throughput (rows/s)": self.latency["throughput_rows_s"],
-                              "size (bytes)": self.size_bytes})
-        if self.slices:
-            worst = [s for s in self.slices if not s.get("too_small")][:5]
-            body += "<div style='margin-top:6px'>Weakest slices</div>"
-            body += _html.table(worst, ["column", "value", "count", self.slice_metric])
-        sub = f"{self.task}, {self.n_rows:,} rows" + (f", threshold {self.threshold:.3g}" if self.threshold else "")
+                              "rows/s": self.latency["throughput_rows_s"], "size (bytes)": self.size_bytes})
+        sub = f"{self.task}, {self.n_rows:,} rows" + (
+            f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
         return _html.card(f"Evaluation of {self.model_name}", body, sub)
+
+    def slices_html(self, limit: int = 12) -> str:
+        """The weakest `limit` slices (worst first) as a card; the slices too small to rank are counted."""
+        if not self.slices:
+            return ""
+        metric = self.slice_metric
+        judged = [s for s in self.slices if not s.get("too_small")][:limit]
+        cols = ["column", "value", "count", metric, *[c for c in ("recall", "positive_rate", "predicted_positive_rate")
+                                                       if c in judged[0]]] if judged else ["column", "value", "count"]
+        small = sum(1 for s in self.slices if s.get("too_small"))
+        note = f"; {small} slices too small to rank are left out" if small else ""
+        return _html.card(f"Weakest slices by {metric}", _html.table(judged, cols),
+                          f"worst first; overall {metric}: {_html.fmt(self.metrics.get(metric))}{note}")
 
 
 def evaluate(

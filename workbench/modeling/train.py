@@ -16,7 +16,7 @@ import pandas as pd
 from workbench import _html
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
-from workbench.errors import DataError, ParameterError, RecipeError, SpecError
+from workbench.errors import DataError, ParameterError, RecipeError, SpecError, UnknownNameError
 from workbench.metrics import (
     MODEL_CLASSIFICATION_METRICS,
     MODEL_REGRESSION_METRICS,
@@ -25,9 +25,14 @@ from workbench.metrics import (
 )
 from workbench.modeling.artifact import Model, serialized_size
 from workbench.modeling.evaluate import CostMatrix, measure_latency
+from workbench.results import name_list
 from workbench.validation import check_choice, check_columns, check_number, check_path
 
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
+#: The leaderboard's columns after the candidate's name (and the selection metric, first): what the CLI prints
+#: and the panels show, from :meth:`TrainingResult.leaderboard_text` and :meth:`TrainingResult._repr_html_`.
+LEADERBOARD_COLUMNS = ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",
+                       "fit_time_s", "size_bytes", "latency_p50_us")
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}
 
 
@@ -104,7 +109,7 @@ class TrainingResult:
         for c in self.candidates:
             if c.name == name:
                 return c
-        raise KeyError(name)
+        raise UnknownNameError(f"no candidate '{name}'; the candidates are {name_list(c.name for c in self.candidates)}")
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per candidate, best first."""
@@ -115,8 +120,7 @@ class TrainingResult:
     def leaderboard_text(self) -> str:
         """The leaderboard as a fixed-width text table, the champion marked with ``*`` (what the CLI prints)."""
         lb = self.leaderboard()
-        cols = [c for c in ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",
-                            "fit_time_s", "size_bytes", "latency_p50_us") if c in lb.columns]
+        cols = [c for c in LEADERBOARD_COLUMNS if c in lb.columns]
         view = lb[cols].copy()
         view.index.name = None  # no stray 'name' header row in the printout
         view.insert(0, "", ["*" if n == self.champion_name else "" for n in view.index])
@@ -139,16 +143,16 @@ class TrainingResult:
         return leaderboard_figure([c.row() for c in self.candidates], self.select_by, self.champion_name)
 
     def _repr_html_(self) -> str:
-        cols = ["name", self.select_by, *[m for m in ("roc_auc", "accuracy", "rmse", "cost") if m != self.select_by],
-                "fit_time_s", "size_bytes", "latency_p50_us"]
-        rows = [{**c.row(), "champion": c.name == self.champion_name} for c in self.candidates]
-        cols = [c for c in cols if any(c in r for r in rows)]
+        """The leaderboard card (best first, the champion highlighted): the notebook's view and the Train panel's."""
+        board = self.leaderboard().reset_index()
+        rows = [{**r, "champion": r["name"] == self.champion_name} for r in board.to_dict("records")]
+        cols = [c for c in ("name", *dict.fromkeys([self.select_by, *LEADERBOARD_COLUMNS])) if c in board.columns]
         body = _html.table(rows, cols, highlight="champion")
         notes = "".join(f"<li>{_html.esc(n)}</li>" for n in self.notes)
         body += f"<ul style='color:#57606a'>{notes}</ul>" if notes else ""
         return _html.card(f"Leaderboard — champion: {self.champion_name}", body,
                           f"{self.spec.task}; validation: {self.validation.get('source')} "
-                          f"({self.validation.get('rows'):,} rows); selected by {self.select_by}")
+                          f"({self.validation.get('rows'):,} rows); best by {self.select_by}")
 
 
 def train(

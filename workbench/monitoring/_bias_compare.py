@@ -15,23 +15,24 @@ from workbench.checks._names import WORSENED_CHECKS
 from workbench.monitoring._bias_definitions import _PRIOR, CELLS, DISPARITIES
 from workbench.monitoring._bias_groups import _bootstrap_rates, _disparity, _impact, _judged, _rates
 from workbench.monitoring._bias_numbers import _basic_ci, _ci
+from workbench.monitoring._bias_records import Comparison
 
 
 # -- the reference comparison -----------------------------------------------------------
-def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) -> dict:
+def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) -> Comparison:
     lo_q, hi_q = (1 - confidence) / 2, 1 - (1 - confidence) / 2
-    ref_attrs = {a["name"]: a for a in ref.attributes}
+    ref_attrs = {a.name: a for a in ref.attributes}
     out_d, out_g, skipped = [], [], []
     family: list[tuple[dict, np.ndarray]] = []
     for rec in records:
-        name = rec["name"]
+        name = rec.name
         if name not in ref_attrs:
             skipped.append(name)
             continue
         cur = reps[name]
         vocab = cur["vocab"]
-        ref_by = {g["group"]: g for g in ref_attrs[name]["groups"]}
-        ref_counts = np.array([[ref_by[g]["confusion"][c] if g in ref_by else 0 for c in CELLS]
+        ref_by = {g.group: g for g in ref_attrs[name].groups}
+        ref_counts = np.array([[ref_by[g].confusion[c] if g in ref_by else 0 for c in CELLS]
                                for g in vocab], dtype=np.int64)
         judged_c, judged_r = _judged(cur["counts"], min_size), _judged(ref_counts, min_size)
         judged = {m: judged_c[m] & judged_r[m] for m in judged_c}
@@ -75,9 +76,10 @@ def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) 
                 entry["driver"] = _driver(changes, m)
             out_d.append(entry)
     critical = _simultaneous(family, confidence)
-    return {"reference_rows": ref.n_rows, "reference_labelled": ref.n_labelled, "reference_model": ref.model_name,
-            "comparisons": len(family), "critical_value": critical,
-            "disparities": out_d, "groups": out_g, "not_in_reference": skipped}
+    return Comparison.from_dict({
+        "reference_rows": ref.n_rows, "reference_labelled": ref.n_labelled, "reference_model": ref.model_name,
+        "comparisons": len(family), "critical_value": critical,
+        "disparities": out_d, "groups": out_g, "not_in_reference": skipped})
 
 if TYPE_CHECKING:
     from workbench.monitoring.bias import BiasResult

@@ -30,6 +30,7 @@ from workbench.monitoring._bias_inputs import (
     _unravel,
 )
 from workbench.monitoring._bias_numbers import _ci
+from workbench.monitoring._bias_records import AttributeResult
 
 pd = lazy("pandas")
 
@@ -172,8 +173,9 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
     for m in DISPARITIES:
         value, n_groups = _disparity(point, judged, m)
         d = {"value": _num(value[()]) if value is not None else None, "groups": n_groups}
-        if reps is not None and value is not None:
-            d["ci"] = _ci(_disparity(reps, judged, m)[0], lo_q, hi_q)
+        ci = _ci(_disparity(reps, judged, m)[0], lo_q, hi_q) if reps is not None and value is not None else None
+        if ci is not None:
+            d["ci"] = ci
         disp[m] = d
     favoured = None
     if judged["selection_rate"].any():
@@ -184,7 +186,7 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
            "groups": [groups[i] for i in order if groups[i]["group"] != _MISSING]
            + [g for g in groups if g["group"] == _MISSING],
            "disparities": disp}
-    return rec, {"vocab": vocab, "counts": counts}
+    return AttributeResult.from_dict(rec), {"vocab": vocab, "counts": counts}
 
 
 def _metric_frame(counts: np.ndarray, vocab: list[str]) -> dict[str, dict]:

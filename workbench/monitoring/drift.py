@@ -42,13 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench import _html
 from workbench._lazy import lazy
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.data._spec import DatasetSpec
-from workbench.errors import DataError, SpecError
+from workbench.errors import DataError, SpecError, UnknownNameError
 from workbench.monitoring._drift_columns import (
     SIZE_SWITCH,
     STATTESTS,
@@ -66,6 +66,7 @@ from workbench.monitoring._drift_stats import (
     compute_table_stats,
 )
 from workbench.monitoring._drift_text import _column_check, _findings, _overrides, _rank
+from workbench.results import name_list
 from workbench.validation import check_number
 
 pd = lazy("pandas")
@@ -95,7 +96,9 @@ class DriftResult:
     target: ColumnDrift | None = None
     mismatches: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    kind = "drift"
+
+    kind: ClassVar[str] = "drift"
+    SCHEMA: ClassVar[int] = 1
 
     # -- asking ------------------------------------------------------------------------
     @property
@@ -107,7 +110,9 @@ class DriftResult:
         for c in [*self.columns, self.target, self.prediction]:
             if c is not None and c.name == name:
                 return c
-        raise KeyError(f"no drift result for column '{name}'")
+        known = [c.name for c in [*self.columns, self.target, self.prediction] if c is not None]
+        raise UnknownNameError(f"no drift result for column '{name}'; the compared columns are "
+                               f"{name_list(known)}")
 
     def table(self) -> pd.DataFrame:
         """One row per compared column (features, then target and prediction), most drifted first."""
@@ -168,7 +173,8 @@ class DriftResult:
     def figure(self):
         return self.figures()["scores"]
 
-    def findings(self) -> list[str]:
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain-language sentences, most drifted first (the same under any check settings)."""
         return _findings(self)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:

@@ -103,6 +103,7 @@ class PerformanceResult:
     """
 
     kind: ClassVar[str] = "performance"
+    SCHEMA: ClassVar[int] = 1
 
     model_name: str
     task: str
@@ -166,6 +167,10 @@ class PerformanceResult:
             return {}
         return {k: self.estimated[k] - self.actual[k] for k in self.estimated
                 if _num(self.estimated.get(k)) is not None and _num(self.actual.get(k)) is not None}
+
+    def key_metrics(self) -> dict:
+        """Flat figures for the ledger and the trend charts: :meth:`trend_row` without its period."""
+        return {k: v for k, v in self.trend_row().items() if k != "period"}
 
     def trend_row(self) -> dict:
         """One row for a trend chart / ledger: period, estimated, measured and reference metrics."""

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -58,7 +59,7 @@ from workbench.checks import (
     threshold_for,
 )
 from workbench.data._spec import DatasetSpec
-from workbench.errors import DataError
+from workbench.errors import DataError, UnknownNameError
 from workbench.monitoring._drift_stats import (
     ID_HIDDEN,
     ColumnStats,
@@ -71,6 +72,7 @@ from workbench.monitoring._drift_stats import (
     _short,
     compute_table_stats,
 )
+from workbench.results import name_list
 
 pd = lazy("pandas")
 
@@ -143,13 +145,16 @@ class QualityResult:
     missing_target: bool = False
     duplicate_share: float | None = None
     reference_duplicate_share: float | None = None
-    kind = "quality"
+
+    kind: ClassVar[str] = "quality"
+    SCHEMA: ClassVar[int] = 1
 
     def column(self, name: str) -> ColumnQuality:
         for c in self.columns:
             if c.name == name:
                 return c
-        raise KeyError(f"no quality result for column '{name}'")
+        raise UnknownNameError(f"no quality result for column '{name}'; the checked columns are "
+                               f"{name_list([c.name for c in self.columns])}")
 
     def issues(self) -> list[dict]:
         """Every problem found under the default thresholds, most serious kind first."""
@@ -191,7 +196,8 @@ class QualityResult:
     def figure(self):
         return self.figures()["issues"]
 
-    def findings(self) -> list[str]:
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """One sentence per problem found under the default thresholds (the check table applies `config`)."""
         found = [i["finding"] for i in self.issues()]
         if not any(i["flag"] for i in self.issues()):
             found.insert(0, "No data-quality problem found: missing values, categories, value ranges, types and "

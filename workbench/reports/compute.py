@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import DataError, ParameterError, SpecError
-from workbench.reports.report import KINDS, Report
+from workbench.report_kinds import KIND_NAMES
+from workbench.reports.report import Report
 from workbench.validation import check_choice, check_columns
 
 
@@ -25,7 +26,7 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     from workbench.data import infer_spec, load_table
     from workbench.modeling.artifact import load_model
 
-    check_choice(kind, "report kind", KINDS)
+    check_choice(kind, "report kind", KIND_NAMES)
     params = dict(params)
     params = {**_demo_inputs(kind, params), **{k: v for k, v in params.items() if v not in (None, [], "")}}
     model = load_model(params["model"]) if params.get("model") else None

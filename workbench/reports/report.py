@@ -11,7 +11,6 @@ plotly.js inlined (charts work offline), and as the dict stored in
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -21,11 +20,11 @@ from typing import Any
 
 from workbench._json import json_default
 from workbench.checks import Check, checks_shown_above, checks_table_html
-from workbench.reports.results import result_from_dict, result_to_entry
+from workbench.report_kinds import REPORT_KINDS
+from workbench.results import STORE_SCHEMA, AnalysisResult, result_from_entry, result_to_entry
 
 RESULTS_FILE = "results.json"
 HTML_FILE = "report.html"
-KINDS = ("drift", "bias", "performance")
 #: The first cell the runner adds to a report notebook (hidden in report mode).
 KERNEL_PRELUDE = "from workbench.reports.report import prepare_kernel\nprepare_kernel()"
 #: The plotly trace types workbench's figures draw (workbench/viz).
@@ -33,10 +32,14 @@ KERNEL_PRELUDE = "from workbench.reports.report import prepare_kernel\nprepare_k
 
 @dataclass
 class Report:
-    """The results of one report run and what is needed to render them."""
+    """The results of one report run and what is needed to render them.
+
+    Every result satisfies :class:`workbench.results.AnalysisResult`: the report
+    asks each for its checks, findings, key metrics, figures and card alike.
+    """
 
     kind: str
-    results: list
+    results: list[AnalysisResult]
     params: dict = field(default_factory=dict)
     period: str | None = None
     lineage: dict = field(default_factory=dict)
@@ -55,15 +58,14 @@ class Report:
     def findings(self) -> list[str]:
         out = list(self.notes)
         for r in self.results:  # under the run's check settings, where a result's findings depend on them
-            takes_config = "config" in inspect.signature(r.findings).parameters
-            out += list(r.findings(self.checks_config) if takes_config else r.findings())
+            out += list(r.findings(self.checks_config))
         return out
 
     def headline(self, checks: Sequence[Check] | None = None) -> str:
         checks = self.checks() if checks is None else checks
         failed = [c for c in checks if not c.passed and c.severity == "error"]
         warned = [c for c in checks if not c.passed and c.severity != "error"]
-        what = {"drift": "Data drift and quality", "bias": "Fairness", "performance": "Model performance"}[self.kind]
+        what = REPORT_KINDS[self.kind].title
         period = f" for {self.period}" if self.period else ""
         if failed:
             names = ", ".join(c.name for c in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
@@ -76,12 +78,7 @@ class Report:
         """Key figures for the ledger and the trend charts (flat, JSON-safe)."""
         out: dict[str, Any] = {}
         for r in self.results:
-            km = getattr(r, "key_metrics", None)
-            km = km() if callable(km) else km
-            if not isinstance(km, Mapping):
-                km = r.to_dict().get("key_metrics")
-            if isinstance(km, Mapping):
-                out.update({k: v for k, v in km.items() if k != "period"})
+            out.update(r.key_metrics())
         for c in self.checks():
             if c.value is not None:
                 out.setdefault(c.name, c.value)
@@ -89,7 +86,7 @@ class Report:
 
     def result(self, kind: str):
         for r in self.results:
-            if getattr(r, "kind", None) == kind:
+            if r.kind == kind:
                 return r
         return None
 
@@ -101,7 +98,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Report:
-        return cls(d["kind"], [result_from_dict(e) for e in d.get("results", [])], dict(d.get("params") or {}),
+        return cls(d["kind"], [result_from_entry(e) for e in d.get("results", [])], dict(d.get("params") or {}),
                    d.get("period"), dict(d.get("lineage") or {}), list(d.get("notes") or []),
                    dict(d.get("checks_config") or {}))
 
@@ -121,7 +118,7 @@ class Report:
         out = []
         for r, figs in self._result_figures():
             for name, fig in figs.items():
-                out.append((f"{getattr(r, 'kind', '')}.{name}", fig))
+                out.append((f"{r.kind}.{name}", fig))
         return out
 
     def _result_figures(self) -> list[tuple[Any, dict]]:
@@ -313,7 +310,7 @@ def store_results(report: Report, run_dir: str | Path) -> Path:
     path = Path(run_dir) / RESULTS_FILE
     summary = summary_of(report)
     summary.pop("results")
-    payload = {"report": report.to_dict(), "summary": summary,
+    payload = {"schema": STORE_SCHEMA, "report": report.to_dict(), "summary": summary,
                "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()}}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, default=json_default))

@@ -21,6 +21,7 @@ from typing import Any
 from workbench.checks import Check, failed_checks, load_checks_file
 from workbench.errors import ParameterError
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
+from workbench.report_kinds import REPORT_KINDS
 from workbench.reports.report import (
     HTML_FILE,
     KERNEL_PRELUDE,
@@ -33,8 +34,8 @@ from workbench.reports.report import (
 from workbench.reports.store import RunStore
 from workbench.templates import template as template_path
 
-TEMPLATES = {"drift": "monitoring/drift_report.ipynb", "bias": "monitoring/bias_report.ipynb",
-             "performance": "monitoring/performance_report.ipynb"}
+#: report kind -> its notebook template (see :mod:`workbench.report_kinds`)
+TEMPLATES = {name: k.template for name, k in REPORT_KINDS.items()}
 
 
 def _ipc_kernel_manager():

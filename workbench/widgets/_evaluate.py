@@ -8,11 +8,9 @@ import ipywidgets as w
 
 from workbench import _html
 from workbench.errors import DataError, ParameterError, WorkbenchError
-from workbench.metrics import MODEL_CLASSIFICATION_METRICS
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
-_METRICS = (*MODEL_CLASSIFICATION_METRICS, "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 _SLICES_SHOWN = 12
 CHART_WIDTH, CHART_HEIGHT = 430, 400  # pixels of the confusion matrix and calibration charts
 
@@ -125,14 +123,7 @@ class EvaluatePanel(Panel):
             return
         from workbench import viz
 
-        keys = [k for k in _METRICS if ev.metrics.get(k) is not None]
-        figures = _html.kv({k: ev.metrics[k] for k in keys})
-        if ev.latency:
-            figures += _html.kv({"latency p50 (µs)": ev.latency["p50_us"], "p95 (µs)": ev.latency["p95_us"],
-                                 "rows/s": ev.latency["throughput_rows_s"], "size (bytes)": ev.size_bytes})
-        self.metrics.value = _html.card(f"Evaluation of {ev.model_name}", figures,
-                                        f"{ev.task}, {ev.n_rows:,} rows" + (
-                                            f", threshold {ev.threshold:.3g}" if ev.threshold is not None else ""))
+        self.metrics.value = ev.metrics_html()  # the result's own cards, as in a notebook
         binary = ev.task == "binary"
         self.threshold.layout.display = None if binary else "none"
         if ev.confusion is not None:
@@ -141,7 +132,7 @@ class EvaluatePanel(Panel):
             self.confusion.clear()
         figs = ev.figures()
         self.calibration.show(figs.get("calibration") or figs.get("predicted_vs_actual") or figs.get("confusion"))
-        self.slices.value = _slices_html(ev)
+        self.slices.value = ev.slices_html(_SLICES_SHOWN)
         if binary:
             if abs(self.threshold.value - ev.threshold) > 1e-12:
                 self.threshold.value = ev.threshold  # its observer redraws the matrix
@@ -175,15 +166,3 @@ class EvaluatePanel(Panel):
             shown["cost"] = r["cost"]
         self.at_threshold.value = _html.kv(shown)
 
-
-def _slices_html(ev) -> str:
-    if not ev.slices:
-        return ""
-    metric = ev.slice_metric
-    judged = [s for s in ev.slices if not s.get("too_small")][:_SLICES_SHOWN]
-    cols = ["column", "value", "count", metric, *[c for c in ("recall", "positive_rate", "predicted_positive_rate")
-                                                   if c in judged[0]]] if judged else ["column", "value", "count"]
-    small = sum(1 for s in ev.slices if s.get("too_small"))
-    note = f"; {small} slices too small to rank are left out" if small else ""
-    return _html.card(f"Weakest slices by {metric}", _html.table(judged, cols),
-                      f"worst first; overall {metric}: {_html.fmt(ev.metrics.get(metric))}{note}")

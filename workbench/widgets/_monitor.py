@@ -10,10 +10,9 @@ from typing import Any
 import ipywidgets as w
 
 from workbench.errors import DataError, WorkbenchError
+from workbench.report_kinds import KIND_NAMES
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
-
-REPORT_KINDS = ("drift", "bias", "performance")
 
 
 class MonitorPanel(Panel):
@@ -37,7 +36,7 @@ class MonitorPanel(Panel):
         self.batch.observe(self._guarded(self._on_batch), "value")
         self.path = w.Text(placeholder="or a CSV/Parquet batch file", description="File")
         self.check_button = self._button("Check batch", self.check, style="primary")
-        self.kind = w.Dropdown(options=list(REPORT_KINDS), value="drift", description="Report")
+        self.kind = w.Dropdown(options=list(KIND_NAMES), value="drift", description="Report")
         self.reports_dir = w.Text(value="reports", description="Reports dir")
         self.report_button = self._button("Run as report", self.run_as_report)
         self.manifest = w.HTML()

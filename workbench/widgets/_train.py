@@ -7,13 +7,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from workbench import _html
 from workbench.errors import DataError, ModelFileError, WorkbenchError
 from workbench.validation import check_text
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
-
-_SHOWN = ("roc_auc", "pr_auc", "accuracy", "f1", "f1_macro", "log_loss", "cost", "rmse", "mae", "r2")
 
 
 class TrainPanel(Panel):
@@ -146,15 +143,8 @@ class TrainPanel(Panel):
             self.chart.clear()
             self.champion.options = []
             return
-        board = result.leaderboard().reset_index()
-        self.leaderboard_rows = board.to_dict("records")
-        cols = ["name", result.select_by, *[m for m in _SHOWN if m in board.columns and m != result.select_by],
-                "fit_time_s", "size_bytes", "latency_p50_us"]
-        rows = [{**r, "champion": r["name"] == result.champion_name} for r in self.leaderboard_rows]
-        self.leaderboard.value = _html.card(
-            f"Leaderboard — champion: {result.champion_name}", _html.table(rows, cols, highlight="champion"),
-            f"{result.spec.task}; validation: {result.validation.get('source')} "
-            f"({result.validation.get('rows'):,} rows); best by {result.select_by}")
+        self.leaderboard_rows = result.leaderboard().reset_index().to_dict("records")
+        self.leaderboard.value = result._repr_html_()  # the result's own card, as in a notebook
         self.chart.show(_fit_labels_in(result.figure()))
         self._filling = True  # new options reset the value: not a choice of the user's
         try:
