@@ -29,3 +29,15 @@ class RecipeError(WorkbenchError):
 
 class ParameterError(WorkbenchError, ValueError):
     """An argument has the wrong type or value (also a ``ValueError``, as scikit-learn's are)."""
+
+
+class RegistryError(WorkbenchError):
+    """The model registry refused or failed an operation (unknown model, altered artifact, no answer)."""
+
+
+class RegistryValueError(RegistryError, ParameterError):
+    """A registry argument is malformed: a model URI, a name, an alias, a version, a registry location."""
+
+
+class ModelNotFoundError(RegistryError, LookupError):
+    """No such registered model, version or alias."""
