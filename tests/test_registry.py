@@ -91,6 +91,7 @@ def test_register_stores_the_artifact_unchanged_and_tags_what_workbench_knows(tr
     assert run.data.metrics["roc_auc"] == pytest.approx(meta["metrics"]["roc_auc"])
     assert run.data.params["recipe"] == "logistic_regression"
     assert "<b>models:/credit/1</b>" in credit._repr_html_()
+    assert repr(credit).startswith("<ModelVersionInfo models:/credit/1 created ")
 
 
 def test_mlflow_itself_loads_the_champion_without_pickle_and_predicts_as_workbench(trained, store, credit, rows,
@@ -237,6 +238,19 @@ def test_a_registry_named_by_env_is_used_quietly_and_a_lookup_creates_nothing(tr
     assert (tmp_path / "team" / "registry.db").is_file() and not (tmp_path / "ignored").exists()
     assert version.source.startswith((tmp_path / "team" / "artifacts").as_uri())
     assert load_model("models:/credit/latest").registered_as.version == 1
+
+
+def test_a_tracking_server_that_does_not_answer_is_one_sentence_at_once(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as sock:  # a port on this machine that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    t0 = time.perf_counter()
+    with pytest.raises(RegistryError, match="does not answer") as err:
+        load_model("models:/credit@champion", registry=f"http://127.0.0.1:{port}")
+    assert time.perf_counter() - t0 < 10 and "\n" not in str(err.value)
 
 
 def test_import_workbench_does_not_import_mlflow():

@@ -25,6 +25,7 @@ from workbench.registry.location import RegistryLocation, registry_location
 EXPERIMENT = "workbench-models"
 #: seconds before a tracking server that does not answer is reported (MLflow's default is 120, with retries)
 HTTP_TIMEOUT_S = 10
+_NO_ANSWER = ("Max retries exceeded", "NewConnectionError", "ConnectTimeout", "Read timed out", "Connection refused")
 _QUIET_LOGGERS = ("mlflow", "alembic", "sqlalchemy", "databricks", "git", "urllib3", "opentelemetry")
 
 
@@ -113,6 +114,9 @@ def _translate(exc: Exception, location: RegistryLocation) -> RegistryError:
         return ModelNotFoundError(f"{message} (registry {location.display()})")
     if code == "INVALID_PARAMETER_VALUE":
         return RegistryValueError(message)
+    if any(sign in message for sign in _NO_ANSWER):
+        return RegistryError(f"the registry at {location.display()} does not answer (no connection within "
+                             f"{HTTP_TIMEOUT_S} s); check the URI, or start the tracking server")
     return RegistryError(f"the registry at {location.display()} refused the request: {message}")
 
 

@@ -62,6 +62,10 @@ class ModelVersionInfo:
     def metrics(self) -> dict:
         return _json_tag(self.tags.get(TAG_PREFIX + "metrics")) or {}
 
+    def __repr__(self) -> str:
+        aliases = "".join(f" @{a}" for a in self.aliases)
+        return f"<ModelVersionInfo {self.uri}{aliases} created {self.created}>"
+
     def to_dict(self) -> dict:
         return {"name": self.name, "version": self.version, "aliases": list(self.aliases), "tags": dict(self.tags),
                 "created": self.created, "description": self.description, "run_id": self.run_id,
