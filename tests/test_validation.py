@@ -166,6 +166,9 @@ REPORTS_A_VALUE = {
     "NotApplicable": False,   # a compression technique that does not apply: a verdict recorded in the study
     "NotConvertible": False,  # skl2onnx has no converter for a step: a verdict, not a bad value
     "UnknownNameError": False,  # a lookup by name found nothing: a KeyError, as a missing key in a mapping is
+    "RegistryError": False,  # the registry refused or failed an operation
+    "RegistryValueError": True,  # a malformed model URI, name, alias, version or registry location
+    "ModelNotFoundError": False,  # no such registered model, version or alias: an UnknownNameError
 }
 
 

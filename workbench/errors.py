@@ -48,3 +48,15 @@ class UnknownNameError(WorkbenchError, KeyError):
     """
 
     __str__ = Exception.__str__  # the sentence as written (KeyError's own str() would quote it)
+
+
+class RegistryError(WorkbenchError):
+    """The model registry refused or failed an operation (unknown model, altered artifact, no answer)."""
+
+
+class RegistryValueError(RegistryError, ParameterError):
+    """A registry argument is malformed: a model URI, a name, an alias, a version, a registry location."""
+
+
+class ModelNotFoundError(RegistryError, UnknownNameError):
+    """No such registered model, version or alias (an :class:`UnknownNameError`, so also a ``KeyError``)."""

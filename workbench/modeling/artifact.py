@@ -60,6 +60,8 @@ class Model:
     """
 
     kind = "sklearn"
+    #: the registered version it was loaded from (a :class:`~workbench.registry.ResolvedModel`), else None
+    registered_as = None
 
     def __init__(self, estimator: Any, spec: DatasetSpec, *, threshold: float | None = None,
                  meta: dict | None = None, name: str | None = None):
@@ -185,16 +187,17 @@ class ModelInfo:
         return self.meta.get("task") or self.spec.task
 
 
-def read_model_info(path: str | Path) -> ModelInfo:
+def read_model_info(path: str | Path, *, registry: str | None = None) -> ModelInfo:
     """Read and check a model file's container, ``meta.json``, checksum and spec (no skops, no scikit-learn).
 
     The same refusals as :func:`load_model` up to rebuilding the estimator:
-    size caps, pickles, traversal, format version, checksum, spec.
+    size caps, pickles, traversal, format version, checksum, spec. `path` may
+    be a model URI, as for :func:`load_model`.
     """
 
     from workbench.modeling._model_container import read_artifact
 
-    path = Path(path)
+    path = _resolve(path, registry).path
     meta, model_file, blob = read_artifact(path)
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -212,8 +215,13 @@ def read_model_info(path: str | Path) -> ModelInfo:
     return ModelInfo(meta, spec, model_file, blob)
 
 
-def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
-    """Load a workbench artifact (zip file or folder).
+def load_model(path: str | Path, *, trusted: list[str] | None = None, registry: str | None = None) -> Model:
+    """Load a workbench artifact (zip file or folder), or a registered one by its model URI.
+
+    ``models:/NAME/VERSION`` and ``models:/NAME@ALIAS`` are looked up in the
+    registry (`registry`, else ``WORKBENCH_REGISTRY``/``MLFLOW_TRACKING_URI``,
+    else the embedded default: see :mod:`workbench.registry`) and their file
+    hash checked; the model's :attr:`Model.registered_as` then names the version.
 
     scikit-learn models are read with skops, trusting only the classes
     workbench's recipes and compression produce
@@ -225,7 +233,8 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
     """
     from workbench.modeling._skops_trust import load_skops
 
-    path = Path(path)
+    resolved = _resolve(path, registry)
+    path = resolved.path
     info = read_model_info(path)
     meta, model_file, blob, spec = info.meta, info.model_file, info.blob, info.spec
     if model_file.endswith(".onnx"):
@@ -233,9 +242,12 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None) -> Model:
         from workbench.modeling._model_structure import check_onnx
 
         check_onnx(blob, path)
-        return onnx_model.from_artifact(blob, spec, meta)
-    estimator = load_skops(blob, path, trusted)
-    return Model(estimator, spec, threshold=meta.get("threshold"), meta=meta, name=meta.get("name"))
+        model = onnx_model.from_artifact(blob, spec, meta)
+    else:
+        estimator = load_skops(blob, path, trusted)
+        model = Model(estimator, spec, threshold=meta.get("threshold"), meta=meta, name=meta.get("name"))
+    model.registered_as = resolved if resolved.name is not None else None
+    return model
 
 
 def check_model_destination(path: str | Path, overwrite: bool = False) -> Path:
@@ -335,6 +347,13 @@ def library_versions() -> dict:
 
 
 # -- helpers ----------------------------------------------------------------------
+def _resolve(path, registry):
+    """A model URI as its verified local artifact (:mod:`workbench.registry`); a path as it is."""
+    from workbench.registry.uris import resolve_model_uri
+
+    return resolve_model_uri(path, registry=registry)
+
+
 def _replace(src: Path, dst: Path) -> None:
     """Move `src` to `dst` atomically; a replaced folder is removed only afterwards."""
     if dst.is_dir() and src.is_dir():

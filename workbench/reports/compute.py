@@ -29,13 +29,15 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     check_choice(kind, "report kind", KIND_NAMES)
     params = dict(params)
     params = {**_demo_inputs(kind, params), **{k: v for k, v in params.items() if v not in (None, [], "")}}
-    model = load_model(params["model"]) if params.get("model") else None
+    model = load_model(params["model"], registry=params.get("registry")) if params.get("model") else None
     checks = dict(params.get("checks") or {})
     lineage: dict[str, Any] = {"data": {}, "model": None}
     notes: list[str] = []
     if model is not None:
         lineage["model"] = {"path": str(params["model"]), "name": model.name,
                             "sha256": model.meta.get("model_sha256"), "recipe": model.meta.get("recipe")}
+        if model.registered_as is not None:  # a models:/ URI: which registered version it resolved to
+            lineage["model"]["registered"] = {k: v for k, v in model.registered_as.to_dict().items() if k != "path"}
 
     if kind == "drift":
         from workbench.monitoring.drift import detect_drift
@@ -113,7 +115,7 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
     its estimator is rebuilt once, by the kernel that uses it (importing
     skops/scikit-learn alone takes seconds).
     """
-    model = _model_info(params["model"]) if params.get("model") else None
+    model = _model_info(params["model"], params.get("registry")) if params.get("model") else None
     if kind == "drift":
         ref_cols, ref_rows = peek_table(params["reference"], "reference data")
         cur_cols, cur_rows = peek_table(params["current"], "current data")
@@ -169,7 +171,7 @@ class _ModelInfo:
         self.spec, self.task = spec, task
 
 
-def _model_info(path: str | Path) -> _ModelInfo:
+def _model_info(path: str | Path, registry: str | None = None) -> _ModelInfo:
     """A model artifact's spec and task from its ``meta.json``, checked as :func:`load_model` checks it.
 
     Format version, model file present, checksum, spec: a corrupted or
@@ -178,8 +180,8 @@ def _model_info(path: str | Path) -> _ModelInfo:
     """
     from workbench.modeling.artifact import read_model_info
 
+    info = read_model_info(path, registry=registry)  # container, size caps, pickles, version, checksum, spec
     p = Path(path)
-    info = read_model_info(p)  # container, size caps, pickles, version, checksum, spec: as load_model
     meta, model_file, blob, spec = info.meta, info.model_file, info.blob, info.spec
     if model_file.endswith(".skops"):
         _check_skops_types(blob, p)

@@ -170,7 +170,27 @@ def resolve_params(params: Mapping[str, Any]) -> dict:
         if k in PATH_PARAMS and isinstance(v, str) and v.strip() and not _is_uri(v):
             v = str(Path(v).expanduser().resolve())
         out[k] = v
+    if _is_model_uri(out.get("model")):
+        out["registry"] = _pinned_registry(out.get("registry"))
     return out
+
+
+def _is_model_uri(value) -> bool:
+    return isinstance(value, str) and value.strip().startswith("models:/")
+
+
+def _pinned_registry(registry):
+    """The registry of a ``models:/`` model as the kernel (started in its run's folder) must see it.
+
+    An embedded store is pinned as its absolute ``sqlite:///`` URI (no
+    credentials in it); a server's URI stays as the caller gave it, or is left
+    to the environment the kernel inherits (never copied from it into the
+    run's params, where a password would be written down).
+    """
+    from workbench.registry.location import registry_location
+
+    location = registry_location(registry)
+    return location.uri if location.is_local else registry
 
 
 def _is_uri(text: str) -> bool:
