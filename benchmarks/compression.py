@@ -47,7 +47,9 @@ RECIPES = ("logistic_regression", "random_forest", "hist_gradient_boosting")
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipes (default: all three)")
+    ap.add_argument(
+        "--recipes", default=",".join(RECIPES), help="comma-separated recipes (default: all three)"
+    )
     ap.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (median reported)")
     ap.add_argument("--out", help="keep the studies' outputs here (default: a temporary folder)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
@@ -68,10 +70,15 @@ def main() -> int:
         t0 = time.perf_counter()
         result = compress(model, demo.train, validation=demo.test, out=out_root / recipe, progress=True)
         study_s = time.perf_counter() - t0
-        print(f"\n{recipe}: fitted in {fit_s:.0f} s, study in {study_s:.0f} s; chosen {result.chosen}", flush=True)
+        print(
+            f"\n{recipe}: fitted in {fit_s:.0f} s, study in {study_s:.0f} s; chosen {result.chosen}",
+            flush=True,
+        )
         for v in result.variants:
-            print(f"  {'*' if v.name == result.chosen else ' '} {v.name:<52} auc {_f(v.score)}  "
-                  f"{v.size_bytes or 0:>11,} B  p50 {v.latency_p50_us or 0:>10,.0f} µs  {v.reason}")
+            print(
+                f"  {'*' if v.name == result.chosen else ' '} {v.name:<52} auc {_f(v.score)}  "
+                f"{v.size_bytes or 0:>11,} B  p50 {v.latency_p50_us or 0:>10,.0f} µs  {v.reason}"
+            )
         rows.append(_side_by_side(recipe, result, demo.test, args.rounds))
         if result.chosen_variant.kind == "onnx":
             conversions.append(_conversion(recipe, result.chosen_model, demo.test, args.rounds))
@@ -91,7 +98,9 @@ def _fit(recipe: str, demo):
 
     spec = demo.spec
     pipe = build_pipeline(recipe, spec, quick=False, random_state=0)
-    pipe.fit(prepare_frame(demo.train, spec).rename(columns=spec.model_names), target_values(demo.train, spec))
+    pipe.fit(
+        prepare_frame(demo.train, spec).rename(columns=spec.model_names), target_values(demo.train, spec)
+    )
     est = pipe.named_steps["model"]
     if "n_jobs" in est.get_params():
         est.set_params(n_jobs=1)
@@ -126,14 +135,21 @@ def _side_by_side(recipe: str, result, test, rounds: int) -> dict:
     auc_o = roc_auc_score(y, original.predict_score(test))
     auc_c = roc_auc_score(y, chosen.predict_score(test))
     return {
-        "recipe": recipe, "chosen": result.chosen,
-        "p50_original_us": med["original"], "p50_original_1thread_us": med["original_1thread"],
-        "p50_chosen_us": med["chosen"], "latency_ratio": best_original / med["chosen"],
-        "size_original": o.size_bytes, "size_chosen": c.size_bytes, "size_ratio": o.size_bytes / c.size_bytes,
+        "recipe": recipe,
+        "chosen": result.chosen,
+        "p50_original_us": med["original"],
+        "p50_original_1thread_us": med["original_1thread"],
+        "p50_chosen_us": med["chosen"],
+        "latency_ratio": best_original / med["chosen"],
+        "size_original": o.size_bytes,
+        "size_chosen": c.size_bytes,
+        "size_ratio": o.size_bytes / c.size_bytes,
         "throughput_original": statistics.median(thr["original"]),
         "throughput_chosen": statistics.median(thr["chosen"]),
         "throughput_ratio": statistics.median(thr["chosen"]) / statistics.median(thr["original"]),
-        "auc_original": auc_o, "auc_chosen": auc_c, "auc_change": auc_c - auc_o,
+        "auc_original": auc_o,
+        "auc_chosen": auc_c,
+        "auc_change": auc_c - auc_o,
     }
 
 
@@ -154,8 +170,13 @@ def _conversion(recipe: str, onnx_model, test, rounds: int) -> dict:
     def general():  # what predict_proba would cost through prepare_frame
         return session.run(onnx_model._output, onnx_model._feed_frame(row))
 
-    figures = {"fast_predict_us": [], "general_predict_us": [], "fast_feed_us": [], "general_feed_us": [],
-               "run_only_us": []}
+    figures = {
+        "fast_predict_us": [],
+        "general_predict_us": [],
+        "fast_feed_us": [],
+        "general_feed_us": [],
+        "run_only_us": [],
+    }
     feed = onnx_model._feed_small(row)
     for _ in range(rounds):
         figures["fast_predict_us"].append(timed(lambda: onnx_model.predict_proba(row)))
@@ -167,28 +188,40 @@ def _conversion(recipe: str, onnx_model, test, rounds: int) -> dict:
 
 
 def _print(rows: list[dict], conversions: list[dict]) -> None:
-    print("\nOriginal pipeline vs chosen variant on UCI Adult (test split, 16,281 rows; medians of interleaved rounds)")
-    head = (f"{'recipe':<24} {'p50 orig µs':>11} {'(1 thread)':>10} {'p50 chosen':>10} {'ratio':>7} "
-            f"{'size orig':>11} {'size chosen':>11} {'ratio':>6} {'rows/s orig':>11} {'chosen':>9} {'ratio':>6} "
-            f"{'AUC orig':>8} {'chosen':>7} {'Δ AUC':>8}  chosen variant")
+    print(
+        "\nOriginal pipeline vs chosen variant on UCI Adult (test split, 16,281 rows; medians of interleaved rounds)"
+    )
+    head = (
+        f"{'recipe':<24} {'p50 orig µs':>11} {'(1 thread)':>10} {'p50 chosen':>10} {'ratio':>7} "
+        f"{'size orig':>11} {'size chosen':>11} {'ratio':>6} {'rows/s orig':>11} {'chosen':>9} {'ratio':>6} "
+        f"{'AUC orig':>8} {'chosen':>7} {'Δ AUC':>8}  chosen variant"
+    )
     print(head)
     for r in rows:
-        print(f"{r['recipe']:<24} {r['p50_original_us']:>11,.0f} {r['p50_original_1thread_us']:>10,.0f} "
-              f"{r['p50_chosen_us']:>10,.0f} {r['latency_ratio']:>6,.0f}x "
-              f"{r['size_original']:>11,} {r['size_chosen']:>11,} {r['size_ratio']:>5.1f}x "
-              f"{r['throughput_original']:>11,.0f} {r['throughput_chosen']:>9,.0f} {r['throughput_ratio']:>5.1f}x "
-              f"{r['auc_original']:>8.4f} {r['auc_chosen']:>7.4f} {r['auc_change']:>+8.4f}  {r['chosen']}")
+        print(
+            f"{r['recipe']:<24} {r['p50_original_us']:>11,.0f} {r['p50_original_1thread_us']:>10,.0f} "
+            f"{r['p50_chosen_us']:>10,.0f} {r['latency_ratio']:>6,.0f}x "
+            f"{r['size_original']:>11,} {r['size_chosen']:>11,} {r['size_ratio']:>5.1f}x "
+            f"{r['throughput_original']:>11,.0f} {r['throughput_chosen']:>9,.0f} {r['throughput_ratio']:>5.1f}x "
+            f"{r['auc_original']:>8.4f} {r['auc_chosen']:>7.4f} {r['auc_change']:>+8.4f}  {r['chosen']}"
+        )
     goals = [r for r in rows if r["latency_ratio"] >= 50 and r["auc_change"] >= -0.005]
     trees = [r for r in rows if r["recipe"] != "logistic_regression"]
-    print(f"\nlatency goal (>= 50x at <= 0.005 AUC loss): {len(goals)}/{len(rows)} recipes; "
-          f"size goal (>= 5x, tree ensembles): {sum(r['size_ratio'] >= 5 for r in trees)}/{len(trees)}")
+    print(
+        f"\nlatency goal (>= 50x at <= 0.005 AUC loss): {len(goals)}/{len(rows)} recipes; "
+        f"size goal (>= 5x, tree ensembles): {sum(r['size_ratio'] >= 5 for r in trees)}/{len(trees)}"
+    )
     if conversions:
         print("\nDataFrame-to-tensor conversion of a one-row frame (µs, medians): fast path vs prepare_frame")
-        print(f"{'recipe':<24} {'predict fast':>12} {'via prepare_frame':>17} {'feed fast':>9} "
-              f"{'feed prepare_frame':>18} {'onnxruntime run':>15}")
+        print(
+            f"{'recipe':<24} {'predict fast':>12} {'via prepare_frame':>17} {'feed fast':>9} "
+            f"{'feed prepare_frame':>18} {'onnxruntime run':>15}"
+        )
         for c in conversions:
-            print(f"{c['recipe']:<24} {c['fast_predict_us']:>12,.0f} {c['general_predict_us']:>17,.0f} "
-                  f"{c['fast_feed_us']:>9,.0f} {c['general_feed_us']:>18,.0f} {c['run_only_us']:>15,.0f}")
+            print(
+                f"{c['recipe']:<24} {c['fast_predict_us']:>12,.0f} {c['general_predict_us']:>17,.0f} "
+                f"{c['fast_feed_us']:>9,.0f} {c['general_feed_us']:>18,.0f} {c['run_only_us']:>15,.0f}"
+            )
 
 
 def _f(v) -> str:

@@ -57,10 +57,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-FIRST_CHART = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-               ".some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FIRST_CHART = (
+    "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    ".some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))"
+)
 CONTROLS = "() => !!document.querySelector('.wb-filter-kind select')"
 
 
@@ -70,12 +80,21 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5, help="page loads per measurement (median reported)")
     ap.add_argument("--recompute-repeats", type=int, default=3, help="loads of the re-executing baseline")
     ap.add_argument("--source", help="a reports directory of real runs to clone (default: a cached demo)")
-    ap.add_argument("--large-batch", type=int, default=100_000, metavar="ROWS",
-                    help="also compare (b) with (c) for a run over a batch of this many rows (default 100000; "
-                         "0 skips it): re-execution grows with the data, the stored view does not")
+    ap.add_argument(
+        "--large-batch",
+        type=int,
+        default=100_000,
+        metavar="ROWS",
+        help="also compare (b) with (c) for a run over a batch of this many rows (default 100000; "
+        "0 skips it): re-execution grows with the data, the stored view does not",
+    )
     ap.add_argument("--json", help="also write the figures to this file")
-    ap.add_argument("--no-preheat-comparison", dest="preheat", action="store_false",
-                    help="skip measuring the index without its pre-heated kernel (--preheat 0)")
+    ap.add_argument(
+        "--no-preheat-comparison",
+        dest="preheat",
+        action="store_false",
+        help="skip measuring the index without its pre-heated kernel (--preheat 0)",
+    )
     args = ap.parse_args()
     if not Path(CHROMIUM).is_file():
         print(f"Chromium is not installed at {CHROMIUM}", file=sys.stderr)
@@ -93,11 +112,13 @@ def main() -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         # calibration: this browser on this machine, no server at all (report.html, plotly.js inline)
-        figures["static_html_s"] = [_load(browser, (run / "report.html").resolve().as_uri(), settle=0.2)
-                                    for _ in range(args.repeats)]
+        figures["static_html_s"] = [
+            _load(browser, (run / "report.html").resolve().as_uri(), settle=0.2) for _ in range(args.repeats)
+        ]
         figures["plotly_bundle"] = _bundle_name()
-        with _server([sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(reports),
-                      "--no-browser"]) as url:
+        with _server(
+            [sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(reports), "--no-browser"]
+        ) as url:
             base = url.split("/voila/")[0]
             time.sleep(10)  # the pre-heated index kernel starts with the server
             _load(browser, url, settle=6)  # warm the server's caches once (templates, static files)
@@ -105,13 +126,28 @@ def main() -> int:
             figures["index_s"] = [_load(browser, url, settle=6) for _ in range(args.repeats)]
             # for transparency: when the filters (widgets, drawn by Voila's app once its kernel connection is up)
             # can be used; the first view before them is static
-            figures["index_controls_s"] = [_load(browser, url, settle=6, until=CONTROLS) for _ in range(args.repeats)]
+            figures["index_controls_s"] = [
+                _load(browser, url, settle=6, until=CONTROLS) for _ in range(args.repeats)
+            ]
             view = f"{base}/voila/render/drift/{run.name}/report.ipynb"
             # a pause between loads lets a spare kernel be replaced, as between two visitors
             figures["run_view_s"] = [_load(browser, view, settle=6) for _ in range(args.repeats)]
         if args.preheat:
-            with _server([sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(reports),
-                          "--no-browser", "--preheat", "0", "--spare-kernels", "0"]) as url:
+            with _server(
+                [
+                    sys.executable,
+                    "-m",
+                    "workbench",
+                    "dashboard",
+                    "--reports-dir",
+                    str(reports),
+                    "--no-browser",
+                    "--preheat",
+                    "0",
+                    "--spare-kernels",
+                    "0",
+                ]
+            ) as url:
                 _load(browser, url)
                 figures["index_no_preheat_s"] = [_load(browser, url) for _ in range(args.repeats)]
                 view = f"{url.split('/voila/')[0]}/voila/render/drift/{run.name}/report.ipynb"
@@ -121,27 +157,46 @@ def main() -> int:
         stored = RESULTS / "stored"
         shutil.rmtree(stored, ignore_errors=True)
         shutil.copytree(run, stored, ignore=shutil.ignore_patterns("report.html"))
-        voila = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-                 "--VoilaConfiguration.show_tracebacks=False"]
+        voila = [
+            sys.executable,
+            "-m",
+            "voila",
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            "--Voila.port_retries=0",
+            "--VoilaConfiguration.show_tracebacks=False",
+        ]
         with _server([*voila, str(recompute / "report.ipynb")], voila=True) as url:
             _load(browser, url, reset=recompute)
-            figures["recompute_s"] = [_load(browser, url, reset=recompute) for _ in range(args.recompute_repeats)]
+            figures["recompute_s"] = [
+                _load(browser, url, reset=recompute) for _ in range(args.recompute_repeats)
+            ]
         with _server([*voila, str(stored / "report.ipynb")], voila=True) as url:
             _load(browser, url)
             figures["plain_voila_stored_s"] = [_load(browser, url) for _ in range(args.repeats)]
         if args.large_batch:
             big = _large_run(_demo_runs().parent, args.large_batch)
             figures["large_batch_rows"] = args.large_batch
-            with _server([sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(big.parent.parent),
-                          "--no-browser"]) as url:
+            with _server(
+                [
+                    sys.executable,
+                    "-m",
+                    "workbench",
+                    "dashboard",
+                    "--reports-dir",
+                    str(big.parent.parent),
+                    "--no-browser",
+                ]
+            ) as url:
                 view = f"{url.split('/voila/')[0]}/voila/render/drift/{big.name}/report.ipynb"
                 time.sleep(8)  # the spare kernel starts with the server
                 _load(browser, view, settle=6)
                 figures["large_run_view_s"] = [_load(browser, view, settle=6) for _ in range(args.repeats)]
             recompute = _recompute_dir(big, "recompute-large")
             with _server([*voila, str(recompute / "report.ipynb")], voila=True) as url:
-                figures["large_recompute_s"] = [_load(browser, url, reset=recompute)
-                                                for _ in range(args.recompute_repeats)]
+                figures["large_recompute_s"] = [
+                    _load(browser, url, reset=recompute) for _ in range(args.recompute_repeats)
+                ]
         browser.close()
     figures["load_avg_end"] = os.getloadavg()[0]
     _report(figures)
@@ -173,7 +228,9 @@ def seed(source: Path, reports: Path, n: int) -> int:
         dst = reports / src.parent.name / run_id
         dst.mkdir(parents=True)
         started = (start + dt.timedelta(minutes=i)).isoformat(timespec="seconds")
-        summary.update(run_id=run_id, period=period, started_at=started, finished_at=started, run_dir=str(dst))
+        summary.update(
+            run_id=run_id, period=period, started_at=started, finished_at=started, run_dir=str(dst)
+        )
         (dst / "summary.json").write_text(json.dumps(summary))
         results = json.loads((src / "results.json").read_text())
         results["report"]["period"] = period
@@ -190,8 +247,11 @@ def _demo_runs() -> Path:
     demo = RESULTS / "demo"
     if not list((demo / "reports").glob("*/*/results.json")):
         print("making real runs once: workbench demo --quick --no-serve (a few minutes)")
-        subprocess.run([sys.executable, "-m", "workbench", "demo", "--quick", "--no-serve", "--out", str(demo)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "workbench", "demo", "--quick", "--no-serve", "--out", str(demo)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return demo / "reports"
 
 
@@ -209,10 +269,29 @@ def _large_run(demo: Path, rows: int) -> Path:
     adult.test.sample(rows, replace=True, random_state=0).to_parquet(data / "reference.parquet", index=False)
     adult.train.sample(rows, replace=True, random_state=1).to_parquet(data / "current.parquet", index=False)
     print(f"making a real drift run over {rows:,} rows once (workbench report drift)")
-    subprocess.run([sys.executable, "-m", "workbench", "report", "drift", "--reference", str(data / "reference.parquet"),
-                    "--current", str(data / "current.parquet"), "--model", str(demo / "models" / "champion.wbm"),
-                    "--period", "2026-01-01", "--name", "large", "--reports-dir", str(reports)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "report",
+            "drift",
+            "--reference",
+            str(data / "reference.parquet"),
+            "--current",
+            str(data / "current.parquet"),
+            "--model",
+            str(demo / "models" / "champion.wbm"),
+            "--period",
+            "2026-01-01",
+            "--name",
+            "large",
+            "--reports-dir",
+            str(reports),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return sorted(p.parent for p in reports.glob("drift/*/results.json"))[-1]
 
 
@@ -237,7 +316,9 @@ def _a_drift_run(reports: Path) -> Path:
 
 
 # -- measuring -----------------------------------------------------------------------------------
-def _load(browser, url: str, reset: Path | None = None, settle: float = 1.0, until: str = FIRST_CHART) -> float:
+def _load(
+    browser, url: str, reset: Path | None = None, settle: float = 1.0, until: str = FIRST_CHART
+) -> float:
     """Seconds from navigation to the first chart with data (or `until`), in a fresh context."""
     if reset is not None:
         (reset / "results.json").unlink(missing_ok=True)  # the template stores what it computed
@@ -263,8 +344,9 @@ class _server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         cmd = [*self.cmd, f"--port={port}"] if self.voila else [*self.cmd, "--port", str(port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
         url = f"http://127.0.0.1:{port}/"
         deadline = time.time() + 180
         while time.time() < deadline:
@@ -298,34 +380,46 @@ def _report(f: dict) -> None:
     if "run_view_no_spare_s" in med:
         f["speedup_no_spare"] = round(med["recompute_s"] / med["run_view_no_spare_s"], 1)
     f["goal_speedup_ok"] = f["speedup"] >= 5
-    print(f"\nload average {f['load_avg_start']:.1f} -> {f['load_avg_end']:.1f} (2 cores); "
-          f"plotly.js served first: {f.get('plotly_bundle')}")
+    print(
+        f"\nload average {f['load_avg_start']:.1f} -> {f['load_avg_end']:.1f} (2 cores); "
+        f"plotly.js served first: {f.get('plotly_bundle')}"
+    )
     print(f"{'time to first chart (s)':<52} {'median':>7}  all")
-    for key, label in (("index_s", f"(a) index, {f['runs']} runs in the ledger"),
-                       ("index_no_preheat_s", "(a') index, no pre-heated kernel (--preheat 0)"),
-                       ("index_controls_s", "    (index: until its filters can be used)"),
-                       ("run_view_s", "(b) run page, stored results (workbench dashboard)"),
-                       ("run_view_no_spare_s", "(b') run page, no spare kernel (--spare-kernels 0)"),
-                       ("plain_voila_stored_s", "(c') run page, stored results (plain Voila)"),
-                       ("recompute_s", "(c) run page re-executed from its inputs (plain Voila)"),
-                       ("static_html_s", "(d) calibration: report.html from disk, no server")):
+    for key, label in (
+        ("index_s", f"(a) index, {f['runs']} runs in the ledger"),
+        ("index_no_preheat_s", "(a') index, no pre-heated kernel (--preheat 0)"),
+        ("index_controls_s", "    (index: until its filters can be used)"),
+        ("run_view_s", "(b) run page, stored results (workbench dashboard)"),
+        ("run_view_no_spare_s", "(b') run page, no spare kernel (--spare-kernels 0)"),
+        ("plain_voila_stored_s", "(c') run page, stored results (plain Voila)"),
+        ("recompute_s", "(c) run page re-executed from its inputs (plain Voila)"),
+        ("static_html_s", "(d) calibration: report.html from disk, no server"),
+    ):
         if key in med:
             print(f"{label:<52} {med[key]:>7.2f}  {f[key]}")
     if "large_run_view_s" in med:
         rows = f"{f['large_batch_rows']:,}"
         f["large_speedup"] = round(med["large_recompute_s"] / med["large_run_view_s"], 1)
-        print(f"{'(b) run page, a ' + rows + '-row batch (stored results)':<52} {med['large_run_view_s']:>7.2f}  "
-              f"{f['large_run_view_s']}")
-        print(f"{'(c) the same re-executed from its inputs':<52} {med['large_recompute_s']:>7.2f}  "
-              f"{f['large_recompute_s']}")
+        print(
+            f"{'(b) run page, a ' + rows + '-row batch (stored results)':<52} {med['large_run_view_s']:>7.2f}  "
+            f"{f['large_run_view_s']}"
+        )
+        print(
+            f"{'(c) the same re-executed from its inputs':<52} {med['large_recompute_s']:>7.2f}  "
+            f"{f['large_recompute_s']}"
+        )
     print(f"\ngoal (a) <= 3 s: {'met' if f['goal_index_ok'] else 'NOT met'} ({med['index_s']:.2f} s)")
-    print(f"goal (b) >= 5x faster than (c): {'met' if f['goal_speedup_ok'] else 'NOT met'} ({f['speedup']}x "
-          "on the demo's 2,000-row batches)")
+    print(
+        f"goal (b) >= 5x faster than (c): {'met' if f['goal_speedup_ok'] else 'NOT met'} ({f['speedup']}x "
+        "on the demo's 2,000-row batches)"
+    )
     if "speedup_no_spare" in f:
         print(f"   without a spare kernel: {f['speedup_no_spare']}x")
     if "large_speedup" in f:
-        print(f"   with a {f['large_batch_rows']:,}-row batch: {f['large_speedup']}x "
-              f"({'met' if f['large_speedup'] >= 5 else 'NOT met'})")
+        print(
+            f"   with a {f['large_batch_rows']:,}-row batch: {f['large_speedup']}x "
+            f"({'met' if f['large_speedup'] >= 5 else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

@@ -49,39 +49,65 @@ import time
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-FIRST_CHART = ("() => !!document.querySelector('.wb-card-busy') || Array.from(document.querySelectorAll("
-               "'.js-plotly-plot')).some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))")
-KERNEL_MODEL = ("async () => { const c = document.getElementById('jupyter-config-data');"
-                " if (!c) return null; const id = JSON.parse(c.textContent).kernelId;"
-                " const r = await fetch('/api/kernels/' + id); return r.ok ? await r.json() : null; }")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FIRST_CHART = (
+    "() => !!document.querySelector('.wb-card-busy') || Array.from(document.querySelectorAll("
+    "'.js-plotly-plot')).some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))"
+)
+KERNEL_MODEL = (
+    "async () => { const c = document.getElementById('jupyter-config-data');"
+    " if (!c) return null; const id = JSON.parse(c.textContent).kernelId;"
+    " const r = await fetch('/api/kernels/' + id); return r.ok ? await r.json() : null; }"
+)
 CONFIGS = {"before": ["--cull-closed", "1800", "--max-kernels", "0"], "after": []}
-MB = 2 ** 20
+MB = 2**20
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", required=True, help="a reports directory holding report runs")
     ap.add_argument("--loads", type=int, default=50, help="page loads (default 50)")
-    ap.add_argument("--settle", type=float, default=150, help="seconds to wait for the level to settle (default 150)")
+    ap.add_argument(
+        "--settle", type=float, default=150, help="seconds to wait for the level to settle (default 150)"
+    )
     ap.add_argument("--only", choices=sorted(CONFIGS), help="measure one configuration only")
-    ap.add_argument("--close", choices=("abrupt", "tab"), default="abrupt",
-                    help="how a page goes: its browser context closed (default), or closed as a tab")
+    ap.add_argument(
+        "--close",
+        choices=("abrupt", "tab"),
+        default="abrupt",
+        help="how a page goes: its browser context closed (default), or closed as a tab",
+    )
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     if not Path(CHROMIUM).is_file():
         print(f"Chromium is not installed at {CHROMIUM}", file=sys.stderr)
         return 2
     reports = Path(args.source).resolve()
-    runs = sorted(p.parent.relative_to(reports).as_posix() for p in reports.glob("*/*/results.json")
-                  if not p.parent.name.startswith("."))
+    runs = sorted(
+        p.parent.relative_to(reports).as_posix()
+        for p in reports.glob("*/*/results.json")
+        if not p.parent.name.startswith(".")
+    )
     if not runs:
         print(f"no report runs under {reports}", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 
-    out = {"loads": args.loads, "close": args.close, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0]}
+    out = {
+        "loads": args.loads,
+        "close": args.close,
+        "cpus": os.cpu_count(),
+        "load_avg_start": os.getloadavg()[0],
+    }
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for name in [args.only] if args.only else list(CONFIGS):
@@ -93,15 +119,26 @@ def main() -> int:
         Path(args.json).write_text(json.dumps(out, indent=2))
     if not args.only:
         b, a = out["before"], out["after"]
-        print(f"\n{'MB':<10}{'idle':>8}{'warm':>8}{'peak':>8}{'settled':>9}   live kernels idle -> warm -> peak -> settled")
+        print(
+            f"\n{'MB':<10}{'idle':>8}{'warm':>8}{'peak':>8}{'settled':>9}   live kernels idle -> warm -> peak -> settled"
+        )
         for name, f in (("before", b), ("after", a)):
-            print(f"{name:<10}{f['idle_mb']:>8.0f}{f['warm_mb']:>8.0f}{f['peak_mb']:>8.0f}{f['settled_mb']:>9.0f}   "
-                  f"{f['idle_kernels']} -> {f['warm_kernels']} -> {f['peak_kernels']} -> {f['settled_kernels']}")
+            print(
+                f"{name:<10}{f['idle_mb']:>8.0f}{f['warm_mb']:>8.0f}{f['peak_mb']:>8.0f}{f['settled_mb']:>9.0f}   "
+                f"{f['idle_kernels']} -> {f['warm_kernels']} -> {f['peak_kernels']} -> {f['settled_kernels']}"
+            )
     return 0
 
 
-def measure(browser, reports: Path, runs: list[str], options: list[str], loads: int, settle: float,
-            close: str = "abrupt") -> dict:
+def measure(
+    browser,
+    reports: Path,
+    runs: list[str],
+    options: list[str],
+    loads: int,
+    settle: float,
+    close: str = "abrupt",
+) -> dict:
     with Server(reports, options) as server:
         sampler = Sampler(server.proc.pid)
         sampler.start()
@@ -120,7 +157,11 @@ def measure(browser, reports: Path, runs: list[str], options: list[str], loads: 
             mark = len(sampler.samples)
             times, busy, unconnected = [], 0, 0
             for i in range(loads):
-                url = server.url if i % 2 == 0 else f"{server.base}/voila/render/{runs[(i // 2) % len(runs)]}/report.ipynb"
+                url = (
+                    server.url
+                    if i % 2 == 0
+                    else f"{server.base}/voila/render/{runs[(i // 2) % len(runs)]}/report.ipynb"
+                )
                 seconds, state = load(browser, url, close)
                 times.append(seconds)
                 busy += state == "busy"
@@ -135,13 +176,26 @@ def measure(browser, reports: Path, runs: list[str], options: list[str], loads: 
             settle_s = time.perf_counter() - t1
             time.sleep(3)  # the last shutdowns finish
             settled, settled_server = sampler.level(5), sampler.server_rss()
-            return {"options": options, "idle_mb": idle / MB, "idle_kernels": idle_kernels, "peak_mb": peak / MB,
-                    "idle_server_mb": idle_server / MB, "settled_server_mb": settled_server / MB,
-                    "warm_mb": warm_level / MB, "warm_kernels": warm_kernels, "warm_server_mb": warm_server / MB,
-                    "peak_kernels": peak_kernels, "settled_mb": settled / MB, "settled_kernels": sampler.kernels(),
-                    "settled_after_s": round(settle_s, 1), "returned": sampler.kernels() <= baseline,
-                    "loads_s": round(load_s, 1), "load_median_s": round(statistics.median(times), 2),
-                    "busy_cards": busy, "never_connected": unconnected}
+            return {
+                "options": options,
+                "idle_mb": idle / MB,
+                "idle_kernels": idle_kernels,
+                "peak_mb": peak / MB,
+                "idle_server_mb": idle_server / MB,
+                "settled_server_mb": settled_server / MB,
+                "warm_mb": warm_level / MB,
+                "warm_kernels": warm_kernels,
+                "warm_server_mb": warm_server / MB,
+                "peak_kernels": peak_kernels,
+                "settled_mb": settled / MB,
+                "settled_kernels": sampler.kernels(),
+                "settled_after_s": round(settle_s, 1),
+                "returned": sampler.kernels() <= baseline,
+                "loads_s": round(load_s, 1),
+                "load_median_s": round(statistics.median(times), 2),
+                "busy_cards": busy,
+                "never_connected": unconnected,
+            }
         finally:
             sampler.stop()
 
@@ -234,9 +288,23 @@ class Server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(self.reports), "--no-browser",
-             "--port", str(port), *self.options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "workbench",
+                "dashboard",
+                "--reports-dir",
+                str(self.reports),
+                "--no-browser",
+                "--port",
+                str(port),
+                *self.options,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         deadline = time.time() + 180
         while time.time() < deadline and not self.url:
             line = self.proc.stdout.readline()
@@ -274,17 +342,28 @@ class Server:
 
 
 def print_one(name: str, options: list[str], f: dict) -> None:
-    print(f"\n{name} ({' '.join(options) or 'defaults'}): {f['loads_s']:.0f} s for the loads "
-          f"(median {f['load_median_s']} s each; busy cards: {f['busy_cards']}, never connected: "
-          f"{f['never_connected']})")
-    print(f"  idle     {f['idle_mb']:7.0f} MB   {f['idle_kernels']} kernels (server process {f['idle_server_mb']:.0f} MB)")
-    print(f"  warm     {f['warm_mb']:7.0f} MB   {f['warm_kernels']} kernels (server process {f['warm_server_mb']:.0f} MB), "
-          "after one visit of each kind of page")
+    print(
+        f"\n{name} ({' '.join(options) or 'defaults'}): {f['loads_s']:.0f} s for the loads "
+        f"(median {f['load_median_s']} s each; busy cards: {f['busy_cards']}, never connected: "
+        f"{f['never_connected']})"
+    )
+    print(
+        f"  idle     {f['idle_mb']:7.0f} MB   {f['idle_kernels']} kernels (server process {f['idle_server_mb']:.0f} MB)"
+    )
+    print(
+        f"  warm     {f['warm_mb']:7.0f} MB   {f['warm_kernels']} kernels (server process {f['warm_server_mb']:.0f} MB), "
+        "after one visit of each kind of page"
+    )
     print(f"  peak     {f['peak_mb']:7.0f} MB   {f['peak_kernels']} kernels")
-    back = (f"back to {f['settled_kernels']} kernels after {f['settled_after_s']:.0f} s" if f["returned"]
-            else f"still {f['settled_kernels']} kernels after {f['settled_after_s']:.0f} s")
-    print(f"  settled  {f['settled_mb']:7.0f} MB   {back} (server process {f['settled_server_mb']:.0f} MB)",
-          flush=True)
+    back = (
+        f"back to {f['settled_kernels']} kernels after {f['settled_after_s']:.0f} s"
+        if f["returned"]
+        else f"still {f['settled_kernels']} kernels after {f['settled_after_s']:.0f} s"
+    )
+    print(
+        f"  settled  {f['settled_mb']:7.0f} MB   {back} (server process {f['settled_server_mb']:.0f} MB)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

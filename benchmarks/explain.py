@@ -76,8 +76,9 @@ def main() -> int:
     out = []
     for recipe in args.recipes.split(","):
         t0 = time.perf_counter()
-        model = train(demo.train, demo.spec, recipes=[recipe], validation=demo.test, quick=args.quick,
-                      progress=False).champion
+        model = train(
+            demo.train, demo.spec, recipes=[recipe], validation=demo.test, quick=args.quick, progress=False
+        ).champion
         print(f"{recipe}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
         out.append(_bench(recipe, model, demo.train, rows, args.rounds))
     _print(out)
@@ -99,9 +100,12 @@ def _bench(recipe: str, model, reference: pd.DataFrame, rows: pd.DataFrame, roun
     big = reference.sample(SAMPLES, random_state=0)
     methods = {
         "workbench": lambda: explain_local(model, rows, reference=reference, num_samples=SAMPLES),
-        "one_row": lambda: [explain_local(model, rows, rows=i, reference=reference, num_samples=SAMPLES)
-                            for i in rows.index],
-        "wb_threads": lambda: explain_local(model, rows, reference=reference, num_samples=SAMPLES, threads=None),
+        "one_row": lambda: [
+            explain_local(model, rows, rows=i, reference=reference, num_samples=SAMPLES) for i in rows.index
+        ],
+        "wb_threads": lambda: explain_local(
+            model, rows, reference=reference, num_samples=SAMPLES, threads=None
+        ),
         "naive_glue": lambda: glue(rows),
         "encoded": lambda: encoded(enc_rows),
     }
@@ -120,9 +124,18 @@ def _bench(recipe: str, model, reference: pd.DataFrame, rows: pd.DataFrame, roun
                 model.predict_proba(big)
                 wall["predict"].append(time.perf_counter() - w)
                 cpu["predict"].append(time.process_time() - c)
-    out = {"recipe": recipe, "rows": len(rows), "rounds": rounds, "num_samples": SAMPLES,
-           "explainer_build_s": build_s, "lime_columns": len(model.spec.features), "encoded_columns": enc_cols,
-           "example": example["condition"], "encoded_example": enc_example, "load_average": os.getloadavg()[0]}
+    out = {
+        "recipe": recipe,
+        "rows": len(rows),
+        "rounds": rounds,
+        "num_samples": SAMPLES,
+        "explainer_build_s": build_s,
+        "lime_columns": len(model.spec.features),
+        "encoded_columns": enc_cols,
+        "example": example["condition"],
+        "encoded_example": enc_example,
+        "load_average": os.getloadavg()[0],
+    }
     for name in wall:
         out[f"{name}_s"] = statistics.median(wall[name])
         out[f"{name}_cpu_s"] = statistics.median(cpu[name])
@@ -159,24 +172,38 @@ def _encoded_lime(model, reference: pd.DataFrame, rows: pd.DataFrame):
     prep, est = pipe[:-1], pipe[-1]
     ref = prep.transform(model.prepare(reference.sample(min(len(reference), 10_000), random_state=0)))
     names = list(prep.get_feature_names_out())
-    lime = LimeTabularExplainer(np.asarray(ref, dtype=float), mode="classification", feature_names=names,
-                                discretize_continuous=True, random_state=0)
+    lime = LimeTabularExplainer(
+        np.asarray(ref, dtype=float),
+        mode="classification",
+        feature_names=names,
+        discretize_continuous=True,
+        random_state=0,
+    )
     enc_rows = np.asarray(prep.transform(model.prepare(rows)), dtype=float)
     label = model.positive_index
-    first = lime.explain_instance(enc_rows[0], est.predict_proba, labels=(label,), num_features=10,
-                                  num_samples=SAMPLES)
+    first = lime.explain_instance(
+        enc_rows[0], est.predict_proba, labels=(label,), num_features=10, num_samples=SAMPLES
+    )
     example = first.as_list(label)[0][0]
 
     def run(x: np.ndarray) -> None:
         for row in x:
-            lime.explain_instance(row, est.predict_proba, labels=(label,), num_features=10, num_samples=SAMPLES)
+            lime.explain_instance(
+                row, est.predict_proba, labels=(label,), num_features=10, num_samples=SAMPLES
+            )
 
     return run, enc_rows, len(names), example
 
 
 def _print(rows: list[dict]) -> None:
-    cols = [("workbench", "workbench"), ("one_row", "wb 1 row/call"), ("wb_threads", "wb threads"),
-            ("naive_glue", "naive glue"), ("encoded", "encoded LIME"), ("predict", "predict 5k")]
+    cols = [
+        ("workbench", "workbench"),
+        ("one_row", "wb 1 row/call"),
+        ("wb_threads", "wb threads"),
+        ("naive_glue", "naive glue"),
+        ("encoded", "encoded LIME"),
+        ("predict", "predict 5k"),
+    ]
     for suffix, what in (("_s", "wall-clock time"), ("_cpu_s", "CPU time of this process")):
         print(f"\nLIME time per row at {SAMPLES:,} samples, {what} (median; goal <= {GOAL_S} s per row)\n")
         head = f"{'recipe':<24}" + "".join(f"{label:>15}" for _, label in cols) + f"{'glue/wb':>9}"
@@ -187,15 +214,22 @@ def _print(rows: list[dict]) -> None:
             print(f"{r['recipe']:<24}{cells}{r['naive_glue' + suffix] / r['workbench' + suffix]:>8.1f}x")
     print("\ncolumns LIME perturbs and an example condition (workbench vs encoded LIME):")
     for r in rows:
-        print(f"  {r['recipe']:<24} {r['lime_columns']:>3} {r['example']!r:<28} vs {r['encoded_columns']:>3} "
-              f"{r['encoded_example']!r}")
-    print(f"\nexplainer built once per (model, reference) in {min(r['explainer_build_s'] for r in rows):.2f}-"
-          f"{max(r['explainer_build_s'] for r in rows):.2f} s; 1-minute load average during the runs: "
-          + ", ".join(f"{r['load_average']:.1f}" for r in rows) + f" (on {os.cpu_count()} cores)")
+        print(
+            f"  {r['recipe']:<24} {r['lime_columns']:>3} {r['example']!r:<28} vs {r['encoded_columns']:>3} "
+            f"{r['encoded_example']!r}"
+        )
+    print(
+        f"\nexplainer built once per (model, reference) in {min(r['explainer_build_s'] for r in rows):.2f}-"
+        f"{max(r['explainer_build_s'] for r in rows):.2f} s; 1-minute load average during the runs: "
+        + ", ".join(f"{r['load_average']:.1f}" for r in rows)
+        + f" (on {os.cpu_count()} cores)"
+    )
     for unit, suffix in (("wall-clock", "_s"), ("CPU", "_cpu_s")):
         slow = [r["recipe"] for r in rows if r["workbench" + suffix] > GOAL_S]
-        print(f"goal <= {GOAL_S} s per row ({unit}): " + ("met for every recipe" if not slow else
-                                                           "NOT met for " + ", ".join(slow)))
+        print(
+            f"goal <= {GOAL_S} s per row ({unit}): "
+            + ("met for every recipe" if not slow else "NOT met for " + ", ".join(slow))
+        )
 
 
 if __name__ == "__main__":

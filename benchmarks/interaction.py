@@ -33,10 +33,14 @@ import numpy as np
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=100_000, help="evaluated rows behind the slider (default 100000)")
+    ap.add_argument(
+        "--rows", type=int, default=100_000, help="evaluated rows behind the slider (default 100000)"
+    )
     ap.add_argument("--moves", type=int, default=60, help="slider moves timed (default 60)")
     ap.add_argument("--lime-rows", type=int, default=6, help="rows explained through the panel (default 6)")
-    ap.add_argument("--recipe", default="hist_gradient_boosting", help="model recipe (default hist_gradient_boosting)")
+    ap.add_argument(
+        "--recipe", default="hist_gradient_boosting", help="model recipe (default hist_gradient_boosting)"
+    )
     args = ap.parse_args()
     if args.rows < 1000 or args.moves < 5 or args.lime_rows < 1:
         ap.error("--rows >= 1000, --moves >= 5 and --lime-rows >= 1")
@@ -55,8 +59,10 @@ def main() -> int:
     cost = {"fn": 10.0, "fp": 1.0}
     t0 = time.perf_counter()
     ev = wb.evaluate(model, data, cost=cost, latency=False)
-    print(f"{args.recipe}: evaluated {len(data):,} rows in {time.perf_counter() - t0:.1f} s (once, before the "
-          "slider moves)")
+    print(
+        f"{args.recipe}: evaluated {len(data):,} rows in {time.perf_counter() - t0:.1f} s (once, before the "
+        "slider moves)"
+    )
 
     # -- (1) the slider ---------------------------------------------------------------------------
     state = AppState(run_in_thread=False)
@@ -85,8 +91,10 @@ def main() -> int:
         assert [list(r) for r in shown] == [[tn, fp], [fn, tp]], "the panel shows another matrix than sklearn"
         checked += 1
     base = statistics.median(timings["panel slider"])
-    print(f"\n(1) threshold slider on {len(data):,} rows ({args.moves} moves; the panel's matrix equalled "
-          f"sklearn's on all {checked}):")
+    print(
+        f"\n(1) threshold slider on {len(data):,} rows ({args.moves} moves; the panel's matrix equalled "
+        f"sklearn's on all {checked}):"
+    )
     print(f"{'':<28}{'median ms':>10}{'p95 ms':>9}{'x panel':>9}")
     for name, xs in timings.items():
         med, p95 = statistics.median(xs), float(np.percentile(xs, 95))
@@ -117,8 +125,10 @@ def main() -> int:
     print(f"{'':<28}{'wall s':>9}{'cpu s':>9}")
     print(f"{'panel: click -> chart':<28}{pw:>9.3f}{pc:>9.3f}")
     print(f"{'explain_local directly':<28}{dw:>9.3f}{dc:>9.3f}")
-    print(f"panel overhead: {pw / dw:.2f}x; goal <= 0.2 s per row: "
-          f"{'met' if pw <= 0.2 else ('met in CPU time' if pc <= 0.2 else 'NOT met')}")
+    print(
+        f"panel overhead: {pw / dw:.2f}x; goal <= 0.2 s per row: "
+        f"{'met' if pw <= 0.2 else ('met in CPU time' if pc <= 0.2 else 'NOT met')}"
+    )
     return 0
 
 

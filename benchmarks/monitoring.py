@@ -51,7 +51,9 @@ def main() -> int:
     ap.add_argument("--rows", default="100000", help="comma-separated table sizes (default 100000)")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per method (median reported)")
     ap.add_argument("--skip-evidently", action="store_true", help="time workbench only")
-    ap.add_argument("--profile", action="store_true", help="one more, profiled CLI run per size (phases, hot spots)")
+    ap.add_argument(
+        "--profile", action="store_true", help="one more, profiled CLI run per size (phases, hot spots)"
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -90,10 +92,14 @@ def _build(n: int) -> Path:
 
     demo = load_demo("adult")
     reference = demo.train.sample(n, replace=True, random_state=0).reset_index(drop=True)
-    drifted = {"name": "drifted", "changes": [
-        {"kind": "covariate_shift", "column": "age", "strength": 0.3},
-        {"kind": "unseen_categories", "column": "occupation", "rate": 0.05},
-        {"kind": "missing_values", "column": "workclass", "rate": 0.1}]}
+    drifted = {
+        "name": "drifted",
+        "changes": [
+            {"kind": "covariate_shift", "column": "age", "strength": 0.3},
+            {"kind": "unseen_categories", "column": "occupation", "rate": 0.05},
+            {"kind": "missing_values", "column": "workclass", "rate": 0.1},
+        ],
+    }
     current = simulate_batches(demo.test, demo.spec, [drifted], batch_size=n, random_state=1)[0].data
     for df, seed, hours_unit in ((reference, 10, 1.0), (current, 11, 60.0)):
         rng = np.random.default_rng(seed)
@@ -114,8 +120,12 @@ def _build(n: int) -> Path:
 
 # -- one timed run per subprocess --------------------------------------------------------
 def _spawn(method: str, folder: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", method, "--data", str(folder)],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", method, "--data", str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     if out.returncode != 0:
         raise SystemExit(f"the {method} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -136,7 +146,9 @@ def _worker(method: str, folder: Path) -> int:
         from evidently import DataDefinition, Dataset, Report
         from evidently.presets import DataDriftPreset
 
-        dd = DataDefinition(numerical_columns=spec.numeric, categorical_columns=[*spec.categorical, spec.target])
+        dd = DataDefinition(
+            numerical_columns=spec.numeric, categorical_columns=[*spec.categorical, spec.target]
+        )
     else:
         from workbench.monitoring.drift import ReferenceStats, detect_drift
     gc.collect()
@@ -144,18 +156,32 @@ def _worker(method: str, folder: Path) -> int:
     t0 = time.perf_counter()
     if method == "evidently":
         snap = Report([DataDriftPreset()], include_tests=True).run(
-            Dataset.from_pandas(current, data_definition=dd), Dataset.from_pandas(reference, data_definition=dd))
+            Dataset.from_pandas(current, data_definition=dd),
+            Dataset.from_pandas(reference, data_definition=dd),
+        )
         seconds = time.perf_counter() - t0
-        decisions = {t["name"].removeprefix("Value Drift for column "): t["status"] == "FAIL"
-                     for t in snap.dict()["tests"] if t["name"].startswith("Value Drift for column ")}
+        decisions = {
+            t["name"].removeprefix("Value Drift for column "): t["status"] == "FAIL"
+            for t in snap.dict()["tests"]
+            if t["name"].startswith("Value Drift for column ")
+        }
     else:
         stats = ReferenceStats.load(folder / "reference-stats.npz") if method == "workbench_warm" else None
         result = detect_drift(None if stats else reference, current, spec, reference_stats=stats)
         seconds = time.perf_counter() - t0
         decisions = {c.name: c.drifted for c in result.columns}
         decisions[spec.target] = result.target.drifted
-    print(json.dumps({"seconds": seconds, "decisions": decisions, "table_bytes": table_bytes,
-                      "rss_before": rss_before, "peak_rss": _peak()}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "decisions": decisions,
+                "table_bytes": table_bytes,
+                "rss_before": rss_before,
+                "peak_rss": _peak(),
+            }
+        )
+    )
     return 0
 
 
@@ -212,15 +238,20 @@ def _profile_cli(folder: Path) -> None:
         (timings,) = Path(prof).glob("*-timings.json")
         t = json.loads(timings.read_text())
         rest = total - t["kernel_age_at_start_s"] - t["compute"] - t["html"]
-        print(f"profiled CLI run: {total:.2f} s = report kernel start-up and imports {t['kernel_age_at_start_s']:.2f}"
-              f" + compute {t['compute']:.2f} + static HTML {t['html']:.2f} + the rest {rest:.2f} (the runner's "
-              "imports and input checks, launching the kernel, the notebook's display, shutdown, filing the run)")
+        print(
+            f"profiled CLI run: {total:.2f} s = report kernel start-up and imports {t['kernel_age_at_start_s']:.2f}"
+            f" + compute {t['compute']:.2f} + static HTML {t['html']:.2f} + the rest {rest:.2f} (the runner's "
+            "imports and input checks, launching the kernel, the notebook's display, shutdown, filing the run)"
+        )
         for phase in ("compute", "html"):
             (dump,) = Path(prof).glob(f"*-{phase}.prof")
             stats = pstats.Stats(str(dump))
             rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # cumulative time
-            shown = [(f"{Path(f).name}:{line}({fn})", v[3]) for (f, line, fn), v in rows
-                     if not fn.startswith("<") and "importlib" not in f][:8]
+            shown = [
+                (f"{Path(f).name}:{line}({fn})", v[3])
+                for (f, line, fn), v in rows
+                if not fn.startswith("<") and "importlib" not in f
+            ][:8]
             print(f"  {phase}: " + "; ".join(f"{name} {sec:.2f}s" for name, sec in shown))
 
 
@@ -228,15 +259,30 @@ def _cli_run(folder: Path) -> dict:
     exe = shutil.which("workbench", path=str(Path(sys.executable).parent)) or "workbench"
     spec = json.loads((folder / "spec.json").read_text())
     with tempfile.TemporaryDirectory() as reports:
-        cmd = [exe, "report", "drift", "--reference", str(folder / "reference.parquet"), "--current",
-               str(folder / "current.parquet"), "--target", spec["target"], "--reports-dir", reports, "--json"]
-        wrapper = ("import json, resource, subprocess, sys, time\n"
-                   "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-                   "s = time.perf_counter() - t\n"
-                   "print(json.dumps({'seconds': s, 'rc': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr[-2000:],"
-                   " 'peak_rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))")
-        out = json.loads(subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True,
-                                        text=True).stdout)
+        cmd = [
+            exe,
+            "report",
+            "drift",
+            "--reference",
+            str(folder / "reference.parquet"),
+            "--current",
+            str(folder / "current.parquet"),
+            "--target",
+            spec["target"],
+            "--reports-dir",
+            reports,
+            "--json",
+        ]
+        wrapper = (
+            "import json, resource, subprocess, sys, time\n"
+            "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "s = time.perf_counter() - t\n"
+            "print(json.dumps({'seconds': s, 'rc': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr[-2000:],"
+            " 'peak_rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))"
+        )
+        out = json.loads(
+            subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True).stdout
+        )
         if out["rc"] not in (0, 1):
             raise SystemExit(f"the CLI run failed (exit {out['rc']}):\n{out['stderr']}")
         decisions = _cli_decisions(out["stdout"], Path(reports))
@@ -279,13 +325,17 @@ def _print(n: int, folder: Path, runs: dict, cli: bool) -> None:
 
     table = runs["workbench"][0]["table_bytes"]
     base = med("evidently")
-    print(f"\n== {n:,} rows x {len(DERIVED) + 14} features + target; reference and current "
-          f"{table / 2**20:,.0f} MiB in memory together; medians of {len(runs['workbench'])} run(s) ==")
+    print(
+        f"\n== {n:,} rows x {len(DERIVED) + 14} features + target; reference and current "
+        f"{table / 2**20:,.0f} MiB in memory together; medians of {len(runs['workbench'])} run(s) =="
+    )
     print(f"{'method':<50}{'seconds':>10}{'vs Evidently':>14}{'peak RSS MiB':>14}{'peak / tables':>15}")
-    labels = {"evidently": "(a) Evidently DataDriftPreset, run directly",
-              "workbench": "(b) detect_drift (cold: reference stats inside)",
-              "workbench_warm": "(b') detect_drift with saved reference stats",
-              "cli": "(c) workbench report drift (whole CLI run)"}
+    labels = {
+        "evidently": "(a) Evidently DataDriftPreset, run directly",
+        "workbench": "(b) detect_drift (cold: reference stats inside)",
+        "workbench_warm": "(b') detect_drift with saved reference stats",
+        "cli": "(c) workbench report drift (whole CLI run)",
+    }
     for key, label in labels.items():
         if not runs[key]:
             if key == "cli" and not cli:
@@ -295,8 +345,10 @@ def _print(n: int, folder: Path, runs: dict, cli: bool) -> None:
         ratio = f"{base / s:,.1f}x" if base and s else "—"
         print(f"{label:<50}{s:>10.2f}{ratio:>14}{peak / 2**20:>14,.0f}{peak / table:>15.2f}")
     extra = [r["peak_rss"] - r["rss_before"] for r in runs["workbench"]]
-    print(f"detect_drift's own working memory (peak minus RSS with the tables loaded): "
-          f"{statistics.median(extra) / 2**20:,.0f} MiB = {statistics.median(extra) / table:.2f}x the tables")
+    print(
+        f"detect_drift's own working memory (peak minus RSS with the tables loaded): "
+        f"{statistics.median(extra) / 2**20:,.0f} MiB = {statistics.median(extra) / table:.2f}x the tables"
+    )
     if runs["evidently"]:
         ev = runs["evidently"][0]["decisions"]
         for key in ("workbench", "workbench_warm", "cli"):
@@ -307,9 +359,11 @@ def _print(n: int, folder: Path, runs: dict, cli: bool) -> None:
                 print(f"{labels[key]}: no stored drift result found to compare decisions")
                 continue
             diff = sorted(c for c in ev if ours.get(c) != ev[c])
-            print(f"per-column decisions {key} vs Evidently: "
-                  + ("all agree" if not diff else f"DIFFER on {', '.join(diff)}")
-                  + f" ({sum(ev.values())} of {len(ev)} columns drifted)")
+            print(
+                f"per-column decisions {key} vs Evidently: "
+                + ("all agree" if not diff else f"DIFFER on {', '.join(diff)}")
+                + f" ({sum(ev.values())} of {len(ev)} columns drifted)"
+            )
 
 
 if __name__ == "__main__":

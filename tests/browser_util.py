@@ -23,19 +23,43 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 HEAVY = ("evidently", "fairlearn", "sklearn", "scipy", "lime", "onnxruntime")
 # Text that must never reach a stakeholder's page.
-CODE_OR_TRACEBACK = ("Traceback", "show_index(", "load_or_compute(", "import plotly", "from workbench",
-                     "Error at server", "There was an error when executing cell", "ipykernel_")
+CODE_OR_TRACEBACK = (
+    "Traceback",
+    "show_index(",
+    "load_or_compute(",
+    "import plotly",
+    "from workbench",
+    "Error at server",
+    "There was an error when executing cell",
+    "ipykernel_",
+)
 DRIFT_SCENARIOS = [
-    "clean", "clean",
-    {"name": "age-up", "changes": [{"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 0.5}]},
-    {"name": "age-up-hours-missing", "changes": [
-        {"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 0.5},
-        {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3}]},
+    "clean",
+    "clean",
+    {
+        "name": "age-up",
+        "changes": [{"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 0.5}],
+    },
+    {
+        "name": "age-up-hours-missing",
+        "changes": [
+            {"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 0.5},
+            {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
+        ],
+    },
 ]
 
 
@@ -43,10 +67,13 @@ def chart_js(min_charts: int = 1, scope: str = "") -> str:
     """A JS predicate: at least `min_charts` visible plotly charts (under `scope`) hold data traces.
 
     Visible: the index's static first view stays in the page, hidden, once its widgets take over."""
-    return ("() => Array.from(document.querySelectorAll(" + json.dumps(f"{scope} .js-plotly-plot".strip())
-            + ")).filter(e => e.getClientRects().length > 0)"
-            ".filter(e => (e.data || []).some(t => (t.x || t.y || t.z || t.cells || []).length > 0))"
-            f".length >= {min_charts}")
+    return (
+        "() => Array.from(document.querySelectorAll("
+        + json.dumps(f"{scope} .js-plotly-plot".strip())
+        + ")).filter(e => e.getClientRects().length > 0)"
+        ".filter(e => (e.data || []).some(t => (t.x || t.y || t.z || t.cells || []).length > 0))"
+        f".length >= {min_charts}"
+    )
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -70,19 +97,62 @@ def sample_runs(base: Path) -> Path:
     demo.train.sample(5000, random_state=1).to_parquet(inputs / "train.parquet", index=False)
     reference = demo.test.sample(4000, random_state=0)
     reference.to_parquet(inputs / "reference.parquet", index=False)
-    batches = simulate_batches(demo.test.drop(reference.index), demo.spec, DRIFT_SCENARIOS, batch_size=2000,
-                               random_state=3)
+    batches = simulate_batches(
+        demo.test.drop(reference.index), demo.spec, DRIFT_SCENARIOS, batch_size=2000, random_state=3
+    )
     paths = [str(b.write(inputs / "batches")) for b in batches]
-    r = run_cli("train", "--data", str(inputs / "train.parquet"), "--target", "income", "--model",
-                "logistic_regression", "--sensitive", "sex", "--sensitive", "race", "--quick", "--out",
-                str(inputs / "model.wbm"))
+    r = run_cli(
+        "train",
+        "--data",
+        str(inputs / "train.parquet"),
+        "--target",
+        "income",
+        "--model",
+        "logistic_regression",
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "race",
+        "--quick",
+        "--out",
+        str(inputs / "model.wbm"),
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     model = str(inputs / "model.wbm")
-    jobs = [["report", "drift", "--reference", str(inputs / "reference.parquet"), "--current", p, "--model", model,
-             "--period", b.period, "--name", b.name] for b, p in zip(batches, paths, strict=True)]
-    jobs += [["report", "bias", "--data", paths[i], "--model", model, "--reference",
-              str(inputs / "reference.parquet"), "--period", batches[i].period, "--name", batches[i].name]
-             for i in (0, 3)]
+    jobs = [
+        [
+            "report",
+            "drift",
+            "--reference",
+            str(inputs / "reference.parquet"),
+            "--current",
+            p,
+            "--model",
+            model,
+            "--period",
+            b.period,
+            "--name",
+            b.name,
+        ]
+        for b, p in zip(batches, paths, strict=True)
+    ]
+    jobs += [
+        [
+            "report",
+            "bias",
+            "--data",
+            paths[i],
+            "--model",
+            model,
+            "--reference",
+            str(inputs / "reference.parquet"),
+            "--period",
+            batches[i].period,
+            "--name",
+            batches[i].name,
+        ]
+        for i in (0, 3)
+    ]
     run_parallel([[*j, "--reports-dir", str(reports)] for j in jobs])
     (root / ".complete").write_text("ok")
     return reports
@@ -96,8 +166,18 @@ def run_parallel(jobs: list[list[str]], workers: int = 2, timeout: float = 900) 
     while pending or running:
         while pending and len(running) < workers:
             args = pending.pop(0)
-            running.append((args, subprocess.Popen([sys.executable, "-m", "workbench", *args], env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+            running.append(
+                (
+                    args,
+                    subprocess.Popen(
+                        [sys.executable, "-m", "workbench", *args],
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    ),
+                )
+            )
         for item in list(running):
             args, proc = item
             if proc.poll() is not None:
@@ -135,10 +215,17 @@ def damage_runs(runs: Path, reports: Path, work: Path) -> dict:
     bad = work / "bad_template.ipynb"
     nbformat.write(nb, bad)
     summary = json.loads((drift[3] / "summary.json").read_text())
-    failed = run_report("drift", summary["params"], reports_dir=reports, name="broken", template=bad,
-                        progress=False)
-    return {"reports": reports, "exit_code": failed.exit_code, "corrupt_summary": drift[0].name,
-            "corrupt_results": drift[1].name, "no_html": drift[2].name, "failed": failed.run_dir.name}
+    failed = run_report(
+        "drift", summary["params"], reports_dir=reports, name="broken", template=bad, progress=False
+    )
+    return {
+        "reports": reports,
+        "exit_code": failed.exit_code,
+        "corrupt_summary": drift[0].name,
+        "corrupt_results": drift[1].name,
+        "no_html": drift[2].name,
+        "failed": failed.run_dir.name,
+    }
 
 
 def free_port() -> int:
@@ -173,8 +260,22 @@ class DashboardServer:
             env["WORKBENCH_DASHBOARD_PROBE"] = str(self.probe_dir)
         args = self.args if "--port" in self.args else [*self.args, "--port", str(free_port())]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(self.reports_dir), "--no-browser",
-             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "workbench",
+                "dashboard",
+                "--reports-dir",
+                str(self.reports_dir),
+                "--no-browser",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.time() + timeout
         while time.time() < deadline and not self.url:
@@ -220,7 +321,9 @@ class DashboardServer:
 def chromium_or_skip():
     """Playwright's sync API, or a skip with the reason (with CI=true the skip counts as a failure)."""
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (`make test` installs Debian's chromium with apt)")
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM} (`make test` installs Debian's chromium with apt)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -248,7 +351,8 @@ def screenshot(page, name: str) -> Path:
     height = page.evaluate(
         "() => { const cells = Array.from(document.querySelectorAll('.jp-Cell, .jp-OutputArea-output'));"
         " return cells.length ? Math.max(...cells.map(e => e.getBoundingClientRect().bottom))"
-        " : document.documentElement.scrollHeight; }")
+        " : document.documentElement.scrollHeight; }"
+    )
     width = page.viewport_size["width"] if page.viewport_size else 1300
     page.set_viewport_size({"width": width, "height": int(min(max(height, 800) + 40, 9000))})
     page.wait_for_timeout(800)

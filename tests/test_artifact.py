@@ -256,7 +256,9 @@ def test_a_file_is_not_replaced_by_a_folder(binary_model, tmp_path):
 
 
 @pytest.mark.parametrize("layout", ["m.zip", "m"])
-def test_failed_serialisation_leaves_the_saved_model_intact(binary_model, adult, tmp_path, monkeypatch, layout):
+def test_failed_serialisation_leaves_the_saved_model_intact(
+    binary_model, adult, tmp_path, monkeypatch, layout
+):
     _, test, _ = adult
     path = save_model(binary_model, tmp_path / layout)
     before = load_model(path).predict_proba(test)
@@ -418,8 +420,10 @@ _FT = "sklearn.preprocessing._function_transformer.FunctionTransformer"
 
 @pytest.mark.parametrize(
     ("alter", "type_name", "to_trust"),
-    [(_with_copy_step, "copy.copy", ["copy.copy", _FT]),  # workbench never makes a FunctionTransformer
-     (_with_counter, "collections.Counter", ["collections.Counter"])],
+    [
+        (_with_copy_step, "copy.copy", ["copy.copy", _FT]),  # workbench never makes a FunctionTransformer
+        (_with_counter, "collections.Counter", ["collections.Counter"]),
+    ],
 )
 def test_untrusted_type_is_refused_unless_trusted(adult, tmp_path, alter, type_name, to_trust):
     train_rows, test, spec = adult
@@ -461,8 +465,9 @@ def test_artifact_bytes_in_memory_match_the_file(binary_model, tmp_path):
 
 # -- nothing deleted by accident ---------------------------------------------------------------------
 def _tree(root: Path) -> dict[str, bytes | None]:
-    return {str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes())
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes()) for p in sorted(root.rglob("*"))
+    }
 
 
 def test_overwrite_refuses_a_folder_holding_other_files(binary_model, tmp_path):

@@ -39,8 +39,10 @@ def model(adult, adult_small):
     spec, train_df = adult.spec, adult_small[0]
     names = spec.model_names
     pipe = make_pipeline(
-        make_column_transformer((StandardScaler(), [names[c] for c in spec.numeric]),
-                                (OneHotEncoder(handle_unknown="ignore"), [names[c] for c in spec.categorical])),
+        make_column_transformer(
+            (StandardScaler(), [names[c] for c in spec.numeric]),
+            (OneHotEncoder(handle_unknown="ignore"), [names[c] for c in spec.categorical]),
+        ),
         LogisticRegression(max_iter=2000),
     )
     pipe.fit(prepare_frame(train_df, spec).rename(columns=names), train_df["income"])
@@ -65,20 +67,36 @@ def reference_result(adult, model, reference):
 
 
 # -- the numbers ----------------------------------------------------------------------
-def independent(df: pd.DataFrame, pred: np.ndarray, cols: list[str], min_size: int) -> tuple[pd.DataFrame, dict]:
+def independent(
+    df: pd.DataFrame, pred: np.ndarray, cols: list[str], min_size: int
+) -> tuple[pd.DataFrame, dict]:
     """Per-group rates and disparities by plain pandas groupby on the predictions (no fairlearn)."""
     key = df[cols].astype(str).agg(" & ".join, axis=1) if len(cols) > 1 else df[cols[0]].astype(str)
     f = pd.DataFrame({"g": key.to_numpy(), "y": (df["income"] == POS).to_numpy(), "p": pred})
     g = f.groupby("g")
-    t = pd.DataFrame({
-        "count": g.size(), "selection_rate": g["p"].mean(), "base_rate": g["y"].mean(),
-        "tpr": f[f.y].groupby("g")["p"].mean(), "fpr": f[~f.y].groupby("g")["p"].mean(),
-        "precision": f[f.p].groupby("g")["y"].mean(), "accuracy": (f.y == f.p).groupby(f.g).mean(),
-        "n_pos": g["y"].sum(), "n_neg": g.size() - g["y"].sum(), "n_pp": g["p"].sum(),
-    })
+    t = pd.DataFrame(
+        {
+            "count": g.size(),
+            "selection_rate": g["p"].mean(),
+            "base_rate": g["y"].mean(),
+            "tpr": f[f.y].groupby("g")["p"].mean(),
+            "fpr": f[~f.y].groupby("g")["p"].mean(),
+            "precision": f[f.p].groupby("g")["y"].mean(),
+            "accuracy": (f.y == f.p).groupby(f.g).mean(),
+            "n_pos": g["y"].sum(),
+            "n_neg": g.size() - g["y"].sum(),
+            "n_pp": g["p"].sum(),
+        }
+    )
     big = t["count"] >= min_size
-    judged = {"selection_rate": big, "base_rate": big, "accuracy": big, "tpr": big & (t.n_pos >= min_size),
-              "fpr": big & (t.n_neg >= min_size), "precision": big & (t.n_pp >= min_size)}
+    judged = {
+        "selection_rate": big,
+        "base_rate": big,
+        "accuracy": big,
+        "tpr": big & (t.n_pos >= min_size),
+        "fpr": big & (t.n_neg >= min_size),
+        "precision": big & (t.n_pp >= min_size),
+    }
     t["impact_ratio"] = t["selection_rate"] / t.loc[big, "selection_rate"].max()
     t.loc[~big, "impact_ratio"] = np.nan
 
@@ -87,11 +105,18 @@ def independent(df: pd.DataFrame, pred: np.ndarray, cols: list[str], min_size: i
         return (v.max() - v.min()) if len(v) >= 2 else None
 
     sr = t.loc[big, "selection_rate"]
-    d = {"demographic_parity_ratio": sr.min() / sr.max(), "demographic_parity_difference": spread("selection_rate"),
-         "equal_opportunity_difference": spread("tpr"), "false_positive_rate_difference": spread("fpr"),
-         "predictive_parity_difference": spread("precision"), "accuracy_difference": spread("accuracy"),
-         "base_rate_difference": spread("base_rate")}
-    d["equalized_odds_difference"] = max(d["equal_opportunity_difference"], d["false_positive_rate_difference"])
+    d = {
+        "demographic_parity_ratio": sr.min() / sr.max(),
+        "demographic_parity_difference": spread("selection_rate"),
+        "equal_opportunity_difference": spread("tpr"),
+        "false_positive_rate_difference": spread("fpr"),
+        "predictive_parity_difference": spread("precision"),
+        "accuracy_difference": spread("accuracy"),
+        "base_rate_difference": spread("base_rate"),
+    }
+    d["equalized_odds_difference"] = max(
+        d["equal_opportunity_difference"], d["false_positive_rate_difference"]
+    )
     return t, d
 
 
@@ -143,24 +168,41 @@ def test_group_rates_and_disparities_equal_fairlearn(adult, model, adult_small):
 
         r = rows("selection_rate")
         assert a.disparities["demographic_parity_difference"].value == pytest.approx(
-            flm.demographic_parity_difference(y[r], pred[r], sensitive_features=sf[r]))
+            flm.demographic_parity_difference(y[r], pred[r], sensitive_features=sf[r])
+        )
         assert a.disparities["demographic_parity_ratio"].value == pytest.approx(
-            flm.demographic_parity_ratio(y[r], pred[r], sensitive_features=sf[r]))
+            flm.demographic_parity_ratio(y[r], pred[r], sensitive_features=sf[r])
+        )
         assert a.disparities["accuracy_difference"].value == pytest.approx(
-            flm.accuracy_score_difference(y[r], pred[r], sensitive_features=sf[r]))
-        for rate, metric, fn in (("tpr", "equal_opportunity_difference", flm.equal_opportunity_difference),
-                                 ("fpr", "false_positive_rate_difference", flm.false_positive_rate_difference)):
+            flm.accuracy_score_difference(y[r], pred[r], sensitive_features=sf[r])
+        )
+        for rate, metric, fn in (
+            ("tpr", "equal_opportunity_difference", flm.equal_opportunity_difference),
+            ("fpr", "false_positive_rate_difference", flm.false_positive_rate_difference),
+        ):
             r = rows(rate)
             if len(judged[rate]) < 2:  # nothing to compare: None, where fairlearn says 0
                 assert a.disparities[metric].value is None
             else:
-                assert a.disparities[metric].value == pytest.approx(fn(y[r], pred[r], sensitive_features=sf[r]))
-        if judged["tpr"] == judged["fpr"] and len(judged["tpr"]) >= 2:  # the same groups judged for both: fairlearn's own function
+                assert a.disparities[metric].value == pytest.approx(
+                    fn(y[r], pred[r], sensitive_features=sf[r])
+                )
+        if (
+            judged["tpr"] == judged["fpr"] and len(judged["tpr"]) >= 2
+        ):  # the same groups judged for both: fairlearn's own function
             assert a.disparities["equalized_odds_difference"].value == pytest.approx(
-                flm.equalized_odds_difference(y[r], pred[r], sensitive_features=sf[r]))
-    mf = flm.MetricFrame(metrics={"tpr": flm.true_positive_rate, "fpr": flm.false_positive_rate,
-                                  "selection_rate": flm.selection_rate}, y_true=y, y_pred=pred,
-                         sensitive_features=df["race"])
+                flm.equalized_odds_difference(y[r], pred[r], sensitive_features=sf[r])
+            )
+    mf = flm.MetricFrame(
+        metrics={
+            "tpr": flm.true_positive_rate,
+            "fpr": flm.false_positive_rate,
+            "selection_rate": flm.selection_rate,
+        },
+        y_true=y,
+        y_pred=pred,
+        sensitive_features=df["race"],
+    )
     got = res.by_group("race")
     for group, row in mf.by_group.iterrows():
         for m in ("tpr", "fpr", "selection_rate"):
@@ -177,8 +219,15 @@ def test_bootstrap_is_vectorised_and_matches_a_row_resampling_loop(adult, model,
     df = adult_small[1].reset_index(drop=True)
     pred = model.predict(df) == POS
     t0 = time.perf_counter()
-    res = assess_bias(df, adult.spec, model=model, sensitive=["sex", "race"], intersections=False,
-                      n_bootstrap=4000, random_state=1)
+    res = assess_bias(
+        df,
+        adult.spec,
+        model=model,
+        sensitive=["sex", "race"],
+        intersections=False,
+        n_bootstrap=4000,
+        random_state=1,
+    )
     fast = time.perf_counter() - t0
 
     rng = np.random.default_rng(7)
@@ -224,7 +273,11 @@ def test_small_groups_are_listed_but_not_judged(adult, model, adult_small):
     assert small and {g.group for g in race.groups if g.too_small} == small
     for g in race.groups:
         if g.too_small:
-            assert g.impact_ratio is None and g.intervals["impact_ratio"] is None and g.intervals["selection_rate"] is None
+            assert (
+                g.impact_ratio is None
+                and g.intervals["impact_ratio"] is None
+                and g.intervals["selection_rate"] is None
+            )
             assert g.selection_rate is not None  # listed, with its raw rate
     assert race.disparities["demographic_parity_difference"].groups == len(counts) - len(small)
     big = [g for g in race.groups if not g.too_small]
@@ -252,10 +305,13 @@ def test_intersections(adult, model, adult_small):
     assert "intersection.sex+race" in res.figures()
     z = np.asarray(res.figures()["intersection.sex+race"].data[0].z, dtype=float)
     assert z.shape == (2, df["race"].nunique()) and np.isfinite(z).any()
-    assert {a.name for a in assess_bias(df, adult.spec, model=model, intersections=False,
-                                           n_bootstrap=0).attributes} == {"sex", "race"}
-    assert [a.name for a in assess_bias(df, adult.spec, model=model, sensitive="race",
-                                           n_bootstrap=0).attributes] == ["race"]
+    assert {
+        a.name
+        for a in assess_bias(df, adult.spec, model=model, intersections=False, n_bootstrap=0).attributes
+    } == {"sex", "race"}
+    assert [
+        a.name for a in assess_bias(df, adult.spec, model=model, sensitive="race", n_bootstrap=0).attributes
+    ] == ["race"]
 
 
 def test_label_free_and_partly_labelled(adult, model, adult_small):
@@ -264,14 +320,19 @@ def test_label_free_and_partly_labelled(adult, model, adult_small):
     free = assess_bias(df.drop(columns="income"), adult.spec, model=model, n_bootstrap=100)
     assert free.n_labelled == 0 and not free.has_labels
     assert free.by_group("sex")["selection_rate"].to_dict() == pytest.approx(
-        full.by_group("sex")["selection_rate"].to_dict())
+        full.by_group("sex")["selection_rate"].to_dict()
+    )
     for g in free.attribute("race").groups:
         assert all(g.rate(m) is None for m in ("tpr", "fpr", "precision", "accuracy", "base_rate"))
     assert free.disparity("equalized_odds_difference", "sex") is None
     assert free.disparity("demographic_parity_ratio", "sex") == pytest.approx(
-        full.disparity("demographic_parity_ratio", "sex"))
+        full.disparity("demographic_parity_ratio", "sex")
+    )
     checks = {c.name: c for c in free.checks()}
-    assert checks["bias.equalized_odds_difference.sex"].passed and checks["bias.equalized_odds_difference.sex"].value is None
+    assert (
+        checks["bias.equalized_odds_difference.sex"].passed
+        and checks["bias.equalized_odds_difference.sex"].value is None
+    )
     assert not checks["bias.demographic_parity_ratio.sex"].passed
     assert any("no outcome labels" in f for f in free.findings())
     assert "error_rates.sex" not in free.figures()
@@ -285,7 +346,9 @@ def test_label_free_and_partly_labelled(adult, model, adult_small):
     expected, _ = independent(df.loc[~df.index.isin(hidden)], pred[~df.index.isin(hidden)], ["sex"], 30)
     got = res.by_group("sex")
     for group in ("Male", "Female"):
-        assert got.loc[group, "selection_rate"] == pytest.approx(pred[(part["sex"] == group).to_numpy()].mean())
+        assert got.loc[group, "selection_rate"] == pytest.approx(
+            pred[(part["sex"] == group).to_numpy()].mean()
+        )
         assert got.loc[group, "tpr"] == pytest.approx(expected.loc[group, "tpr"])
         assert got.loc[group, "count"] == (part["sex"] == group).sum()
 
@@ -299,7 +362,9 @@ def test_predictions_instead_of_a_model(adult, model, adult_small):
         assert res.to_dict()["disparities"] == by_model.to_dict()["disparities"]
         assert res.model_name == "given predictions" and res.attribute("sex").groups[0].roc_auc is None
     res = assess_bias(df.assign(decision=labels), adult.spec, predictions="decision", n_bootstrap=0)
-    assert res.disparity("demographic_parity_ratio", "sex") == by_model.disparity("demographic_parity_ratio", "sex")
+    assert res.disparity("demographic_parity_ratio", "sex") == by_model.disparity(
+        "demographic_parity_ratio", "sex"
+    )
     with pytest.raises(DataError, match="must be class labels"):
         assess_bias(df, adult.spec, predictions=np.full(len(df), "maybe"))
     with pytest.raises(DataError, match="predictions for the"):
@@ -310,7 +375,9 @@ def test_predictions_instead_of_a_model(adult, model, adult_small):
         assess_bias(df, adult.spec, predictions=labels, reference=df)
     with pytest.raises(WorkbenchError, match="not both"):
         assess_bias(df, adult.spec, model=model, predictions=labels)
-    res = assess_bias(df, adult.spec, predictions=labels, reference=df, reference_predictions=labels, n_bootstrap=50)
+    res = assess_bias(
+        df, adult.spec, predictions=labels, reference=df, reference_predictions=labels, n_bootstrap=50
+    )
     assert all(not c.significant and c.worsening in (0, None) for c in res.comparison.disparities)
 
 
@@ -319,7 +386,9 @@ def test_bad_input(adult, model, adult_small):
     with pytest.raises(DataError, match="the sensitive column 'sex' is missing from the current data"):
         assess_bias(df.drop(columns="sex"), adult.spec, predictions=model.predict(df))
     with pytest.raises(DataError, match="'religion' is missing from the reference data"):
-        assess_bias(df.assign(religion="x"), adult.spec, model=model, sensitive=["religion", "sex"], reference=df)
+        assess_bias(
+            df.assign(religion="x"), adult.spec, model=model, sensitive=["religion", "sex"], reference=df
+        )
     with pytest.raises(WorkbenchError, match="sensitive columns"):
         assess_bias(df, adult.spec.replace(sensitive=[]), model=model)
     with pytest.raises(WorkbenchError, match="min_group_size"):
@@ -343,8 +412,14 @@ def test_bad_input(adult, model, adult_small):
 
 def test_multiclass_and_regression_get_a_pointer():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"x": rng.normal(size=200), "sex": rng.choice(["F", "M"], 200),
-                       "grade": rng.choice(["a", "b", "c"], 200), "amount": rng.normal(size=200)})
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "sex": rng.choice(["F", "M"], 200),
+            "grade": rng.choice(["a", "b", "c"], 200),
+            "amount": rng.normal(size=200),
+        }
+    )
     multi = infer_spec(df.drop(columns="amount"), target="grade", sensitive=["sex"])
     with pytest.raises(WorkbenchError, match="needs a binary classifier; for multiclass.*slices"):
         assess_bias(df, multi, predictions=df["grade"])
@@ -363,7 +438,10 @@ def test_checks_names_severity_and_config(adult_result):
     assert dpr.value == pytest.approx(adult_result.disparity("demographic_parity_ratio", "sex"))
     cfg = {"bias.demographic_parity_ratio.*": {"threshold": 0.05}, "bias.equal*": False}
     got = {c.name: c for c in adult_result.checks(cfg)}
-    assert got["bias.demographic_parity_ratio.sex"].passed and got["bias.demographic_parity_ratio.sex"].threshold == 0.05
+    assert (
+        got["bias.demographic_parity_ratio.sex"].passed
+        and got["bias.demographic_parity_ratio.sex"].threshold == 0.05
+    )
     assert not any(n.startswith("bias.equal") for n in got)
 
 
@@ -390,7 +468,13 @@ def test_round_trip_figures_and_light_imports(adult, model, adult_small, referen
         BiasResult.from_dict({**d, "kind": "drift"})
 
     figs = res.figures()
-    assert {"selection_rate.sex", "error_rates.race", "intersection.sex+race", "disparities", "comparison"} <= set(figs)
+    assert {
+        "selection_rate.sex",
+        "error_rates.race",
+        "intersection.sex+race",
+        "disparities",
+        "comparison",
+    } <= set(figs)
     bar = figs["selection_rate.sex"].data[0]
     by = {g.group: g for g in res.attribute("sex").groups}
     assert dict(zip(bar.x, bar.y, strict=True)) == pytest.approx({k: v.selection_rate for k, v in by.items()})
@@ -420,8 +504,9 @@ def test_round_trip_figures_and_light_imports(adult, model, adult_small, referen
 
 
 # -- the reference comparison on simulated production batches -------------------------------
-def test_reference_as_table_or_stored_result_gives_the_same_comparison(adult, model, adult_small, reference,
-                                                                      reference_result):
+def test_reference_as_table_or_stored_result_gives_the_same_comparison(
+    adult, model, adult_small, reference, reference_result
+):
     df = adult_small[1]
     as_table = assess_bias(df, adult.spec, model=model, reference=reference)
     stored = BiasResult.from_dict(json.loads(json.dumps(reference_result.to_dict())))
@@ -431,8 +516,9 @@ def test_reference_as_table_or_stored_result_gives_the_same_comparison(adult, mo
     names = {c.name for c in as_table.checks() if c.severity == "error"}
     assert names == {f"bias.{m}.{a}.worsened" for m in WORSENED_CHECKS for a in ("sex", "race", "sex+race")}
     # a reference without the intersection: the rest is still compared, and the finding says what was not
-    plain = assess_bias(reference.sample(3000, random_state=1), adult.spec, model=model, intersections=False,
-                        n_bootstrap=0)
+    plain = assess_bias(
+        reference.sample(3000, random_state=1), adult.spec, model=model, intersections=False, n_bootstrap=0
+    )
     res = assess_bias(df, adult.spec, model=model, reference=plain, n_bootstrap=100)
     assert res.comparison.not_in_reference == ["sex+race"]
     assert not any(".sex+race." in c.name for c in res.checks() if c.severity == "error")
@@ -441,8 +527,13 @@ def test_reference_as_table_or_stored_result_gives_the_same_comparison(adult, mo
 
 @pytest.mark.parametrize("mode", ["labels", "features"])
 def test_injected_bias_is_flagged_on_the_right_column_and_group(adult, model, reference_result, mode):
-    batch = simulate_batches(adult.test, adult.spec, [{"kind": "bias_shift", "sensitive": "sex", "mode": mode}],
-                             batch_size=4000, random_state=11)[0]
+    batch = simulate_batches(
+        adult.test,
+        adult.spec,
+        [{"kind": "bias_shift", "sensitive": "sex", "mode": mode}],
+        batch_size=4000,
+        random_state=11,
+    )[0]
     change = batch.manifest["changes"][0]["params"]
     assert change["sensitive"] == "sex" and change["group"] == "Female"
     res = assess_bias(batch.data, adult.spec, model=model, reference=reference_result)

@@ -66,9 +66,10 @@ def _open(browser, url: str, *, min_charts: int = 1, width: int = 1300):
 
 
 def _traces(page, scope: str = "") -> list[int]:
-    return page.eval_on_selector_all(f"{scope} .js-plotly-plot".strip(),
-                                     "els => els.filter(e => e.getClientRects().length > 0)"
-                                     ".map(e => (e.data || []).length)")
+    return page.eval_on_selector_all(
+        f"{scope} .js-plotly-plot".strip(),
+        "els => els.filter(e => e.getClientRects().length > 0).map(e => (e.data || []).length)",
+    )
 
 
 def test_index_shows_runs_trends_and_a_selected_run(served, browser):
@@ -81,7 +82,9 @@ def test_index_shows_runs_trends_and_a_selected_run(served, browser):
         assert page.locator(".jupyter-widgets").count() > 5 and page.locator(".widget-dropdown").count() >= 4
         rows = page.locator("table.wb-runs tr.wb-row:visible")
         assert rows.count() == 6
-        assert page.locator("tr.wb-row-checks_failed .wb-failed-check", has_text="drift.column.age").count() >= 2
+        assert (
+            page.locator("tr.wb-row-checks_failed .wb-failed-check", has_text="drift.column.age").count() >= 2
+        )
         headline = page.locator(".wb-dash-headline").inner_text()
         assert "of the last 6 runs failed a check" in headline and "drift in age" in headline
         traces = _traces(page, ".wb-trends")
@@ -111,8 +114,11 @@ def test_filters_narrow_the_list_and_the_charts(served, browser):
     context, page = _open(browser, served.url, min_charts=4)
     try:
         page.locator(".wb-filter-kind select").select_option("bias", timeout=LOAD_TIMEOUT)
-        page.wait_for_function("() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
-                               ".filter(e => e.getClientRects().length > 0).length === 2", timeout=60_000)
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
+            ".filter(e => e.getClientRects().length > 0).length === 2",
+            timeout=60_000,
+        )
         page.wait_for_function(chart_js(2, ".wb-trends"), timeout=60_000)
         kinds = page.locator("table.wb-runs tr.wb-row:visible td:nth-child(2)").all_text_contents()
         assert kinds == ["bias", "bias"]
@@ -152,7 +158,9 @@ def test_ten_concurrent_page_loads_all_render(served, browser):
             pages[-1].goto(served.url, wait_until="commit", timeout=LOAD_TIMEOUT)
         for i, page in enumerate(pages):
             try:
-                page.wait_for_function(chart_js(4), timeout=max(1000, (deadline - time.perf_counter()) * 1000))
+                page.wait_for_function(
+                    chart_js(4), timeout=max(1000, (deadline - time.perf_counter()) * 1000)
+                )
             except PlaywrightTimeout:
                 reloaded.append(i)
                 page.reload(wait_until="commit", timeout=LOAD_TIMEOUT)
@@ -164,8 +172,9 @@ def test_ten_concurrent_page_loads_all_render(served, browser):
         for context in contexts:
             context.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "concurrency.json").write_text(json.dumps({"pages": 10, "all_rendered_s": max(times),
-                                                            "rendered_at_s": times, "reloaded": reloaded}))
+    (ARTIFACTS / "concurrency.json").write_text(
+        json.dumps({"pages": 10, "all_rendered_s": max(times), "rendered_at_s": times, "reloaded": reloaded})
+    )
     assert len(reloaded) <= 2, f"{len(reloaded)} of 10 concurrent loads needed a reload"
 
 
@@ -180,9 +189,27 @@ def fresh_run(served, tmp_path_factory):
     batch = sorted((sample / "batches").glob("*.parquet"))[-1]
     shutil.copy(batch, inputs / "current.parquet")
     before = {p.name for p in run_dirs(served.reports_dir, "drift")}
-    run_parallel([["report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
-                   str(inputs / "current.parquet"), "--model", str(inputs / "model.wbm"), "--period", "2026-11-05",
-                   "--name", "added-live", "--reports-dir", str(served.reports_dir)]], workers=1)
+    run_parallel(
+        [
+            [
+                "report",
+                "drift",
+                "--reference",
+                str(inputs / "reference.parquet"),
+                "--current",
+                str(inputs / "current.parquet"),
+                "--model",
+                str(inputs / "model.wbm"),
+                "--period",
+                "2026-11-05",
+                "--name",
+                "added-live",
+                "--reports-dir",
+                str(served.reports_dir),
+            ]
+        ],
+        workers=1,
+    )
     new = [p for p in run_dirs(served.reports_dir, "drift") if p.name not in before]
     assert len(new) == 1
     shutil.rmtree(inputs)
@@ -323,10 +350,25 @@ def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tm
     env = {**os.environ, "WORKBENCH_REPORTS_DIR": str(reports)}  # binder/start
     env.pop("WORKBENCH_DASHBOARD_SERVER", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={tmp_path}", "--ServerApp.allow_root=True"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "server",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--ServerApp.allow_root=True",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}/voila/render/workbench-demo/reports/index.ipynb?token={token}"
         context = browser.new_context(viewport={"width": 1300, "height": 1000})
@@ -362,9 +404,11 @@ def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tm
 
 
 # -- what a page asks for, and what a page costs the server -------------------------------------------
-KERNEL_MODEL = ("async () => { const c = document.getElementById('jupyter-config-data');"
-                " if (!c) return null; const id = JSON.parse(c.textContent).kernelId;"
-                " const r = await fetch('/api/kernels/' + id); return r.ok ? await r.json() : null; }")
+KERNEL_MODEL = (
+    "async () => { const c = document.getElementById('jupyter-config-data');"
+    " if (!c) return null; const id = JSON.parse(c.textContent).kernelId;"
+    " const r = await fetch('/api/kernels/' + id); return r.ok ? await r.json() : null; }"
+)
 
 
 def _kernels(server) -> int:
@@ -415,7 +459,9 @@ def test_pages_request_nothing_but_the_server(served, browser):
             page.wait_for_load_state("networkidle", timeout=60_000)
         finally:
             context.close()
-        elsewhere = sorted({u for u in requests if not u.startswith(served.base + "/") and not u.startswith("data:")})
+        elsewhere = sorted(
+            {u for u in requests if not u.startswith(served.base + "/") and not u.startswith("data:")}
+        )
         assert not elsewhere, f"{url} requested {elsewhere}"
         assert len(requests) > 5 and any("/voila/static/" in u for u in requests)
 
@@ -437,16 +483,21 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
             # a tab closed as a user closes it: Voila's page posts a shutdown beacon, and its kernel goes at once
             # (the beacon was refused for want of an _xsrf cookie, and the kernel stayed)
             tab = keep.new_page()
-            tab.goto(f"{server.base}/voila/render/{runs[0].parent.name}/{runs[0].name}/report.ipynb",
-                     timeout=LOAD_TIMEOUT)
+            tab.goto(
+                f"{server.base}/voila/render/{runs[0].parent.name}/{runs[0].name}/report.ipynb",
+                timeout=LOAD_TIMEOUT,
+            )
             tab.wait_for_function(chart_js(1), timeout=LOAD_TIMEOUT)
             tab_kernel = _wait_connected(tab)["id"]
             tab.close(run_before_unload=True)
             gone = "async (k) => (await fetch('/api/kernels/' + k)).status === 404"
             kept.wait_for_function(gone, arg=tab_kernel, timeout=10_000, polling=250)  # --cull-closed is 15 s
             for i in range(12):
-                url = server.url if i % 2 else \
-                    f"{server.base}/voila/render/{runs[i // 2].parent.name}/{runs[i // 2].name}/report.ipynb"
+                url = (
+                    server.url
+                    if i % 2
+                    else f"{server.base}/voila/render/{runs[i // 2].parent.name}/{runs[i // 2].name}/report.ipynb"
+                )
                 context = browser.new_context(viewport={"width": 1200, "height": 900})
                 page = context.new_page()
                 page.goto(url, timeout=LOAD_TIMEOUT)
@@ -454,15 +505,19 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
                 _wait_connected(page)
                 context.close()  # no beforeunload: the page just goes (a killed browser, a dropped network)
             waited = _settle(server, baseline + 1, timeout=120)
-            assert _kernels(server) == baseline + 1, \
+            assert _kernels(server) == baseline + 1, (
                 f"{_kernels(server)} kernels {waited:.0f} s after the pages closed: {server.output()}"
+            )
             # the open page kept its kernel, through the culler's rounds, and its filters still answer
             time.sleep(8)
             model = kept.evaluate(KERNEL_MODEL)
             assert model and model["id"] == kept_kernel and model["connections"] >= 1
             kept.locator(".wb-filter-kind select").select_option("bias", timeout=LOAD_TIMEOUT)
-            kept.wait_for_function("() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
-                                   ".filter(e => e.getClientRects().length > 0).length === 2", timeout=60_000)
+            kept.wait_for_function(
+                "() => Array.from(document.querySelectorAll('table.wb-runs tr.wb-row'))"
+                ".filter(e => e.getClientRects().length > 0).length === 2",
+                timeout=60_000,
+            )
         finally:
             keep.close()
         waited = _settle(server, baseline, timeout=120)
@@ -470,13 +525,16 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
     out = server.output()
     assert "403 POST" not in out and "Traceback" not in out and "WARNING" not in out, out
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "kernels-after-close.json").write_text(json.dumps({"baseline": baseline, "pages": 14,
-                                                                    "last_settled_s": round(waited, 1)}))
+    (ARTIFACTS / "kernels-after-close.json").write_text(
+        json.dumps({"baseline": baseline, "pages": 14, "last_settled_s": round(waited, 1)})
+    )
 
 
 def test_beyond_max_kernels_a_page_says_the_dashboard_is_busy(tmp_path_factory, browser, tmp_path):
     reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "reports")
-    with DashboardServer(reports, "--max-kernels", "1", "--cull-closed", "2", "--spare-kernels", "0") as server:
+    with DashboardServer(
+        reports, "--max-kernels", "1", "--cull-closed", "2", "--spare-kernels", "0"
+    ) as server:
         first = browser.new_context(viewport={"width": 1200, "height": 900})
         second = browser.new_context(viewport={"width": 1200, "height": 900})
         try:
@@ -486,7 +544,9 @@ def test_beyond_max_kernels_a_page_says_the_dashboard_is_busy(tmp_path_factory, 
             _wait_connected(page)
             run = run_dirs(server.reports_dir, "drift")[0]
             other = second.new_page()
-            response = other.goto(f"{server.base}/voila/render/drift/{run.name}/report.ipynb", timeout=LOAD_TIMEOUT)
+            response = other.goto(
+                f"{server.base}/voila/render/drift/{run.name}/report.ipynb", timeout=LOAD_TIMEOUT
+            )
             assert response.status == 503 and response.headers.get("retry-after")
             card = other.locator(".wb-card[data-problem='busy']")
             assert "The dashboard is busy, retry in a moment" in card.inner_text()

@@ -37,7 +37,9 @@ def test_the_most_specific_pattern_wins():
 def test_checks_files_toml_yaml_json(tmp_path):
     (tmp_path / "c.toml").write_text('"drift.share" = 0.2\n[quality]\nduplicates = false\n')
     assert load_checks_file(tmp_path / "c.toml") == {"drift.share": 0.2, "quality.duplicates": False}
-    (tmp_path / "c.yaml").write_text("drift.column.*: 0.15\nbias.demographic_parity_ratio.sex: {threshold: 0.75}\n")
+    (tmp_path / "c.yaml").write_text(
+        "drift.column.*: 0.15\nbias.demographic_parity_ratio.sex: {threshold: 0.75}\n"
+    )
     cfg = load_checks_file(tmp_path / "c.yaml")
     assert threshold_for("drift.column.age", 0.1, cfg) == 0.15
     assert threshold_for("bias.demographic_parity_ratio.sex", 0.8, cfg) == 0.75

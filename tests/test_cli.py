@@ -45,8 +45,22 @@ def test_help_everywhere():
 
 def test_train_then_evaluate_on_an_unseen_table(loans):
     out = loans / "champion.wbm"
-    r = run_cli("train", "--data", str(loans / "train.csv"), "--target", "approved", "--sensitive", "applicant-sex",
-                "--model", "logistic_regression", "--model", "random_forest", "--quick", "--out", str(out))
+    r = run_cli(
+        "train",
+        "--data",
+        str(loans / "train.csv"),
+        "--target",
+        "approved",
+        "--sensitive",
+        "applicant-sex",
+        "--model",
+        "logistic_regression",
+        "--model",
+        "random_forest",
+        "--quick",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     assert "champion:" in r.stdout and "roc_auc" in r.stdout and out.is_file()
     assert "Traceback" not in r.stderr
@@ -62,17 +76,53 @@ def test_train_then_evaluate_on_an_unseen_table(loans):
     assert r.returncode == 0 and "roc_auc" in r.stdout and "weakest slices" in r.stdout
 
     # an existing model is never replaced silently
-    r = run_cli("train", "--data", str(loans / "train.csv"), "--target", "approved", "--model", "ridge",
-                "--out", str(out))
+    r = run_cli(
+        "train",
+        "--data",
+        str(loans / "train.csv"),
+        "--target",
+        "approved",
+        "--model",
+        "ridge",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 2
-    r = run_cli("train", "--data", str(loans / "train.csv"), "--target", "approved", "--quick",
-                "--model", "logistic_regression", "--out", str(out))
+    r = run_cli(
+        "train",
+        "--data",
+        str(loans / "train.csv"),
+        "--target",
+        "approved",
+        "--quick",
+        "--model",
+        "logistic_regression",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 2 and "already exists" in r.stderr and "--force" in r.stderr
 
 
 def test_train_json_and_python_dash_m(loans, tmp_path):
-    r = run_cli("train", "--data", str(loans / "train.csv"), "--target", "approved", "--model", "hgb", "--quick",
-                "--imbalance", "threshold", "--cost-fn", "5", "--cost-fp", "1", "--out", str(tmp_path / "m"), "--json")
+    r = run_cli(
+        "train",
+        "--data",
+        str(loans / "train.csv"),
+        "--target",
+        "approved",
+        "--model",
+        "hgb",
+        "--quick",
+        "--imbalance",
+        "threshold",
+        "--cost-fn",
+        "5",
+        "--cost-fp",
+        "1",
+        "--out",
+        str(tmp_path / "m"),
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert res["champion"] == "hist_gradient_boosting" and res["select_by"] == "cost"
@@ -92,18 +142,27 @@ def _bad(*args):
 def test_bad_input_gets_one_sentence_and_exit_2(loans, tmp_path):
     train_csv = str(loans / "train.csv")
     out = str(tmp_path / "x.wbm")
-    assert "does not exist" in _bad("train", "--data", str(tmp_path / "nope.csv"), "--target", "y", "--out", out)
+    assert "does not exist" in _bad(
+        "train", "--data", str(tmp_path / "nope.csv"), "--target", "y", "--out", out
+    )
     (tmp_path / "t.xlsx").write_bytes(b"PK\x03\x04junk")
-    assert "unknown format" in _bad("train", "--data", str(tmp_path / "t.xlsx"), "--target", "y", "--out", out)
+    assert "unknown format" in _bad(
+        "train", "--data", str(tmp_path / "t.xlsx"), "--target", "y", "--out", out
+    )
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
-    assert "cannot be read" in _bad("train", "--data", str(tmp_path / "bad.parquet"), "--target", "y", "--out", out)
+    assert "cannot be read" in _bad(
+        "train", "--data", str(tmp_path / "bad.parquet"), "--target", "y", "--out", out
+    )
     assert "'income'" in _bad("train", "--data", train_csv, "--target", "income", "--out", out)
-    assert "unknown recipe 'xgboost'" in _bad("train", "--data", train_csv, "--target", "approved", "--model",
-                                              "xgboost", "--out", out)
+    assert "unknown recipe 'xgboost'" in _bad(
+        "train", "--data", train_csv, "--target", "approved", "--model", "xgboost", "--out", out
+    )
 
     df = pd.read_csv(train_csv)
     df.assign(approved="yes").to_csv(tmp_path / "one.csv", index=False)
-    assert "single class" in _bad("train", "--data", str(tmp_path / "one.csv"), "--target", "approved", "--out", out)
+    assert "single class" in _bad(
+        "train", "--data", str(tmp_path / "one.csv"), "--target", "approved", "--out", out
+    )
     df2 = df.copy()
     df2["score-1"] = df2["score-1"].astype(object)
     df2.loc[3, "score-1"] = "n/a?"
@@ -121,8 +180,17 @@ def test_bad_input_gets_one_sentence_and_exit_2(loans, tmp_path):
 
 def test_features_missing_at_evaluate_time(loans, tmp_path):
     out = tmp_path / "m.wbm"
-    r = run_cli("train", "--data", str(loans / "train.csv"), "--target", "approved", "--model", "logistic_regression",
-                "--out", str(out))
+    r = run_cli(
+        "train",
+        "--data",
+        str(loans / "train.csv"),
+        "--target",
+        "approved",
+        "--model",
+        "logistic_regression",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     df = pd.read_parquet(loans / "holdout.parquet").drop(columns=["region"])
     df.to_csv(tmp_path / "h.csv", index=False)
@@ -131,7 +199,9 @@ def test_features_missing_at_evaluate_time(loans, tmp_path):
     df2 = pd.read_parquet(loans / "holdout.parquet")
     df2["ratio 0"] = np.nan
     df2.to_csv(tmp_path / "nan.csv", index=False)
-    r = run_cli("evaluate", "--model", str(out), "--data", str(tmp_path / "nan.csv"), "--json", "--no-latency")
+    r = run_cli(
+        "evaluate", "--model", str(out), "--data", str(tmp_path / "nan.csv"), "--json", "--no-latency"
+    )
     assert r.returncode == 0, r.stderr  # an all-missing column is imputed, not a crash
     assert 0.5 < json.loads(r.stdout)["metrics"]["roc_auc"] <= 1.0
 
@@ -150,8 +220,21 @@ def test_work_failure_exits_3_with_the_error_recorded(loans, tmp_path, monkeypat
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, str(script), "train", "--data", str(loans / "train.csv"), "--target",
-                        "approved", "--out", str(tmp_path / "m.wbm")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "train",
+            "--data",
+            str(loans / "train.csv"),
+            "--target",
+            "approved",
+            "--out",
+            str(tmp_path / "m.wbm"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 3
     assert "MemoryError: simulated out of memory" in r.stderr and "Traceback" not in r.stderr
     log = r.stderr.split("details in ")[1].rstrip(")\n")

@@ -36,9 +36,14 @@ class Recorder:
 
 
 #: where each API function the commands call is defined (the commands import it from there when they run)
-_DEFINED_IN = {"load_table": "workbench.data.io", "infer_spec": "workbench.data._spec",
-               "train": "workbench.modeling.train", "evaluate": "workbench.modeling.evaluate",
-               "save_model": "workbench.modeling.artifact", "load_model": "workbench.modeling.artifact"}
+_DEFINED_IN = {
+    "load_table": "workbench.data.io",
+    "infer_spec": "workbench.data._spec",
+    "train": "workbench.modeling.train",
+    "evaluate": "workbench.modeling.evaluate",
+    "save_model": "workbench.modeling.artifact",
+    "load_model": "workbench.modeling.artifact",
+}
 
 
 def _patch_api(monkeypatch, name: str, result=None) -> Recorder:
@@ -71,24 +76,82 @@ def train_api(monkeypatch, tmp_path):
     return rec
 
 
-_TRAIN_DEFAULTS = {"validation": None, "sensitive": [], "sensitive_as_features": True, "task": None,
-                   "positive": None, "drop": [], "recipes": None, "imbalance": "none", "cost": None,
-                   "search": False, "n_iter": 8, "quick": False, "random_state": 0, "overwrite": False}
+_TRAIN_DEFAULTS = {
+    "validation": None,
+    "sensitive": [],
+    "sensitive_as_features": True,
+    "task": None,
+    "positive": None,
+    "drop": [],
+    "recipes": None,
+    "imbalance": "none",
+    "cost": None,
+    "search": False,
+    "n_iter": 8,
+    "quick": False,
+    "random_state": 0,
+    "overwrite": False,
+}
 
 
 def test_train(train_api, tmp_path, capsys):
     out = str(tmp_path / "m.wbm")
-    code = main(["train", "--data", "d.csv", "--target", "y", "--sensitive", "sex", "--model", "ridge",
-                 "--model", "random_forest", "--imbalance", "threshold", "--cost-fn", "5", "--search",
-                 "--n-iter", "3", "--validation", "v.csv", "--quick", "--seed", "7", "--drop", "drop-me",
-                 "--task", "binary", "--positive", "1", "--sensitive-not-feature", "--out", out])
+    code = main(
+        [
+            "train",
+            "--data",
+            "d.csv",
+            "--target",
+            "y",
+            "--sensitive",
+            "sex",
+            "--model",
+            "ridge",
+            "--model",
+            "random_forest",
+            "--imbalance",
+            "threshold",
+            "--cost-fn",
+            "5",
+            "--search",
+            "--n-iter",
+            "3",
+            "--validation",
+            "v.csv",
+            "--quick",
+            "--seed",
+            "7",
+            "--drop",
+            "drop-me",
+            "--task",
+            "binary",
+            "--positive",
+            "1",
+            "--sensitive-not-feature",
+            "--out",
+            out,
+        ]
+    )
     assert code == EXIT_OK
     assert train_api.args == ("d.csv", "y")
-    assert train_api.kwargs == {"out": out, "validation": "v.csv", "sensitive": ["sex"], "sensitive_as_features": False,
-                                "task": "binary", "positive": "1", "drop": ["drop-me"],
-                                "recipes": ["ridge", "random_forest"], "imbalance": "threshold",
-                                "cost": {"fn": 5.0, "fp": 1.0}, "search": True, "n_iter": 3, "quick": True,
-                                "random_state": 7, "overwrite": False, "progress": True}
+    assert train_api.kwargs == {
+        "out": out,
+        "validation": "v.csv",
+        "sensitive": ["sex"],
+        "sensitive_as_features": False,
+        "task": "binary",
+        "positive": "1",
+        "drop": ["drop-me"],
+        "recipes": ["ridge", "random_forest"],
+        "imbalance": "threshold",
+        "cost": {"fn": 5.0, "fp": 1.0},
+        "search": True,
+        "n_iter": 3,
+        "quick": True,
+        "random_state": 7,
+        "overwrite": False,
+        "progress": True,
+    }
     out = capsys.readouterr().out
     assert "note: a note" in out and "LEADERBOARD" in out and "champion: random_forest -> saved to" in out
     assert "the sensitive column(s) sex are also model features" in out
@@ -103,20 +166,32 @@ def test_train_defaults_and_json(train_api, tmp_path, capsys):
     assert train_api.kwargs["overwrite"] is True
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--seed", "-1"], "--seed"), (["--seed", str(2**32)], "--seed"), (["--n-iter", "0"], "--n-iter"),
-    (["--cost-fn", "-1"], "--cost-fn"), (["--cost-fp", "nan"], "--cost-fp"),
-    (["--cost-fn", "0", "--cost-fp", "0"], "cannot both be 0"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--seed", "-1"], "--seed"),
+        (["--seed", str(2**32)], "--seed"),
+        (["--n-iter", "0"], "--n-iter"),
+        (["--cost-fn", "-1"], "--cost-fn"),
+        (["--cost-fp", "nan"], "--cost-fp"),
+        (["--cost-fn", "0", "--cost-fp", "0"], "cannot both be 0"),
+    ],
+)
 def test_train_refuses_bad_options_before_any_work(train_api, tmp_path, capsys, argv, message):
-    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), *argv]) == EXIT_BAD_INPUT
+    assert (
+        main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m"), *argv])
+        == EXIT_BAD_INPUT
+    )
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not train_api.calls
 
 
 def test_train_refuses_an_existing_out_without_force(train_api, tmp_path, capsys):
     (tmp_path / "m.wbm").write_text("mine")
-    assert main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m.wbm")]) == EXIT_BAD_INPUT
+    assert (
+        main(["train", "--data", "d.csv", "--target", "y", "--out", str(tmp_path / "m.wbm")])
+        == EXIT_BAD_INPUT
+    )
     err = capsys.readouterr().err
     assert "already exists" in err and "--force" in err and not train_api.calls
 
@@ -136,21 +211,49 @@ def test_train_from_files_loads_infers_trains_and_saves(monkeypatch, tmp_path):
     monkeypatch.setattr("workbench.modeling.artifact.save_model", save)
     destination = Recorder(tmp_path / "m.wbm")
     monkeypatch.setattr("workbench.modeling.artifact.check_model_destination", destination)
-    result, path = train_from_files("d.csv", "y", out=tmp_path / "m.wbm", validation="v.csv", sensitive=["sex"],
-                                    sensitive_as_features=False, task="binary", positive="1", drop=["drop-me"],
-                                    recipes=["ridge"], imbalance="threshold", cost={"fn": 5.0, "fp": 1.0},
-                                    search=True, n_iter=3, quick=True, random_state=7, overwrite=True,
-                                    progress=False)
+    result, path = train_from_files(
+        "d.csv",
+        "y",
+        out=tmp_path / "m.wbm",
+        validation="v.csv",
+        sensitive=["sex"],
+        sensitive_as_features=False,
+        task="binary",
+        positive="1",
+        drop=["drop-me"],
+        recipes=["ridge"],
+        imbalance="threshold",
+        cost={"fn": 5.0, "fp": 1.0},
+        search=True,
+        n_iter=3,
+        quick=True,
+        random_state=7,
+        overwrite=True,
+        progress=False,
+    )
     assert result is train.result and path == tmp_path / "m.wbm"
     assert destination.args == (tmp_path / "m.wbm",) and destination.kwargs == {"overwrite": True}
     assert [c[0][0] for c in load.calls] == ["d.csv", "v.csv"]
     assert list(infer.args[0].columns) == ["x", "y"]
-    assert infer.kwargs == {"target": "y", "sensitive": ["sex"], "task": "binary", "positive": "1",
-                            "sensitive_as_features": False}
+    assert infer.kwargs == {
+        "target": "y",
+        "sensitive": ["sex"],
+        "task": "binary",
+        "positive": "1",
+        "sensitive_as_features": False,
+    }
     assert train.args == (load.result, "SPEC")
     assert train.kwargs.pop("validation") is load.result  # the table loaded from v.csv
-    assert train.kwargs == {"recipes": ["ridge"], "imbalance": "threshold", "cost": {"fn": 5.0, "fp": 1.0},
-                            "search": True, "n_iter": 3, "quick": True, "random_state": 7, "progress": False}
+    assert train.kwargs == {
+        "recipes": ["ridge"],
+        "imbalance": "threshold",
+        "cost": {"fn": 5.0, "fp": 1.0},
+        "search": True,
+        "n_iter": 3,
+        "quick": True,
+        "random_state": 7,
+        "progress": False,
+    }
     assert save.args == ("the-champion", tmp_path / "m.wbm") and save.kwargs == {"overwrite": True}
     with pytest.raises(DataError, match="the column to drop 'nope' is missing from the training data"):
         train_from_files("d.csv", "y", out=tmp_path / "m.wbm", drop=["nope"])
@@ -162,21 +265,57 @@ def test_train_from_files_loads_infers_trains_and_saves(monkeypatch, tmp_path):
 # -- evaluate ---------------------------------------------------------------------------------
 class _Evaluation(_Frame):
     model_name, task, n_rows, threshold, metrics, latency, slices, slice_metric = (
-        "m", "binary", 10, 0.3, {"roc_auc": 0.9}, None, [], "roc_auc")
+        "m",
+        "binary",
+        10,
+        0.3,
+        {"roc_auc": 0.9},
+        None,
+        [],
+        "roc_auc",
+    )
 
 
 def test_evaluate(monkeypatch, capsys):
     evaluate = Recorder(_Evaluation())
     monkeypatch.setattr("workbench.modeling.evaluate.evaluate_from_files", evaluate)
-    code = main(["evaluate", "--model", "m.wbm", "--data", "h.csv", "--threshold", "0.3", "--slice", "sex",
-                 "--cost-fp", "2", "--no-latency", "--trust", "a.B", "--json"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "m.wbm",
+            "--data",
+            "h.csv",
+            "--threshold",
+            "0.3",
+            "--slice",
+            "sex",
+            "--cost-fp",
+            "2",
+            "--no-latency",
+            "--trust",
+            "a.B",
+            "--json",
+        ]
+    )
     assert code == EXIT_OK
     assert evaluate.args == ("m.wbm", "h.csv")
-    assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 1.0, "fp": 2.0}, "slices": ["sex"], "latency": False,
-                               "trusted": ["a.B"]}
+    assert evaluate.kwargs == {
+        "threshold": 0.3,
+        "cost": {"fn": 1.0, "fp": 2.0},
+        "slices": ["sex"],
+        "latency": False,
+        "trusted": ["a.B"],
+    }
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
     assert main(["evaluate", "--model", "m.wbm", "--data", "h.csv"]) == EXIT_OK
-    assert evaluate.kwargs == {"threshold": None, "cost": None, "slices": None, "latency": True, "trusted": []}
+    assert evaluate.kwargs == {
+        "threshold": None,
+        "cost": None,
+        "slices": None,
+        "latency": True,
+        "trusted": [],
+    }
     out = capsys.readouterr().out
     assert "m (binary) on 10 rows, threshold 0.3" in out and "roc_auc" in out
 
@@ -190,8 +329,12 @@ def test_evaluate_from_files_loads_then_evaluates(monkeypatch):
     monkeypatch.setattr("workbench.data.io.load_table", load_table)
     evaluate = Recorder("RESULT")
     monkeypatch.setattr("workbench.modeling.evaluate.evaluate", evaluate)
-    assert evaluate_from_files("m.wbm", "h.csv", threshold=0.3, cost={"fn": 2}, slices=["sex"], latency=False,
-                               trusted=("a.B",)) == "RESULT"
+    assert (
+        evaluate_from_files(
+            "m.wbm", "h.csv", threshold=0.3, cost={"fn": 2}, slices=["sex"], latency=False, trusted=("a.B",)
+        )
+        == "RESULT"
+    )
     assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
     assert load_table.args == ("h.csv",) and load_table.kwargs == {"what": "evaluation data"}
     assert evaluate.args == ("MODEL", "DATA")
@@ -204,42 +347,114 @@ def test_evaluate_from_files_loads_then_evaluates(monkeypatch):
 # -- report -----------------------------------------------------------------------------------
 @pytest.fixture
 def run_report(monkeypatch, tmp_path):
-    outcome = SimpleNamespace(summary={"status": "passed", "headline": "HEADLINE", "findings": ["f1"], "checks": []},
-                              run_dir=tmp_path / "run", exit_code=EXIT_OK, failed=[])
+    outcome = SimpleNamespace(
+        summary={"status": "passed", "headline": "HEADLINE", "findings": ["f1"], "checks": []},
+        run_dir=tmp_path / "run",
+        exit_code=EXIT_OK,
+        failed=[],
+    )
     rec = Recorder(outcome)
     monkeypatch.setattr("workbench.reports.runner.run_report", rec)
     return rec
 
 
-_REPORT_COMMON = {"reports_dir": "reports", "name": None, "checks": None, "fail_on": [], "junit": None,
-                  "progress": True}
+_REPORT_COMMON = {
+    "reports_dir": "reports",
+    "name": None,
+    "checks": None,
+    "fail_on": [],
+    "junit": None,
+    "progress": True,
+}
 
 
 def test_report_drift(run_report, capsys):
-    code = main(["report", "drift", "--reference", "r.csv", "--current", "c.csv", "--model", "m.wbm",
-                 "--target", "y", "--period", "2026-11-28", "--name", "nightly", "--reports-dir", "out",
-                 "--checks", "checks.toml", "--fail-on", "drift.*", "--fail-on", "all", "--junit", "j.xml"])
+    code = main(
+        [
+            "report",
+            "drift",
+            "--reference",
+            "r.csv",
+            "--current",
+            "c.csv",
+            "--model",
+            "m.wbm",
+            "--target",
+            "y",
+            "--period",
+            "2026-11-28",
+            "--name",
+            "nightly",
+            "--reports-dir",
+            "out",
+            "--checks",
+            "checks.toml",
+            "--fail-on",
+            "drift.*",
+            "--fail-on",
+            "all",
+            "--junit",
+            "j.xml",
+        ]
+    )
     assert code == EXIT_OK
-    assert run_report.args == ("drift", {"reference": "r.csv", "current": "c.csv", "model": "m.wbm", "target": "y",
-                                         "period": "2026-11-28"})
-    assert run_report.kwargs == {**_REPORT_COMMON, "reports_dir": "out", "name": "nightly", "checks": "checks.toml",
-                                 "fail_on": ["drift.*", "all"], "junit": "j.xml"}
+    assert run_report.args == (
+        "drift",
+        {"reference": "r.csv", "current": "c.csv", "model": "m.wbm", "target": "y", "period": "2026-11-28"},
+    )
+    assert run_report.kwargs == {
+        **_REPORT_COMMON,
+        "reports_dir": "out",
+        "name": "nightly",
+        "checks": "checks.toml",
+        "fail_on": ["drift.*", "all"],
+        "junit": "j.xml",
+    }
     out = capsys.readouterr().out
     assert "HEADLINE" in out and "  - f1" in out and "report.html" in out
 
 
 def test_report_bias(run_report, capsys):
-    assert main(["report", "bias", "--data", "b.csv", "--model", "m.wbm", "--sensitive", "sex", "--sensitive",
-                 "race", "--reference", "r.csv", "--json"]) == EXIT_OK
-    assert run_report.args == ("bias", {"data": "b.csv", "model": "m.wbm", "sensitive": ["sex", "race"],
-                                        "reference": "r.csv", "period": None})
+    assert (
+        main(
+            [
+                "report",
+                "bias",
+                "--data",
+                "b.csv",
+                "--model",
+                "m.wbm",
+                "--sensitive",
+                "sex",
+                "--sensitive",
+                "race",
+                "--reference",
+                "r.csv",
+                "--json",
+            ]
+        )
+        == EXIT_OK
+    )
+    assert run_report.args == (
+        "bias",
+        {
+            "data": "b.csv",
+            "model": "m.wbm",
+            "sensitive": ["sex", "race"],
+            "reference": "r.csv",
+            "period": None,
+        },
+    )
     assert run_report.kwargs == {**_REPORT_COMMON, "progress": False}
     assert json.loads(capsys.readouterr().out)["headline"] == "HEADLINE"
 
 
 def test_report_performance_and_its_exit_codes(run_report, capsys):
     assert main(["report", "performance", "--data", "p.csv", "--model", "m.wbm"]) == EXIT_OK
-    assert run_report.args == ("performance", {"data": "p.csv", "model": "m.wbm", "reference": None, "period": None})
+    assert run_report.args == (
+        "performance",
+        {"data": "p.csv", "model": "m.wbm", "reference": None, "period": None},
+    )
     assert run_report.kwargs == _REPORT_COMMON
     capsys.readouterr()
     run_report.result.exit_code, run_report.result.failed = 1, ["drift.target"]
@@ -275,8 +490,12 @@ def test_runs(monkeypatch, tmp_path, capsys):
             return [{"id": "r1", "kind": "drift", "status": "passed", "checks": []}]
 
     monkeypatch.setattr("workbench.reports.ledger.Ledger", FakeLedger)
-    assert main(["runs", "--reports-dir", str(tmp_path), "--kind", "bias", "--limit", "5", "--rebuild",
-                 "--json"]) == EXIT_OK
+    assert (
+        main(
+            ["runs", "--reports-dir", str(tmp_path), "--kind", "bias", "--limit", "5", "--rebuild", "--json"]
+        )
+        == EXIT_OK
+    )
     assert calls == {"root": tmp_path, "rebuild": True, "runs": {"kind": "bias", "limit": 5}}
     assert json.loads(capsys.readouterr().out)[0]["id"] == "r1"
     assert main(["runs", "--reports-dir", str(tmp_path / "nope")]) == EXIT_BAD_INPUT
@@ -287,18 +506,55 @@ def test_runs(monkeypatch, tmp_path, capsys):
 def test_compress(monkeypatch, capsys):
     compress = Recorder(_Frame())
     monkeypatch.setattr("workbench.compression._study.compress_from_files", compress)
-    code = main(["compress", "--model", "m.wbm", "--data", "d.csv", "--validation", "v.csv", "--max-loss", "0.01",
-                 "--metric", "r2", "--technique", "onnx", "--technique", "capacity", "--batch-threads", "2",
-                 "--quick", "--seed", "3", "--trust", "a.B", "--out", "out", "--json"])
+    code = main(
+        [
+            "compress",
+            "--model",
+            "m.wbm",
+            "--data",
+            "d.csv",
+            "--validation",
+            "v.csv",
+            "--max-loss",
+            "0.01",
+            "--metric",
+            "r2",
+            "--technique",
+            "onnx",
+            "--technique",
+            "capacity",
+            "--batch-threads",
+            "2",
+            "--quick",
+            "--seed",
+            "3",
+            "--trust",
+            "a.B",
+            "--out",
+            "out",
+            "--json",
+        ]
+    )
     assert code == EXIT_OK
     assert compress.args == ("m.wbm", "d.csv")
-    assert compress.kwargs == {"out": "out", "validation": "v.csv", "max_loss": 0.01, "metric": "r2",
-                               "techniques": ["onnx", "capacity"], "batch_threads": 2, "quick": True,
-                               "random_state": 3, "trusted": ["a.B"], "progress": False}
+    assert compress.kwargs == {
+        "out": "out",
+        "validation": "v.csv",
+        "max_loss": 0.01,
+        "metric": "r2",
+        "techniques": ["onnx", "capacity"],
+        "batch_threads": 2,
+        "quick": True,
+        "random_state": 3,
+        "trusted": ["a.B"],
+        "progress": False,
+    }
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
     main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "out", "--json"])
     assert compress.kwargs["max_loss"] == 0.005 and compress.kwargs["validation"] is None
-    assert main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "o", "--max-auc-loss", "-1"]) == 2
+    assert (
+        main(["compress", "--model", "m.wbm", "--data", "d.csv", "--out", "o", "--max-auc-loss", "-1"]) == 2
+    )
     assert len(compress.calls) == 2
 
 
@@ -311,14 +567,37 @@ def test_compress_from_files_loads_then_compresses(monkeypatch):
     monkeypatch.setattr("workbench.data.io.load_table", load_table)
     compress = Recorder("RESULT")
     monkeypatch.setattr("workbench.compression._study.compress", compress)
-    assert compress_from_files("m.wbm", "d.csv", out="out", validation="v.csv", max_loss=0.01, metric="r2",
-                               techniques=["onnx"], batch_threads=2, quick=True, random_state=3, trusted=["a.B"],
-                               progress=False) == "RESULT"
+    assert (
+        compress_from_files(
+            "m.wbm",
+            "d.csv",
+            out="out",
+            validation="v.csv",
+            max_loss=0.01,
+            metric="r2",
+            techniques=["onnx"],
+            batch_threads=2,
+            quick=True,
+            random_state=3,
+            trusted=["a.B"],
+            progress=False,
+        )
+        == "RESULT"
+    )
     assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
     assert [c[0][0] for c in load_table.calls] == ["d.csv", "v.csv"]
     assert compress.args == ("MODEL", "DATA")
-    assert compress.kwargs == {"max_loss": 0.01, "metric": "r2", "validation": "DATA", "techniques": ["onnx"],
-                               "out": "out", "batch_threads": 2, "quick": True, "random_state": 3, "progress": False}
+    assert compress.kwargs == {
+        "max_loss": 0.01,
+        "metric": "r2",
+        "validation": "DATA",
+        "techniques": ["onnx"],
+        "out": "out",
+        "batch_threads": 2,
+        "quick": True,
+        "random_state": 3,
+        "progress": False,
+    }
     compress_from_files("m.wbm", "d.csv", out="out")
     assert compress.kwargs["validation"] is None and compress.kwargs["max_loss"] == 0.005
 
@@ -327,14 +606,47 @@ def test_compress_from_files_loads_then_compresses(monkeypatch):
 def test_dashboard(monkeypatch):
     serve = Recorder(0)
     monkeypatch.setattr("workbench.dashboards.server.serve", serve)
-    code = main(["dashboard", "--reports-dir", "r", "--port", "8899", "--host", "0.0.0.0", "--allow-host",
-                 "dash.example.org", "--no-browser", "--token", "t", "--max-kernels", "3", "--cull-closed", "5",
-                 "--cull-idle", "0", "--preheat", "1", "--spare-kernels", "2"])
+    code = main(
+        [
+            "dashboard",
+            "--reports-dir",
+            "r",
+            "--port",
+            "8899",
+            "--host",
+            "0.0.0.0",
+            "--allow-host",
+            "dash.example.org",
+            "--no-browser",
+            "--token",
+            "t",
+            "--max-kernels",
+            "3",
+            "--cull-closed",
+            "5",
+            "--cull-idle",
+            "0",
+            "--preheat",
+            "1",
+            "--spare-kernels",
+            "2",
+        ]
+    )
     assert code == EXIT_OK
     assert serve.args == ("r",)
-    assert serve.kwargs == {"host": "0.0.0.0", "port": 8899, "token": "t", "no_token": False, "open_browser": False,
-                            "cull_idle": 0, "cull_closed": 5, "max_kernels": 3, "allow_hosts": ["dash.example.org"],
-                            "preheat": 1, "spare_kernels": 2}
+    assert serve.kwargs == {
+        "host": "0.0.0.0",
+        "port": 8899,
+        "token": "t",
+        "no_token": False,
+        "open_browser": False,
+        "cull_idle": 0,
+        "cull_closed": 5,
+        "max_kernels": 3,
+        "allow_hosts": ["dash.example.org"],
+        "preheat": 1,
+        "spare_kernels": 2,
+    }
     assert main(["dashboard", "--port", "70000"]) == EXIT_BAD_INPUT
     assert len(serve.calls) == 1
 
@@ -346,7 +658,11 @@ def test_demo(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("workbench.demo.run_demo", run_demo)
     monkeypatch.setattr("workbench.dashboards.server.serve", serve)
     assert main(["demo", "--out", "o", "--quick", "--no-compress", "--no-serve"]) == EXIT_OK
-    assert run_demo.args == ("o",) and run_demo.kwargs == {"quick": True, "compress": False, "monitoring": True}
+    assert run_demo.args == ("o",) and run_demo.kwargs == {
+        "quick": True,
+        "compress": False,
+        "monitoring": True,
+    }
     assert not serve.calls
     assert main(["demo"]) == EXIT_OK
     assert run_demo.args == ("workbench-demo",)
@@ -384,5 +700,8 @@ def test_exit_codes_are_defined_once():
     from workbench import exit_codes
     from workbench.reports import runner
 
-    assert (runner.EXIT_OK, runner.EXIT_CHECK_FAILED, runner.EXIT_FAILED) == (
-        exit_codes.EXIT_OK, exit_codes.EXIT_CHECK_FAILED, exit_codes.EXIT_FAILED) == (0, 1, 3)
+    assert (
+        (runner.EXIT_OK, runner.EXIT_CHECK_FAILED, runner.EXIT_FAILED)
+        == (exit_codes.EXIT_OK, exit_codes.EXIT_CHECK_FAILED, exit_codes.EXIT_FAILED)
+        == (0, 1, 3)
+    )

@@ -118,14 +118,19 @@ def test_frontier_is_the_set_of_undominated_variants(study):
     valid = [v for v in study.variants if not v.parity_failed]
 
     def dominates(a, b):
-        return (a.latency_p50_us <= b.latency_p50_us and a.score >= b.score
-                and (a.latency_p50_us < b.latency_p50_us or a.score > b.score))
+        return (
+            a.latency_p50_us <= b.latency_p50_us
+            and a.score >= b.score
+            and (a.latency_p50_us < b.latency_p50_us or a.score > b.score)
+        )
 
     for v in valid:
         beaten = any(dominates(o, v) for o in valid if o is not v)
         assert v.on_frontier == (not beaten), v.name
-    assert study.frontier and study.frontier[0] == min((v for v in valid if v.on_frontier),
-                                                       key=lambda v: v.latency_p50_us).name
+    assert (
+        study.frontier
+        and study.frontier[0] == min((v for v in valid if v.on_frontier), key=lambda v: v.latency_p50_us).name
+    )
 
 
 def test_result_round_trips_and_renders(study, rows):
@@ -135,16 +140,28 @@ def test_result_round_trips_and_renders(study, rows):
     text = json.dumps(d)
     again = CompressionResult.from_dict(json.loads(text))
     assert again.to_dict() == d
-    assert {"name", "auc", "size_bytes", "latency_p50_us", "latency_p95_us", "throughput_rows_s",
-            "parity_max_abs_diff", "accepted", "reason"} <= set(d["variants"][0])
+    assert {
+        "name",
+        "auc",
+        "size_bytes",
+        "latency_p50_us",
+        "latency_p95_us",
+        "throughput_rows_s",
+        "parity_max_abs_diff",
+        "accepted",
+        "reason",
+    } <= set(d["variants"][0])
     assert d["chosen"]["name"] == study.chosen and d["chosen"]["path"] == study.chosen_path
     figs = again.figures()
-    assert set(figs) == {"frontier", "size"} and all(isinstance(f, go.Figure) and f.data for f in figs.values())
+    assert set(figs) == {"frontier", "size"} and all(
+        isinstance(f, go.Figure) and f.data for f in figs.values()
+    )
     assert study.chosen in again._repr_html_()
     assert again.findings()[0].startswith("Chosen:")
     head = rows[1].iloc[:5]  # a stored result loads its variants from their files
-    np.testing.assert_array_equal(again.model(study.chosen).predict_proba(head),
-                                  study.chosen_model.predict_proba(head))
+    np.testing.assert_array_equal(
+        again.model(study.chosen).predict_proba(head), study.chosen_model.predict_proba(head)
+    )
     assert list(study.table().index) == [v.name for v in study.variants]
 
 
@@ -175,21 +192,42 @@ def test_a_variant_that_cannot_be_exported_is_reported(rows):
     train_rows, test_rows, spec = rows
     prep = build_pipeline("random_forest", spec).steps[0][1]
     pipe = Pipeline([("prep", prep), ("model", DummyClassifier())])
-    pipe.fit(prepare_frame(train_rows, spec).rename(columns=spec.model_names), target_values(train_rows, spec))
-    result = compress(Model(pipe, spec, name="dummy"), train_rows, validation=test_rows,
-                      techniques=["onnx", "feature_pruning"], quick=True, progress=False)
+    pipe.fit(
+        prepare_frame(train_rows, spec).rename(columns=spec.model_names), target_values(train_rows, spec)
+    )
+    result = compress(
+        Model(pipe, spec, name="dummy"),
+        train_rows,
+        validation=test_rows,
+        techniques=["onnx", "feature_pruning"],
+        quick=True,
+        progress=False,
+    )
     outcome = {t.technique: t for t in result.techniques}
     assert outcome["onnx"].status == "not supported"
     pruning = outcome["feature_pruning"]
-    assert pruning.status == "applied" and pruning.variants and not any("+onnx" in n for n in pruning.variants)
-    assert "was not exported to ONNX: not supported: skl2onnx has no converter for DummyClassifier" in pruning.reason
+    assert (
+        pruning.status == "applied" and pruning.variants and not any("+onnx" in n for n in pruning.variants)
+    )
+    assert (
+        "was not exported to ONNX: not supported: skl2onnx has no converter for DummyClassifier"
+        in pruning.reason
+    )
 
 
 def test_a_budget_no_variant_meets_keeps_the_original(forest, rows, tmp_path):
     train_rows, test_rows, _ = rows
     # dropping trees (no retraining, so deterministic) loses AUC on this forest; a zero budget allows none
-    result = compress(forest, train_rows, validation=test_rows, max_loss=0.0, techniques=["drop_trees"],
-                      out=tmp_path / "out", quick=True, progress=False)
+    result = compress(
+        forest,
+        train_rows,
+        validation=test_rows,
+        max_loss=0.0,
+        techniques=["drop_trees"],
+        out=tmp_path / "out",
+        quick=True,
+        progress=False,
+    )
     assert len(result.variants) > 1 and not any(v.accepted for v in result.variants[1:])
     assert all(v.loss > 0 for v in result.variants[1:])
     assert result.chosen == "original"
@@ -210,15 +248,26 @@ def test_a_conversion_that_changes_predictions_is_rejected(rows):
     train_rows, test_rows, spec = rows
     names = spec.model_names
     num, cat = [names[c] for c in spec.numeric], [names[c] for c in spec.categorical]
-    prep = ColumnTransformer([("num", SimpleImputer(), num),
-                              ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), cat)],
-                             verbose_feature_names_out=False)
-    native = HistGradientBoostingClassifier(max_iter=10, random_state=0,
-                                            categorical_features=list(range(len(num), len(num) + len(cat))))
+    prep = ColumnTransformer(
+        [
+            ("num", SimpleImputer(), num),
+            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), cat),
+        ],
+        verbose_feature_names_out=False,
+    )
+    native = HistGradientBoostingClassifier(
+        max_iter=10, random_state=0, categorical_features=list(range(len(num), len(num) + len(cat)))
+    )
     pipe = Pipeline([("prep", prep), ("model", native)])
     pipe.fit(prepare_frame(train_rows, spec).rename(columns=names), target_values(train_rows, spec))
-    result = compress(Model(pipe, spec, name="native"), train_rows, validation=test_rows.iloc[:400],
-                      techniques=["onnx"], quick=True, progress=False)
+    result = compress(
+        Model(pipe, spec, name="native"),
+        train_rows,
+        validation=test_rows.iloc[:400],
+        techniques=["onnx"],
+        quick=True,
+        progress=False,
+    )
     onnx = result["onnx"]
     assert not onnx.accepted and onnx.parity_failed and onnx.parity_max_abs_diff > 1e-3
     assert "differ" in onnx.reason and "native categorical" in onnx.reason
@@ -228,16 +277,25 @@ def test_a_conversion_that_changes_predictions_is_rejected(rows):
 def test_multiclass_and_regression(tmp_path):
     wine = load_demo("wine")
     lr = fit_model("logistic_regression", wine.train, wine.spec)
-    result = compress(lr, wine.train, validation=wine.test, techniques=["onnx", "quantization"], quick=True,
-                      progress=False)
+    result = compress(
+        lr, wine.train, validation=wine.test, techniques=["onnx", "quantization"], quick=True, progress=False
+    )
     assert result.metric == "roc_auc" and result.task == "multiclass"
     assert result["onnx"].accepted and result["onnx"].parity_max_abs_diff <= 1e-5
     assert result["int8"].technique == "quantization" and result["int8"].parity_max_abs_diff is None
 
     diabetes = load_demo("diabetes")
     forest = fit_model("random_forest", diabetes.train, diabetes.spec, n_estimators=20)
-    result = compress(forest, diabetes.train, validation=diabetes.test, metric="rmse", max_loss=5.0,
-                      techniques=["onnx", "capacity"], quick=True, progress=False)
+    result = compress(
+        forest,
+        diabetes.train,
+        validation=diabetes.test,
+        metric="rmse",
+        max_loss=5.0,
+        techniques=["onnx", "capacity"],
+        quick=True,
+        progress=False,
+    )
     assert result.metric == "rmse" and not result.higher_is_better
     onnx = result["onnx"]
     assert onnx.accepted and onnx.params["precision"] == "float32"
@@ -259,12 +317,18 @@ def test_data_without_the_target_is_refused(forest, rows):
         compress(forest, train_rows.drop(columns=["age"]), progress=False)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"techniques": ["pruning"]}, "unknown compression technique 'pruning'"),
-    ({"max_loss": -0.1}, r"budget \(the largest allowed loss of ROC AUC\) must be a finite number of 0 or more"),
-    ({"metric": "r2"}, "does not apply to a binary model"),
-    ({"holdout_size": 1.5}, "held-out share"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"techniques": ["pruning"]}, "unknown compression technique 'pruning'"),
+        (
+            {"max_loss": -0.1},
+            r"budget \(the largest allowed loss of ROC AUC\) must be a finite number of 0 or more",
+        ),
+        ({"metric": "r2"}, "does not apply to a binary model"),
+        ({"holdout_size": 1.5}, "held-out share"),
+    ],
+)
 def test_bad_arguments_are_refused(forest, rows, kwargs, message):
     train_rows, _, _ = rows
     with pytest.raises(WorkbenchError, match=message):
@@ -277,11 +341,14 @@ def test_only_workbench_models_are_compressed(forest, rows):
 
 
 def _files(root):
-    return {str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes()) for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes()) for p in sorted(root.rglob("*"))
+    }
 
 
-@pytest.mark.parametrize("layout", ["file", "inside_a_file", "foreign_files", "foreign_model_wbm",
-                                    "foreign_variant"])
+@pytest.mark.parametrize(
+    "layout", ["file", "inside_a_file", "foreign_files", "foreign_model_wbm", "foreign_variant"]
+)
 def test_study_output_folder_is_checked_before_any_work(forest, rows, tmp_path, monkeypatch, layout):
     """The study replaces its own output (model.wbm, compression.json, variants/) and nothing else."""
     from workbench.compression import _runner, check_study_destination
@@ -346,21 +413,59 @@ def test_cli_compress_json(forest, rows, tmp_path, capsys):
     model_path = save_model(forest, tmp_path / "forest.wbm")
     train_rows.to_csv(tmp_path / "train.csv", index=False)
     test_rows.to_csv(tmp_path / "test.csv", index=False)
-    code, out, err = run_compress(["--model", str(model_path), "--data", str(tmp_path / "train.csv"),
-                                   "--validation", str(tmp_path / "test.csv"), "--max-auc-loss", "0.01",
-                                   "--technique", "onnx", "--technique", "capacity", "--quick",
-                                   "--out", str(tmp_path / "out"), "--json"], capsys)
+    code, out, err = run_compress(
+        [
+            "--model",
+            str(model_path),
+            "--data",
+            str(tmp_path / "train.csv"),
+            "--validation",
+            str(tmp_path / "test.csv"),
+            "--max-auc-loss",
+            "0.01",
+            "--technique",
+            "onnx",
+            "--technique",
+            "capacity",
+            "--quick",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     d = json.loads(out)
-    keys = {"name", "auc", "size_bytes", "latency_p50_us", "latency_p95_us", "throughput_rows_s",
-            "parity_max_abs_diff", "accepted", "reason"}
+    keys = {
+        "name",
+        "auc",
+        "size_bytes",
+        "latency_p50_us",
+        "latency_p95_us",
+        "throughput_rows_s",
+        "parity_max_abs_diff",
+        "accepted",
+        "reason",
+    }
     assert d["variants"] and all(keys <= set(v) for v in d["variants"])
     assert d["max_loss"] == 0.01
     assert d["chosen"]["name"] in {v["name"] for v in d["variants"]}
     assert load_model(d["chosen"]["path"]).name.endswith(d["chosen"]["name"])
     assert json.loads((tmp_path / "out" / "compression.json").read_text())["chosen"] == d["chosen"]
-    code, out, err = run_compress(["--model", str(model_path), "--data", str(tmp_path / "train.csv"),
-                                   "--technique", "onnx", "--quick", "--out", str(tmp_path / "out2")], capsys)
+    code, out, err = run_compress(
+        [
+            "--model",
+            str(model_path),
+            "--data",
+            str(tmp_path / "train.csv"),
+            "--technique",
+            "onnx",
+            "--quick",
+            "--out",
+            str(tmp_path / "out2"),
+        ],
+        capsys,
+    )
     assert code == 0 and "chosen: onnx" in out and "original" in out
 
 
@@ -368,8 +473,17 @@ def test_cli_compress_bad_input(forest, rows, tmp_path, capsys):
     train_rows, _, _ = rows
     model_path = save_model(forest, tmp_path / "forest.wbm")
     train_rows.drop(columns=["income"]).to_csv(tmp_path / "unlabelled.csv", index=False)
-    code, out, err = run_compress(["--model", str(model_path), "--data", str(tmp_path / "unlabelled.csv"),
-                                   "--out", str(tmp_path / "out")], capsys)
+    code, out, err = run_compress(
+        [
+            "--model",
+            str(model_path),
+            "--data",
+            str(tmp_path / "unlabelled.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
     assert code == 2 and "target column 'income' is missing" in err and err.count("\n") == 1
 
 

@@ -79,7 +79,9 @@ def test_trend_charts_by_period_with_control_limits(runs_dir):
     share = {t.name: t for t in figs["drift_share"].data}
     periods = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
     assert list(figs["drift_share"].layout.xaxis.ticktext) == periods
-    assert [c[0] for c in share["drift share"].customdata] == periods  # one point per run: one run a period here
+    assert [
+        c[0] for c in share["drift share"].customdata
+    ] == periods  # one point per run: one run a period here
     assert list(share["drift share"].x) == [0, 1, 2, 3]
     assert share["drift share"].y[3] > share["drift share"].y[0]
     # two clean periods: limits from them, and the shifted periods fall outside (red markers)
@@ -145,7 +147,10 @@ def test_runs_table_highlights_failed_checks_and_links_each_run(runs_dir):
             assert f"<span class='wb-failed-check' title='{name} (failed)'>" not in html
     for r in runs:
         assert f"href='/voila/files/{r['kind']}/{r['id']}/report.html'" in html
-        assert f"href='/voila/render/{r['kind']}/{r['id']}/report.ipynb'" in html and f"href='?run={r['id']}'" in html
+        assert (
+            f"href='/voila/render/{r['kind']}/{r['id']}/report.ipynb'" in html
+            and f"href='?run={r['id']}'" in html
+        )
     # no raw data rows: figures and check names only (an Adult row would show e.g. its fnlwgt)
     assert "fnlwgt" not in html and "Never-married" not in html
 
@@ -215,7 +220,9 @@ def test_first_paint_is_static_until_a_filter_changes(runs_dir):
     assert len(figures) == 1 and FIRST_PAINT in figures[0]["class"] and len(figures[0]["figures"]) == 4
     assert all(f["data"] and f["layout"] for f in figures[0]["figures"])
     assert len(widgets) == 3  # filters, live trends, runs selector and details
-    assert d.trends.children == () and d.table.value == "" and d.headline.value == "" and d.takeover.value == ""
+    assert (
+        d.trends.children == () and d.table.value == "" and d.headline.value == "" and d.takeover.value == ""
+    )
 
     d.kind.value = "bias"  # the widgets take over: the static copies are hidden by a style
     assert f".{FIRST_PAINT}{{display:none" in d.takeover.value
@@ -232,7 +239,9 @@ def test_a_damaged_ledger_falls_back_to_the_run_directories(runs_dir, tmp_path):
     (reports / "ledger.sqlite").write_bytes(b"this is not a database" * 100)
     index = load_runs(reports)
     assert len(index.runs) == 6
-    assert [p.kind for p in index.problems] == ["ledger"] and "workbench runs --rebuild" in index.problems[0].detail
+    assert [p.kind for p in index.problems] == ["ledger"] and "workbench runs --rebuild" in index.problems[
+        0
+    ].detail
 
 
 # -- the notebook and the server ------------------------------------------------------------
@@ -249,9 +258,14 @@ def test_index_notebook_runs_as_an_ordinary_notebook(runs_dir, tmp_path):
     import papermill as pm
 
     out = tmp_path / "index.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "dashboards" / "index.ipynb"), str(out),
-                        parameters={"reports_dir": str(runs_dir), "kind": "drift"}, kernel_name="python3",
-                        progress_bar=False, cwd=str(tmp_path))
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "dashboards" / "index.ipynb"),
+        str(out),
+        parameters={"reports_dir": str(runs_dir), "kind": "drift"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
     nb = json.loads(out.read_text())
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] == "error"]
@@ -301,15 +315,25 @@ def test_cli_rejects_bad_options_with_exit_2(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--port", str(s.getsockname()[1]), "--no-browser")
+        r = run_cli(
+            "dashboard", "--reports-dir", str(tmp_path), "--port", str(s.getsockname()[1]), "--no-browser"
+        )
     assert r.returncode == 2 and "in use" in r.stderr
     # a --host that is no name or address: said in one sentence (it used to say the port was in use)
-    r = run_cli("dashboard", "--reports-dir", str(tmp_path / "never"), "--host", "no-such-host.invalid",
-                "--no-browser")
+    r = run_cli(
+        "dashboard",
+        "--reports-dir",
+        str(tmp_path / "never"),
+        "--host",
+        "no-such-host.invalid",
+        "--no-browser",
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and "in use" not in r.stderr
     assert "'no-such-host.invalid' is neither an IP address nor a name" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "never").exists()
-    r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--host", "192.0.2.1", "--no-browser")  # TEST-NET-1
+    r = run_cli(
+        "dashboard", "--reports-dir", str(tmp_path), "--host", "192.0.2.1", "--no-browser"
+    )  # TEST-NET-1
     assert r.returncode == 2 and "not an address of this machine" in r.stderr and "in use" not in r.stderr
     for bad in (["--max-kernels", "-1"], ["--cull-closed", "0"], ["--allow-host", "http://x/"]):
         r = run_cli("dashboard", "--reports-dir", str(tmp_path), "--no-browser", *bad)
@@ -324,8 +348,18 @@ def test_host_header_check_allows_the_servers_own_names_only():
     loop = HostCheck.for_server("127.0.0.1", 8866)
     for ok in ("127.0.0.1:8866", "localhost:8866", "[::1]:8866", "LOCALHOST:8866"):
         assert loop.allows(ok), ok
-    for refused in ("evil.example:8866", "evil.example", "127.0.0.1:8867", "localhost", "", None,
-                    "10.0.0.5:8866", "127.0.0.1.nip.io:8866", "[::1]:80", "localhost:8866@evil"):
+    for refused in (
+        "evil.example:8866",
+        "evil.example",
+        "127.0.0.1:8867",
+        "localhost",
+        "",
+        None,
+        "10.0.0.5:8866",
+        "127.0.0.1.nip.io:8866",
+        "[::1]:80",
+        "localhost:8866@evil",
+    ):
         assert not loop.allows(refused), refused
     proxied = HostCheck.for_server("127.0.0.1", 8866, ["dash.example.org", "Other.Example:8443"])
     assert proxied.allows("dash.example.org") and proxied.allows("dash.example.org:443")
@@ -349,7 +383,12 @@ def test_server_configuration_bounds_kernels_and_uses_local_sockets(tmp_path):
     assert c.MappingKernelManager.cull_idle_timeout == 0  # Jupyter's rule is replaced, not doubled
     if sys.platform != "win32":
         assert c.KernelManager.transport == "ipc" and len(c.Voila.connection_dir_root) <= 40
-    assert voila_config(tmp_path, host="127.0.0.1", port=1, token="", max_kernels=0).SpareKernelManager.max_kernels == 0
+    assert (
+        voila_config(
+            tmp_path, host="127.0.0.1", port=1, token="", max_kernels=0
+        ).SpareKernelManager.max_kernels
+        == 0
+    )
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -413,7 +452,11 @@ def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, t
         status, js = _get(f"{server.base}/workbench/static/plotly.js")
         assert status == 200 and "plotly.js" in js[:300]
         status, view = _get(f"{server.base}/voila/render/drift/{run.name}/report.ipynb")
-        assert status == 200 and view.count("wbPlot(document.currentScript)") >= 3 and "load_or_compute" not in view
+        assert (
+            status == 200
+            and view.count("wbPlot(document.currentScript)") >= 3
+            and "load_or_compute" not in view
+        )
         assert _get(f"{server.base}/voila/files/drift/{run.name}/report.html")[0] == 200
         for forbidden in ("results.json", "summary.json", "report.ipynb"):
             assert _get(f"{server.base}/voila/files/drift/{run.name}/{forbidden}")[0] == 403
@@ -426,10 +469,19 @@ def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, t
         # the page names the reports directory, never the server's paths
         assert str(reports.parent) not in page and f"in {reports.name}" in page
         # DNS rebinding: any Host but the server's own is refused, on every route, with a short plain reason
-        for host, code in ((f"localhost:{port}", 200), (f"[::1]:{port}", 200), (f"evil.example:{port}", 403),
-                           ("evil.example", 403), (f"127.0.0.1:{port + 1}", 403)):
-            for path in ("/voila/render/index.ipynb", "/workbench/static/plotly.js", "/",
-                         f"/voila/files/drift/{run.name}/report.html"):
+        for host, code in (
+            (f"localhost:{port}", 200),
+            (f"[::1]:{port}", 200),
+            (f"evil.example:{port}", 403),
+            ("evil.example", 403),
+            (f"127.0.0.1:{port + 1}", 403),
+        ):
+            for path in (
+                "/voila/render/index.ipynb",
+                "/workbench/static/plotly.js",
+                "/",
+                f"/voila/files/drift/{run.name}/report.html",
+            ):
                 status, body = _get(f"{server.base}{path}", host=host)
                 expected = (301, 302) if path == "/" and code == 200 else (code,)  # / redirects to the index
                 assert status in expected, (host, path, status)
@@ -491,10 +543,14 @@ def test_links_follow_the_page_path_under_a_proxy(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRIPT_NAME", "/user/sam/voila/render/workbench-demo/reports/index.ipynb")  # Binder
     links = page_links()
     run = reports / "drift" / "20261120T000000-nightly-abc123"
-    assert links.run_page(run) == \
-        "/user/sam/voila/render/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.ipynb"
-    assert links.report_html(run) == \
-        "/user/sam/files/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.html"
+    assert (
+        links.run_page(run)
+        == "/user/sam/voila/render/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.ipynb"
+    )
+    assert (
+        links.report_html(run)
+        == "/user/sam/files/workbench-demo/reports/drift/20261120T000000-nightly-abc123/report.html"
+    )
     assert links.run_page(tmp_path.parent / "elsewhere") is None  # not served: no link
     monkeypatch.setenv(SERVER_ENV, "1")  # `workbench dashboard`: the reports directory is the root
     monkeypatch.setenv("SCRIPT_NAME", "/voila/render/index.ipynb")

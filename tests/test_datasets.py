@@ -76,8 +76,14 @@ def test_adult_spec(adult):
     assert spec.sensitive == ["sex", "race"]
     assert {"sex", "race"} <= set(spec.features)  # sensitive attributes stay features
     assert "income" not in spec.features
-    assert set(spec.numeric) == {"age", "fnlwgt", "education-num", "capital-gain",
-                                 "capital-loss", "hours-per-week"}
+    assert set(spec.numeric) == {
+        "age",
+        "fnlwgt",
+        "education-num",
+        "capital-gain",
+        "capital-loss",
+        "hours-per-week",
+    }
     assert len(spec.features) == 14 and spec.excluded == {}
 
 

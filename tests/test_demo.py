@@ -26,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 def _copy_repository(dest: Path) -> Path:
     """The repository's files (tracked and new, not ignored) as a fresh clone would have them."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     for rel in listed:
         src = ROOT / rel
         if src.is_file():
@@ -40,8 +41,14 @@ def _copy_repository(dest: Path) -> Path:
 def demo_run(tmp_path_factory):
     repo = _copy_repository(tmp_path_factory.mktemp("clone"))
     env = {**os.environ, "PYTHONWARNINGS": "default"}
-    proc = subprocess.run([str(Path(sys.executable).parent / "workbench"), "demo", "--quick", "--no-serve"],
-                          cwd=repo, capture_output=True, text=True, timeout=1500, env=env)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "workbench"), "demo", "--quick", "--no-serve"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env=env,
+    )
     return repo, proc
 
 
@@ -74,8 +81,10 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
         batch = Path(summary["params"].get("current") or summary["params"]["data"]).stem
         failed = [c["name"] for c in summary["checks"] if not c["passed"] and c.get("severity") == "error"]
         by_batch.setdefault(batch, {})[summary["kind"]] = failed
-    manifests = {p.name.removesuffix(".manifest.json"): json.loads(p.read_text())
-                 for p in (repo / "workbench-demo" / "data" / "batches").glob("*.manifest.json")}
+    manifests = {
+        p.name.removesuffix(".manifest.json"): json.loads(p.read_text())
+        for p in (repo / "workbench-demo" / "data" / "batches").glob("*.manifest.json")
+    }
     assert manifests and set(by_batch) == set(manifests)
     kinds_seen = set()
     for batch, manifest in manifests.items():
@@ -93,10 +102,14 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
             elif kind == "prior_shift":
                 assert "drift.target" in found["drift"], (batch, found)
             elif kind in ("missing_values", "unseen_categories", "scale_change"):
-                assert any(n.startswith("quality.") and n.endswith(f".{c}") for n in found["drift"] for c in cols), \
-                    (batch, found)
+                assert any(
+                    n.startswith("quality.") and n.endswith(f".{c}") for n in found["drift"] for c in cols
+                ), (batch, found)
             elif kind == "bias_shift":
-                assert any(n.startswith("bias.") and n.endswith(".worsened") for n in found["bias"]), (batch, found)
+                assert any(n.startswith("bias.") and n.endswith(".worsened") for n in found["bias"]), (
+                    batch,
+                    found,
+                )
     assert {"clean", "covariate_shift", "prior_shift", "missing_values", "bias_shift"} <= kinds_seen
 
 

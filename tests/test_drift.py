@@ -50,8 +50,14 @@ def batches(adult):
 def model(adult):
     from workbench.modeling.train import train
 
-    res = train(adult.train.sample(4000, random_state=1), adult.spec, recipes=["logistic_regression"],
-                validation=adult.test.sample(1000, random_state=2), quick=True, progress=False)
+    res = train(
+        adult.train.sample(4000, random_state=1),
+        adult.spec,
+        recipes=["logistic_regression"],
+        validation=adult.test.sample(1000, random_state=2),
+        quick=True,
+        progress=False,
+    )
     return res.champion
 
 
@@ -64,7 +70,9 @@ def _evidently(reference, current, spec) -> tuple[dict, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         snap = Report([DataDriftPreset()], include_tests=True).run(
-            Dataset.from_pandas(current, data_definition=dd), Dataset.from_pandas(reference, data_definition=dd))
+            Dataset.from_pandas(current, data_definition=dd),
+            Dataset.from_pandas(reference, data_definition=dd),
+        )
     out, share = {}, None
     for m in snap.dict()["metrics"]:
         if m["config"]["type"].endswith("ValueDrift"):
@@ -83,11 +91,15 @@ def test_decisions_tests_and_scores_equal_evidently(adult, n):
     inside the table (columns with missing values have fewer than 1,000 reference values)."""
     spec = adult.spec
     reference = adult.train.sample(n, random_state=0)
-    drifted = {"name": "drifted", "changes": [
-        {"kind": "covariate_shift", "column": "age", "strength": 0.6},
-        {"kind": "covariate_shift", "column": "education"},
-        {"kind": "unseen_categories", "column": "occupation", "rate": 0.2},
-        {"kind": "scale_change", "column": "fnlwgt", "factor": 100}]}
+    drifted = {
+        "name": "drifted",
+        "changes": [
+            {"kind": "covariate_shift", "column": "age", "strength": 0.6},
+            {"kind": "covariate_shift", "column": "education"},
+            {"kind": "unseen_categories", "column": "occupation", "rate": 0.2},
+            {"kind": "scale_change", "column": "fnlwgt", "factor": 100},
+        ],
+    }
     scenarios = ["clean", drifted] if n != 1040 else ["clean"]
     tests_seen = set()
     for batch in simulate_batches(adult.test, spec, scenarios, batch_size=n, random_state=3):
@@ -103,8 +115,11 @@ def test_decisions_tests_and_scores_equal_evidently(adult, n):
         assert ours.drift_share == pytest.approx(their_share)
         if batch.changes:
             assert {"age", "education", "occupation", "fnlwgt"} <= set(ours.drifted_columns)
-    expected = {800: {"ks", "chisquare", "z"}, 1040: {"chisquare", "jensenshannon"},
-                5000: {"wasserstein", "jensenshannon"}}[n]
+    expected = {
+        800: {"ks", "chisquare", "z"},
+        1040: {"chisquare", "jensenshannon"},
+        5000: {"wasserstein", "jensenshannon"},
+    }[n]
     assert expected <= tests_seen
 
 
@@ -131,8 +146,9 @@ def test_every_stattest_equals_evidentlys_function(adult, batches):
         df.loc[df.index[::7], "noise"] = np.nan
     spec2 = spec.replace(features=[*spec.features, "noise"], numeric=[*spec.numeric, "noise"])
     for name, (_, _, types) in STATTESTS.items():
-        overrides = {c: name for c in spec2.features
-                     if ("numeric" if c in spec2.numeric else "categorical") in types}
+        overrides = {
+            c: name for c in spec2.features if ("numeric" if c in spec2.numeric else "categorical") in types
+        }
         ours = detect_drift(reference, current, spec2, stattest=overrides)
         for col in overrides:
             c = ours.column(col)
@@ -147,7 +163,9 @@ def test_sturges_bins_widen_for_integers_like_numpy(adult):
     ages = adult.train["age"][adult.train["age"].between(20, 40)]
     older = ages.to_numpy() - 19.0  # weights: older people drawn more often in current
     reference = pd.DataFrame({"age": ages.sample(300_000, replace=True, random_state=0).to_numpy()})
-    current = pd.DataFrame({"age": ages.sample(300_000, replace=True, weights=older, random_state=1).to_numpy()})
+    current = pd.DataFrame(
+        {"age": ages.sample(300_000, replace=True, weights=older, random_state=1).to_numpy()}
+    )
     one = spec.replace(features=["age"], numeric=["age"], categorical=[], sensitive=[], target=None)
     for name in ("psi", "kl_div", "jensenshannon"):
         c = detect_drift(reference, current, one, stattest=name).column("age")
@@ -158,8 +176,11 @@ def test_sturges_bins_widen_for_integers_like_numpy(adult):
 # -- finding what was injected -----------------------------------------------------------
 def test_injected_shifts_found_on_the_right_column(adult, ref_stats, batches):
     for kind in ("covariate_shift", "scale_change", "unseen_categories"):
-        hits = [b for name, b in batches.items() if name.startswith("batch-") and
-                any(c.kind == kind for c in b.changes)]
+        hits = [
+            b
+            for name, b in batches.items()
+            if name.startswith("batch-") and any(c.kind == kind for c in b.changes)
+        ]
         assert hits
         for b in hits:
             result = detect_drift(None, b.data, adult.spec, reference_stats=ref_stats)
@@ -178,8 +199,11 @@ def test_false_alarms_on_clean_batches(adult, ref_stats):
     clean = simulate_batches(adult.test, adult.spec, ["clean"] * 25, batch_size=BATCH, random_state=11)
     alarms = 0
     for b in clean:
-        failed = [c.name for c in detect_drift(None, b.data, adult.spec, reference_stats=ref_stats).checks()
-                  if not c.passed and (c.name == "drift.share" or c.name.startswith("drift.column."))]
+        failed = [
+            c.name
+            for c in detect_drift(None, b.data, adult.spec, reference_stats=ref_stats).checks()
+            if not c.passed and (c.name == "drift.share" or c.name.startswith("drift.column."))
+        ]
         alarms += bool(failed)
     rate = alarms / len(clean)
     print(f"false-alarm rate on {len(clean)} clean batches of {BATCH} rows: {rate:.0%}")
@@ -205,10 +229,13 @@ def test_prediction_and_target_drift_under_prior_shift(adult, model, batches):
     assert res.target is None and res.prediction.drifted
 
 
-@pytest.mark.parametrize("demo, recipe, kind, what", [
-    ("wine", "logistic_regression", "categorical", "predicted classes"),
-    ("diabetes", "ridge", "numeric", "predictions"),
-])
+@pytest.mark.parametrize(
+    "demo, recipe, kind, what",
+    [
+        ("wine", "logistic_regression", "categorical", "predicted classes"),
+        ("diabetes", "ridge", "numeric", "predictions"),
+    ],
+)
 def test_prediction_drift_multiclass_and_regression(demo, recipe, kind, what):
     """Small references (under 1,000 rows): Evidently's p-value tests on the model's output."""
     from workbench.data import load_demo
@@ -217,7 +244,7 @@ def test_prediction_drift_multiclass_and_regression(demo, recipe, kind, what):
     d = load_demo(demo)
     model = train(d.train, d.spec, recipes=[recipe], validation=d.test, quick=True, progress=False).champion
     same = detect_drift(d.train, d.test, d.spec, model=model)
-    upper = d.test.sort_values(d.spec.target).iloc[len(d.test) // 2:]  # the higher half of the outcome
+    upper = d.test.sort_values(d.spec.target).iloc[len(d.test) // 2 :]  # the higher half of the outcome
     moved = detect_drift(d.train, upper, d.spec, model=model)
     assert same.prediction.type == kind and same.prediction.stattest in ("chisquare", "ks")
     assert not same.prediction.drifted and moved.prediction.drifted and moved.target.drifted
@@ -253,7 +280,11 @@ def test_mismatched_columns_and_types_are_reported(adult, ref_stats, batches):
     current["new_field"] = 1
     result = detect_drift(None, current, adult.spec, reference_stats=ref_stats)
     issues = {m["column"]: m["issue"] for m in result.mismatches}
-    assert issues == {"education": "missing_in_current", "hours-per-week": "type", "new_field": "only_in_current"}
+    assert issues == {
+        "education": "missing_in_current",
+        "hours-per-week": "type",
+        "new_field": "only_in_current",
+    }
     assert {c.name for c in result.columns} == set(adult.spec.features) - {"education", "hours-per-week"}
     gone = result.column("capital-loss")
     assert gone.drifted and gone.score is None and gone.stattest == "all_missing"
@@ -283,8 +314,15 @@ def test_bad_input_is_one_clear_sentence(adult, ref_stats):
 
 def test_overrides_and_checks_config(adult, ref_stats, batches):
     current = batches["covariate_shift"].data
-    res = detect_drift(None, current, adult.spec, reference_stats=ref_stats, stattest="psi",
-                       threshold={"age": 5.0}, columns=["age", "sex", "fnlwgt"])
+    res = detect_drift(
+        None,
+        current,
+        adult.spec,
+        reference_stats=ref_stats,
+        stattest="psi",
+        threshold={"age": 5.0},
+        columns=["age", "sex", "fnlwgt"],
+    )
     assert {c.stattest for c in res.columns} == {"psi"}
     assert res.column("age").threshold == 5.0 and not res.column("age").drifted
     only_numeric = detect_drift(None, current, adult.spec, reference_stats=ref_stats, stattest="ks")
@@ -309,17 +347,23 @@ def test_round_trip_and_faces(adult, ref_stats, batches):
     assert {"scores", "distributions", "psi"} <= set(figs)
     assert "age" in again._repr_html_()
     first = result.findings()[0]
-    assert first.startswith(f"{len(result.drifted_columns)} of 14 columns drifted") and "50% dataset-drift line" in first
-    assert result.drifted_columns and list(result.table()["column"])[:len(result.drifted_columns)] == \
-        result.drifted_columns  # most drifted first
+    assert (
+        first.startswith(f"{len(result.drifted_columns)} of 14 columns drifted")
+        and "50% dataset-drift line" in first
+    )
+    assert (
+        result.drifted_columns
+        and list(result.table()["column"])[: len(result.drifted_columns)] == result.drifted_columns
+    )  # most drifted first
 
 
 def test_stored_results_render_without_heavy_libraries(adult, ref_stats, batches, tmp_path):
     from workbench.monitoring.quality import check_quality
 
     cur = batches["unseen_categories"].data
-    (tmp_path / "drift.json").write_text(json.dumps(
-        detect_drift(None, cur, adult.spec, reference_stats=ref_stats).to_dict()))
+    (tmp_path / "drift.json").write_text(
+        json.dumps(detect_drift(None, cur, adult.spec, reference_stats=ref_stats).to_dict())
+    )
     (tmp_path / "quality.json").write_text(json.dumps(check_quality(adult.train, cur, adult.spec).to_dict()))
     code = f"""
 import json, sys

@@ -75,7 +75,9 @@ def test_lime_speaks_in_original_columns(local, forest, rows, adult):
         for f in e.features:
             assert f["condition"].count(f["feature"]) == 1
             assert not any(re.search(rf"\b{re.escape(s)}\b", f["condition"]) for s in safe)
-            assert not re.search(r"_(Husband|Male|Female|White|Private)\b", f["condition"])  # no one-hot fragments
+            assert not re.search(
+                r"_(Husband|Male|Female|White|Private)\b", f["condition"]
+            )  # no one-hot fragments
         assert e.explained_class == ">50K" and e.probability == pytest.approx(p)
         assert e.predicted == lab and e.actual in (">50K", "<=50K")
         assert np.isfinite(e.intercept) and e.r2 <= 1.0
@@ -109,7 +111,9 @@ def test_explainer_is_reused_and_results_do_not_depend_on_row_order(forest, rows
     both = ex.explain_local(forest, test_rows, rows=[a, b], reference=train_rows, num_samples=FAST)
     alone = ex.explain_local(forest, test_rows, rows=b, reference=train_rows, num_samples=FAST)
     assert both[b].features == alone[b].features
-    other_seed = ex.explain_local(forest, test_rows, rows=b, reference=train_rows, num_samples=FAST, random_state=9)
+    other_seed = ex.explain_local(
+        forest, test_rows, rows=b, reference=train_rows, num_samples=FAST, random_state=9
+    )
     assert other_seed[b].features != alone[b].features
 
 
@@ -127,7 +131,9 @@ def test_batched_sampling_equals_lime_explain_instance(forest, rows):
         assert [f["condition"] for f in got["features"]] == [f["condition"] for f in want["features"]]
         assert np.allclose([f["weight"] for f in got["features"]], [f["weight"] for f in want["features"]])
         assert got["r2"] == pytest.approx(want["r2"])
-        assert np.allclose(got["output"], p) and np.allclose(want["output"], p)  # LIME's first sample is the row
+        assert np.allclose(got["output"], p) and np.allclose(
+            want["output"], p
+        )  # LIME's first sample is the row
 
 
 def test_missing_numeric_and_unseen_category_in_a_row(forest, rows):
@@ -186,8 +192,9 @@ def test_any_error_and_its_checks(forest, rows):
 # -- stability ----------------------------------------------------------------------------------
 def test_stability_identical_seeds_agree_perfectly(forest, rows):
     train_rows, test_rows = rows
-    s = ex.explanation_stability(forest, test_rows, rows=[test_rows.index[0]], reference=train_rows,
-                                 seeds=[7, 7, 7], num_samples=FAST)
+    s = ex.explanation_stability(
+        forest, test_rows, rows=[test_rows.index[0]], reference=train_rows, seeds=[7, 7, 7], num_samples=FAST
+    )
     assert s.mean_kendall_tau == pytest.approx(1.0) and s.mean_top_k_jaccard == pytest.approx(1.0)
     assert s.mean_sign_agreement == 1.0 and s.verdict == "stable" and s.stable
     assert s.summary().startswith("Stable")
@@ -282,8 +289,10 @@ def test_multiclass_explains_the_predicted_class(adult):
     every = ex.partial_dependence(model, df, "sex", max_rows=100)
     assert set(every.averages) == {str(c) for c in model.classes_} and not every.average
     one = ex.partial_dependence(model, df, "sex", target_class="Wife", max_rows=100)
-    assert one.output == "probability of 'Wife'" and one.average[one.grid.index("Female")] > one.average[
-        one.grid.index("Male")]
+    assert (
+        one.output == "probability of 'Wife'"
+        and one.average[one.grid.index("Female")] > one.average[one.grid.index("Male")]
+    )
     assert ex.permutation_importance(model, df, n_repeats=2, max_rows=800).scoring == "accuracy"
     s = ex.surrogate_tree(model, df, max_depth=3)
     assert s.fidelity > s.baseline
@@ -345,10 +354,12 @@ def results(forest, rows, local):
     train_rows, test_rows = rows
     return [
         local,
-        ex.explain_worst_errors(forest, test_rows, kind="false_negative", n=2, reference=train_rows,
-                                num_samples=FAST),
-        ex.explanation_stability(forest, test_rows, rows=[test_rows.index[0]], reference=train_rows, seeds=2,
-                                 num_samples=FAST),
+        ex.explain_worst_errors(
+            forest, test_rows, kind="false_negative", n=2, reference=train_rows, num_samples=FAST
+        ),
+        ex.explanation_stability(
+            forest, test_rows, rows=[test_rows.index[0]], reference=train_rows, seeds=2, num_samples=FAST
+        ),
         ex.permutation_importance(forest, test_rows, n_repeats=2, max_rows=500),
         ex.partial_dependence(forest, test_rows, "age", max_rows=100),
         ex.surrogate_tree(forest, test_rows, max_depth=3),

@@ -66,7 +66,7 @@ def ws(tmp_path_factory, adult):
     (d / "negative.toml").write_text('"quality.missing.age" = -0.1\n')
     (d / "text.toml").write_text('"drift.share" = "high"\n')
     (d / "broken.toml").write_text('"drift.share" = \n')
-    (d / "checks.txt").write_text('drift.share = 0.2\n')
+    (d / "checks.txt").write_text("drift.share = 0.2\n")
     (d / "field.toml").write_text('"drift.share" = { threshold = 0.2, enabeld = false }\n')
     # bad model files
     (d / "pickle.wbm").write_bytes(pickle.dumps({"a": 1}))
@@ -112,7 +112,15 @@ CASES: dict[str, list[str]] = {
     "train: empty data file": ["train", "--data", "empty.csv", "--target", "income", "--out", "m.wbm"],
     "train: header only": ["train", "--data", "header_only.csv", "--target", "income", "--out", "m.wbm"],
     "train: unknown target": ["train", "--data", "data.csv", "--target", "nope", "--out", "m.wbm"],
-    "train: duplicate column names": ["train", "--data", "dup_columns.csv", "--target", "income", "--out", "m.wbm"],
+    "train: duplicate column names": [
+        "train",
+        "--data",
+        "dup_columns.csv",
+        "--target",
+        "income",
+        "--out",
+        "m.wbm",
+    ],
     "train: negative seed": [*["train", *T], "--seed", "-1", "--out", "m.wbm"],
     "train: huge seed": [*["train", *T], "--seed", str(2**40), "--out", "m.wbm"],
     "train: negative cost": [*["train", *T], "--cost-fn", "-1", "--out", "m.wbm"],
@@ -165,17 +173,66 @@ CASES: dict[str, list[str]] = {
     "report: junit is a folder": [*DRIFT, "--junit", "mine"],
     "report: junit would replace another file": [*DRIFT, "--junit", "results.xml"],
     "report: junit under a file": [*DRIFT, "--junit", "afile/checks.xml"],
-    "report: missing current": ["report", "drift", *R, "--current", "missing.parquet", "--reports-dir", "reports"],
-    "report: empty reference": ["report", "drift", "--reference", "empty.csv", *C, "--reports-dir", "reports"],
+    "report: missing current": [
+        "report",
+        "drift",
+        *R,
+        "--current",
+        "missing.parquet",
+        "--reports-dir",
+        "reports",
+    ],
+    "report: empty reference": [
+        "report",
+        "drift",
+        "--reference",
+        "empty.csv",
+        *C,
+        "--reports-dir",
+        "reports",
+    ],
     "report: pickle model": ["report", "drift", *R, *C, "--model", "pickle.wbm", "--reports-dir", "reports"],
-    "report: infinite feature values": ["report", "drift", *R, "--current", "inf.csv", *M, "--reports-dir",
-                                        "reports"],
-    "report: text in a numeric column": ["report", "drift", *R, "--current", "text_in_numeric.csv", *M,
-                                         "--reports-dir", "reports"],
+    "report: infinite feature values": [
+        "report",
+        "drift",
+        *R,
+        "--current",
+        "inf.csv",
+        *M,
+        "--reports-dir",
+        "reports",
+    ],
+    "report: text in a numeric column": [
+        "report",
+        "drift",
+        *R,
+        "--current",
+        "text_in_numeric.csv",
+        *M,
+        "--reports-dir",
+        "reports",
+    ],
     "report: unknown sensitive": [*BIAS, "--sensitive", "nope"],
-    "report: single-group sensitive": ["report", "bias", "--data", "single_group.csv", *M, "--sensitive", "sex",
-                                       "--reports-dir", "reports"],
-    "report: unseen labels": ["report", "bias", "--data", "unseen_labels.csv", *M, "--reports-dir", "reports"],
+    "report: single-group sensitive": [
+        "report",
+        "bias",
+        "--data",
+        "single_group.csv",
+        *M,
+        "--sensitive",
+        "sex",
+        "--reports-dir",
+        "reports",
+    ],
+    "report: unseen labels": [
+        "report",
+        "bias",
+        "--data",
+        "unseen_labels.csv",
+        *M,
+        "--reports-dir",
+        "reports",
+    ],
     "report: bias --fail-on unknown": [*BIAS, "--fail-on", "bias.demographic_parity_ration.*"],
     # runs
     "runs: reports-dir is a file": ["runs", "--reports-dir", "afile"],
@@ -190,9 +247,22 @@ CASES: dict[str, list[str]] = {
     "compress: out is a file": ["compress", *M, "--data", "data.csv", "--out", "notes.txt"],
     "compress: out is a folder of other files": ["compress", *M, "--data", "data.csv", "--out", "mine"],
     # dashboard
-    "dashboard: unresolvable host": ["dashboard", "--reports-dir", "emptydir", "--host", "no-such-host.invalid",
-                                     "--no-browser"],
-    "dashboard: port out of range": ["dashboard", "--reports-dir", "emptydir", "--port", "99999", "--no-browser"],
+    "dashboard: unresolvable host": [
+        "dashboard",
+        "--reports-dir",
+        "emptydir",
+        "--host",
+        "no-such-host.invalid",
+        "--no-browser",
+    ],
+    "dashboard: port out of range": [
+        "dashboard",
+        "--reports-dir",
+        "emptydir",
+        "--port",
+        "99999",
+        "--no-browser",
+    ],
     "dashboard: reports-dir is a file": ["dashboard", "--reports-dir", "afile", "--no-browser"],
     # demo
     "demo: out is a file": ["demo", "--out", "notes.txt", "--no-serve"],
@@ -206,7 +276,9 @@ USAGE_ALLOWED = {"report: no kind", "no command"}
 def test_bad_input_is_exit_2_with_one_sentence(ws, case):
     before = _fingerprint(ws)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([WORKBENCH, *CASES[case]], cwd=ws, capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [WORKBENCH, *CASES[case]], cwd=ws, capture_output=True, text=True, timeout=300, env=env
+    )
     err = proc.stderr.strip()
     assert proc.returncode == 2, (case, proc.returncode, err[-1500:])
     assert "Traceback" not in err and "Traceback" not in proc.stdout, err

@@ -192,8 +192,11 @@ def test_fingerprint_ignores_the_index(adult):
 
 def test_fingerprint_changes_when_one_value_changes(adult):
     base = fingerprint(adult)["sha256"]
-    for col, value in [("age", adult["age"].iloc[150] + 1), ("education", "Doctorate-x"),
-                       ("workclass", np.nan)]:
+    for col, value in [
+        ("age", adult["age"].iloc[150] + 1),
+        ("education", "Doctorate-x"),
+        ("workclass", np.nan),
+    ]:
         changed = adult.copy()
         changed.iloc[150, changed.columns.get_loc(col)] = value
         assert fingerprint(changed)["sha256"] != base, col
@@ -219,8 +222,14 @@ def test_parquet_text_of_every_arrow_kind_comes_back_as_the_same_categories(tmp_
     import pyarrow.parquet as pq
 
     words = ["b", None, "a", "b", "c", None] * 50
-    table = pa.table({"plain": pa.array(words, pa.string()), "large": pa.array(words, pa.large_string()),
-                      "dict": pa.array(words, pa.string()).dictionary_encode(), "n": pa.array(range(len(words)))})
+    table = pa.table(
+        {
+            "plain": pa.array(words, pa.string()),
+            "large": pa.array(words, pa.large_string()),
+            "dict": pa.array(words, pa.string()).dictionary_encode(),
+            "n": pa.array(range(len(words))),
+        }
+    )
     pq.write_table(table, tmp_path / "t.parquet")
     back = load_table(tmp_path / "t.parquet")
     for col in ("plain", "large", "dict"):
@@ -237,15 +246,19 @@ def test_the_reports_peek_knows_the_same_parquet_suffixes():
 
 
 # -- duplicate names, and reading some columns only ---------------------------------------------------
-@pytest.mark.parametrize("name, text", [("dup.csv", "age,sex,age\n30,F,31\n"), ("dup.tsv", "age\tsex\tage\n30\tF\t31\n")])
+@pytest.mark.parametrize(
+    "name, text", [("dup.csv", "age,sex,age\n30,F,31\n"), ("dup.tsv", "age\tsex\tage\n30\tF\t31\n")]
+)
 def test_duplicate_column_names_are_refused_not_renamed(tmp_path, name, text):
     """pandas would read the second 'age' as 'age.1' and every later stage would treat it as a new column."""
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(DataError) as err:
         load_table(path, what="current data")
-    assert _one_line_naming(err, path) == (f"the current data file '{path}' has duplicate column names: 'age'; "
-                                           "every column needs a name of its own")
+    assert _one_line_naming(err, path) == (
+        f"the current data file '{path}' has duplicate column names: 'age'; "
+        "every column needs a name of its own"
+    )
     from workbench.reports.compute import peek_table
 
     with pytest.raises(DataError, match="duplicate column names: 'age'"):

@@ -31,16 +31,38 @@ def lab(tmp_path):
 
     root = tmp_path / "work"
     root.mkdir()
-    pm.execute_notebook(str(template("01_train.ipynb")), str(root / "01_train.ipynb"), prepare_only=True,
-                        parameters={"quick": True, "recipes": ["logistic_regression"]},
-                        kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(template("01_train.ipynb")),
+        str(root / "01_train.ipynb"),
+        prepare_only=True,
+        parameters={"quick": True, "recipes": ["logistic_regression"]},
+        kernel_name="python3",
+        progress_bar=False,
+    )
     port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"), "PYTHONWARNINGS": "ignore"}
-    cmd = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-           "--ServerApp.password=", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+        "PYTHONWARNINGS": "ignore",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--allow-root",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -76,32 +98,44 @@ def test_jupyterlab_runs_the_train_notebook_and_renders_the_panel(lab):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/lab/tree/01_train.ipynb?reset", timeout=120_000)
-        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')",
-                               timeout=120_000)
+        page.wait_for_function(
+            "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", timeout=120_000
+        )
         # The kernel must be up before "run all" (otherwise JupyterLab queues a kernel picker dialog).
         page.wait_for_function(
             "() => { const w = window.jupyterapp.shell.currentWidget;"
             " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
             " && w.sessionContext.session.kernel.connectionStatus === 'connected'"
-            " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=180_000)
+            " && w.sessionContext.session.kernel.status === 'idle'; }",
+            timeout=180_000,
+        )
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         # Done when every code cell has an execution count and the kernel is idle again.
         page.wait_for_function(
             "() => { const w = window.jupyterapp.shell.currentWidget;"
             " const cells = w.content.widgets.filter(c => c.model.type === 'code');"
             " return cells.every(c => c.model.executionCount) && w.sessionContext.session.kernel.status === 'idle'; }",
-            timeout=600_000, polling=1000)
+            timeout=600_000,
+            polling=1000,
+        )
         outputs = page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.content.widgets"
-            ".filter(c => c.model.type === 'code').map(c => c.model.outputs.toJSON())")
+            ".filter(c => c.model.type === 'code').map(c => c.model.outputs.toJSON())"
+        )
         failed = [o for cell in outputs for o in cell if o.get("output_type") == "error"]
         assert not failed, f"a cell raised: {failed[0].get('ename')}: {failed[0].get('evalue')}"
         # The panel (ipywidgets views) and a chart with data are on the page.
-        page.wait_for_selector(".jp-OutputArea .widget-button, .jp-OutputArea .jupyter-widgets", timeout=60_000)
+        page.wait_for_selector(
+            ".jp-OutputArea .widget-button, .jp-OutputArea .jupyter-widgets", timeout=60_000
+        )
         page.wait_for_function(
             "() => Array.from(document.querySelectorAll('.jp-OutputArea .js-plotly-plot'))"
-            ".some(e => (e.data || []).some(t => (t.x || t.y || []).length > 0))", timeout=60_000)
-        assert page.locator(".jp-OutputArea .widget-button").count() >= 1, "the panel's buttons did not render"
+            ".some(e => (e.data || []).some(t => (t.x || t.y || []).length > 0))",
+            timeout=60_000,
+        )
+        assert page.locator(".jp-OutputArea .widget-button").count() >= 1, (
+            "the panel's buttons did not render"
+        )
         assert not page.locator(".jp-OutputArea .jupyter-widgets :text('Error displaying widget')").count()
         shot = screenshot_lab(page)
         browser.close()
@@ -114,8 +148,10 @@ def test_jupyterlab_runs_the_train_notebook_and_renders_the_panel(lab):
 
 def screenshot_lab(page) -> Path:
     """JupyterLab scrolls inside the notebook panel: scroll to the panel at the end, then shoot."""
-    page.evaluate("() => { const b = Array.from(document.querySelectorAll('.jp-OutputArea .widget-button'));"
-                  " if (b.length) b[b.length - 1].scrollIntoView({block: 'end'}); }")
+    page.evaluate(
+        "() => { const b = Array.from(document.querySelectorAll('.jp-OutputArea .widget-button'));"
+        " if (b.length) b[b.length - 1].scrollIntoView({block: 'end'}); }"
+    )
     news = page.locator(".jp-toast-button:has-text('No')")  # JupyterLab's "notified about news?" toast
     if news.count():
         news.first.click()
@@ -124,4 +160,3 @@ def screenshot_lab(page) -> Path:
     path = ARTIFACTS / "jupyterlab-01_train.png"
     page.screenshot(path=str(path))
     return path
-

@@ -33,8 +33,12 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *([base] if base
-                                                                                                    else [])])
+                base = ".".join(
+                    [
+                        *package.split(".")[: len(package.split(".")) - node.level + 1],
+                        *([base] if base else []),
+                    ]
+                )
             out.add(base)
             out.update(f"{base}.{a.name}" for a in node.names)  # `from workbench import explain`
     return out
@@ -54,15 +58,24 @@ def _reaching(imports: set[str], prefixes: tuple[str, ...]) -> list[str]:
     return sorted(i for i in imports if any(i == p or i.startswith(p + ".") for p in prefixes))
 
 
-@pytest.mark.parametrize(("importer", "forbidden"), [
-    (MONITORING, MODEL_SIDE),
-    (MODEL_SIDE, MONITORING),
-    (SHARED, MODEL_SIDE + MONITORING + ("workbench.reports", "workbench.widgets", "workbench.dashboards",
-                                        "workbench.cli")),
-    (("workbench.modeling",), ("workbench.compression", "workbench.explain")),
-])
+@pytest.mark.parametrize(
+    ("importer", "forbidden"),
+    [
+        (MONITORING, MODEL_SIDE),
+        (MODEL_SIDE, MONITORING),
+        (
+            SHARED,
+            MODEL_SIDE
+            + MONITORING
+            + ("workbench.reports", "workbench.widgets", "workbench.dashboards", "workbench.cli"),
+        ),
+        (("workbench.modeling",), ("workbench.compression", "workbench.explain")),
+    ],
+)
 def test_rooms_import_one_way(importer, forbidden):
-    bad = {name: hits for name, imports in _modules(importer).items() if (hits := _reaching(imports, forbidden))}
+    bad = {
+        name: hits for name, imports in _modules(importer).items() if (hits := _reaching(imports, forbidden))
+    }
     assert not bad, f"imports across the layering: {bad}"
 
 
@@ -75,18 +88,24 @@ def test_no_module_goes_through_the_top_level_package():
         if path == PACKAGE / "__init__.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import) and any(a.name == "workbench" for a in node.names) or \
-                    isinstance(node, ast.ImportFrom) and node.module == "workbench" and \
-                    any(a.name in workbench._LAZY for a in node.names):
+            if (
+                isinstance(node, ast.Import)
+                and any(a.name == "workbench" for a in node.names)
+                or isinstance(node, ast.ImportFrom)
+                and node.module == "workbench"
+                and any(a.name in workbench._LAZY for a in node.names)
+            ):
                 bad.append(str(path.relative_to(PACKAGE.parent)))
     assert not bad, bad
 
 
 def test_checks_and_metrics_import_light():
-    code = ("import sys, workbench.checks, workbench.metrics; from workbench.checks import Check, make_check, "
-            "checks_table_html, validate_patterns; "
-            "print(sorted(m for m in ('pandas', 'sklearn', 'scipy', 'plotly', 'workbench.monitoring', "
-            "'workbench.modeling') if m in sys.modules))")
+    code = (
+        "import sys, workbench.checks, workbench.metrics; from workbench.checks import Check, make_check, "
+        "checks_table_html, validate_patterns; "
+        "print(sorted(m for m in ('pandas', 'sklearn', 'scipy', 'plotly', 'workbench.monitoring', "
+        "'workbench.modeling') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -67,8 +67,13 @@ def one_thread_per_library():
 @pytest.fixture(scope="module")
 def table() -> tuple[pd.DataFrame, object]:
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"age": rng.integers(18, 80, N_ROWS).astype(float), "hours": rng.normal(40, 8, N_ROWS),
-                       "score": rng.normal(0, 1, N_ROWS)})
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, N_ROWS).astype(float),
+            "hours": rng.normal(40, 8, N_ROWS),
+            "score": rng.normal(0, 1, N_ROWS),
+        }
+    )
     df["label"] = np.where(df["score"] + 0.02 * df["age"] > 1.0, "yes", "no")
     return df, infer_spec(df, target="label")
 
@@ -84,8 +89,11 @@ def _fit(recipe: str, table, **params):
 
 @pytest.fixture(scope="module")
 def fitted(table) -> dict:
-    return {"linear": _fit("logistic_regression", table), "forest": _fit("random_forest", table, n_estimators=3),
-            "hgb": _fit("hist_gradient_boosting", table, max_iter=3)}
+    return {
+        "linear": _fit("logistic_regression", table),
+        "forest": _fit("random_forest", table, n_estimators=3),
+        "hgb": _fit("hist_gradient_boosting", table, max_iter=3),
+    }
 
 
 def _entries(pipe, spec, blob: bytes | None = None) -> dict[str, bytes]:
@@ -111,12 +119,35 @@ def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
         raw = name.encode()
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), size, len(raw), 0))
         out.write(raw + data)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(data), size,
-                                   len(raw), 0, 0, 0, 0, 0, offset) + raw)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0,
+                crc,
+                len(data),
+                size,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw
+        )
     start = out.tell()
     for c in central:
         out.write(c)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
+    out.write(
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0)
+    )
     return out.getvalue()
 
 
@@ -201,8 +232,10 @@ def _cases(fitted, spec, target: Path) -> dict[str, tuple[str, bytes | None, str
     """name -> (file name, file bytes or None for a folder built in place, expected words in the message)."""
     lin, forest, hgb = fitted["linear"], fitted["forest"], fitted["hgb"]
     target = str(target)
-    svm = FunctionTransformer(func=__import__("sklearn.datasets", fromlist=["x"]).dump_svmlight_file,
-                              kw_args={"y": np.zeros(N_ROWS), "f": target})
+    svm = FunctionTransformer(
+        func=__import__("sklearn.datasets", fromlist=["x"]).dump_svmlight_file,
+        kw_args={"y": np.zeros(N_ROWS), "f": target},
+    )
     from sklearn.utils import check_array
 
     valid = _entries(lin, spec)
@@ -225,8 +258,10 @@ def _cases(fitted, spec, target: Path) -> dict[str, tuple[str, bytes | None, str
         words = "does not trust" if not name.startswith(("tree", "hgb")) else "trees"
         out[name] = ("bad.wbm", _zip(_entries(pipe, spec)), words)
     out["numpy_random_hidden_callable"] = (
-        "bad.wbm", _zip(_entries(hgb, spec, _skops_edit(sio.dumps(hgb), _hidden_bit_generator))),
-        "random generator")
+        "bad.wbm",
+        _zip(_entries(hgb, spec, _skops_edit(sio.dumps(hgb), _hidden_bit_generator))),
+        "random generator",
+    )
     out["pickle_renamed"] = ("bad.wbm", pickle.dumps({"estimator": lin}), "pickle")
     import joblib
 
@@ -239,23 +274,46 @@ def _cases(fitted, spec, target: Path) -> dict[str, tuple[str, bytes | None, str
     crc = zlib.crc32(valid["meta.json"])
     meta_member = ("meta.json", _deflated(valid["meta.json"]), len(valid["meta.json"]), crc)
     bomb = _zeros_deflated(3500)  # 3.5 GiB of zeros in ~3.5 MB
-    out["zip_bomb_declared"] = ("bad.wbm", _raw_zip([meta_member, ("model.skops", bomb, 3500 << 20, 0)]),
-                                "would unpack")
-    out["zip_bomb_lying_header"] = ("bad.wbm", _raw_zip([meta_member, ("model.skops", bomb, 1000, 0)]),
-                                    "model file")
+    out["zip_bomb_declared"] = (
+        "bad.wbm",
+        _raw_zip([meta_member, ("model.skops", bomb, 3500 << 20, 0)]),
+        "would unpack",
+    )
+    out["zip_bomb_lying_header"] = (
+        "bad.wbm",
+        _raw_zip([meta_member, ("model.skops", bomb, 1000, 0)]),
+        "model file",
+    )
     spaces = _zeros_deflated(300, b" ")  # a meta.json of 300 MiB of blanks in ~300 KB
-    out["meta_json_huge"] = ("bad.wbm", _raw_zip([("meta.json", spaces, 300 << 20, 0),
-                                                  ("model.skops", _deflated(valid["model.skops"]),
-                                                   len(valid["model.skops"]), zlib.crc32(valid["model.skops"]))]),
-                             "meta.json")
+    out["meta_json_huge"] = (
+        "bad.wbm",
+        _raw_zip(
+            [
+                ("meta.json", spaces, 300 << 20, 0),
+                (
+                    "model.skops",
+                    _deflated(valid["model.skops"]),
+                    len(valid["model.skops"]),
+                    zlib.crc32(valid["model.skops"]),
+                ),
+            ]
+        ),
+        "meta.json",
+    )
     nested = b'{"format": "workbench-model", "x": ' + b"[" * 150_000 + b"]" * 150_000 + b"}"
     out["meta_json_nested"] = ("bad.wbm", _zip({**valid, "meta.json": nested}), "nested")
 
     inner = io.BytesIO()  # a skops file whose array member declares 3.5 GiB
     with zipfile.ZipFile(io.BytesIO(valid["model.skops"])) as zf:
         schema = zf.read("schema.json")
-    inner.write(_raw_zip([("schema.json", _deflated(schema), len(schema), zlib.crc32(schema)),
-                          ("0.npy", bomb, 3500 << 20, 0)]))
+    inner.write(
+        _raw_zip(
+            [
+                ("schema.json", _deflated(schema), len(schema), zlib.crc32(schema)),
+                ("0.npy", bomb, 3500 << 20, 0),
+            ]
+        )
+    )
     out["skops_inner_bomb"] = ("bad.wbm", _zip(_entries(lin, spec, inner.getvalue())), "would unpack")
     out["folder_symlink_outside"] = ("bad_folder", None, "outside")
     return out
@@ -284,8 +342,10 @@ def _snapshot(*roots: Path) -> dict:
     return snap
 
 
-_PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+_PEAK = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -316,25 +376,65 @@ def refused(crafted, fitted, table, outside, tmp_path_factory) -> dict[str, dict
         work, model, words = jobs[name]
         before = _snapshot(work, outside)
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        proc = subprocess.run([sys.executable, "-c", _PEAK, str(WORKBENCH), "evaluate", "--model", str(model),
-                               "--data", "data.csv", "--no-latency"], cwd=work, capture_output=True, text=True,
-                              timeout=300, env=env)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _PEAK,
+                str(WORKBENCH),
+                "evaluate",
+                "--model",
+                str(model),
+                "--data",
+                "data.csv",
+                "--no-latency",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
         out = proc.stdout.strip().splitlines()
-        return {"rc": proc.returncode, "stderr": proc.stderr, "words": words,
-                "peak_mb": int(out[-1]) / 1024 if out else None,
-                "unchanged": before == _snapshot(work, outside), "work": work}
+        return {
+            "rc": proc.returncode,
+            "stderr": proc.stderr,
+            "words": words,
+            "peak_mb": int(out[-1]) / 1024 if out else None,
+            "unchanged": before == _snapshot(work, outside),
+            "work": work,
+        }
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(jobs, pool.map(run, jobs), strict=True))
 
 
-CASES = ["sklearn_dump_svmlight_file", "sklearn_utils_function", "os_system", "builtins_eval", "builtins_exec",
-         "custom_class", "tree_child_out_of_range", "tree_negative_child", "tree_feature_out_of_range",
-         "tree_cycle", "hgb_child_out_of_range", "hgb_feature_out_of_range",
-         "numpy_random_hidden_callable", "pickle_renamed", "joblib_compress0", "joblib_compress3",
-         "zip_path_traversal", "zip_absolute_name",
-         "zip_bomb_declared", "zip_bomb_lying_header", "meta_json_huge", "meta_json_nested", "skops_inner_bomb",
-         "folder_symlink_outside"]
+CASES = [
+    "sklearn_dump_svmlight_file",
+    "sklearn_utils_function",
+    "os_system",
+    "builtins_eval",
+    "builtins_exec",
+    "custom_class",
+    "tree_child_out_of_range",
+    "tree_negative_child",
+    "tree_feature_out_of_range",
+    "tree_cycle",
+    "hgb_child_out_of_range",
+    "hgb_feature_out_of_range",
+    "numpy_random_hidden_callable",
+    "pickle_renamed",
+    "joblib_compress0",
+    "joblib_compress3",
+    "zip_path_traversal",
+    "zip_absolute_name",
+    "zip_bomb_declared",
+    "zip_bomb_lying_header",
+    "meta_json_huge",
+    "meta_json_nested",
+    "skops_inner_bomb",
+    "folder_symlink_outside",
+]
 
 
 def test_the_case_list_is_complete(refused):
@@ -393,18 +493,31 @@ def test_trees_of_trusted_extra_estimators_are_checked_too(table, tmp_path):
     df, spec = table
     X = prepare_frame(df, spec).rename(columns=spec.model_names)
     y = target_values(df, spec)
-    for est in (GradientBoostingClassifier(n_estimators=3, max_depth=2), ExtraTreesClassifier(n_estimators=2)):
+    for est in (
+        GradientBoostingClassifier(n_estimators=3, max_depth=2),
+        ExtraTreesClassifier(n_estimators=2),
+    ):
         est.fit(X, y)
         names = [t for t in sio.get_untrusted_types(data=sio.dumps(est))] + [
-            f"{type(est).__module__}.{type(est).__name__}", "sklearn.tree._classes.DecisionTreeRegressor",
-            "sklearn.tree._classes.ExtraTreeClassifier", "sklearn.dummy.DummyClassifier",
-            "sklearn._loss.loss.HalfBinomialLoss", "sklearn._loss.link.LogitLink", "sklearn._loss.link.Interval",
-            "sklearn._loss._loss.CyHalfBinomialLoss", "numpy.random.mtrand.RandomState"]
+            f"{type(est).__module__}.{type(est).__name__}",
+            "sklearn.tree._classes.DecisionTreeRegressor",
+            "sklearn.tree._classes.ExtraTreeClassifier",
+            "sklearn.dummy.DummyClassifier",
+            "sklearn._loss.loss.HalfBinomialLoss",
+            "sklearn._loss.link.LogitLink",
+            "sklearn._loss.link.Interval",
+            "sklearn._loss._loss.CyHalfBinomialLoss",
+            "numpy.random.mtrand.RandomState",
+        ]
         path = tmp_path / f"{type(est).__name__}.wbm"
         path.write_bytes(_zip(_entries(est, spec)))
         assert np.array_equal(load_model(path, trusted=names).predict_proba(df), est.predict_proba(X))
         broken = copy.deepcopy(est)
-        first = broken.estimators_.ravel()[0] if isinstance(broken.estimators_, np.ndarray) else broken.estimators_[0]
+        first = (
+            broken.estimators_.ravel()[0]
+            if isinstance(broken.estimators_, np.ndarray)
+            else broken.estimators_[0]
+        )
         state = first.tree_.__getstate__()
         nodes = state["nodes"].copy()
         nodes["feature"][0] = 999
@@ -481,8 +594,11 @@ def _produced_models():
         hold = demo.test.sample(min(120, len(demo.test)), random_state=1)
         X, y, _ = tr._xy(rows, spec, "rows")
         rows = rows.loc[X.index]
-        imbalances = {"binary": tr.IMBALANCE, "multiclass": ("none", "class_weight", "smote"),
-                      "regression": ("none",)}[spec.task]
+        imbalances = {
+            "binary": tr.IMBALANCE,
+            "multiclass": ("none", "class_weight", "smote"),
+            "regression": ("none",),
+        }[spec.task]
         for recipe in tr.resolve_recipes(None, spec.task):
             for imbalance in imbalances:
                 pipe, threshold = tr._fit(recipe, spec, imbalance, None, X, y, small.get(recipe, {}), True, 0)
@@ -490,8 +606,16 @@ def _produced_models():
                 yield model, hold
                 if imbalance != "none" or recipe not in small:
                     continue
-                ctx = tech.Context(model, rows, target_values(rows, spec), hold, target_values(hold, spec).to_numpy(),
-                                   score=lambda m, r, t: 0.0, higher_is_better=True, quick=True)
+                ctx = tech.Context(
+                    model,
+                    rows,
+                    target_values(rows, spec),
+                    hold,
+                    target_values(hold, spec).to_numpy(),
+                    score=lambda m, r, t: 0.0,
+                    higher_is_better=True,
+                    quick=True,
+                )
                 for technique in (tech.drop_trees, tech.capacity, tech.feature_pruning, tech.distillation):
                     try:
                         for cand in technique(ctx):
@@ -517,7 +641,12 @@ def test_every_recipe_and_variant_uses_only_the_allow_list(tmp_path):
     allowed = trust.TRUSTED_TYPES | trust.TRUSTED_TYPE_VALUES
     assert produced <= allowed and reported <= allowed
     # closed: nothing on the list that workbench does not make, beyond plain numpy scalar types
-    scalars = {t for t in allowed if t.startswith("numpy.") and "." not in t[len("numpy."):]
-               and t not in ("numpy.ndarray", "numpy.dtype")} | {"builtins.int", "builtins.float", "builtins.bool"}
+    scalars = {
+        t
+        for t in allowed
+        if t.startswith("numpy.")
+        and "." not in t[len("numpy.") :]
+        and t not in ("numpy.ndarray", "numpy.dtype")
+    } | {"builtins.int", "builtins.float", "builtins.bool"}
     assert trust.TRUSTED_TYPES - produced <= scalars, sorted(trust.TRUSTED_TYPES - produced - scalars)
     assert not any(k in trust._CALLABLE_LOADERS for k in found.values())

@@ -21,9 +21,11 @@ from workbench.modeling.evaluate import measure_latency
 from workbench.modeling.onnx_model import OnnxModel
 from workbench.modeling.train import build_pipeline
 
-RECIPES = {"binary": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
-           "multiclass": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
-           "regression": ["ridge", "random_forest", "hist_gradient_boosting"]}
+RECIPES = {
+    "binary": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
+    "multiclass": ["logistic_regression", "random_forest", "hist_gradient_boosting"],
+    "regression": ["ridge", "random_forest", "hist_gradient_boosting"],
+}
 DEMO = {"binary": "adult", "multiclass": "wine", "regression": "diabetes"}
 
 
@@ -54,7 +56,10 @@ def datasets():
         demo = load_demo(name)
         train_rows, test_rows = demo.train, demo.test
         if name == "adult":
-            train_rows, test_rows = train_rows.sample(1500, random_state=0), test_rows.sample(800, random_state=1)
+            train_rows, test_rows = (
+                train_rows.sample(1500, random_state=0),
+                test_rows.sample(800, random_state=1),
+            )
         out[task] = (train_rows, test_rows, demo.spec)
     return out
 
@@ -86,7 +91,7 @@ def test_every_recipe_converts_exactly(models, datasets, task, recipe):
     tol = 1e-5 * (max(1.0, np.abs(expected).max()) if task == "regression" else 1.0)
     assert np.abs(expected - got).max() <= tol
     # single rows take the fast path and give the same numbers as the batch path
-    singles = np.vstack([_outputs(onnx, test_rows.iloc[i:i + 1]) for i in range(25)])
+    singles = np.vstack([_outputs(onnx, test_rows.iloc[i : i + 1]) for i in range(25)])
     np.testing.assert_allclose(singles, got[:25], rtol=0, atol=1e-6 * (tol / 1e-5))
     if task != "regression":
         np.testing.assert_array_equal(onnx.predict(test_rows), model.predict(test_rows))
@@ -111,7 +116,7 @@ def test_hyphenated_columns_nan_and_unseen_categories(models, datasets):
         expected = model.predict_proba(rows)
         assert np.abs(onnx.predict_proba(rows) - expected).max() <= 1e-5
         for i in range(0, 25, 3):  # one-row frames through the fast path
-            assert np.abs(onnx.predict_proba(rows.iloc[i:i + 1]) - expected[i]).max() <= 1e-5
+            assert np.abs(onnx.predict_proba(rows.iloc[i : i + 1]) - expected[i]).max() <= 1e-5
 
 
 def test_fast_path_types_values_like_prepare_frame(models, datasets):
@@ -141,7 +146,9 @@ def test_fast_path_types_values_like_prepare_frame(models, datasets):
                 else:
                     np.testing.assert_array_equal(fast[k], general[k], err_msg=f"{label}: {k}")
                 assert fast[k].flags["C_CONTIGUOUS"]
-        np.testing.assert_allclose(onnx.predict_proba(frame.iloc[:1]), onnx.predict_proba(frame)[:1], atol=1e-7)
+        np.testing.assert_allclose(
+            onnx.predict_proba(frame.iloc[:1]), onnx.predict_proba(frame)[:1], atol=1e-7
+        )
 
 
 def test_bad_frames_give_the_same_errors_as_any_model(models, datasets):
@@ -187,7 +194,9 @@ def test_saved_onnx_variant_loads_and_predicts_identically(models, datasets, tmp
     # evaluate() and the leaderboard size it the way it is saved
     assert abs(serialized_size(onnx) - path.stat().st_size) < 2000
     clone = pickle.loads(pickle.dumps(loaded))
-    np.testing.assert_array_equal(clone.predict_proba(test_rows.iloc[:3]), loaded.predict_proba(test_rows.iloc[:3]))
+    np.testing.assert_array_equal(
+        clone.predict_proba(test_rows.iloc[:3]), loaded.predict_proba(test_rows.iloc[:3])
+    )
 
 
 def test_regression_variant_round_trips(models, datasets, tmp_path):
@@ -240,8 +249,10 @@ def test_quantization_applies_to_linear_weights_only(models, datasets):
 
 
 def test_importing_stays_light():
-    code = ("import sys, workbench.compression, workbench.compression._study, workbench.compression._onnx_export, "
-            "workbench.modeling.onnx_model, workbench.cli.compress; "
-            "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])")
+    code = (
+        "import sys, workbench.compression, workbench.compression._study, workbench.compression._onnx_export, "
+        "workbench.modeling.onnx_model, workbench.cli.compress; "
+        "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -35,8 +35,11 @@ def test_environment_yml_and_binder_list_the_same_runtime_dependencies():
     assert dict(_norm(d) for d in conda) == expected
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert any(line.strip().endswith(".") for line in pip_section), "environment.yml must install the package"
-    binder = [ln for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-              if ln.strip() and not ln.startswith("#")]
+    binder = [
+        ln
+        for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert dict(_norm(d) for d in binder) == expected
     post = (ROOT / "binder" / "postBuild").read_text()
     assert "pip install" in post and os.access(ROOT / "binder" / "postBuild", os.X_OK)
@@ -52,8 +55,10 @@ def test_known_pins_and_the_lock_file():
 
 
 def test_import_workbench_is_light():
-    code = ("import sys, workbench; heavy = [m for m in ('sklearn', 'evidently', 'lime', 'onnxruntime', 'skl2onnx',"
-            " 'plotly', 'pandas', 'scipy', 'ipywidgets') if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys, workbench; heavy = [m for m in ('sklearn', 'evidently', 'lime', 'onnxruntime', 'skl2onnx',"
+        " 'plotly', 'pandas', 'scipy', 'ipywidgets') if m in sys.modules]; print(','.join(heavy))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
 
@@ -76,8 +81,23 @@ def test_every_notebook_has_one_parameters_cell_and_no_outputs():
 def test_plain_pip_install_works_from_any_directory(tmp_path):
     """A non-editable install carries the notebooks and the data; the CLI runs outside the repo."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheels), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     wheel = next(wheels.glob("workbench-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for nb in template_notebooks():
@@ -90,56 +110,105 @@ def test_plain_pip_install_works_from_any_directory(tmp_path):
         assert f"workbench/dashboards/share/voila/templates/workbench/{name}" in names
 
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
-    code = ("import workbench, workbench.templates as t; from workbench.data import load_demo;"
-            "print(workbench.__file__); print(t.notebooks_dir()); print(len(load_demo('adult').train))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env,
-                       check=True)
+    code = (
+        "import workbench, workbench.templates as t; from workbench.data import load_demo;"
+        "print(workbench.__file__); print(t.notebooks_dir()); print(len(load_demo('adult').train))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env, check=True
+    )
     file_, nbdir, rows = r.stdout.split()
     assert file_.startswith(str(site)) and nbdir.startswith(str(site)) and rows == "32561"
 
     from sklearn.datasets import load_breast_cancer
 
     load_breast_cancer(as_frame=True).frame.to_csv(elsewhere / "cells.csv", index=False)
-    r = subprocess.run([str(site / "bin" / "workbench"), "train", "--data", "cells.csv", "--target", "target",
-                        "--model", "logistic_regression", "--out", "m.wbm"],
-                       capture_output=True, text=True, cwd=elsewhere, env=env)
+    r = subprocess.run(
+        [
+            str(site / "bin" / "workbench"),
+            "train",
+            "--data",
+            "cells.csv",
+            "--target",
+            "target",
+            "--model",
+            "logistic_regression",
+            "--out",
+            "m.wbm",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert (elsewhere / "m.wbm").is_file()
 
 
 def template_notebooks() -> list[Path]:
     """The committed templates (JupyterLab's .ipynb_checkpoints, left after opening one, are not)."""
-    return sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb")
-                  if not any(part.startswith(".") for part in p.relative_to(ROOT).parts))
+    return sorted(
+        p
+        for p in (ROOT / "notebooks").rglob("*.ipynb")
+        if not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+    )
 
 
 def test_repository_stands_alone():
     """Nothing in the repository points at files outside it (a clone has only itself)."""
     needle = "../" + "shared"  # spelled apart so that this file does not match itself
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    offenders = [rel for rel in listed if (ROOT / rel).is_file() and (ROOT / rel).suffix not in (".gz", ".png")
-                 and needle in (ROOT / rel).read_text(errors="replace")]
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    offenders = [
+        rel
+        for rel in listed
+        if (ROOT / rel).is_file()
+        and (ROOT / rel).suffix not in (".gz", ".png")
+        and needle in (ROOT / rel).read_text(errors="replace")
+    ]
     assert offenders == []
     assert (ROOT / "docs" / "architecture.md").is_file()
     assert "docs/architecture.md" in (ROOT / "README.md").read_text()
 
 
 def test_layout():
-    for p in ("README.md", "environment.yml", "notebooks", "workbench", "reports/README.md", "tests", "binder",
-              "pyproject.toml", "Makefile", ".ci/run", "benchmarks", "constraints.txt"):
+    for p in (
+        "README.md",
+        "environment.yml",
+        "notebooks",
+        "workbench",
+        "reports/README.md",
+        "tests",
+        "binder",
+        "pyproject.toml",
+        "Makefile",
+        ".ci/run",
+        "benchmarks",
+        "constraints.txt",
+    ):
         assert (ROOT / p).exists(), p
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert Path(ROOT / "workbench" / "data" / "datasets" / "adult" / "README.md").read_text().count("CC BY 4.0")
+    assert (
+        Path(ROOT / "workbench" / "data" / "datasets" / "adult" / "README.md").read_text().count("CC BY 4.0")
+    )
 
 
 def test_ruff_clean():
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "workbench", "tests", "benchmarks"],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "workbench", "tests", "benchmarks"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -154,8 +223,13 @@ def test_notebook_outputs_go_to_an_ignored_work_folder():
         (cell,) = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
         namespace: dict = {}
         exec(cell.source, namespace)  # the parameters cell is plain assignments
-        outputs = [v for k, v in namespace.items() if isinstance(v, str) and (k.endswith("out") or k.endswith("_path")
-                                                                              or k == "out_dir") and k != "data_path"]
+        outputs = [
+            v
+            for k, v in namespace.items()
+            if isinstance(v, str)
+            and (k.endswith("out") or k.endswith("_path") or k == "out_dir")
+            and k != "data_path"
+        ]
         assert outputs and all(v.startswith("workbench-work/") for v in outputs), (path.name, outputs)
     r = subprocess.run(["git", "check-ignore", "-q", "notebooks/workbench-work/champion.wbm"], cwd=ROOT)
     assert r.returncode == 0

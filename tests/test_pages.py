@@ -24,8 +24,14 @@ from workbench.checks import (
     make_check,
 )
 
-_HOLDS = {"<": lambda a, b: a < b, "≤": lambda a, b: a <= b, ">": lambda a, b: a > b, "≥": lambda a, b: a >= b,
-          "=": lambda a, b: a == b, "≠": lambda a, b: a != b}
+_HOLDS = {
+    "<": lambda a, b: a < b,
+    "≤": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "≥": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "≠": lambda a, b: a != b,
+}
 _ROW = "<tr class='wb-check-row "
 _OUTCOME = re.compile(r"^(\S+) ([<>=≤≥≠]) (\S+)(?: \(must be ([<>=≤≥]) (\S+)\))?$")
 
@@ -85,13 +91,17 @@ def test_the_issue_example_reads_what_happened():
 
 
 def test_every_failed_row_of_a_table_shows_its_outcome():
-    checks = [make_check(f"c{i}", v, op, t, "m", severity="warning" if i % 3 == 0 else "error")
-              for i, (v, op, t) in enumerate(_cases(300, seed=11))]
+    checks = [
+        make_check(f"c{i}", v, op, t, "m", severity="warning" if i % 3 == 0 else "error")
+        for i, (v, op, t) in enumerate(_cases(300, seed=11))
+    ]
     html = checks_table_html(checks)
     for c in checks:
         if not c.passed:
-            row = re.search(rf"<tr class='wb-check-row[^']*'[^>]*>(?:(?!</tr>).)*>{re.escape(c.name)}</td>(.*?)</tr>",
-                            html)
+            row = re.search(
+                rf"<tr class='wb-check-row[^']*'[^>]*>(?:(?!</tr>).)*>{re.escape(c.name)}</td>(.*?)</tr>",
+                html,
+            )
             assert row, c.name
             assert _esc(c.outcome_text()) in row.group(1)
 
@@ -100,10 +110,20 @@ def test_dicts_without_operator_still_read_true():
     """The ledger keeps value, threshold and severity: the relation is still the true one, just without 'must be'."""
     from workbench.dashboards import cards
 
-    html = cards.ledger_checks_html({"checks": [
-        {"name": "bias.demographic_parity_ratio.sex", "passed": False, "value": 0.364, "threshold": 0.8,
-         "severity": "warning"},
-        {"name": "drift.share", "passed": False, "value": 0.5, "threshold": 0.3, "severity": "error"}]})
+    html = cards.ledger_checks_html(
+        {
+            "checks": [
+                {
+                    "name": "bias.demographic_parity_ratio.sex",
+                    "passed": False,
+                    "value": 0.364,
+                    "threshold": 0.8,
+                    "severity": "warning",
+                },
+                {"name": "drift.share", "passed": False, "value": 0.5, "threshold": 0.3, "severity": "error"},
+            ]
+        }
+    )
     assert "0.364 &lt; 0.8" in html and "0.5 &gt; 0.3" in html
     assert html.count("wb-check-row-warn") == 1 and html.count("wb-check-row-fail") == 1
 
@@ -115,34 +135,76 @@ def test_three_states_and_warnings_are_never_failures():
     ok = Check("quality.duplicates", True, 0.0, 0.05, "<=", "m")
     assert (err.status, warn.status, ok.status) == (FAIL, WARN, PASS)
     html = checks_table_html([ok, warn, err])
-    assert html.index("drift.share") < html.index("bias.demographic_parity_ratio.sex") < html.index("quality.dup")
+    assert (
+        html.index("drift.share")
+        < html.index("bias.demographic_parity_ratio.sex")
+        < html.index("quality.dup")
+    )
     assert "1 failed, 1 warning, 1 passed" in html
     warn_row = re.search(r"<tr class='wb-check-row wb-check-row-warn'.*?</tr>", html).group(0)
     assert ">warn<" in warn_row and "FAIL" not in warn_row and "bias.demographic_parity_ratio.sex" in warn_row
 
 
-def _run(i: int, *, period: str = "2026-11-01", status: str = "passed", name: str | None = None,
-         failed: tuple = (), warned: tuple = (), share: float | None = None, kind: str = "drift",
-         model: str = "model.wbm (abc123)", metrics: dict | None = None) -> dict:
-    checks = [{"name": n, "passed": False, "value": 0.5, "threshold": 0.3, "severity": "error"} for n in failed]
-    checks += [{"name": n, "passed": False, "value": 0.6, "threshold": 0.8, "severity": "warning"} for n in warned]
+def _run(
+    i: int,
+    *,
+    period: str = "2026-11-01",
+    status: str = "passed",
+    name: str | None = None,
+    failed: tuple = (),
+    warned: tuple = (),
+    share: float | None = None,
+    kind: str = "drift",
+    model: str = "model.wbm (abc123)",
+    metrics: dict | None = None,
+) -> dict:
+    checks = [
+        {"name": n, "passed": False, "value": 0.5, "threshold": 0.3, "severity": "error"} for n in failed
+    ]
+    checks += [
+        {"name": n, "passed": False, "value": 0.6, "threshold": 0.8, "severity": "warning"} for n in warned
+    ]
     m = dict(metrics or {})
     if share is not None:
         m["drift.share"] = share
-        checks.append({"name": "drift.share", "passed": "drift.share" not in failed, "value": share,
-                       "threshold": 0.3, "severity": "error"})
-    return {"id": f"run{i:02d}", "kind": kind, "name": name, "status": status, "period_label": period,
-            "started_at": f"2026-12-01T00:{i:02d}:00", "model": model, "metrics": m, "checks": checks,
-            "failed_errors": list(failed), "failed_warnings": list(warned), "n_errors": len(failed),
-            "artifacts": {}, "path": f"/nowhere/{kind}/run{i:02d}", "findings": []}
+        checks.append(
+            {
+                "name": "drift.share",
+                "passed": "drift.share" not in failed,
+                "value": share,
+                "threshold": 0.3,
+                "severity": "error",
+            }
+        )
+    return {
+        "id": f"run{i:02d}",
+        "kind": kind,
+        "name": name,
+        "status": status,
+        "period_label": period,
+        "started_at": f"2026-12-01T00:{i:02d}:00",
+        "model": model,
+        "metrics": m,
+        "checks": checks,
+        "failed_errors": list(failed),
+        "failed_warnings": list(warned),
+        "n_errors": len(failed),
+        "artifacts": {},
+        "path": f"/nowhere/{kind}/run{i:02d}",
+        "findings": [],
+    }
 
 
 def test_runs_table_and_run_header_show_warnings_as_warnings():
     from workbench.dashboards import cards
     from workbench.dashboards.runs import run_label
 
-    warned = _run(1, kind="bias", warned=("bias.demographic_parity_ratio.sex", "bias.demographic_parity_ratio.race"))
-    failed = _run(2, status="checks_failed", failed=("drift.column.a-very-long-column-name-that-would-spill",) * 5)
+    warned = _run(
+        1, kind="bias", warned=("bias.demographic_parity_ratio.sex", "bias.demographic_parity_ratio.race")
+    )
+    failed = _run(
+        2, status="checks_failed", failed=("drift.column.a-very-long-column-name-that-would-spill",) * 5
+    )
     html = cards.runs_table_html([warned, failed])
     row = re.search(r"<tr class='wb-row wb-row-passed'.*?</tr>", html).group(0)
     assert "wb-failed-check" not in row and row.count("class='wb-warned-check'") == 2
@@ -179,7 +241,10 @@ def test_long_check_tables_fold_the_passes_behind_a_count():
     # a short table is not folded; an all-passing long one says so
     short = checks_table_html(passes[:3] + bad[:1])
     assert "<details" not in short and short.count(_ROW) == 4
-    assert "<summary style='cursor:pointer;color:#0969da'>All 128 checks passed</summary>" in checks_table_html(passes)
+    assert (
+        "<summary style='cursor:pointer;color:#0969da'>All 128 checks passed</summary>"
+        in checks_table_html(passes)
+    )
     assert checks_table_html([]) == ""
 
 
@@ -216,8 +281,11 @@ class _FakeResult:
     def figures(self):
         from workbench.viz.monitoring import missing_figure
 
-        return {"missing": missing_figure([{"name": "age", "reference_missing_share": 0.0,
-                                            "current_missing_share": 0.0}])}
+        return {
+            "missing": missing_figure(
+                [{"name": "age", "reference_missing_share": 0.0, "current_missing_share": 0.0}]
+            )
+        }
 
     def to_dict(self):
         return {}
@@ -228,8 +296,10 @@ def test_a_run_page_shows_each_check_once_and_an_empty_chart_as_a_sentence(tmp_p
     from workbench.reports.report import Report
 
     checks = [Check(f"quality.missing.c{i:02d}", True, 0.0, 0.05, "<=", "m") for i in range(40)]
-    checks += [Check("drift.column.age", False, 0.2, 0.1, "<", "m"),
-               Check("bias.x.sex", False, 0.6, 0.8, ">=", "m", severity="warning")]
+    checks += [
+        Check("drift.column.age", False, 0.2, 0.1, "<", "m"),
+        Check("bias.x.sex", False, 0.6, 0.8, ">=", "m", severity="warning"),
+    ]
     report = Report("drift", [_FakeResult(checks)], period="2026-11-01")
     monkeypatch.setattr(runview, "load_report", lambda path: (report, None))
     run = _run(1, status="checks_failed", failed=("drift.column.age",), warned=("bias.x.sex",))
@@ -248,25 +318,37 @@ def _empty_inputs():
 
     attr = {"name": "sex", "columns": ["sex"], "groups": []}
     return {
-        monitoring.drift_scores_figure: ([],), monitoring.distributions_figure: ([],),
-        monitoring.psi_table_figure: ([],), monitoring.missing_figure: ([],),
+        monitoring.drift_scores_figure: ([],),
+        monitoring.distributions_figure: ([],),
+        monitoring.psi_table_figure: ([],),
+        monitoring.missing_figure: ([],),
         monitoring.quality_issues_figure: ([],),
-        fairness.selection_rate_figure: (attr,), fairness.error_rates_figure: (attr,),
-        fairness.disparity_figure: ([],), fairness.comparison_figure: ([],),
+        fairness.selection_rate_figure: (attr,),
+        fairness.error_rates_figure: (attr,),
+        fairness.disparity_figure: ([],),
+        fairness.comparison_figure: ([],),
         fairness.intersection_heatmap: ({"name": "sex+race", "columns": ["sex", "race"], "groups": []},),
         performance.performance_metrics_figure: (None, None, None, ["accuracy"]),
-        performance.expected_confusion_figure: ([], []), performance.calibration_map_figure: ({},),
+        performance.expected_confusion_figure: ([], []),
+        performance.calibration_map_figure: ({},),
         performance.performance_trend_figure: ([],),
-        figures.leaderboard_figure: ([], "roc_auc"), figures.roc_figure: ({"fpr": [], "tpr": []},),
+        figures.leaderboard_figure: ([], "roc_auc"),
+        figures.roc_figure: ({"fpr": [], "tpr": []},),
         figures.pr_figure: ({"recall": [], "precision": []},),
         figures.calibration_figure: ({"mean_predicted": [], "fraction_positive": []},),
-        figures.confusion_figure: ([], []), figures.cost_curve_figure: ({"threshold": [], "cost": []},),
-        figures.slices_figure: ([], "accuracy"), figures.regression_figure: ({"mean_predicted": [], "mean_actual": []},),
-        explain.lime_figure: ({"row_id": 3, "features": []},), explain.stability_figure: ([], 5, 3),
-        explain.importance_figure: ([], "accuracy"), explain.partial_dependence_figure: ({"feature": "age", "grid": []},),
-        explain.surrogate_fidelity_figure: ([], 2), explain.surrogate_rules_figure: ([],),
+        figures.confusion_figure: ([], []),
+        figures.cost_curve_figure: ({"threshold": [], "cost": []},),
+        figures.slices_figure: ([], "accuracy"),
+        figures.regression_figure: ({"mean_predicted": [], "mean_actual": []},),
+        explain.lime_figure: ({"row_id": 3, "features": []},),
+        explain.stability_figure: ([], 5, 3),
+        explain.importance_figure: ([], "accuracy"),
+        explain.partial_dependence_figure: ({"feature": "age", "grid": []},),
+        explain.surrogate_fidelity_figure: ([], 2),
+        explain.surrogate_rules_figure: ([],),
         explain.empty_figure: ("No row to explain", "no row matched the selection"),
-        compression.frontier_figure: ([], "accuracy"), compression.size_figure: ([], "accuracy"),
+        compression.frontier_figure: ([], "accuracy"),
+        compression.size_figure: ([], "accuracy"),
     }
 
 
@@ -276,9 +358,15 @@ def test_every_figure_builder_says_a_sentence_when_it_has_nothing_to_draw():
     from workbench.viz._empty import no_data_html, no_data_sentence
 
     cases = _empty_inputs()
-    builders = {f for mod in (compression, explain, fairness, figures, monitoring, performance)
-                for name, f in vars(mod).items() if inspect.isfunction(f) and not name.startswith("_")
-                and f.__module__ == mod.__name__ and (name.endswith("_figure") or name.endswith("_heatmap"))}
+    builders = {
+        f
+        for mod in (compression, explain, fairness, figures, monitoring, performance)
+        for name, f in vars(mod).items()
+        if inspect.isfunction(f)
+        and not name.startswith("_")
+        and f.__module__ == mod.__name__
+        and (name.endswith("_figure") or name.endswith("_heatmap"))
+    }
     assert builders - set(cases) == set(), "a figure builder without an empty-input case here"
     assert set(viz.__all__) <= {f.__name__ for f in cases}
     for build, args in cases.items():
@@ -316,12 +404,32 @@ def test_display_figure_shows_the_sentence(monkeypatch):
 def test_ratios_and_differences_are_drawn_on_separate_axes():
     from workbench.viz.fairness import comparison_figure, disparity_figure
 
-    rows = [{"attribute": "sex", "metric": "demographic_parity_ratio", "value": 0.7, "ci": [0.6, 0.8], "op": ">=",
-             "threshold": 0.8},
-            {"attribute": "sex", "metric": "demographic_parity_difference", "value": 0.12, "ci": None, "op": "<=",
-             "threshold": 0.1},
-            {"attribute": "race", "metric": "equalized_odds_difference", "value": 0.05, "ci": None, "op": "<=",
-             "threshold": 0.1}]
+    rows = [
+        {
+            "attribute": "sex",
+            "metric": "demographic_parity_ratio",
+            "value": 0.7,
+            "ci": [0.6, 0.8],
+            "op": ">=",
+            "threshold": 0.8,
+        },
+        {
+            "attribute": "sex",
+            "metric": "demographic_parity_difference",
+            "value": 0.12,
+            "ci": None,
+            "op": "<=",
+            "threshold": 0.1,
+        },
+        {
+            "attribute": "race",
+            "metric": "equalized_odds_difference",
+            "value": 0.05,
+            "ci": None,
+            "op": "<=",
+            "threshold": 0.1,
+        },
+    ]
     fig = disparity_figure(rows)
     axis_of = {}
     for t in fig.data:
@@ -329,22 +437,31 @@ def test_ratios_and_differences_are_drawn_on_separate_axes():
             axis_of.setdefault(t.xaxis or "x", set()).add(label.split(" · ")[1])
     assert len(axis_of) == 2
     assert all(("ratio" in m) == ("ratio" in next(iter(ms))) for ms in axis_of.values() for m in ms)
-    comp = comparison_figure([{**r, "worsening": 0.02, "reference": 0.7, "current": 0.68, "significant": False}
-                              for r in rows])
+    comp = comparison_figure(
+        [{**r, "worsening": 0.02, "reference": 0.7, "current": 0.68, "significant": False} for r in rows]
+    )
     assert len({t.xaxis for t in comp.data}) == 2
 
 
 def test_headline_says_what_the_more_are():
     from workbench.dashboards.headline import headline
 
-    runs = [_run(i, period="2026-11-02", status="checks_failed", failed=(f"quality.range.col{i}", f"quality.type.x{i}"))
-            for i in range(5)]
+    runs = [
+        _run(
+            i,
+            period="2026-11-02",
+            status="checks_failed",
+            failed=(f"quality.range.col{i}", f"quality.type.x{i}"),
+        )
+        for i in range(5)
+    ]
     runs = [{**r, "model": f"m{i}"} for i, r in enumerate(runs)]  # five series: five latest runs
     assert headline(runs, max_phrases=2).endswith(" and 8 more failed checks in 5 runs.")
     single = [{**r, "checks": r["checks"][:1], "failed_errors": r["failed_errors"][:1]} for r in runs]
     assert headline(single, max_phrases=2).endswith(" and 3 more failed checks in 3 other runs.")
-    assert headline(single[:1] * 1 + [{**single[0], "id": "again", "period_label": "2026-11-03"}],
-                    max_phrases=0).endswith(" and 1 more failed check in 1 other run.")
+    assert headline(
+        single[:1] * 1 + [{**single[0], "id": "again", "period_label": "2026-11-03"}], max_phrases=0
+    ).endswith(" and 1 more failed check in 1 other run.")
 
 
 def test_headline_numbers_never_read_equal_when_they_are_not():
@@ -355,8 +472,15 @@ def test_headline_numbers_never_read_equal_when_they_are_not():
     text = headline([run])
     assert "drift share 30.04% (above the limit of 30%)" in text, text
     bias = _run(2, kind="bias", status="checks_failed", failed=("bias.demographic_parity_ratio.sex",))
-    bias["checks"] = [{"name": "bias.demographic_parity_ratio.sex", "passed": False, "value": 0.7996,
-                       "threshold": 0.8, "severity": "error"}]
+    bias["checks"] = [
+        {
+            "name": "bias.demographic_parity_ratio.sex",
+            "passed": False,
+            "value": 0.7996,
+            "threshold": 0.8,
+            "severity": "error",
+        }
+    ]
     assert "selection-rate ratio for sex 0.7996 (below 0.8)" in headline([bias]), headline([bias])
 
 
@@ -364,12 +488,21 @@ def test_headline_numbers_never_read_equal_when_they_are_not():
 def test_trends_draw_one_point_per_run_even_several_in_one_period():
     from workbench.dashboards.trends import accuracy_figure, drift_share_figure
 
-    runs = [_run(0, period="2026-11-01", name="batch-a", share=0.10),
-            _run(1, period="2026-11-01", name="batch-b", share=0.12),
-            _run(2, period="2026-11-01", name="batch-c", share=0.11),
-            _run(3, period="2026-11-02", name="batch-d", share=0.10),
-            _run(4, period="2026-11-02", name="batch-e", share=0.60, status="checks_failed", failed=("drift.share",)),
-            _run(5, period="2026-11-02", name="batch-f", share=0.09)]
+    runs = [
+        _run(0, period="2026-11-01", name="batch-a", share=0.10),
+        _run(1, period="2026-11-01", name="batch-b", share=0.12),
+        _run(2, period="2026-11-01", name="batch-c", share=0.11),
+        _run(3, period="2026-11-02", name="batch-d", share=0.10),
+        _run(
+            4,
+            period="2026-11-02",
+            name="batch-e",
+            share=0.60,
+            status="checks_failed",
+            failed=("drift.share",),
+        ),
+        _run(5, period="2026-11-02", name="batch-f", share=0.09),
+    ]
     for r in runs:
         r["metrics"]["estimated_accuracy"] = 0.85 - r["metrics"]["drift.share"] / 10
     fig = drift_share_figure(runs)
@@ -395,9 +528,12 @@ def test_trends_draw_one_point_per_run_even_several_in_one_period():
 def test_trends_draw_recurring_names_as_their_own_series():
     from workbench.dashboards.trends import drift_share_figure
 
-    runs = [_run(i, period=p, name=seg, share=0.1 + i / 100)
-            for i, (p, seg) in enumerate((p, s) for p in ("2026-11-01", "2026-11-02", "2026-11-03")
-                                         for s in ("EU", "US"))]
+    runs = [
+        _run(i, period=p, name=seg, share=0.1 + i / 100)
+        for i, (p, seg) in enumerate(
+            (p, s) for p in ("2026-11-01", "2026-11-02", "2026-11-03") for s in ("EU", "US")
+        )
+    ]
     fig = drift_share_figure(runs)
     series = {t.name: len(t.y) for t in fig.data if t.name.startswith("drift share")}
     assert series == {"drift share · EU": 3, "drift share · US": 3}
@@ -406,9 +542,16 @@ def test_trends_draw_recurring_names_as_their_own_series():
 def test_fairness_trend_draws_every_bias_run():
     from workbench.dashboards.trends import fairness_figures
 
-    runs = [_run(i, kind="bias", period="2026-11-01" if i < 3 else "2026-11-02", name=f"b{i}",
-                 metrics={"bias.impact_ratio.sex.Male": 1.0, "bias.impact_ratio.sex.Female": 0.7 + i / 50})
-            for i in range(5)]
+    runs = [
+        _run(
+            i,
+            kind="bias",
+            period="2026-11-01" if i < 3 else "2026-11-02",
+            name=f"b{i}",
+            metrics={"bias.impact_ratio.sex.Male": 1.0, "bias.impact_ratio.sex.Female": 0.7 + i / 50},
+        )
+        for i in range(5)
+    ]
     fig = fairness_figures(runs)["sex"]
     female = next(t for t in fig.data if t.name == "Female")
     assert len(female.y) == 5 and len(set(female.x)) == 5

@@ -27,11 +27,24 @@ from workbench.monitoring.performance import (
 BATCH = 3000
 # shifts of the inputs only (P(y|x) unchanged): what a confidence-based estimate can follow
 COVARIATE_SHIFTS = {
-    "husbands x6": {"kind": "covariate_shift", "column": "relationship", "categories": ["Husband"], "factor": 6.0},
-    "married x5": {"kind": "covariate_shift", "column": "marital-status", "categories": ["Married-civ-spouse"],
-                   "factor": 5.0},
-    "never married x6": {"kind": "covariate_shift", "column": "marital-status", "categories": ["Never-married"],
-                         "factor": 6.0},
+    "husbands x6": {
+        "kind": "covariate_shift",
+        "column": "relationship",
+        "categories": ["Husband"],
+        "factor": 6.0,
+    },
+    "married x5": {
+        "kind": "covariate_shift",
+        "column": "marital-status",
+        "categories": ["Married-civ-spouse"],
+        "factor": 5.0,
+    },
+    "never married x6": {
+        "kind": "covariate_shift",
+        "column": "marital-status",
+        "categories": ["Never-married"],
+        "factor": 6.0,
+    },
     "younger": {"kind": "covariate_shift", "column": "age", "direction": "down", "strength": 1.5},
 }
 OTHER = {
@@ -85,8 +98,9 @@ def test_estimate_follows_covariate_shift_and_beats_naive(shift, batches, model,
     ref = estimator.reference["accuracy"]
     assert abs(truth - ref) >= 0.05, f"the shift moved true accuracy by only {truth - ref:+.3f}"
 
-    result = assess_performance(_unlabelled(batch.data, adult.spec), model, reference_stats=estimator,
-                                period=batch.period)
+    result = assess_performance(
+        _unlabelled(batch.data, adult.spec), model, reference_stats=estimator, period=batch.period
+    )
     assert result.actual is None and result.calibrated
     error, naive = abs(result.estimated["accuracy"] - truth), abs(ref - truth)
     assert error <= 0.03, f"{shift}: estimate {result.estimated['accuracy']:.3f} vs true {truth:.3f}"
@@ -159,8 +173,10 @@ def test_labelled_numbers_equal_evaluate(batches, model, reference):
         assert v == ev_ref.metrics[k], k
     assert result.reference_source.startswith("reference data (8,000 rows)")
     assert {c.name for c in result.checks()} == {"performance.accuracy_drop", "performance.roc_auc_drop"}
-    assert any(f.startswith("actual accuracy") and "measured now that labels arrived; the estimate was" in f
-               for f in result.findings())
+    assert any(
+        f.startswith("actual accuracy") and "measured now that labels arrived; the estimate was" in f
+        for f in result.findings()
+    )
 
 
 def test_partly_labelled_batch_measures_labelled_rows(batches, model, estimator, adult):
@@ -177,8 +193,10 @@ def test_empty_target_column_counts_as_unlabelled(batches, model, estimator, adu
     data[adult.spec.target] = None
     result = assess_performance(data, model, reference_stats=estimator)
     assert result.actual is None and result.n_labelled == 0
-    assert {c.name for c in result.checks()} == {"performance.estimated_accuracy_drop",
-                                                 "performance.estimated_roc_auc_drop"}
+    assert {c.name for c in result.checks()} == {
+        "performance.estimated_accuracy_drop",
+        "performance.estimated_roc_auc_drop",
+    }
 
 
 # -- the estimator ------------------------------------------------------------------------
@@ -201,7 +219,11 @@ def test_estimator_applies_isotonic_like_scikit_learn(estimator, reference, mode
     y = (reference[model.spec.target] == model.spec.positive_label).to_numpy()
     iso = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(score, y)
     probe = np.linspace(-0.1, 1.1, 301)
-    proba = np.column_stack([1 - probe, probe]) if model.positive_index == 1 else np.column_stack([probe, 1 - probe])
+    proba = (
+        np.column_stack([1 - probe, probe])
+        if model.positive_index == 1
+        else np.column_stack([probe, 1 - probe])
+    )
     ours = estimator.calibrate(proba)[:, model.positive_index]
     np.testing.assert_allclose(ours, iso.predict(probe), atol=1e-12)
 
@@ -218,7 +240,9 @@ def test_expected_metrics_are_the_real_ones_when_probabilities_are_certain():
     assert _expected_auc(score, y) == pytest.approx(roc_auc_score(y, score))
     # and in general: the AUC of a sample where each row is positive with weight p, negative with 1 - p
     p = rng.random(500)
-    weighted = roc_auc_score(np.r_[np.ones(500), np.zeros(500)], np.r_[score, score], sample_weight=np.r_[p, 1 - p])
+    weighted = roc_auc_score(
+        np.r_[np.ones(500), np.zeros(500)], np.r_[score, score], sample_weight=np.r_[p, 1 - p]
+    )
     assert _expected_auc(score, p) == pytest.approx(weighted)
     est = PerformanceEstimator("m", "binary", [0, 1], 1, 0.5, "none")
     out = _estimate(est, np.column_stack([1 - y, y]), 0.5)
@@ -287,7 +311,10 @@ def test_regression_says_plainly_that_it_needs_labels(adult):
     truth = regression_metrics(cur["hours-per-week"].to_numpy(float), reg.predict(cur))
     assert measured.actual["rmse"] == truth["rmse"]
     (check,) = measured.checks({"performance.rmse_increase": 0.5})
-    assert check.value == pytest.approx(truth["rmse"] / measured.reference["rmse"] - 1) and check.threshold == 0.5
+    assert (
+        check.value == pytest.approx(truth["rmse"] / measured.reference["rmse"] - 1)
+        and check.threshold == 0.5
+    )
     assert measured.findings()[0].startswith("actual RMSE")
     d = json.loads(json.dumps(measured.to_dict()))
     assert PerformanceResult.from_dict(d).to_dict() == d
@@ -309,7 +336,9 @@ def test_multiclass_estimate_is_close_to_the_truth(adult):
     assert abs(result.estimated["accuracy"] - truth["accuracy"]) <= 0.03
     assert abs(result.estimated["roc_auc"] - truth["roc_auc"]) <= 0.03
     k = len(spec.classes)
-    assert len(result.expected_confusion) == k and sum(map(sum, result.expected_confusion)) == pytest.approx(len(cur))
+    assert len(result.expected_confusion) == k and sum(map(sum, result.expected_confusion)) == pytest.approx(
+        len(cur)
+    )
     assert len(result.calibration_curve["maps"]) == k
     d = json.loads(json.dumps(result.to_dict()))
     assert PerformanceResult.from_dict(d).to_dict() == d
@@ -325,11 +354,15 @@ def test_result_round_trip_and_faces(batches, model, reference, adult):
     again = PerformanceResult.from_dict(json.loads(text))
     assert again.to_dict() == d and again.period == "2026-11-03"
     assert d["estimated"]["accuracy"] == result.estimated["accuracy"] and d["actual"]["accuracy"] is not None
-    assert d["key_metrics"] == {"period": "2026-11-03", "estimated_accuracy": result.estimated["accuracy"],
-                                "accuracy": result.actual["accuracy"],
-                                "reference_accuracy": result.reference["accuracy"],
-                                "estimated_roc_auc": result.estimated["roc_auc"], "roc_auc": result.actual["roc_auc"],
-                                "reference_roc_auc": result.reference["roc_auc"]}
+    assert d["key_metrics"] == {
+        "period": "2026-11-03",
+        "estimated_accuracy": result.estimated["accuracy"],
+        "accuracy": result.actual["accuracy"],
+        "reference_accuracy": result.reference["accuracy"],
+        "estimated_roc_auc": result.estimated["roc_auc"],
+        "roc_auc": result.actual["roc_auc"],
+        "reference_roc_auc": result.reference["roc_auc"],
+    }
     figs = again.figures()
     assert set(figs) == {"metrics", "expected_confusion", "actual_confusion", "calibration"}
     assert again.figure() is not None
@@ -342,8 +375,9 @@ def test_result_round_trip_and_faces(batches, model, reference, adult):
 
 
 def test_checks_follow_config(batches, model, estimator, adult):
-    result = assess_performance(_unlabelled(batches["husbands x6"].data, adult.spec), model,
-                                reference_stats=estimator)
+    result = assess_performance(
+        _unlabelled(batches["husbands x6"].data, adult.spec), model, reference_stats=estimator
+    )
     default = {c.name: c for c in result.checks()}
     assert not default["performance.estimated_accuracy_drop"].passed
     assert default["performance.estimated_accuracy_drop"].threshold == 0.02

@@ -28,14 +28,23 @@ def _failed(result: QualityResult, config=None) -> set[str]:
     return {c.name for c in result.checks(config) if not c.passed}
 
 
-@pytest.mark.parametrize("fault, check", [
-    ({"kind": "missing_values", "column": "hours-per-week", "rate": 0.3}, "quality.missing.hours-per-week"),
-    ({"kind": "missing_values", "column": "workclass", "rate": 0.2}, "quality.missing.workclass"),
-    ({"kind": "unseen_categories", "column": "occupation", "rate": 0.2}, "quality.unseen.occupation"),
-    ({"kind": "unseen_categories", "column": "native-country", "rate": 0.05}, "quality.unseen.native-country"),
-    ({"kind": "scale_change", "column": "fnlwgt", "factor": 100}, "quality.range.fnlwgt"),
-    ({"kind": "scale_change", "column": "age", "factor": 0.01}, "quality.range.age"),
-])
+@pytest.mark.parametrize(
+    "fault, check",
+    [
+        (
+            {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
+            "quality.missing.hours-per-week",
+        ),
+        ({"kind": "missing_values", "column": "workclass", "rate": 0.2}, "quality.missing.workclass"),
+        ({"kind": "unseen_categories", "column": "occupation", "rate": 0.2}, "quality.unseen.occupation"),
+        (
+            {"kind": "unseen_categories", "column": "native-country", "rate": 0.05},
+            "quality.unseen.native-country",
+        ),
+        ({"kind": "scale_change", "column": "fnlwgt", "factor": 100}, "quality.range.fnlwgt"),
+        ({"kind": "scale_change", "column": "age", "factor": 0.01}, "quality.range.age"),
+    ],
+)
 def test_injected_faults_found_on_the_right_column(adult, ref_stats, fault, check):
     batch = simulate_batches(adult.test, adult.spec, [fault], random_state=4)[0]
     result = check_quality(None, batch.data, adult.spec, reference_stats=ref_stats)
@@ -44,8 +53,9 @@ def test_injected_faults_found_on_the_right_column(adult, ref_stats, fault, chec
     top = result.findings()[0]
     assert f"'{fault['column']}'" in top
     if fault["kind"] == "missing_values":
-        assert col.current_missing_share == pytest.approx(batch.manifest["changes"][0]["effects"]["missing_share"],
-                                                          abs=1e-6)
+        assert col.current_missing_share == pytest.approx(
+            batch.manifest["changes"][0]["effects"]["missing_share"], abs=1e-6
+        )
         assert top.startswith(f"{col.current_missing_share:.0%} of '{fault['column']}' is missing")
     elif fault["kind"] == "unseen_categories":
         value = batch.manifest["changes"][0]["params"]["values"][0]
@@ -59,10 +69,15 @@ def test_injected_faults_found_on_the_right_column(adult, ref_stats, fault, chec
 
 def test_covariate_shift_batches_raise_no_quality_alarm(adult, ref_stats):
     """A shift is drift, not a data fault: the simulator adds no duplicated rows nobody injected."""
-    batches = simulate_batches(adult.test, adult.spec, [
-        {"kind": "covariate_shift", "column": "age", "direction": "up"},
-        {"kind": "covariate_shift", "column": "education", "categories": ["Some-college"], "factor": 3}],
-        random_state=7)
+    batches = simulate_batches(
+        adult.test,
+        adult.spec,
+        [
+            {"kind": "covariate_shift", "column": "age", "direction": "up"},
+            {"kind": "covariate_shift", "column": "education", "categories": ["Some-college"], "factor": 3},
+        ],
+        random_state=7,
+    )
     for b in batches:
         result = check_quality(None, b.data, adult.spec, reference_stats=ref_stats)
         assert _failed(result) == set(), (b.name, _failed(result))
@@ -98,13 +113,17 @@ def test_type_schema_constant_and_duplicate_problems(adult, ref_stats, clean):
     # the drift report states the same problems instead of crashing on them
     drift = detect_drift(adult.train, current, adult.spec)
     assert {m["column"]: m["issue"] for m in drift.mismatches} == {
-        "age": "type", "education": "missing_in_current", "hours-per-week": "missing_in_current",
-        "hours_per_week": "only_in_current"}
+        "age": "type",
+        "education": "missing_in_current",
+        "hours-per-week": "missing_in_current",
+        "hours_per_week": "only_in_current",
+    }
 
 
 def test_labels_absent_and_thresholds_overridable(adult, ref_stats):
-    batch = simulate_batches(adult.test, adult.spec, [{"kind": "missing_values", "column": "age", "rate": 0.04}],
-                             random_state=5)[0]
+    batch = simulate_batches(
+        adult.test, adult.spec, [{"kind": "missing_values", "column": "age", "rate": 0.04}], random_state=5
+    )[0]
     unlabeled = batch.data.drop(columns=["income"])
     result = check_quality(None, unlabeled, adult.spec, reference_stats=ref_stats)
     assert result.missing_target and not result.missing_columns
@@ -125,8 +144,10 @@ def test_round_trip_shared_stats_and_errors(adult, ref_stats, clean):
     assert [c.to_dict() for c in again.checks()] == [c.to_dict() for c in direct.checks()]
     assert set(again.figures()) == {"missing", "issues"} and "occupation" in again._repr_html_()
     # the same current statistics serve the drift analysis too
-    assert detect_drift(None, None, adult.spec, reference_stats=ref_stats, current_stats=cur_stats).to_dict() == \
-        detect_drift(adult.train, fault.data, adult.spec).to_dict()
+    assert (
+        detect_drift(None, None, adult.spec, reference_stats=ref_stats, current_stats=cur_stats).to_dict()
+        == detect_drift(adult.train, fault.data, adult.spec).to_dict()
+    )
     with pytest.raises(DataError, match="the current data has no rows"):
         check_quality(adult.train, adult.test.iloc[:0], adult.spec)
     infinite = clean[1].data.copy()
@@ -141,9 +162,13 @@ def test_the_card_marks_a_problem_on_every_column_whose_check_failed(adult, ref_
     """The card's "problem" column agrees with the checks (it once said "no" beside a failed missing check)."""
     import re
 
-    faults = [{"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
-              {"kind": "unseen_categories", "column": "occupation", "rate": 0.2}]
-    batch = simulate_batches(adult.test, adult.spec, [{"name": "faulty", "changes": faults}], random_state=4)[0]
+    faults = [
+        {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
+        {"kind": "unseen_categories", "column": "occupation", "rate": 0.2},
+    ]
+    batch = simulate_batches(adult.test, adult.spec, [{"name": "faulty", "changes": faults}], random_state=4)[
+        0
+    ]
     result = check_quality(None, batch.data, adult.spec, reference_stats=ref_stats)
     assert _failed(result) == {"quality.missing.hours-per-week", "quality.unseen.occupation"}
     card = result._repr_html_()
@@ -170,7 +195,9 @@ def _typed_table(adult, n: int, seed: int) -> pd.DataFrame:
     df["member"] = rng.random(n) < 0.3
     df["opted_in"] = pd.Series(rng.random(n) < 0.5, dtype=object).where(rng.random(n) < 0.9, None)
     df["grade"] = rng.integers(1, 4, n)
-    df["city"] = pd.Series(rng.choice(["Lyon", "Oslo", "Porto"], n), dtype=object).where(rng.random(n) < 0.95, None)
+    df["city"] = pd.Series(rng.choice(["Lyon", "Oslo", "Porto"], n), dtype=object).where(
+        rng.random(n) < 0.95, None
+    )
     # dates are text in a CSV, datetimes in Parquet
     df["signed_up"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
     df["last_seen"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 24 * 30, n), unit="h")
@@ -224,8 +251,14 @@ def test_a_categorical_is_the_kind_of_its_categories(convert):
     from workbench.data import infer_spec
 
     rng = np.random.default_rng(3)
-    ref = pd.DataFrame({"code": rng.integers(1, 6, 500), "word": rng.choice(["x", "y", "z"], 500),
-                        "flag": rng.random(500) < 0.5, "y": rng.integers(0, 2, 500)})
+    ref = pd.DataFrame(
+        {
+            "code": rng.integers(1, 6, 500),
+            "word": rng.choice(["x", "y", "z"], 500),
+            "flag": rng.random(500) < 0.5,
+            "y": rng.integers(0, 2, 500),
+        }
+    )
     cur = ref.sample(300, random_state=1).reset_index(drop=True)
     spec = infer_spec(ref, target="y", categorical=["code"])
     if convert == "category":
@@ -234,8 +267,11 @@ def test_a_categorical_is_the_kind_of_its_categories(convert):
         ref = ref.astype({"code": "category", "word": "category", "flag": "category"})
     result = check_quality(ref, cur, spec)
     assert {c.name: (c.reference_dtype, c.current_dtype) for c in result.columns} == {
-        "code": ("numeric", "numeric"), "word": ("text", "text"), "flag": ("boolean", "boolean"),
-        "y": ("numeric", "numeric")}
+        "code": ("numeric", "numeric"),
+        "word": ("text", "text"),
+        "flag": ("boolean", "boolean"),
+        "y": ("numeric", "numeric"),
+    }
     assert {c.name for c in result.checks() if not c.passed} == set()
 
 
@@ -257,7 +293,7 @@ def _with_outliers(n: int, k_range: int = 0, k_unseen: int = 0) -> pd.DataFrame:
     cur = _ranged(n, seed=5)
     cur["amount"] = cur["amount"].clip(1, 99)
     cur.loc[cur.index[:k_range], "amount"] = 250.0
-    cur.loc[cur.index[n - k_unseen:], "kind"] = "d"
+    cur.loc[cur.index[n - k_unseen :], "kind"] = "d"
     return cur
 
 
@@ -279,10 +315,13 @@ def test_three_out_of_range_rows_of_a_284_row_batch_do_not_fail(ranged_ref):
     assert not any(i["flag"] for i in result.issues())
 
 
-@pytest.mark.parametrize("n, passing, failing", [
-    (500, 9, 10),      # the minimum count decides: 9 rows (1.8%) pass, 10 rows (2%) fail
-    (2000, 20, 21),    # the share decides: 1.0% passes, 1.05% fails
-])
+@pytest.mark.parametrize(
+    "n, passing, failing",
+    [
+        (500, 9, 10),  # the minimum count decides: 9 rows (1.8%) pass, 10 rows (2%) fail
+        (2000, 20, 21),  # the share decides: 1.0% passes, 1.05% fails
+    ],
+)
 def test_the_range_and_unseen_checks_on_both_sides_of_their_boundary(ranged_ref, n, passing, failing):
     ref, spec = ranged_ref
     ok = check_quality(ref, _with_outliers(n, k_range=passing, k_unseen=passing), spec)
@@ -317,14 +356,20 @@ def test_a_small_reference_allows_what_chance_puts_outside_its_range():
     ok, bad = check_quality(ref, batch(k_ok), spec), check_quality(ref, batch(k_ok + 1), spec)
     assert _check(ok, "quality.range.amount").passed and not _check(bad, "quality.range.amount").passed
     assert _check(bad, "quality.range.amount").threshold == pytest.approx(allowed)
-    assert "+ 0.7% expected by chance from a 284-value reference" in _check(bad, "quality.range.amount").message
+    assert (
+        "+ 0.7% expected by chance from a 284-value reference" in _check(bad, "quality.range.amount").message
+    )
 
 
 # -- identifiers are never listed (issue 12 item 6) -----------------------------------------------------
 def ssn_values(n: int, seed: int) -> list:
     rng = np.random.default_rng(seed)
-    return [f"{a:03d}-{b:02d}-{c:04d}" for a, b, c in
-            zip(rng.integers(100, 900, n), rng.integers(10, 99, n), rng.integers(1000, 9999, n), strict=True)]
+    return [
+        f"{a:03d}-{b:02d}-{c:04d}"
+        for a, b, c in zip(
+            rng.integers(100, 900, n), rng.integers(10, 99, n), rng.integers(1000, 9999, n), strict=True
+        )
+    ]
 
 
 def test_identifier_like_values_never_appear_in_drift_or_quality_results(adult):
@@ -345,18 +390,29 @@ def test_identifier_like_values_never_appear_in_drift_or_quality_results(adult):
     values = set(ref["ssn"]) | set(cur["ssn"])
     for current in (cur, mixed):
         quality, drift = check_quality(ref, current, spec), detect_drift(ref, current, spec)
-        texts = [json.dumps(quality.to_dict()), json.dumps(drift.to_dict()), quality._repr_html_(),
-                 drift._repr_html_(), *quality.findings(), *drift.findings(),
-                 *(c.message for c in quality.checks() + drift.checks()),
-                 *(f.to_json() for f in [*quality.figures().values(), *drift.figures().values()])]
+        texts = [
+            json.dumps(quality.to_dict()),
+            json.dumps(drift.to_dict()),
+            quality._repr_html_(),
+            drift._repr_html_(),
+            *quality.findings(),
+            *drift.findings(),
+            *(c.message for c in quality.checks() + drift.checks()),
+            *(f.to_json() for f in [*quality.figures().values(), *drift.figures().values()]),
+        ]
         leaked = {v for v in values if any(v in t for t in texts)}
         assert not leaked, sorted(leaked)[:3]
         assert quality.column("ssn").identifier_like
     col = check_quality(ref, cur, spec).column("ssn")
     assert col.unseen["rows"] > 1900 and col.unseen["examples"] == []
-    assert "quality.unseen.ssn" not in {c.name for c in check_quality(ref, cur, spec).checks() if not c.passed}
-    assert any("'ssn' has 1,969 categories never seen before in 1,969 rows (identifier-like column: values "
-               "not shown)" in f for f in check_quality(ref, cur, spec).findings())
+    assert "quality.unseen.ssn" not in {
+        c.name for c in check_quality(ref, cur, spec).checks() if not c.passed
+    }
+    assert any(
+        "'ssn' has 1,969 categories never seen before in 1,969 rows (identifier-like column: values "
+        "not shown)" in f
+        for f in check_quality(ref, cur, spec).findings()
+    )
     d = detect_drift(ref, cur, spec).column("ssn")
     assert d.identifier_like and d.bins == {} and d.note == "identifier-like column: values not shown"
     assert set(d.reference) == {"rows", "missing_share"}

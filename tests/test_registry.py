@@ -35,9 +35,14 @@ def trained(adult, tmp_path_factory):
     """A quick logistic regression on 2,000 Adult rows, saved as a workbench artifact."""
     from workbench.modeling.train import train
 
-    result = train(adult.train.sample(2000, random_state=1), adult.spec,
-                   validation=adult.test.sample(500, random_state=2), recipes=["logistic_regression"],
-                   quick=True, progress=False)
+    result = train(
+        adult.train.sample(2000, random_state=1),
+        adult.spec,
+        validation=adult.test.sample(500, random_state=2),
+        recipes=["logistic_regression"],
+        quick=True,
+        progress=False,
+    )
     path = save_model(result.champion, tmp_path_factory.mktemp("models") / "champion.wbm")
     return result.champion, path
 
@@ -94,8 +99,9 @@ def test_register_stores_the_artifact_unchanged_and_tags_what_workbench_knows(tr
     assert repr(credit).startswith("<ModelVersionInfo models:/credit/1 created ")
 
 
-def test_mlflow_itself_loads_the_champion_without_pickle_and_predicts_as_workbench(trained, store, credit, rows,
-                                                                                  monkeypatch):
+def test_mlflow_itself_loads_the_champion_without_pickle_and_predicts_as_workbench(
+    trained, store, credit, rows, monkeypatch
+):
     import mlflow.pyfunc
 
     model, _ = trained
@@ -147,8 +153,9 @@ def test_versions_aliases_and_lineage(trained, store, credit):
         load_model("models:/debit@champion", registry=store)
 
 
-def test_an_artifact_altered_or_deleted_after_registration_is_refused(trained, store, credit, tmp_path,
-                                                                       monkeypatch):
+def test_an_artifact_altered_or_deleted_after_registration_is_refused(
+    trained, store, credit, tmp_path, monkeypatch
+):
     _, path = trained
     copy = tmp_path / "tampered.wbm"
     shutil.copy(path, copy)
@@ -171,9 +178,20 @@ def test_an_artifact_altered_or_deleted_after_registration_is_refused(trained, s
         load_model("models:/tampered/1", registry=store)
 
 
-@pytest.mark.parametrize("uri", ["models:/", "models:/credit", "models:/credit/0", "models:/credit/one",
-                                 "models:/cre dit/1", "models:/credit@latest", "models:/credit@v2",
-                                 "models:/credit@", "models:/credit/1/extra"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "models:/",
+        "models:/credit",
+        "models:/credit/0",
+        "models:/credit/one",
+        "models:/cre dit/1",
+        "models:/credit@latest",
+        "models:/credit@v2",
+        "models:/credit@",
+        "models:/credit/1/extra",
+    ],
+)
 def test_a_malformed_model_uri_is_one_clear_sentence_and_a_value_error(uri, tmp_path):
     with pytest.raises(RegistryValueError) as err:
         load_model(uri, registry=tmp_path)
@@ -215,7 +233,9 @@ def test_where_the_registry_lives_argument_then_env_then_default(tmp_path, monke
     assert registry_location("sqlite:///rel/models.db").uri == f"sqlite:///{tmp_path.resolve()}/rel/models.db"
     assert registry_location(tmp_path / "x.db").uri == f"sqlite:///{tmp_path.resolve()}/x.db"
     pg = registry_location("postgresql://ml:secret@db.example/registry")
-    assert pg.source == "argument" and "secret" not in pg.display() and "secret" not in json.dumps(pg.to_dict())
+    assert (
+        pg.source == "argument" and "secret" not in pg.display() and "secret" not in json.dumps(pg.to_dict())
+    )
     for bad in ("", "   ", "sqlite://", "sqlite:///:memory:", "file:///tmp/mlruns"):
         with pytest.raises(RegistryValueError):
             registry_location(bad)
@@ -223,8 +243,9 @@ def test_where_the_registry_lives_argument_then_env_then_default(tmp_path, monke
     assert registry_location().source == "MLFLOW_TRACKING_URI"
 
 
-def test_a_registry_named_by_env_is_used_quietly_and_a_lookup_creates_nothing(trained, tmp_path, monkeypatch,
-                                                                              capfd):
+def test_a_registry_named_by_env_is_used_quietly_and_a_lookup_creates_nothing(
+    trained, tmp_path, monkeypatch, capfd
+):
     _, path = trained
     monkeypatch.setenv("MLFLOW_TRACKING_URI", str(tmp_path / "ignored"))
     monkeypatch.setenv("WORKBENCH_REGISTRY", str(tmp_path / "team"))
@@ -254,8 +275,10 @@ def test_a_tracking_server_that_does_not_answer_is_one_sentence_at_once(tmp_path
 
 
 def test_import_workbench_does_not_import_mlflow():
-    code = ("import sys, workbench, workbench.registry, workbench.modeling.artifact; "
-            "print(','.join(m for m in ('mlflow', 'sqlalchemy', 'alembic') if m in sys.modules))")
+    code = (
+        "import sys, workbench, workbench.registry, workbench.modeling.artifact; "
+        "print(','.join(m for m in ('mlflow', 'sqlalchemy', 'alembic') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
 
@@ -270,10 +293,18 @@ def test_a_report_on_a_model_uri_records_the_registered_version(credit, store, r
     monkeypatch.chdir(store.parent)
     monkeypatch.delenv("WORKBENCH_REGISTRY", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    out = run_report("performance", {"data": str(data), "model": "models:/credit@champion", "registry": store.name},
-                     reports_dir=tmp_path / "reports", progress=False)
+    out = run_report(
+        "performance",
+        {"data": str(data), "model": "models:/credit@champion", "registry": store.name},
+        reports_dir=tmp_path / "reports",
+        progress=False,
+    )
     assert out.exit_code == 0, out.summary.get("error")
     assert out.summary["params"]["model"] == "models:/credit@champion"
     assert out.summary["params"]["registry"] == registry_location(store).uri
-    assert out.summary["lineage"]["model"]["registered"] == {"name": "credit", "version": 1, "alias": "champion",
-                                                             "uri": "models:/credit/1"}
+    assert out.summary["lineage"]["model"]["registered"] == {
+        "name": "credit",
+        "version": 1,
+        "alias": "champion",
+        "uri": "models:/credit/1",
+    }

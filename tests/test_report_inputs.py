@@ -23,8 +23,13 @@ WORKBENCH = str(Path(sys.executable).parent / "workbench")
 
 
 def _cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([WORKBENCH, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return subprocess.run(
+        [WORKBENCH, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,42 +62,77 @@ def test_values_a_model_cannot_take_are_refused_before_the_run(made, tmp_path):
     inf = cur.astype({"capital-gain": float})
     inf.loc[[4, 9], "capital-gain"] = np.inf
     inf.to_parquet(d / "inf.parquet", index=False)
-    err = _refused(("report", "drift", "--reference", ref, "--current", d / "inf.parquet", "--model", model),
-                   reports, "column 'capital-gain' in the current data has 2 infinite values (first in row 4)")
+    err = _refused(
+        ("report", "drift", "--reference", ref, "--current", d / "inf.parquet", "--model", model),
+        reports,
+        "column 'capital-gain' in the current data has 2 infinite values (first in row 4)",
+    )
     assert err.startswith("workbench: error: ")
 
     labels = cur.astype({"income": object})
     labels.loc[7, "income"] = "unknown"
     labels.to_csv(d / "labels.csv", index=False)
-    _refused(("report", "performance", "--data", d / "labels.csv", "--model", model), reports,
-             "the target column 'income' in the data has labels the model never saw: 'unknown'")
-    _refused(("report", "drift", "--reference", ref, "--current", d / "labels.csv", "--model", model), reports,
-             "labels the model never saw")
+    _refused(
+        ("report", "performance", "--data", d / "labels.csv", "--model", model),
+        reports,
+        "the target column 'income' in the data has labels the model never saw: 'unknown'",
+    )
+    _refused(
+        ("report", "drift", "--reference", ref, "--current", d / "labels.csv", "--model", model),
+        reports,
+        "labels the model never saw",
+    )
 
     text = cur.astype({"age": object})
     text.loc[12, "age"] = "forty"
     text.to_csv(d / "text.csv", index=False)
-    _refused(("report", "drift", "--reference", ref, "--current", d / "text.csv", "--model", model), reports,
-             "column 'age' in the current data should be numeric but row 12 has the value 'forty'")
+    _refused(
+        ("report", "drift", "--reference", ref, "--current", d / "text.csv", "--model", model),
+        reports,
+        "column 'age' in the current data should be numeric but row 12 has the value 'forty'",
+    )
     text.astype({"age": str}).to_parquet(d / "text.parquet", index=False)  # a text column in Parquet too
     _refused(("report", "bias", "--data", d / "text.parquet", "--model", model), reports, "'forty'")
 
     one = cur.assign(sex="Female")
     one.to_parquet(d / "one_group.parquet", index=False)
-    _refused(("report", "bias", "--data", d / "one_group.parquet", "--model", model, "--sensitive", "sex"), reports,
-             "the sensitive column 'sex' has a single group ('Female') in the data")
-    _refused(("report", "bias", "--data", str(made["reference"]), "--model", model, "--sensitive", "sex",
-              "--reference", d / "one_group.parquet"), reports, "single group ('Female') in the reference data")
+    _refused(
+        ("report", "bias", "--data", d / "one_group.parquet", "--model", model, "--sensitive", "sex"),
+        reports,
+        "the sensitive column 'sex' has a single group ('Female') in the data",
+    )
+    _refused(
+        (
+            "report",
+            "bias",
+            "--data",
+            str(made["reference"]),
+            "--model",
+            model,
+            "--sensitive",
+            "sex",
+            "--reference",
+            d / "one_group.parquet",
+        ),
+        reports,
+        "single group ('Female') in the reference data",
+    )
 
     ids = cur.assign(ssn=[f"{100 + i:03d}-45-{6789 + i:04d}" for i in range(len(cur))])
     ids.to_parquet(d / "ids.parquet", index=False)
-    _refused(("report", "bias", "--data", d / "ids.parquet", "--model", model, "--sensitive", "ssn"), reports,
-             "the sensitive column 'ssn' has a different value in nearly every row of the data")
+    _refused(
+        ("report", "bias", "--data", d / "ids.parquet", "--model", model, "--sensitive", "ssn"),
+        reports,
+        "the sensitive column 'ssn' has a different value in nearly every row of the data",
+    )
 
     # a CSV whose header names a column twice: refused, not renamed 'age.1'
     (d / "dup.csv").write_text("age,sex,age\n30,F,31\n40,M,41\n")
-    _refused(("report", "drift", "--reference", ref, "--current", d / "dup.csv"), reports,
-             "has duplicate column names: 'age'")
+    _refused(
+        ("report", "drift", "--reference", ref, "--current", d / "dup.csv"),
+        reports,
+        "has duplicate column names: 'age'",
+    )
 
     # and `workbench evaluate` refuses infinities too (it used to fail inside scikit-learn, exit 3)
     r = _cli("evaluate", "--model", model, "--data", d / "inf.parquet", "--no-latency")
@@ -105,10 +145,15 @@ def test_clean_inputs_pass_validation_quickly_on_100k_rows(made, adult, tmp_path
 
     big = pd.concat([adult.train, adult.test]).sample(100_000, replace=True, random_state=0)
     big.to_parquet(tmp_path / "big.parquet", index=False)
-    params = {"drift": {"reference": tmp_path / "big.parquet", "current": tmp_path / "big.parquet",
-                        "model": made["model"]},
-              "bias": {"data": tmp_path / "big.parquet", "model": made["model"], "reference": made["reference"]},
-              "performance": {"data": tmp_path / "big.parquet", "model": made["model"]}}
+    params = {
+        "drift": {
+            "reference": tmp_path / "big.parquet",
+            "current": tmp_path / "big.parquet",
+            "model": made["model"],
+        },
+        "bias": {"data": tmp_path / "big.parquet", "model": made["model"], "reference": made["reference"]},
+        "performance": {"data": tmp_path / "big.parquet", "model": made["model"]},
+    }
     for kind, p in params.items():
         validate_inputs(kind, p)  # warm: the imports are what a first call pays
         t0 = time.perf_counter()
@@ -116,10 +161,12 @@ def test_clean_inputs_pass_validation_quickly_on_100k_rows(made, adult, tmp_path
         elapsed = time.perf_counter() - t0
         assert elapsed < 1.0, f"{kind}: {elapsed:.2f} s"  # ~0.1 s on an idle machine
     # the model's estimator is not rebuilt to validate (the kernel loads it): no skops/scikit-learn needed
-    code = ("import sys; from workbench.reports.compute import validate_inputs; "
-            f"validate_inputs('drift', {{'reference': {str(tmp_path / 'big.parquet')!r}, "
-            f"'current': {str(tmp_path / 'big.parquet')!r}, 'model': {str(made['model'])!r}}}); "
-            "print('skops' in sys.modules, 'sklearn' in sys.modules)")
+    code = (
+        "import sys; from workbench.reports.compute import validate_inputs; "
+        f"validate_inputs('drift', {{'reference': {str(tmp_path / 'big.parquet')!r}, "
+        f"'current': {str(tmp_path / 'big.parquet')!r}, 'model': {str(made['model'])!r}}}); "
+        "print('skops' in sys.modules, 'sklearn' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.split() == ["False", "False"], out.stderr
 
@@ -147,8 +194,10 @@ def test_a_corrupted_model_is_still_refused_before_the_run(made, tmp_path):
     spec = wb.load_model(made["model"]).spec
     wb.save_model(wb.Model(FunctionTransformer(func=np.log1p), spec, threshold=0.5), tmp_path / "odd.wbm")
     with pytest.raises(ModelFileError, match="contains types workbench does not trust"):
-        validate_inputs("drift", {"reference": made["reference"], "current": made["reference"],
-                                  "model": tmp_path / "odd.wbm"})
+        validate_inputs(
+            "drift",
+            {"reference": made["reference"], "current": made["reference"], "model": tmp_path / "odd.wbm"},
+        )
 
 
 @pytest.mark.notebook
@@ -164,8 +213,17 @@ def test_identifier_values_never_reach_a_drift_reports_files(adult, tmp_path):
     ref.to_parquet(tmp_path / "reference.parquet", index=False)
     cur.to_csv(tmp_path / "current.csv", index=False)
     reports = tmp_path / "reports"
-    r = _cli("report", "drift", "--reference", tmp_path / "reference.parquet", "--current",
-             tmp_path / "current.csv", "--reports-dir", reports, "--json")
+    r = _cli(
+        "report",
+        "drift",
+        "--reference",
+        tmp_path / "reference.parquet",
+        "--current",
+        tmp_path / "current.csv",
+        "--reports-dir",
+        reports,
+        "--json",
+    )
     assert r.returncode in (0, 1), r.stderr[-2000:]
     run_dir = Path(json.loads(r.stdout)["run_dir"])
     texts = {name: (run_dir / name).read_text() for name in ("summary.json", "results.json", "report.html")}
@@ -183,7 +241,9 @@ def test_evaluation_slices_never_list_an_identifier(adult):
 
     data = adult.test.sample(500, random_state=1).reset_index(drop=True)
     data["ssn"] = ssn_values(500, 3)
-    spec = adult.spec.replace(features=[*adult.spec.features, "ssn"], categorical=[*adult.spec.categorical, "ssn"])
+    spec = adult.spec.replace(
+        features=[*adult.spec.features, "ssn"], categorical=[*adult.spec.categorical, "ssn"]
+    )
     y = data["income"].to_numpy()
     rows = slice_table(data, spec, y, y, np.linspace(0, 1, 500), None, 20)
     assert {r["column"] for r in rows} == set(spec.features) - {"ssn"}  # every other column is sliced
@@ -202,7 +262,9 @@ def test_the_python_api_words_infinities_too(made):
     cur.loc[3, "hours-per-week"] = -np.inf
     result = detect_drift(ref, cur, model.spec, model=model)
     assert result.prediction is None
-    assert any("column 'hours-per-week' in the data has 1 infinite value (first in row 3)" in n for n in result.notes)
+    assert any(
+        "column 'hours-per-week' in the data has 1 infinite value (first in row 3)" in n for n in result.notes
+    )
     with pytest.raises(DataError, match="a model cannot score infinity"):
         detect_drift(cur, ref, model.spec, model=model)
     with pytest.raises(DataError, match="in the evaluation data has 1 infinite value"):
@@ -219,12 +281,17 @@ def test_bias_refuses_groups_it_cannot_compare_as_the_analysis_does(made, tmp_pa
     cur = made["current"].assign(sex="Male")
     cur["ssn"] = ssn_values(len(cur), 4)
     cur.to_parquet(tmp_path / "batch.parquet", index=False)
-    validate_inputs("bias", {"data": tmp_path / "batch.parquet", "model": made["model"], "sensitive": ["sex", "race"]})
+    validate_inputs(
+        "bias", {"data": tmp_path / "batch.parquet", "model": made["model"], "sensitive": ["sex", "race"]}
+    )
     with pytest.raises(DataError, match="single group"):
-        validate_inputs("bias", {"data": tmp_path / "batch.parquet", "model": made["model"], "sensitive": ["sex"]})
+        validate_inputs(
+            "bias", {"data": tmp_path / "batch.parquet", "model": made["model"], "sensitive": ["sex"]}
+        )
     with pytest.raises(DataError, match="no sensitive column defines groups to compare in the data"):
-        validate_inputs("bias", {"data": tmp_path / "batch.parquet", "model": made["model"],
-                                 "sensitive": ["sex", "ssn"]})
+        validate_inputs(
+            "bias", {"data": tmp_path / "batch.parquet", "model": made["model"], "sensitive": ["sex", "ssn"]}
+        )
     model = wb.load_model(made["model"])
     result = wb.assess_bias(cur, model.spec, model=model, sensitive=["race", "ssn"])
     assert any("'ssn' has a different value in nearly every row" in n for n in result.notes)

@@ -28,17 +28,27 @@ def inputs(tmp_path_factory, adult):
     ref = adult.train.sample(6000, random_state=0)
     ref.to_parquet(d / "reference.parquet", index=False)
     clean, drifted = simulate_batches(
-        adult.test, adult.spec,
-        ["clean", {"name": "shifted", "changes": [{"kind": "covariate_shift", "column": "age", "direction": "up",
-                                                   "strength": 2.0},
-                                                  {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3}]}],
-        batch_size=3000, random_state=3,
+        adult.test,
+        adult.spec,
+        [
+            "clean",
+            {
+                "name": "shifted",
+                "changes": [
+                    {"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 2.0},
+                    {"kind": "missing_values", "column": "hours-per-week", "rate": 0.3},
+                ],
+            },
+        ],
+        batch_size=3000,
+        random_state=3,
     )
     clean.data.to_parquet(d / "clean.parquet", index=False)
     drifted.data.to_parquet(d / "drifted.parquet", index=False)
     drifted.data.drop(columns="income").to_csv(d / "drifted_unlabelled.csv", index=False)
-    model = train(adult.train.sample(5000, random_state=1), adult.spec, recipes=["logistic_regression"],
-                  progress=False).champion
+    model = train(
+        adult.train.sample(5000, random_state=1), adult.spec, recipes=["logistic_regression"], progress=False
+    ).champion
     save_model(model, d / "model.wbm")
     return d
 
@@ -51,9 +61,24 @@ def _json_run(*args, expect=0):
 
 def test_drift_report_finds_the_injected_changes(inputs, tmp_path):
     reports = tmp_path / "reports"
-    s = _json_run("report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
-                  str(inputs / "drifted.parquet"), "--model", str(inputs / "model.wbm"), "--name", "nightly",
-                  "--period", "2026-11-03", "--reports-dir", str(reports), "--junit", str(tmp_path / "checks.xml"))
+    s = _json_run(
+        "report",
+        "drift",
+        "--reference",
+        str(inputs / "reference.parquet"),
+        "--current",
+        str(inputs / "drifted.parquet"),
+        "--model",
+        str(inputs / "model.wbm"),
+        "--name",
+        "nightly",
+        "--period",
+        "2026-11-03",
+        "--reports-dir",
+        str(reports),
+        "--junit",
+        str(tmp_path / "checks.xml"),
+    )
     run_dir = Path(s["run_dir"])
     assert run_dir.parent == reports / "drift" and "nightly" in run_dir.name
     for key in ("kind", "status", "dataset_drift", "drift_share", "columns", "checks"):
@@ -104,9 +129,18 @@ def test_fail_on_gates_the_exit_code(inputs, tmp_path):
     r = run_cli(*base, "--current", str(inputs / "drifted_unlabelled.csv"), "--fail-on", "drift.column.sex")
     assert r.returncode == 0, r.stderr
     checks = tmp_path / "checks.toml"
-    checks.write_text('"drift.column.*" = false\n"quality.*" = false\n"drift.share" = 0.9\n"drift.dataset" = false\n')
-    s = _json_run(*base, "--current", str(inputs / "drifted_unlabelled.csv"), "--checks", str(checks),
-                  "--fail-on", "all")
+    checks.write_text(
+        '"drift.column.*" = false\n"quality.*" = false\n"drift.share" = 0.9\n"drift.dataset" = false\n'
+    )
+    s = _json_run(
+        *base,
+        "--current",
+        str(inputs / "drifted_unlabelled.csv"),
+        "--checks",
+        str(checks),
+        "--fail-on",
+        "all",
+    )
     # the run's settings hold everywhere on its page: the check table and each result's card
     page = (Path(s["run_dir"]) / "report.html").read_text()
     assert "drift.column.age" not in page and "quality.missing" not in page and "drift.share" in page
@@ -115,15 +149,38 @@ def test_fail_on_gates_the_exit_code(inputs, tmp_path):
 
 def test_bias_and_performance_reports(inputs, tmp_path):
     reports = str(tmp_path / "r")
-    s = _json_run("report", "bias", "--data", str(inputs / "clean.parquet"), "--model", str(inputs / "model.wbm"),
-                  "--sensitive", "sex", "--sensitive", "race", "--reference", str(inputs / "reference.parquet"),
-                  "--reports-dir", reports)
+    s = _json_run(
+        "report",
+        "bias",
+        "--data",
+        str(inputs / "clean.parquet"),
+        "--model",
+        str(inputs / "model.wbm"),
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "race",
+        "--reference",
+        str(inputs / "reference.parquet"),
+        "--reports-dir",
+        reports,
+    )
     assert s["kind"] == "bias" and s["status"] in ("passed", "checks_failed")
     assert "groups" in s and "disparities" in s
     g = {(x["sensitive"], x["group"]): x for x in s["groups"]}
     assert ("sex", "Female") in g and {"count", "selection_rate", "tpr", "fpr"} <= set(g[("sex", "Female")])
-    s = _json_run("report", "performance", "--data", str(inputs / "drifted.parquet"), "--model",
-                  str(inputs / "model.wbm"), "--reference", str(inputs / "reference.parquet"), "--reports-dir", reports)
+    s = _json_run(
+        "report",
+        "performance",
+        "--data",
+        str(inputs / "drifted.parquet"),
+        "--model",
+        str(inputs / "model.wbm"),
+        "--reference",
+        str(inputs / "reference.parquet"),
+        "--reports-dir",
+        reports,
+    )
     assert s["kind"] == "performance" and s["metrics"]
     runs = json.loads(run_cli("runs", "--reports-dir", reports, "--json").stdout)
     assert {r["kind"] for r in runs} == {"bias", "performance"}
@@ -137,18 +194,63 @@ def test_bad_input_exits_2_before_any_run(inputs, tmp_path):
     pd.DataFrame(columns=["age", "sex"]).to_csv(tmp_path / "empty.csv", index=False)
     cases = [
         (("report", "drift", "--reference", ref, "--current", str(tmp_path / "empty.csv")), "no rows"),
-        (("report", "drift", "--reference", ref, "--current", str(tmp_path / "missing.csv")), "does not exist"),
-        (("report", "drift", "--reference", ref, "--current", str(inputs / "clean.parquet"), "--model",
-          str(inputs / "model.wbm"), "--target", "nope"), "'nope'"),
-        (("report", "bias", "--data", str(inputs / "clean.parquet"), "--model", str(inputs / "model.wbm"),
-          "--sensitive", "religion"), "'religion'"),
+        (
+            ("report", "drift", "--reference", ref, "--current", str(tmp_path / "missing.csv")),
+            "does not exist",
+        ),
+        (
+            (
+                "report",
+                "drift",
+                "--reference",
+                ref,
+                "--current",
+                str(inputs / "clean.parquet"),
+                "--model",
+                str(inputs / "model.wbm"),
+                "--target",
+                "nope",
+            ),
+            "'nope'",
+        ),
+        (
+            (
+                "report",
+                "bias",
+                "--data",
+                str(inputs / "clean.parquet"),
+                "--model",
+                str(inputs / "model.wbm"),
+                "--sensitive",
+                "religion",
+            ),
+            "'religion'",
+        ),
     ]
-    pd.read_parquet(inputs / "clean.parquet").drop(columns=["education-num"]).to_csv(tmp_path / "nofeat.csv",
-                                                                                      index=False)
-    cases.append((("report", "bias", "--data", str(tmp_path / "nofeat.csv"), "--model", str(inputs / "model.wbm")),
-                  "'education-num'"))
-    cases.append((("report", "drift", "--reference", ref, "--current", str(tmp_path / "nofeat.csv"), "--model",
-                   str(inputs / "model.wbm")), "'education-num'"))
+    pd.read_parquet(inputs / "clean.parquet").drop(columns=["education-num"]).to_csv(
+        tmp_path / "nofeat.csv", index=False
+    )
+    cases.append(
+        (
+            ("report", "bias", "--data", str(tmp_path / "nofeat.csv"), "--model", str(inputs / "model.wbm")),
+            "'education-num'",
+        )
+    )
+    cases.append(
+        (
+            (
+                "report",
+                "drift",
+                "--reference",
+                ref,
+                "--current",
+                str(tmp_path / "nofeat.csv"),
+                "--model",
+                str(inputs / "model.wbm"),
+            ),
+            "'education-num'",
+        )
+    )
     for args, needle in cases:
         r = run_cli(*args, "--reports-dir", str(reports))
         assert r.returncode == 2, (args, r.stderr)
@@ -164,8 +266,16 @@ def test_columns_differ_and_labels_absent_are_reported_not_crashed(inputs, tmp_p
     cur["new-column"] = 1.0
     cur["age"] = cur["age"].astype(str) + " years"  # a type change upstream
     cur.to_csv(tmp_path / "odd.csv", index=False)
-    s = _json_run("report", "drift", "--reference", str(inputs / "reference.parquet"), "--current",
-                  str(tmp_path / "odd.csv"), "--reports-dir", str(tmp_path / "r"))
+    s = _json_run(
+        "report",
+        "drift",
+        "--reference",
+        str(inputs / "reference.parquet"),
+        "--current",
+        str(tmp_path / "odd.csv"),
+        "--reports-dir",
+        str(tmp_path / "r"),
+    )
     text = json.dumps(s)
     assert "fnlwgt" in text and "new-column" in text
     failed = {c["name"] for c in s["checks"] if not c["passed"]}
@@ -178,16 +288,24 @@ def test_a_template_that_raises_is_recorded_as_failed(inputs, tmp_path):
     from workbench.reports.runner import run_report
 
     reports = tmp_path / "r"
-    good = run_report("drift", {"reference": str(inputs / "reference.parquet"),
-                                "current": str(inputs / "clean.parquet")}, reports_dir=reports, progress=False)
+    good = run_report(
+        "drift",
+        {"reference": str(inputs / "reference.parquet"), "current": str(inputs / "clean.parquet")},
+        reports_dir=reports,
+        progress=False,
+    )
     before = (good.run_dir / "summary.json").read_bytes()
     nb = nbformat.read(ROOT / "notebooks" / "monitoring" / "drift_report.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('upstream table is garbage')"))
     bad_template = tmp_path / "bad.ipynb"
     nbformat.write(nb, bad_template)
-    out = run_report("drift", {"reference": str(inputs / "reference.parquet"),
-                               "current": str(inputs / "clean.parquet")}, reports_dir=reports,
-                     template=bad_template, progress=False)
+    out = run_report(
+        "drift",
+        {"reference": str(inputs / "reference.parquet"), "current": str(inputs / "clean.parquet")},
+        reports_dir=reports,
+        template=bad_template,
+        progress=False,
+    )
     assert out.exit_code == 3
     assert out.summary["status"] == "failed" and "upstream table is garbage" in out.summary["error"]
     assert (out.run_dir / "summary.json").is_file() and out.run_dir != good.run_dir
@@ -201,9 +319,23 @@ def test_a_template_that_raises_is_recorded_as_failed(inputs, tmp_path):
 
 def test_two_runs_at_once_and_a_killed_run(inputs, tmp_path):
     reports = tmp_path / "r"
-    args = [sys.executable, "-m", "workbench", "report", "drift", "--reference", str(inputs / "reference.parquet"),
-            "--current", str(inputs / "clean.parquet"), "--reports-dir", str(reports), "--json"]
-    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "report",
+        "drift",
+        "--reference",
+        str(inputs / "reference.parquet"),
+        "--current",
+        str(inputs / "clean.parquet"),
+        "--reports-dir",
+        str(reports),
+        "--json",
+    ]
+    procs = [
+        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
     dirs = {json.loads(o[0])["run_dir"] for o in outs}
@@ -211,7 +343,9 @@ def test_two_runs_at_once_and_a_killed_run(inputs, tmp_path):
     before = {d: (Path(d) / "summary.json").read_bytes() for d in dirs}
 
     # a real SIGKILL mid-run (the whole job: CLI and kernel)
-    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    victim = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list(reports.glob("drift/.tmp-*/report.ipynb")):
         time.sleep(0.2)
@@ -238,8 +372,16 @@ def test_stored_results_render_without_data_or_heavy_libraries(inputs, tmp_path)
     reports = tmp_path / "r"
     data = tmp_path / "data"
     shutil.copytree(inputs, data)
-    s = _json_run("report", "bias", "--data", str(data / "clean.parquet"), "--model", str(data / "model.wbm"),
-                  "--reports-dir", str(reports))
+    s = _json_run(
+        "report",
+        "bias",
+        "--data",
+        str(data / "clean.parquet"),
+        "--model",
+        str(data / "model.wbm"),
+        "--reports-dir",
+        str(reports),
+    )
     shutil.rmtree(data)
     code = (
         "import sys, json; from workbench.reports import load_or_compute\n"
@@ -269,19 +411,56 @@ def test_reports_work_on_a_table_the_team_never_saw(tmp_path):
     later = df.iloc[350:].copy()
     later["income-k"] = later["income-k"] * 1.6  # incomes reported in another currency upstream
     later.to_csv(tmp_path / "later.csv", index=False)
-    r = run_cli("train", "--data", str(tmp_path / "train.csv"), "--target", "approved", "--sensitive",
-                "applicant sex", "--model", "logistic_regression", "--out", str(tmp_path / "m.wbm"))
+    r = run_cli(
+        "train",
+        "--data",
+        str(tmp_path / "train.csv"),
+        "--target",
+        "approved",
+        "--sensitive",
+        "applicant sex",
+        "--model",
+        "logistic_regression",
+        "--out",
+        str(tmp_path / "m.wbm"),
+    )
     assert r.returncode == 0, r.stderr
     reports = str(tmp_path / "r")
-    s = _json_run("report", "drift", "--reference", str(tmp_path / "train.csv"), "--current",
-                  str(tmp_path / "later.csv"), "--model", str(tmp_path / "m.wbm"), "--reports-dir", reports)
+    s = _json_run(
+        "report",
+        "drift",
+        "--reference",
+        str(tmp_path / "train.csv"),
+        "--current",
+        str(tmp_path / "later.csv"),
+        "--model",
+        str(tmp_path / "m.wbm"),
+        "--reports-dir",
+        reports,
+    )
     cols = {c["name"]: c for c in s["columns"]}
     assert cols["income-k"]["drifted"] and not cols["channel"]["drifted"]
-    s = _json_run("report", "bias", "--data", str(tmp_path / "later.csv"), "--model", str(tmp_path / "m.wbm"),
-                  "--reports-dir", reports)
+    s = _json_run(
+        "report",
+        "bias",
+        "--data",
+        str(tmp_path / "later.csv"),
+        "--model",
+        str(tmp_path / "m.wbm"),
+        "--reports-dir",
+        reports,
+    )
     assert {g["group"] for g in s["groups"] if g["sensitive"] == "applicant sex"} == {"F", "M"}
-    s = _json_run("report", "performance", "--data", str(tmp_path / "later.csv"), "--model",
-                  str(tmp_path / "m.wbm"), "--reports-dir", reports)
+    s = _json_run(
+        "report",
+        "performance",
+        "--data",
+        str(tmp_path / "later.csv"),
+        "--model",
+        str(tmp_path / "m.wbm"),
+        "--reports-dir",
+        reports,
+    )
     assert s["status"] in ("passed", "checks_failed") and s["metrics"]
 
 
@@ -292,19 +471,27 @@ def test_the_kernel_summarises_and_draws_the_runner_only_files(inputs, tmp_path)
 
     reports, prof = tmp_path / "r", tmp_path / "prof"
     params = {"reference": str(inputs / "reference.parquet"), "current": str(inputs / "drifted.parquet")}
-    code = ("import json, sys\nfrom workbench.reports.runner import run_report\n"
-            f"out = run_report('drift', {params!r}, reports_dir={str(reports)!r}, progress=False)\n"
-            "print(json.dumps({'run_dir': str(out.run_dir), 'code': out.exit_code, 'loaded': [m for m in "
-            "('pandas', 'plotly', 'workbench.monitoring.drift', 'rfc3987_syntax') if m in sys.modules]}))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                       env={**os.environ, PROFILE_ENV: str(prof), "PYTHONWARNINGS": "ignore"})
+    code = (
+        "import json, sys\nfrom workbench.reports.runner import run_report\n"
+        f"out = run_report('drift', {params!r}, reports_dir={str(reports)!r}, progress=False)\n"
+        "print(json.dumps({'run_dir': str(out.run_dir), 'code': out.exit_code, 'loaded': [m for m in "
+        "('pandas', 'plotly', 'workbench.monitoring.drift', 'rfc3987_syntax') if m in sys.modules]}))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, PROFILE_ENV: str(prof), "PYTHONWARNINGS": "ignore"},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     got = json.loads(r.stdout.strip().splitlines()[-1])
     assert got["loaded"] == [] and got["code"] == 0
     run_dir = Path(got["run_dir"])
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert {"quality.missing.hours-per-week", "drift.column.age"} <= {c["name"] for c in summary["checks"]
-                                                                     if not c["passed"]}
+    assert {"quality.missing.hours-per-week", "drift.column.age"} <= {
+        c["name"] for c in summary["checks"] if not c["passed"]
+    }
     # what the runner would have computed itself from the stored results
     report = Report.from_dict(json.loads((run_dir / "results.json").read_text())["report"])
     expected = summary_of(report)
@@ -336,13 +523,27 @@ def test_concurrent_runs_never_vanish(inputs, tmp_path):
     jobs = []
     for i in range(4):
         current = str(inputs / ("clean.parquet" if i % 2 else "drifted.parquet"))
-        jobs.append(("drift", {"reference": str(inputs / "reference.parquet"), "current": current,
-                               "model": str(inputs / "model.wbm")}, f"d{i}"))
-        jobs.append(("bias", {"data": current, "model": str(inputs / "model.wbm"), "sensitive": ["sex"]}, f"b{i}"))
+        jobs.append(
+            (
+                "drift",
+                {
+                    "reference": str(inputs / "reference.parquet"),
+                    "current": current,
+                    "model": str(inputs / "model.wbm"),
+                },
+                f"d{i}",
+            )
+        )
+        jobs.append(
+            ("bias", {"data": current, "model": str(inputs / "model.wbm"), "sensitive": ["sex"]}, f"b{i}")
+        )
     for round_ in range(3):
         with ProcessPoolExecutor(max_workers=2) as pool:
-            outcomes = list(pool.map(_run_one, *zip(*[(k, p, str(reports), f"{n}-{round_}") for k, p, n in jobs],
-                                                     strict=True)))
+            outcomes = list(
+                pool.map(
+                    _run_one, *zip(*[(k, p, str(reports), f"{n}-{round_}") for k, p, n in jobs], strict=True)
+                )
+            )
         assert [error for error, _ in outcomes] == [None] * len(jobs)
         rows = Ledger(reports).runs()
         folders = sorted(p for p in reports.glob("*/*") if p.is_dir())
@@ -365,8 +566,16 @@ def test_relative_paths_resolve_before_the_kernel_starts(inputs, tmp_path):
     cwd = os.getcwd()
     os.chdir(work)
     try:
-        out = run_report("drift", {"reference": "data/reference.parquet", "current": "data/clean.parquet",
-                                   "model": "data/model.wbm"}, reports_dir="reports", progress=False)
+        out = run_report(
+            "drift",
+            {
+                "reference": "data/reference.parquet",
+                "current": "data/clean.parquet",
+                "model": "data/model.wbm",
+            },
+            reports_dir="reports",
+            progress=False,
+        )
     finally:
         os.chdir(cwd)
     assert out.summary["status"] in ("passed", "checks_failed"), out.summary.get("error")

@@ -53,7 +53,9 @@ def instances(adult, model):
         assess_performance(current, model, reference=reference, period="2026-11-03"),
         assess_bias(current, adult.spec, model=model, reference=reference, n_bootstrap=50),
         ex.explain_local(model, current, rows=rows, reference=reference, num_samples=500),
-        ex.explanation_stability(model, current, rows=rows[:1], reference=reference, seeds=2, num_samples=500),
+        ex.explanation_stability(
+            model, current, rows=rows[:1], reference=reference, seeds=2, num_samples=500
+        ),
         ex.permutation_importance(model, current, n_repeats=2, max_rows=300),
         ex.partial_dependence(model, current, "age", max_rows=100),
         ex.surrogate_tree(model, current, max_depth=2, max_rows=1000),
@@ -67,11 +69,19 @@ def instances(adult, model):
 LOOKUPS = {
     "drift": [lambda r: r.column("nope")],
     "quality": [lambda r: r.column("nope")],
-    "bias": [lambda r: r.attribute("nope"), lambda r: r.by_group("nope"), lambda r: r.disparity("nope", "sex"),
-             lambda r: r.attribute("sex").group("nope"), lambda r: r.attribute("sex").disparity("nope"),
-             lambda r: r.attribute("sex").groups[0].rate("nope")],
+    "bias": [
+        lambda r: r.attribute("nope"),
+        lambda r: r.by_group("nope"),
+        lambda r: r.disparity("nope", "sex"),
+        lambda r: r.attribute("sex").group("nope"),
+        lambda r: r.attribute("sex").disparity("nope"),
+        lambda r: r.attribute("sex").groups[0].rate("nope"),
+    ],
     "local_explanation": [lambda r: r["nope"]],
-    "performance": [], "explanation_stability": [], "permutation_importance": [], "partial_dependence": [],
+    "performance": [],
+    "explanation_stability": [],
+    "permutation_importance": [],
+    "partial_dependence": [],
     "surrogate_tree": [],
 }
 
@@ -126,8 +136,9 @@ def test_a_real_instance_satisfies_the_protocol(kind, instances):
     assert isinstance(metrics, dict) and metrics
     for name, value in metrics.items():
         assert isinstance(name, str)
-        assert value is None or (isinstance(value, int | float) and not isinstance(value, bool)
-                                 and math.isfinite(value)), (name, value)
+        assert value is None or (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ), (name, value)
 
     figs = r.figures()
     assert isinstance(figs, dict) and figs
@@ -159,7 +170,9 @@ def test_unknown_kinds_and_newer_schemas_are_refused_in_a_sentence():
 # -- runs stored before the schema version: they load, render and say the same ------------------------------
 def _stored(kind: str) -> tuple[dict, dict]:
     folder = FIXTURES / kind
-    return json.loads((folder / "results.json").read_text()), json.loads((folder / "expected.json").read_text())
+    return json.loads((folder / "results.json").read_text()), json.loads(
+        (folder / "expected.json").read_text()
+    )
 
 
 @pytest.mark.parametrize("kind", ["drift", "bias"])
@@ -190,9 +203,20 @@ def test_a_run_stored_before_schema_versions_renders_in_the_run_view(kind, tmp_p
     shutil.copytree(FIXTURES / kind, run_dir)
     report, reason = runview.load_report(run_dir)
     assert reason is None and report is not None
-    run = {"id": f"{kind}-run", "kind": kind, "name": None, "status": "passed", "period_label": "2026-11-03",
-           "started_at": None, "model": "model.wbm", "path": str(run_dir), "artifacts": {}, "checks": [],
-           "findings": [], "failed_warnings": []}
+    run = {
+        "id": f"{kind}-run",
+        "kind": kind,
+        "name": None,
+        "status": "passed",
+        "period_label": "2026-11-03",
+        "started_at": None,
+        "model": "model.wbm",
+        "path": str(run_dir),
+        "artifacts": {},
+        "checks": [],
+        "findings": [],
+        "failed_warnings": [],
+    }
     widgets = runview.run_details_widgets(run)
     html = " ".join(w.value for w in widgets if isinstance(getattr(w, "value", None), str))
     assert "data-problem=" not in html and "cannot be shown" not in html  # no error card
@@ -212,6 +236,7 @@ def test_results_json_now_carries_its_schema_and_reads_back(tmp_path):
     stored = json.loads((tmp_path / "results.json").read_text())
     assert stored["schema"] == STORE_SCHEMA
     assert [(e["kind"], e["schema"]) for e in stored["report"]["results"]] == [
-        (r.kind, type(r).SCHEMA) for r in report.results]
+        (r.kind, type(r).SCHEMA) for r in report.results
+    ]
     again = load_or_compute("drift", {}, tmp_path)  # stored results: rendered, never recomputed
     assert again.to_dict() == report.to_dict() and again.metrics() == report.metrics()

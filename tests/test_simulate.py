@@ -72,10 +72,14 @@ def test_default_sequence_covers_every_kind_on_consecutive_days(default_batches)
     modes = [c.params["mode"] for b in default_batches for c in b.changes if c.kind == "bias_shift"]
     assert sorted(modes) == ["features", "labels"]
     # the default bias shift targets the first sensitive column's worst-off sizeable group
-    assert {c.params["group"] for b in default_batches for c in b.changes if c.kind == "bias_shift"} == {"Female"}
+    assert {c.params["group"] for b in default_batches for c in b.changes if c.kind == "bias_shift"} == {
+        "Female"
+    }
 
 
-def test_resolved_default_scenarios_spell_out_every_parameter_and_give_the_same_batches(adult, default_batches):
+def test_resolved_default_scenarios_spell_out_every_parameter_and_give_the_same_batches(
+    adult, default_batches
+):
     holdout, spec = adult.test, adult.spec
     scenarios = default_scenarios(spec, holdout)
     shifted = [s for s in scenarios if s.changes]
@@ -145,9 +149,12 @@ def test_numeric_covariate_shift_moves_the_column_and_keeps_p_y_given_x(adult, d
     assert not m["expected"]["concept_drift"] and not m["expected"]["prior_shift"]
     # whole rows are resampled, so the outcome given age is unchanged
     bins = [0, 25, 35, 45, 55, 100]
-    ref = holdout.groupby(pd.cut(holdout["age"], bins), observed=True)["income"].apply(lambda s: (s == POS).mean())
+    ref = holdout.groupby(pd.cut(holdout["age"], bins), observed=True)["income"].apply(
+        lambda s: (s == POS).mean()
+    )
     cur = b.data.groupby(pd.cut(b.data["age"], bins), observed=True)["income"].agg(
-        lambda s: ((s == POS).mean(), len(s)))
+        lambda s: ((s == POS).mean(), len(s))
+    )
     for interval, (r, n) in cur.items():
         if n >= 150:
             assert abs(r - ref[interval]) < 0.08, interval
@@ -155,7 +162,9 @@ def test_numeric_covariate_shift_moves_the_column_and_keeps_p_y_given_x(adult, d
 
 def test_categorical_covariate_shift_boosts_the_chosen_categories(adult):
     holdout = adult.test
-    b = one(adult, {"kind": "covariate_shift", "column": "education", "categories": ["Bachelors"], "factor": 3})
+    b = one(
+        adult, {"kind": "covariate_shift", "column": "education", "categories": ["Bachelors"], "factor": 3}
+    )
     assert chi2_p(holdout["education"], b.data["education"]) < 1e-6
     before, after = (holdout["education"] == "Bachelors").mean(), (b.data["education"] == "Bachelors").mean()
     assert after > before * 1.8
@@ -195,8 +204,10 @@ def test_concept_drift_changes_labels_inside_the_segment_only(adult):
 
 def test_concept_drift_on_a_numeric_range_can_push_outcomes_one_way(adult):
     holdout = adult.test
-    b = one(adult, {"kind": "concept_drift", "column": "age", "range": [20, 29], "mode": "to_positive",
-                    "fraction": 0.4})
+    b = one(
+        adult,
+        {"kind": "concept_drift", "column": "age", "range": [20, 29], "mode": "to_positive", "fraction": 0.4},
+    )
     seg = b.data["age"].between(20, 29)
     assert rate(b.data[seg]) > rate(holdout[holdout["age"].between(20, 29)]) + 0.25
     assert abs(rate(b.data[~seg]) - rate(holdout[~holdout["age"].between(20, 29)])) < 0.03
@@ -236,8 +247,10 @@ def test_scale_change_shows_in_the_median(adult, factor, dtype):
 # -- bias shifts --------------------------------------------------------------------
 def test_bias_shift_labels_lowers_the_positive_rate_of_one_group_only(adult):
     holdout = adult.test
-    b = one(adult, {"kind": "bias_shift", "sensitive": "sex", "group": "Female", "mode": "labels",
-                    "fraction": 0.8})
+    b = one(
+        adult,
+        {"kind": "bias_shift", "sensitive": "sex", "group": "Female", "mode": "labels", "fraction": 0.8},
+    )
     f, m = b.data["sex"] == "Female", b.data["sex"] == "Male"
     ref_f, ref_m = rate(holdout[holdout["sex"] == "Female"]), rate(holdout[holdout["sex"] == "Male"])
     assert rate(b.data[f]) < ref_f * 0.4
@@ -246,7 +259,12 @@ def test_bias_shift_labels_lowers_the_positive_rate_of_one_group_only(adult):
     man = b.manifest
     assert man["expected"]["bias"] and not man["expected"]["drift"]
     assert man["positive_rate_by_group"]["sex"]["Female"] == pytest.approx(rate(b.data[f]), abs=1e-6)
-    assert man["changes"][0]["params"] == {"sensitive": "sex", "group": "Female", "mode": "labels", "fraction": 0.8}
+    assert man["changes"][0]["params"] == {
+        "sensitive": "sex",
+        "group": "Female",
+        "mode": "labels",
+        "fraction": 0.8,
+    }
 
 
 def test_bias_shift_features_lowers_one_groups_profiles_and_selection_rate(adult):
@@ -299,17 +317,29 @@ def test_manifests_are_strict_json_and_files_round_trip(default_batches, tmp_pat
 def test_a_strong_shift_falls_back_to_replacement_and_says_so(adult):
     holdout = adult.test
     kw = {"kind": "covariate_shift", "column": "age", "direction": "up"}
-    mild, strong = simulate_batches(holdout, adult.spec, [{"name": "mild", "changes": [{**kw, "strength": 0.5}]},
-                                                          {"name": "strong", "changes": [{**kw, "strength": 2.0}]}],
-                                    batch_size=2000, random_state=5)
+    mild, strong = simulate_batches(
+        holdout,
+        adult.spec,
+        [
+            {"name": "mild", "changes": [{**kw, "strength": 0.5}]},
+            {"name": "strong", "changes": [{**kw, "strength": 2.0}]},
+        ],
+        batch_size=2000,
+        random_state=5,
+    )
     assert not mild.manifest["replace"] and strong.manifest["replace"]
     # with replacement the strong shift keeps all of its strength (and repeats rows); without, the mild one is
     # still most of what a with-replacement draw would give (0.5 strength: ~+7 years on Adult)
     assert strong.data["age"].mean() - holdout["age"].mean() > 25
     assert strong.data.duplicated().mean() > 0.1
     assert 5.5 < mild.data["age"].mean() - holdout["age"].mean() < 8.5
-    again = simulate_batches(holdout, adult.spec, [{"name": "mild", "changes": [{**kw, "strength": 0.5}]}],
-                             batch_size=2000, random_state=5)[0]
+    again = simulate_batches(
+        holdout,
+        adult.spec,
+        [{"name": "mild", "changes": [{**kw, "strength": 0.5}]}],
+        batch_size=2000,
+        random_state=5,
+    )[0]
     pd.testing.assert_frame_equal(again.data, mild.data)  # seeded: the same rows in the same order
 
 
@@ -333,8 +363,9 @@ def test_defaults_skip_what_does_not_apply(adult):
 
 def test_multiclass_prior_shift_targets_one_class(adult):
     demo = load_demo("wine")
-    b = simulate_batches(demo.train, demo.spec, [{"kind": "prior_shift", "label": "class_2", "rate": 0.6}],
-                         batch_size=500)[0]
+    b = simulate_batches(
+        demo.train, demo.spec, [{"kind": "prior_shift", "label": "class_2", "rate": 0.6}], batch_size=500
+    )[0]
     assert (b.data["target"] == "class_2").mean() == pytest.approx(0.6, abs=0.02)
     assert b.manifest["class_rates"]["class_2"] == pytest.approx(0.6, abs=0.02)
 
@@ -386,9 +417,18 @@ def test_bad_arguments_are_refused(adult):
 
 def test_ten_batches_take_well_under_a_second(adult):
     holdout, spec = adult.test, adult.spec
-    scen = [Scenario("clean"), "covariate_shift", "prior_shift", "concept_drift", "missing_values",
-            "unseen_categories", "scale_change", "bias_shift",
-            {"kind": "bias_shift", "mode": "features"}, "clean"]
+    scen = [
+        Scenario("clean"),
+        "covariate_shift",
+        "prior_shift",
+        "concept_drift",
+        "missing_values",
+        "unseen_categories",
+        "scale_change",
+        "bias_shift",
+        {"kind": "bias_shift", "mode": "features"},
+        "clean",
+    ]
     simulate_batches(holdout, spec, scen[:2])  # warm caches
     t0 = time.perf_counter()
     batches = simulate_batches(holdout, spec, scen, random_state=5)

@@ -31,21 +31,23 @@ def adult_sample() -> pd.DataFrame:
 def table() -> pd.DataFrame:
     """A small table of every common dtype, reproducible."""
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "x": rng.normal(size=N),
-        "k": rng.integers(0, 5, N),
-        "colour": rng.choice(["red", "green", "blue"], N),
-        "sex": rng.choice(["F", "M"], N),
-        "y01": np.r_[np.zeros(40, int), np.ones(20, int)],
-        "ybool": np.r_[np.zeros(45, bool), np.ones(15, bool)],
-        "yfloat": rng.normal(size=N),
-        "y3": np.tile([0, 1, 2], N // 3),
-        "y20": np.arange(N) % 20,
-        "y10": np.arange(N) % 10,
-        "yyes": np.r_[["yes"] * 45, ["no"] * 15],
-        "ywords": np.r_[["cat"] * 40, ["dog"] * 20],
-        "yfloat01": np.r_[np.zeros(30), np.ones(30)],
-    })
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=N),
+            "k": rng.integers(0, 5, N),
+            "colour": rng.choice(["red", "green", "blue"], N),
+            "sex": rng.choice(["F", "M"], N),
+            "y01": np.r_[np.zeros(40, int), np.ones(20, int)],
+            "ybool": np.r_[np.zeros(45, bool), np.ones(15, bool)],
+            "yfloat": rng.normal(size=N),
+            "y3": np.tile([0, 1, 2], N // 3),
+            "y20": np.arange(N) % 20,
+            "y10": np.arange(N) % 10,
+            "yyes": np.r_[["yes"] * 45, ["no"] * 15],
+            "ywords": np.r_[["cat"] * 40, ["dog"] * 20],
+            "yfloat01": np.r_[np.zeros(30), np.ones(30)],
+        }
+    )
 
 
 def spec_for(table: pd.DataFrame, target: str, **kw) -> DatasetSpec:
@@ -151,7 +153,8 @@ def test_sensitive_columns_can_be_kept_out_of_the_features(table):
 
 def test_numeric_and_categorical_features_and_reserved_roles(table):
     df = table[["x", "k", "colour", "y01"]].assign(
-        when=pd.date_range("2024-01-01", periods=N, freq="D"), row_id=np.arange(N),
+        when=pd.date_range("2024-01-01", periods=N, freq="D"),
+        row_id=np.arange(N),
         score=np.linspace(0, 1, N),
     )
     spec = infer_spec(df, "y01", id="row_id", prediction="score", categorical=["k"])
@@ -178,16 +181,30 @@ def test_single_valued_columns_of_every_dtype_are_excluded_and_only_those(table)
     n = len(table)
     gaps = np.where(np.arange(n) % 3 == 0, np.nan, 7.0)
     cols = {
-        "float_gaps": gaps, "int_const": np.full(n, 4), "cat_const": pd.Categorical(["a"] * n),
-        "bool_const": np.ones(n, dtype=bool), "nullable_int": pd.array([5] * (n - 1) + [None], dtype="Int64"),
-        "inf_const": np.full(n, np.inf), "text_gaps": np.where(np.arange(n) % 2 == 0, None, "z"),
-        "float_two": np.where(np.arange(n) % 2 == 0, 1.0, 2.0), "cat_two": pd.Categorical(["a", "b"] * (n // 2)),
-        "inf_and_one": np.where(np.arange(n) % 2 == 0, np.inf, 1.0), "bool_two": np.arange(n) % 2 == 0,
+        "float_gaps": gaps,
+        "int_const": np.full(n, 4),
+        "cat_const": pd.Categorical(["a"] * n),
+        "bool_const": np.ones(n, dtype=bool),
+        "nullable_int": pd.array([5] * (n - 1) + [None], dtype="Int64"),
+        "inf_const": np.full(n, np.inf),
+        "text_gaps": np.where(np.arange(n) % 2 == 0, None, "z"),
+        "float_two": np.where(np.arange(n) % 2 == 0, 1.0, 2.0),
+        "cat_two": pd.Categorical(["a", "b"] * (n // 2)),
+        "inf_and_one": np.where(np.arange(n) % 2 == 0, np.inf, 1.0),
+        "bool_two": np.arange(n) % 2 == 0,
     }
     df = table[["x", "y01"]].assign(**cols)
     spec = infer_spec(df, "y01")
     expected = {c for c in cols if df[c].nunique(dropna=True) <= 1}
-    assert expected == {"float_gaps", "int_const", "cat_const", "bool_const", "nullable_int", "inf_const", "text_gaps"}
+    assert expected == {
+        "float_gaps",
+        "int_const",
+        "cat_const",
+        "bool_const",
+        "nullable_int",
+        "inf_const",
+        "text_gaps",
+    }
     assert {c for c, why in spec.excluded.items() if "single value" in why} == expected
     assert set(spec.features) == {"x"} | (set(cols) - expected)
 
@@ -289,8 +306,15 @@ def test_to_dict_from_dict_round_trips_through_json(table, target):
 
 
 def test_to_dict_turns_numpy_labels_into_python_values():
-    spec = DatasetSpec(target="y", task="binary", features=["x"], numeric=["x"], categorical=[],
-                       positive_label=np.int64(1), classes=[np.int64(0), np.int64(1)])
+    spec = DatasetSpec(
+        target="y",
+        task="binary",
+        features=["x"],
+        numeric=["x"],
+        categorical=[],
+        positive_label=np.int64(1),
+        classes=[np.int64(0), np.int64(1)],
+    )
     d = spec.to_dict()
     assert type(d["positive_label"]) is int and [type(c) for c in d["classes"]] == [int, int]
     json.dumps(d)

@@ -53,8 +53,14 @@ def test_pipelines_are_built_from_the_spec(adult):
 def test_class_weight_raises_recall_of_the_minority(adult, adult_small):
     train_df, test_df = adult_small
     plain = train(train_df, adult.spec, recipes=["logistic_regression"], validation=test_df, progress=False)
-    weighted = train(train_df, adult.spec, recipes=["logistic_regression"], imbalance="class_weight",
-                     validation=test_df, progress=False)
+    weighted = train(
+        train_df,
+        adult.spec,
+        recipes=["logistic_regression"],
+        imbalance="class_weight",
+        validation=test_df,
+        progress=False,
+    )
     assert weighted.candidates[0].metrics["recall"] > plain.candidates[0].metrics["recall"] + 0.1
     assert weighted.champion.estimator.named_steps["model"].class_weight == "balanced"
 
@@ -63,8 +69,15 @@ def test_smote_is_used_in_training_but_not_saved(adult, adult_small, adult_model
     from sklearn.pipeline import Pipeline
 
     train_df, test_df = adult_small
-    res = train(train_df, adult.spec, recipes=["logistic_regression", "random_forest"], imbalance="smote",
-                validation=test_df, quick=True, progress=False)
+    res = train(
+        train_df,
+        adult.spec,
+        recipes=["logistic_regression", "random_forest"],
+        imbalance="smote",
+        validation=test_df,
+        quick=True,
+        progress=False,
+    )
     for c in res.candidates:
         est = c.model.estimator
         assert type(est) is Pipeline and list(est.named_steps) == ["prep", "model"]
@@ -76,10 +89,18 @@ def test_smote_is_used_in_training_but_not_saved(adult, adult_small, adult_model
 def test_threshold_tuning_minimises_the_business_cost(adult, adult_small):
     train_df, test_df = adult_small
     cost = {"fn": 10, "fp": 1}
-    tuned = train(train_df, adult.spec, recipes=["logistic_regression"], imbalance="threshold", cost=cost,
-                  validation=test_df, progress=False)
-    plain = train(train_df, adult.spec, recipes=["logistic_regression"], cost=cost, validation=test_df,
-                  progress=False)
+    tuned = train(
+        train_df,
+        adult.spec,
+        recipes=["logistic_regression"],
+        imbalance="threshold",
+        cost=cost,
+        validation=test_df,
+        progress=False,
+    )
+    plain = train(
+        train_df, adult.spec, recipes=["logistic_regression"], cost=cost, validation=test_df, progress=False
+    )
     model = tuned.champion
     assert 0.0 < model.threshold < 0.3  # a missed positive costs 10x: flag many more
     assert tuned.select_by == "cost"
@@ -91,8 +112,15 @@ def test_threshold_tuning_minimises_the_business_cost(adult, adult_small):
 
 def test_search_tries_settings_and_keeps_the_best(adult, adult_small):
     train_df, test_df = adult_small
-    res = train(train_df.iloc[:1500], adult.spec, recipes=["logistic_regression"], search=True, n_iter=3,
-                validation=test_df, progress=False)
+    res = train(
+        train_df.iloc[:1500],
+        adult.spec,
+        recipes=["logistic_regression"],
+        search=True,
+        n_iter=3,
+        validation=test_df,
+        progress=False,
+    )
     cand = res.candidates[0]
     assert len(cand.search) == 3
     best = max(cand.search, key=lambda t: t["score"])
@@ -125,7 +153,11 @@ def test_regression_has_a_recipe_per_family():
 
 
 def test_recipe_names_are_checked():
-    assert resolve_recipes(["linear", "rf", "hgb"], "regression") == ["ridge", "random_forest", "hist_gradient_boosting"]
+    assert resolve_recipes(["linear", "rf", "hgb"], "regression") == [
+        "ridge",
+        "random_forest",
+        "hist_gradient_boosting",
+    ]
     assert resolve_recipes("linear", "binary") == ["logistic_regression"]
     with pytest.raises(RecipeError, match="unknown recipe 'xgboost'"):
         resolve_recipes(["xgboost"], "binary")
@@ -164,5 +196,7 @@ def test_rows_without_a_target_are_left_out_with_a_note(adult, adult_small):
 
 def test_champion_reaches_092_auc_on_the_official_split(adult):
     """The foundation's promise: a real model on real data, AUC >= 0.92 on Adult's test split."""
-    res = train(adult.train, adult.spec, recipes=["hist_gradient_boosting"], validation=adult.test, progress=False)
+    res = train(
+        adult.train, adult.spec, recipes=["hist_gradient_boosting"], validation=adult.test, progress=False
+    )
     assert res.candidates[0].metrics["roc_auc"] >= 0.92

@@ -41,7 +41,8 @@ def test_installed_versions_are_in_the_supported_range():
         installed = importlib.metadata.version(name)
         assert installed in SpecifierSet(spec), (
             f"{name} {installed} is outside {spec}, the range workbench.dashboards.upstream was checked for: "
-            "re-read its patches against this release, then widen SUPPORTED")
+            "re-read its patches against this release, then widen SUPPORTED"
+        )
         assert CHECKED[name] in SpecifierSet(spec), name
 
 
@@ -50,7 +51,9 @@ def test_the_lock_pins_versions_in_the_supported_range():
 
     from workbench.dashboards.upstream import SUPPORTED
 
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "constraints.txt").read_text(), re.MULTILINE))
+    pins = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "constraints.txt").read_text(), re.MULTILINE)
+    )
     pins = {name.lower().replace("-", "_"): version for name, version in pins.items()}
     for name, spec in SUPPORTED.items():
         assert pins[name] in SpecifierSet(spec), f"constraints.txt pins {name} {pins[name]}, outside {spec}"
@@ -66,8 +69,11 @@ def test_no_class_is_defined_inside_a_function():
     nested = []
     for path, tree in _modules():
         for func in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-            nested += [f"{path.name}:{n.lineno} {n.name} in {func.name}()" for n in ast.walk(func)
-                       if isinstance(n, ast.ClassDef)]
+            nested += [
+                f"{path.name}:{n.lineno} {n.name} in {func.name}()"
+                for n in ast.walk(func)
+                if isinstance(n, ast.ClassDef)
+            ]
     assert not nested, nested
 
 
@@ -78,15 +84,22 @@ def test_only_the_upstream_module_imports_voila_or_private_modules():
     found = []
     for path, tree in _modules():
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             found += [(path.name, n) for n in names if n.startswith(upstream_only)]
     allowed = {("index.py", "voila.utils")}
     assert [f for f in found if f[0] != "upstream.py" and f not in allowed] == []
 
 
 def test_modules_stay_readable_in_size():
-    long = {path.name: n for path in DASHBOARDS.glob("*.py") if (n := len(path.read_text().splitlines())) > 450}
+    long = {
+        path.name: n for path in DASHBOARDS.glob("*.py") if (n := len(path.read_text().splitlines())) > 450
+    }
     assert not long, long
 
 
@@ -95,8 +108,16 @@ def test_voila_builds_its_app_from_settings_and_handlers_then_listens():
     from voila.app import Voila
 
     start = _source(Voila.start)
-    order = [start.find(s) for s in ("self.init_settings()", "tornado.web.Application(**settings)",
-                                     "self.init_handlers()", "self.app.add_handlers(", "self.listen()")]
+    order = [
+        start.find(s)
+        for s in (
+            "self.init_settings()",
+            "tornado.web.Application(**settings)",
+            "self.init_handlers()",
+            "self.app.add_handlers(",
+            "self.listen()",
+        )
+    ]
     assert -1 not in order and order == sorted(order), start
     assert _params(Voila.listen) == ["self"] and _params(Voila.init_settings) == ["self"]
     init_settings = _source(Voila.init_settings)
@@ -116,17 +137,20 @@ def test_the_dashboard_app_swaps_in_its_handlers_and_contents_manager(tmp_path):
     from workbench.dashboards.server import use_template_dir, voila_config
 
     use_template_dir()
-    app = upstream.DashboardVoila(config=voila_config(tmp_path, host="127.0.0.1", port=8866, token="",
-                                                      preheat=0, spare_kernels=0))
+    app = upstream.DashboardVoila(
+        config=voila_config(tmp_path, host="127.0.0.1", port=8866, token="", preheat=0, spare_kernels=0)
+    )
     app.initialize([])
     app.connection_dir = str(tmp_path)  # Voila's start() makes it
     settings = app.init_settings()
     assert isinstance(settings["contents_manager"], upstream.DashboardContentsManager)
     assert settings["voila"] is app
     classes = [spec[1] for spec in app.init_handlers()]
-    for theirs, ours in ((AllowListFileHandler, upstream.ReportFileHandler),
-                         (TornadoVoilaHandler, upstream.PageHandler),
-                         (VoilaKernelWebsocketHandler, upstream.KernelSocket)):
+    for theirs, ours in (
+        (AllowListFileHandler, upstream.ReportFileHandler),
+        (TornadoVoilaHandler, upstream.PageHandler),
+        (VoilaKernelWebsocketHandler, upstream.KernelSocket),
+    ):
         assert theirs not in classes and ours in classes, theirs
     assert classes.count(PlotlyJSHandler) == 2
     report_files = next(spec for spec in app.init_handlers() if spec[1] is upstream.ReportFileHandler)
@@ -155,10 +179,15 @@ def test_voila_configuration_traits_still_exist():
     from workbench.dashboards._kernels import SpareKernelManager
     from workbench.dashboards.server import voila_config
 
-    classes = {"Voila": Voila, "VoilaConfiguration": VoilaConfiguration, "VoilaExecutor": VoilaExecutor,
-               "VoilaKernelManager": voila_kernel_manager_factory(SpareKernelManager, True, 0),
-               "SpareKernelManager": SpareKernelManager, "MappingKernelManager": MappingKernelManager,
-               "KernelManager": KernelManager}
+    classes = {
+        "Voila": Voila,
+        "VoilaConfiguration": VoilaConfiguration,
+        "VoilaExecutor": VoilaExecutor,
+        "VoilaKernelManager": voila_kernel_manager_factory(SpareKernelManager, True, 0),
+        "SpareKernelManager": SpareKernelManager,
+        "MappingKernelManager": MappingKernelManager,
+        "KernelManager": KernelManager,
+    }
     config = voila_config(Path("/tmp"), host="127.0.0.1", port=8866, token="")
     for section, values in config.items():
         traits = classes[section].class_traits(config=True)
@@ -246,8 +275,11 @@ def test_the_page_template_overrides_blocks_voilas_lab_template_has():
     assert "extends 'lab/index.html.j2'" in ours and "extends 'nbconvert/templates/lab/index.html.j2'" in lab
     for name in re.findall(r"{%-?\s*block (\w+)", ours):
         assert re.search(r"{%-?\s*block " + name + r"\b", lab + nbconvert_lab), name
-    theirs = re.sub(r"<linkrel=\"stylesheet\"href=\"https://cdn\.jsdelivr\.net/npm/@fortawesome[^>]*/>", "",
-                    _block(lab, "notebook_css"))
+    theirs = re.sub(
+        r"<linkrel=\"stylesheet\"href=\"https://cdn\.jsdelivr\.net/npm/@fortawesome[^>]*/>",
+        "",
+        _block(lab, "notebook_css"),
+    )
     assert _block(ours, "notebook_css") == theirs.replace("{{super()}}", "{{super.super()}}")
 
 
@@ -276,7 +308,9 @@ def test_the_culler_loop_is_started_as_jupyter_starts_it():
     init = _source(MappingKernelManager.initialize_culler)
     assert "self._culler_callback=PeriodicCallback(self.cull_kernels," in init
     assert "self._initialized_culler=True" in init
-    assert "ifnotself._initialized_culler:self.initialize_culler()" in _source(MappingKernelManager._async_start_kernel)
+    assert "ifnotself._initialized_culler:self.initialize_culler()" in _source(
+        MappingKernelManager._async_start_kernel
+    )
     assert "awaitself.cull_kernel_if_idle(kernel_id)" in _source(MappingKernelManager.cull_kernels)
     assert _params(MappingKernelManager.cull_kernel_if_idle) == ["self", "kernel_id"]
 
@@ -319,7 +353,9 @@ def test_a_starting_kernel_has_no_last_activity_yet():
     assert upstream.last_activity(kernel) is None
     assert {"execution_state", "last_activity"} <= set(ServerKernelManager.class_traits())
     kernel.last_activity = utcnow()
-    assert upstream.last_activity(kernel) is not None and 0 <= upstream.seconds_since(kernel.last_activity) < 5
+    assert (
+        upstream.last_activity(kernel) is not None and 0 <= upstream.seconds_since(kernel.last_activity) < 5
+    )
 
 
 def test_voilas_pool_marks_its_kernels_and_hands_them_out_as_patched():
@@ -336,12 +372,16 @@ def test_voilas_pool_marks_its_kernels_and_hands_them_out_as_patched():
     assert issubclass(voila_kernel_manager_factory(SpareKernelManager, False, 0), SpareKernelManager)
     assert 'kernel_env[ENV_VARIABLE.VOILA_PREHEAT]="True"' in _source(pooled.fill_if_needed)
     assert upstream.is_pool_start({ENV_VARIABLE.VOILA_PREHEAT: "True"})
-    assert not upstream.is_pool_start({ENV_VARIABLE.VOILA_PREHEAT: "False"}) and not upstream.is_pool_start(None)
+    assert not upstream.is_pool_start({ENV_VARIABLE.VOILA_PREHEAT: "False"}) and not upstream.is_pool_start(
+        None
+    )
     assert upstream.plain_env({ENV_VARIABLE.VOILA_PREHEAT: "False"}) == {"VOILA_PREHEAT": "False"}
     # a page takes a pooled kernel through get_rendered_notebook: (render task, rendered cells, kernel id)
     assert {"notebook_name", "extra_kernel_env_variables"} <= set(_params(pooled.get_rendered_notebook))
-    assert "render_task,rendered_cache,kernel_id,)=awaitself.kernel_manager.get_rendered_notebook(" in \
-        _source(VoilaHandler.get_generator)
+    assert (
+        "render_task,rendered_cache,kernel_id,)=awaitself.kernel_manager.get_rendered_notebook("
+        in _source(VoilaHandler.get_generator)
+    )
     # the pre-heated index waits for its visit, asking the server at VOILA_APP_IP (tell_kernels_where)
     assert "os.getenv(ENV_VARIABLE.VOILA_APP_IP" in _source(wait_for_request)
 
@@ -355,13 +395,23 @@ def test_watch_pool_sees_the_kernel_a_page_takes():
 
     pool, taken = Pool(), []
     upstream.watch_pool(pool, taken.append)
-    assert asyncio.run(pool.get_rendered_notebook("index.ipynb", {}))[2] == "kernel-1" and taken == ["kernel-1"]
+    assert asyncio.run(pool.get_rendered_notebook("index.ipynb", {}))[2] == "kernel-1" and taken == [
+        "kernel-1"
+    ]
     plain = object()
     upstream.watch_pool(plain, taken.append)  # no pre-heating: nothing to watch
 
 
-@pytest.mark.parametrize(("host", "expected"), [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"),
-                                                ("::", "[::1]"), ("::1", "[::1]"), ("192.168.1.20", "192.168.1.20")])
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "[::1]"),
+        ("::1", "[::1]"),
+        ("192.168.1.20", "192.168.1.20"),
+    ],
+)
 def test_kernels_are_told_where_the_server_listens(host, expected, monkeypatch):
     from workbench.dashboards import upstream
 

@@ -32,7 +32,9 @@ from workbench.validation import (
 
 
 # -- check_number -----------------------------------------------------------------------------
-@pytest.mark.parametrize("bad", [True, False, "3", None, [1], math.nan, math.inf, -math.inf, np.nan, np.float64("inf")])
+@pytest.mark.parametrize(
+    "bad", [True, False, "3", None, [1], math.nan, math.inf, -math.inf, np.nan, np.float64("inf")]
+)
 def test_check_number_refuses_bools_text_nan_and_infinity(bad):
     with pytest.raises(ParameterError) as info:
         check_number(bad, "the drift threshold")
@@ -42,7 +44,10 @@ def test_check_number_refuses_bools_text_nan_and_infinity(bad):
 def test_check_number_returns_floats_and_ints():
     assert check_number(3, "x") == 3.0 and type(check_number(3, "x")) is float
     assert type(check_number(np.float32(0.5), "x")) is float
-    assert check_number(np.int64(7), "n", integer=True) == 7 and type(check_number(np.int64(7), "n", integer=True)) is int
+    assert (
+        check_number(np.int64(7), "n", integer=True) == 7
+        and type(check_number(np.int64(7), "n", integer=True)) is int
+    )
 
 
 def test_check_number_integer():
@@ -54,16 +59,24 @@ def test_check_number_integer():
     assert str(info.value) == "n_bootstrap must be an integer between 10 and 100,000, not 3.5"
 
 
-@pytest.mark.parametrize("kwargs, ok, bad, rule", [
-    ({"low": 0, "high": 1}, [0, 0.5, 1], [-0.01, 1.01], "a number between 0 and 1"),
-    ({"low": 0, "high": 1, "low_open": True}, [0.01, 1], [0, 1.5], "a number above 0 and at most 1"),
-    ({"low": 0, "high": 1, "high_open": True}, [0, 0.99], [1, -1], "a number of at least 0 and below 1"),
-    ({"low": 0, "high": 1, "low_open": True, "high_open": True}, [0.5], [0, 1], "a number above 0 and below 1"),
-    ({"low": 0}, [0, 1e300], [-1e-9], "a finite number of 0 or more"),
-    ({"low": 0, "low_open": True}, [1e-9], [0], "a finite number above 0"),
-    ({"high": 2.5}, [2.5, -7], [2.51], "a finite number of 2.5 or less"),
-    ({"high": 2.5, "high_open": True}, [2.4], [2.5], "a finite number below 2.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, ok, bad, rule",
+    [
+        ({"low": 0, "high": 1}, [0, 0.5, 1], [-0.01, 1.01], "a number between 0 and 1"),
+        ({"low": 0, "high": 1, "low_open": True}, [0.01, 1], [0, 1.5], "a number above 0 and at most 1"),
+        ({"low": 0, "high": 1, "high_open": True}, [0, 0.99], [1, -1], "a number of at least 0 and below 1"),
+        (
+            {"low": 0, "high": 1, "low_open": True, "high_open": True},
+            [0.5],
+            [0, 1],
+            "a number above 0 and below 1",
+        ),
+        ({"low": 0}, [0, 1e300], [-1e-9], "a finite number of 0 or more"),
+        ({"low": 0, "low_open": True}, [1e-9], [0], "a finite number above 0"),
+        ({"high": 2.5}, [2.5, -7], [2.51], "a finite number of 2.5 or less"),
+        ({"high": 2.5, "high_open": True}, [2.4], [2.5], "a finite number below 2.5"),
+    ],
+)
 def test_check_number_bounds_open_and_closed(kwargs, ok, bad, rule):
     for x in ok:
         assert check_number(x, "x", **kwargs) == x
@@ -98,8 +111,14 @@ def test_check_choice():
 def test_check_keys():
     check_keys({"column": "age"}, ("column", "rate"), "to missing_values")
     with pytest.raises(ParameterError) as info:
-        check_keys({"column": "age", "colour": "red"}, ("column", "rate"), "to missing_values, which takes column, rate")
-    assert str(info.value) == "the parameter 'colour' does not apply to missing_values, which takes column, rate"
+        check_keys(
+            {"column": "age", "colour": "red"},
+            ("column", "rate"),
+            "to missing_values, which takes column, rate",
+        )
+    assert (
+        str(info.value) == "the parameter 'colour' does not apply to missing_values, which takes column, rate"
+    )
 
 
 # -- columns ----------------------------------------------------------------------------------
@@ -127,10 +146,18 @@ def test_check_path_kinds(tmp_path):
     assert check_path(f, "anything", kind="any") == f
     assert check_path(tmp_path / "new", "the output folder", must_exist=False, kind="dir") == tmp_path / "new"
     cases = [
-        ((tmp_path / "nope.wbm", "the model file"), {}, f"the model file '{tmp_path / 'nope.wbm'}' does not exist"),
+        (
+            (tmp_path / "nope.wbm", "the model file"),
+            {},
+            f"the model file '{tmp_path / 'nope.wbm'}' does not exist",
+        ),
         ((tmp_path, "the model file"), {}, f"the model file '{tmp_path}' is a folder, not a file"),
         ((f, "the reports folder"), {"kind": "dir"}, f"the reports folder '{f}' is a file, not a folder"),
-        ((f, "the output folder"), {"must_exist": False, "kind": "dir"}, f"the output folder '{f}' is a file, not a folder"),
+        (
+            (f, "the output folder"),
+            {"must_exist": False, "kind": "dir"},
+            f"the output folder '{f}' is a file, not a folder",
+        ),
         (("", "the model file"), {}, "the model file is empty: give a path"),
         (("  ", "the model file"), {}, "the model file is empty: give a path"),
         ((3, "the model file"), {}, "the model file must be a path (text), not 3"),
@@ -157,13 +184,13 @@ def test_check_text():
 # -- the kinds of error -----------------------------------------------------------------------
 #: every WorkbenchError subclass, and whether it reports a bad value (then it is also a ValueError)
 REPORTS_A_VALUE = {
-    "ParameterError": True,   # an argument
-    "DataError": True,        # the data's values or columns
-    "SpecError": True,        # column roles or the task against the data
-    "RecipeError": True,      # an unknown recipe, or one that does not do the task
+    "ParameterError": True,  # an argument
+    "DataError": True,  # the data's values or columns
+    "SpecError": True,  # column roles or the task against the data
+    "RecipeError": True,  # an unknown recipe, or one that does not do the task
     "ModelFileError": False,  # a model file's state: missing, corrupted, untrusted (as OSError is not a ValueError)
-    "LedgerError": False,     # the run ledger's database (an sqlite3.DatabaseError)
-    "NotApplicable": False,   # a compression technique that does not apply: a verdict recorded in the study
+    "LedgerError": False,  # the run ledger's database (an sqlite3.DatabaseError)
+    "NotApplicable": False,  # a compression technique that does not apply: a verdict recorded in the study
     "NotConvertible": False,  # skl2onnx has no converter for a step: a verdict, not a bad value
     "UnknownNameError": False,  # a lookup by name found nothing: a KeyError, as a missing key in a mapping is
     "RegistryError": False,  # the registry refused or failed an operation
@@ -218,40 +245,79 @@ def _stage_calls(data, spec, model):
     return {
         "train imbalance": (lambda: train(data, spec, imbalance="oversample", progress=False), "imbalance"),
         "train n_iter": (lambda: train(data, spec, n_iter=0, progress=False), "n_iter"),
-        "train validation_size": (lambda: train(data, spec, validation_size=1.5, progress=False), "validation_size"),
+        "train validation_size": (
+            lambda: train(data, spec, validation_size=1.5, progress=False),
+            "validation_size",
+        ),
         "train random_state": (lambda: train(data, spec, random_state=-1, progress=False), "random_state"),
         "evaluate threshold": (lambda: evaluate(model, data, threshold=1.5, latency=False), "threshold"),
-        "evaluate cost": (lambda: evaluate(model, data, cost={"fn": math.nan}, latency=False), "cost matrix entry 'fn'"),
-        "evaluate cost entries": (lambda: evaluate(model, data, cost={"fx": 1}, latency=False), "unknown cost matrix"),
+        "evaluate cost": (
+            lambda: evaluate(model, data, cost={"fn": math.nan}, latency=False),
+            "cost matrix entry 'fn'",
+        ),
+        "evaluate cost entries": (
+            lambda: evaluate(model, data, cost={"fx": 1}, latency=False),
+            "unknown cost matrix",
+        ),
         "compress max_loss": (lambda: compress(model, data, max_loss=-1, progress=False), "budget"),
-        "compress technique": (lambda: compress(model, data, techniques=["pruning"], progress=False), "pruning"),
-        "compress batch_threads": (lambda: compress(model, data, batch_threads=-1, progress=False), "batch_threads"),
-        "compress holdout_size": (lambda: compress(model, data, holdout_size=1.5, progress=False), "held-out share"),
+        "compress technique": (
+            lambda: compress(model, data, techniques=["pruning"], progress=False),
+            "pruning",
+        ),
+        "compress batch_threads": (
+            lambda: compress(model, data, batch_threads=-1, progress=False),
+            "batch_threads",
+        ),
+        "compress holdout_size": (
+            lambda: compress(model, data, holdout_size=1.5, progress=False),
+            "held-out share",
+        ),
         "compress metric": (lambda: compress(model, data, metric="f2", progress=False), "budget metric 'f2'"),
-        "drift share": (lambda: detect_drift(data, data, spec, drift_share_threshold=math.nan), "drift_share_threshold"),
+        "drift share": (
+            lambda: detect_drift(data, data, spec, drift_share_threshold=math.nan),
+            "drift_share_threshold",
+        ),
         "drift threshold": (lambda: detect_drift(data, data, spec, threshold=True), "drift threshold"),
         "drift test": (lambda: detect_drift(data, data, spec, stattest="anderson"), "anderson"),
         "drift spec": (lambda: detect_drift(data, data, "a spec"), "DatasetSpec"),
-        "bias min_group_size": (lambda: assess_bias(data, spec, model=model, min_group_size=0), "min_group_size"),
+        "bias min_group_size": (
+            lambda: assess_bias(data, spec, model=model, min_group_size=0),
+            "min_group_size",
+        ),
         "bias n_bootstrap": (lambda: assess_bias(data, spec, model=model, n_bootstrap=2.5), "n_bootstrap"),
         "bias confidence": (lambda: assess_bias(data, spec, model=model, confidence=1.0), "confidence"),
-        "bias model and predictions": (lambda: assess_bias(data, spec, model=model, predictions="p"), "not both"),
-        "performance calibration": (lambda: assess_performance(model, data, reference=data, calibration="platt"),
-                                    "calibration 'platt'"),
+        "bias model and predictions": (
+            lambda: assess_bias(data, spec, model=model, predictions="p"),
+            "not both",
+        ),
+        "performance calibration": (
+            lambda: assess_performance(model, data, reference=data, calibration="platt"),
+            "calibration 'platt'",
+        ),
         "simulate batch_size": (lambda: simulate_batches(data, spec, ["clean"], batch_size=0), "batch_size"),
         "simulate n_clean": (lambda: simulate_batches(data, spec, ["clean"], n_clean=-1), "n_clean"),
-        "simulate random_state": (lambda: simulate_batches(data, spec, ["clean"], random_state=1.5), "random_state"),
+        "simulate random_state": (
+            lambda: simulate_batches(data, spec, ["clean"], random_state=1.5),
+            "random_state",
+        ),
         "simulate scenario": (lambda: simulate_batches(data, spec, ["teleport"]), "teleport"),
         "simulate rate": (lambda: simulate_batches(data, spec, [{"kind": "prior_shift", "rate": 2}]), "rate"),
         "spec task": (lambda: infer_spec(data, "income", task="ranking"), "ranking"),
         "explain n": (lambda: explain.explain_worst_errors(model, data, n=0), "n must be"),
-        "explain num_samples": (lambda: explain.explain_local(model, data, [data.index[0]], num_samples=5),
-                                "num_samples"),
+        "explain num_samples": (
+            lambda: explain.explain_local(model, data, [data.index[0]], num_samples=5),
+            "num_samples",
+        ),
         "explain top_k": (lambda: explain.explanation_stability(model, data, top_k=0), "top_k"),
         "explain n_repeats": (lambda: explain.permutation_importance(model, data, n_repeats=0), "n_repeats"),
-        "explain grid": (lambda: explain.partial_dependence(model, data, "age", grid_resolution=1), "grid_resolution"),
-        "explain percentiles": (lambda: explain.partial_dependence(model, data, "age", percentiles=(0.9, 0.1)),
-                                "percentiles"),
+        "explain grid": (
+            lambda: explain.partial_dependence(model, data, "age", grid_resolution=1),
+            "grid_resolution",
+        ),
+        "explain percentiles": (
+            lambda: explain.partial_dependence(model, data, "age", percentiles=(0.9, 0.1)),
+            "percentiles",
+        ),
         "explain max_depth": (lambda: explain.surrogate_tree(model, data, max_depth=0), "max_depth"),
         "explain holdout": (lambda: explain.surrogate_tree(model, data, holdout=0.9), "holdout"),
         "onnx precision": (lambda: to_onnx(model, precision="float16"), "precision 'float16'"),
@@ -289,10 +355,12 @@ def test_empty_text_boxes_are_parameter_errors(small):
     state.model = model
     train, explain, panel = TrainPanel(state), ExplainPanel(state), DataPanel(state)
     train.path.value = panel.path.value = ""
-    cases = [(train.load, "type the path of a saved model first"),
-             (train.save, r"type the path to save the model to \(e.g. champion.wbm\)"),
-             (panel._load_path, "type the path of a CSV or Parquet file first"),
-             (lambda: explain.row_label("  "), "type the index label of a row to explain")]
+    cases = [
+        (train.load, "type the path of a saved model first"),
+        (train.save, r"type the path to save the model to \(e.g. champion.wbm\)"),
+        (panel._load_path, "type the path of a CSV or Parquet file first"),
+        (lambda: explain.row_label("  "), "type the index label of a row to explain"),
+    ]
     for call, message in cases:
         with pytest.raises(ParameterError, match=f"^{message}$") as info:
             call()

@@ -32,7 +32,9 @@ LIME_SAMPLES = 500  # LIME samples per row where speed, not precision, matters
 @pytest.fixture()
 def state(adult, adult_small):
     train_rows, test_rows = adult_small
-    return AppState(data=train_rows, validation=test_rows, spec=adult.spec, dataset="adult", run_in_thread=False)
+    return AppState(
+        data=train_rows, validation=test_rows, spec=adult.spec, dataset="adult", run_in_thread=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +43,14 @@ def lr_result(adult, adult_small):
     import workbench as wb
 
     train_rows, test_rows = adult_small
-    return wb.train(train_rows, adult.spec, validation=test_rows, recipes=["logistic_regression"], quick=True,
-                    progress=False)
+    return wb.train(
+        train_rows,
+        adult.spec,
+        validation=test_rows,
+        recipes=["logistic_regression"],
+        quick=True,
+        progress=False,
+    )
 
 
 @pytest.fixture()
@@ -64,8 +72,14 @@ def test_workbench_loads_adult_by_default_and_runs_nothing_else():
     app = Workbench()
     st = app.state
     assert (len(st.data), len(st.validation), st.spec.target) == (32561, 16281, "income")
-    assert [app.tabs.get_title(i) for i in range(6)] == ["Data", "Train", "Compress", "Explain", "Evaluate",
-                                                          "Monitor"]
+    assert [app.tabs.get_title(i) for i in range(6)] == [
+        "Data",
+        "Train",
+        "Compress",
+        "Explain",
+        "Evaluate",
+        "Monitor",
+    ]
     assert st.model is None and st.evaluation is None and st.train_result is None
     assert "adult (32,561 rows, 16,281 held out; target: income)" in app.header.value
     assert all(not p.banner.message for p in app.panels)
@@ -90,7 +104,9 @@ def test_data_panel_loads_a_demo_and_applies_edited_roles():
     panel = DataPanel(st)
     panel.dataset.value = "breast_cancer"
     panel.load_demo_button.click()
-    assert st.dataset == "breast_cancer" and st.spec.target == "target" and st.spec.positive_label == "malignant"
+    assert (
+        st.dataset == "breast_cancer" and st.spec.target == "target" and st.spec.positive_label == "malignant"
+    )
     assert len(st.validation) > 100 and "Loaded breast_cancer" in panel.banner.message
 
     panel.dataset.value = "adult"
@@ -120,9 +136,15 @@ def test_data_panel_reads_a_path_and_an_upload(tmp_path, adult_small):
     parquet = tmp_path / "upload.parquet"
     table.rename(columns={"income": "label"}).to_parquet(parquet, index=False)
     panel.path_target.value = ""
-    panel.upload.value = ({"name": "upload.parquet", "type": "", "size": parquet.stat().st_size,
-                           "content": memoryview(parquet.read_bytes()),
-                           "last_modified": datetime.datetime.now(datetime.UTC)},)
+    panel.upload.value = (
+        {
+            "name": "upload.parquet",
+            "type": "",
+            "size": parquet.stat().st_size,
+            "content": memoryview(parquet.read_bytes()),
+            "last_modified": datetime.datetime.now(datetime.UTC),
+        },
+    )
     assert panel.banner.level == "info", panel.banner.message
     assert st.dataset == "upload.parquet" and st.spec.target == "label"  # guessed from its name
     assert len(st.data) + len(st.validation) == 600
@@ -153,7 +175,10 @@ def test_data_panel_shows_bad_input_as_a_banner(tmp_path, adult_small, shell):
     adult_small[0].drop(columns="income").head(200).to_csv(path, index=False)
     panel.path.value, panel.path_target.value = str(path), "income"
     panel.load_file_button.click()
-    assert panel.banner.level == "error" and "the target column 'income' is not in the table" in panel.banner.message
+    assert (
+        panel.banner.level == "error"
+        and "the target column 'income' is not in the table" in panel.banner.message
+    )
     assert st.data is None  # nothing was half-loaded
     assert "Traceback" not in panel.banner.value
 
@@ -219,7 +244,10 @@ def test_a_model_that_does_not_fit_the_data_is_refused_with_a_banner(lr_result, 
     assert "are missing from the data (breast_cancer)" in app.train.banner.message
     assert st.model is None
     st.model = lr_result.champion  # set from code: the evaluation is refused, not crashed
-    assert app.evaluate.banner.level == "error" and "missing from the held-out data" in app.evaluate.banner.message
+    assert (
+        app.evaluate.banner.level == "error"
+        and "missing from the held-out data" in app.evaluate.banner.message
+    )
     assert st.evaluation is None
 
 
@@ -245,7 +273,10 @@ def test_evaluate_panel_threshold_slider_follows_at_threshold(with_model):
         panel.threshold.value = t
         r = ev.at_threshold(t)
         assert panel.current == r
-        assert [list(row) for row in panel.confusion.figure.data[0].z] == [[r["tn"], r["fp"]], [r["fn"], r["tp"]]]
+        assert [list(row) for row in panel.confusion.figure.data[0].z] == [
+            [r["tn"], r["fp"]],
+            [r["fn"], r["tp"]],
+        ]
         assert f"{t:.3f}" in panel.confusion.figure.layout.title.text
     calib = panel.calibration.figure.data[0]
     assert list(calib.x) == pytest.approx(ev.curves["calibration"]["mean_predicted"])
@@ -265,7 +296,9 @@ def test_evaluate_panel_threshold_slider_follows_at_threshold(with_model):
 
 @pytest.mark.slow
 def test_threshold_slider_is_well_under_100ms_on_100k_rows(adult, lr_result):
-    rows = pd.concat([adult.train, adult.test], ignore_index=True).sample(100_000, replace=True, random_state=0)
+    rows = pd.concat([adult.train, adult.test], ignore_index=True).sample(
+        100_000, replace=True, random_state=0
+    )
     st = AppState(data=rows.iloc[:10], validation=rows, spec=adult.spec, run_in_thread=False)
     panel = EvaluatePanel(st)
     st.model = lr_result.champion
@@ -291,12 +324,16 @@ def test_explain_panel_row_worst_errors_and_global_views(with_model):
     panel.explain_button.click()
     assert not panel.banner.message, panel.banner.message
     assert st.selected_row == label
-    expected = ex.explain_local(st.model, st.validation, rows=[label], reference=st.data, num_samples=LIME_SAMPLES)
+    expected = ex.explain_local(
+        st.model, st.validation, rows=[label], reference=st.data, num_samples=LIME_SAMPLES
+    )
     e = expected[label]
     bars = panel.lime_chart.figure.data[0]
     assert list(bars.x) == [f["weight"] for f in e.features][::-1]
     assert list(bars.y) == [f["condition"] for f in e.features][::-1]
-    assert e.sentence() in panel.sentence.value.replace("&#x27;", "'").replace("&gt;", ">").replace("&lt;", "<")
+    assert e.sentence() in panel.sentence.value.replace("&#x27;", "'").replace("&gt;", ">").replace(
+        "&lt;", "<"
+    )
 
     other = st.validation.index[11]
     st.selected_row = other  # set by code or another panel: the panel explains that row
@@ -327,7 +364,10 @@ def test_explain_panel_bad_rows_are_banners(with_model):
     panel = ExplainPanel(with_model)
     panel.row.value = "abc"
     panel.explain_button.click()
-    assert panel.banner.level == "error" and panel.banner.message == "rows are numbered: 'abc' is not a row number"
+    assert (
+        panel.banner.level == "error"
+        and panel.banner.message == "rows are numbered: 'abc' is not a row number"
+    )
     panel.row.value = "99999999"
     panel.explain_button.click()
     assert panel.banner.message == "row 99999999 is not in the data (rows are named by the data's index)"
@@ -419,7 +459,9 @@ def test_evaluate_charts_have_sizes_and_margins_that_fit_the_panel(with_model):
 
     panel = EvaluatePanel(with_model)
     panel.evaluate_button.click()
-    row = next(wd for wd in _widgets(panel) if getattr(wd, "children", None) == (panel.confusion, panel.calibration))
+    row = next(
+        wd for wd in _widgets(panel) if getattr(wd, "children", None) == (panel.confusion, panel.calibration)
+    )
     assert row.layout.flex_flow == "row wrap"  # a narrow panel wraps the two charts instead of clipping them
     for slot in (panel.confusion, panel.calibration):
         lay = slot.figure.layout
@@ -463,8 +505,16 @@ def test_explain_tab_says_a_model_is_needed_first(state, lr_result):
     assert panel.notice.level == "info" and panel.notice.message == NEEDS_MODEL
     assert panel.notice.layout.display is None and "Train tab" in panel.notice.value
     assert not panel.banner.message  # a notice, not an error
-    assert all(b.disabled for b in (panel.explain_button, panel.errors_button, panel.importance_button,
-                                    panel.dependence_button, panel.surrogate_button))
+    assert all(
+        b.disabled
+        for b in (
+            panel.explain_button,
+            panel.errors_button,
+            panel.importance_button,
+            panel.dependence_button,
+            panel.surrogate_button,
+        )
+    )
     state.model = lr_result.champion
     assert panel.notice.message == "" and panel.notice.layout.display == "none"
     assert not any(b.disabled for b in panel._buttons)
@@ -495,8 +545,10 @@ def test_saving_does_not_replace_an_existing_file_unless_asked(with_model, tmp_p
     before = (tmp_path / "model.wbm").stat().st_mtime_ns
     panel.save_button.click()
     assert panel.banner.level == "error"
-    assert panel.banner.message == (f"'{tmp_path / 'model.wbm'}' already exists; choose another path, or tick "
-                                    "'Replace an existing file' to overwrite it")
+    assert panel.banner.message == (
+        f"'{tmp_path / 'model.wbm'}' already exists; choose another path, or tick "
+        "'Replace an existing file' to overwrite it"
+    )
     assert (tmp_path / "model.wbm").stat().st_mtime_ns == before
     panel.overwrite.value = True
     panel.save_button.click()

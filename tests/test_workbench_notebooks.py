@@ -24,8 +24,14 @@ def _run(name: str, folder, **parameters) -> list[dict]:
     import papermill as pm
 
     out = folder / f"{name}.out.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out), parameters={"quick": True, **parameters},
-                        kernel_name="python3", progress_bar=False, cwd=str(folder))
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(out),
+        parameters={"quick": True, **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(folder),
+    )
     nb = json.loads(out.read_text())
     return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
 
@@ -37,8 +43,9 @@ def _mimes(outputs: list[dict]) -> set[str]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
-    outputs = _run("01_train", folder, out=str(folder / "champion.wbm"),
-                   leaderboard_out=str(folder / "leaderboard.json"))
+    outputs = _run(
+        "01_train", folder, out=str(folder / "champion.wbm"), leaderboard_out=str(folder / "leaderboard.json")
+    )
     return folder, outputs
 
 
@@ -63,16 +70,23 @@ def test_01_train_saves_the_champion_and_the_leaderboard(trained):
     board = json.loads((folder / "leaderboard.json").read_text())
     model = wb.load_model(folder / "champion.wbm")
     assert board["kind"] == "training" and board["champion"] == model.name
-    assert {c["name"] for c in board["candidates"]} == {"logistic_regression", "random_forest",
-                                                         "hist_gradient_boosting"}
+    assert {c["name"] for c in board["candidates"]} == {
+        "logistic_regression",
+        "random_forest",
+        "hist_gradient_boosting",
+    }
     champion = next(c for c in board["candidates"] if c["name"] == board["champion"])
-    assert champion["roc_auc"] == pytest.approx(model.meta["metrics"]["roc_auc"]) and champion["roc_auc"] > 0.88
+    assert (
+        champion["roc_auc"] == pytest.approx(model.meta["metrics"]["roc_auc"]) and champion["roc_auc"] > 0.88
+    )
 
 
 def test_02_compress_runs_alone_and_saves_the_variants_and_the_study(tmp_path):
     import workbench as wb
 
-    outputs = _run("02_compress", tmp_path, model_path=str(tmp_path / "model.wbm"), out_dir=str(tmp_path / "out"))
+    outputs = _run(
+        "02_compress", tmp_path, model_path=str(tmp_path / "model.wbm"), out_dir=str(tmp_path / "out")
+    )
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     assert (tmp_path / "model.wbm").is_file()  # trained first, since it was missing
@@ -87,8 +101,13 @@ def test_02_compress_runs_alone_and_saves_the_variants_and_the_study(tmp_path):
 
 def test_03_explain_writes_explanations_json_and_html(trained, tmp_path):
     folder, _ = trained
-    outputs = _run("03_explain", tmp_path, model_path=str(folder / "champion.wbm"), out=str(tmp_path / "ex.json"),
-                   html_out=str(tmp_path / "ex.html"))
+    outputs = _run(
+        "03_explain",
+        tmp_path,
+        model_path=str(folder / "champion.wbm"),
+        out=str(tmp_path / "ex.json"),
+        html_out=str(tmp_path / "ex.html"),
+    )
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     ex = json.loads((tmp_path / "ex.json").read_text())
@@ -104,8 +123,14 @@ def test_03_explain_writes_explanations_json_and_html(trained, tmp_path):
 
 def test_04_evaluate_writes_the_evaluation(trained, tmp_path):
     folder, _ = trained
-    outputs = _run("04_evaluate", tmp_path, model_path=str(folder / "champion.wbm"), out=str(tmp_path / "ev.json"),
-                   cost_fn=10.0, cost_fp=1.0)
+    outputs = _run(
+        "04_evaluate",
+        tmp_path,
+        model_path=str(folder / "champion.wbm"),
+        out=str(tmp_path / "ev.json"),
+        cost_fn=10.0,
+        cost_fp=1.0,
+    )
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     ev = json.loads((tmp_path / "ev.json").read_text())

@@ -53,7 +53,13 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__", "WorkbenchError", "DataError", "SpecError", "ModelFileError", "RecipeError", "ParameterError",
+    "__version__",
+    "WorkbenchError",
+    "DataError",
+    "SpecError",
+    "ModelFileError",
+    "RecipeError",
+    "ParameterError",
     *_LAZY,
 ]
 

@@ -35,8 +35,9 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None,
-          highlight: str | None = None) -> str:
+def table(
+    rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None, highlight: str | None = None
+) -> str:
     """An HTML table of dict rows; a row whose `highlight` key is truthy is tinted."""
     rows = list(rows)
     if not rows:

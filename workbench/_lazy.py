@@ -42,7 +42,9 @@ def lazy(name: str) -> Any:
     return LazyModule(name)
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_exports(
+    package: str, exports: dict[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for a package that re-exports `exports` (``{name: defining module}``).
 
     The one way a workbench package exports its public names (PEP 562): a

@@ -36,8 +36,15 @@ class DemoResult:
         return not self.failed_runs
 
 
-def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compress: bool = True,
-             monitoring: bool = True, progress: bool = True, echo: Callable[[str], Any] = print) -> DemoResult:
+def run_demo(
+    out: str | Path = "workbench-demo",
+    *,
+    quick: bool = False,
+    compress: bool = True,
+    monitoring: bool = True,
+    progress: bool = True,
+    echo: Callable[[str], Any] = print,
+) -> DemoResult:
     """Train, save, evaluate, compress and monitor on UCI Adult under `out`; `echo` prints each line."""
     from workbench._json import json_default
     from workbench.data.datasets import load_demo
@@ -50,9 +57,11 @@ def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compres
     (out / "models").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     demo = load_demo("adult")
-    echo(f"UCI Adult census data: {len(demo.train):,} training rows, {len(demo.test):,} test rows "
-         f"(official split); target '{demo.spec.target}' (positive '{demo.spec.positive_label}'), "
-         f"sensitive {demo.spec.sensitive}")
+    echo(
+        f"UCI Adult census data: {len(demo.train):,} training rows, {len(demo.test):,} test rows "
+        f"(official split); target '{demo.spec.target}' (positive '{demo.spec.positive_label}'), "
+        f"sensitive {demo.spec.sensitive}"
+    )
     result = train(demo.train, demo.spec, validation=demo.test, quick=quick, progress=progress)
     echo("\nLeaderboard (on the official test split):")
     echo(result.leaderboard_text())
@@ -62,19 +71,30 @@ def run_demo(out: str | Path = "workbench-demo", *, quick: bool = False, compres
     (out / "leaderboard.json").write_text(json.dumps(result.to_dict(), indent=2, default=json_default))
     (out / "evaluation.json").write_text(json.dumps(evaluation.to_dict(), indent=2, default=json_default))
     m = evaluation.metrics
-    echo(f"\nchampion: {result.champion_name}  ROC AUC {m['roc_auc']:.4f}  accuracy {m['accuracy']:.4f}  "
-         f"(saved to {path}, {evaluation.size_bytes:,} bytes)")
+    echo(
+        f"\nchampion: {result.champion_name}  ROC AUC {m['roc_auc']:.4f}  accuracy {m['accuracy']:.4f}  "
+        f"(saved to {path}, {evaluation.size_bytes:,} bytes)"
+    )
     worst = [s for s in evaluation.slices if not s["too_small"]][:3]
     if worst:
-        echo("weakest slices: " + "; ".join(f"{s['column']}={s['value']} (AUC {_f(s['roc_auc'])}, n={s['count']})"
-                                            for s in worst))
+        echo(
+            "weakest slices: "
+            + "; ".join(f"{s['column']}={s['value']} (AUC {_f(s['roc_auc'])}, n={s['count']})" for s in worst)
+        )
     demo_result = DemoResult(out=out, model_path=Path(path), training=result, evaluation=evaluation)
     if compress:
         from workbench.compression._study import compress as compress_model
 
         echo("\nCompression study of the champion (budget: at most 0.005 ROC AUC lost):")
-        study = compress_model(load_model(path), demo.train, validation=demo.test, max_loss=0.005,
-                               out=out / "models" / "compressed", quick=quick, progress=progress)
+        study = compress_model(
+            load_model(path),
+            demo.train,
+            validation=demo.test,
+            max_loss=0.005,
+            out=out / "models" / "compressed",
+            quick=quick,
+            progress=progress,
+        )
         echo(study.table_text())
         echo(f"chosen: {study.chosen} -> {study.chosen_path}")
         demo_result.compression = study
@@ -112,49 +132,82 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
         scenarios = list(picked.values())
     batches = simulate_batches(pool, demo.spec, scenarios, batch_size=2000, random_state=0)
     reports_dir = out / "reports"
-    echo(f"\nMonitoring: {len(batches)} simulated production batches, drift and bias reports on each "
-         f"(papermill runs into {reports_dir}/)")
+    echo(
+        f"\nMonitoring: {len(batches)} simulated production batches, drift and bias reports on each "
+        f"(papermill runs into {reports_dir}/)"
+    )
     jobs = []
     for b in batches:
         bpath = str(b.write(data_dir / "batches"))
-        jobs.append(("drift", {"reference": str(ref_path), "current": bpath, "model": str(model_path),
-                               "period": b.period}, b.name))
-        jobs.append(("bias", {"data": bpath, "model": str(model_path), "reference": str(ref_path),
-                              "sensitive": list(demo.spec.sensitive), "period": b.period}, b.name))
+        jobs.append(
+            (
+                "drift",
+                {"reference": str(ref_path), "current": bpath, "model": str(model_path), "period": b.period},
+                b.name,
+            )
+        )
+        jobs.append(
+            (
+                "bias",
+                {
+                    "data": bpath,
+                    "model": str(model_path),
+                    "reference": str(ref_path),
+                    "sensitive": list(demo.spec.sensitive),
+                    "period": b.period,
+                },
+                b.name,
+            )
+        )
     # Two report kernels at a time: runs are independent directories and the ledger serialises writes.
     from concurrent.futures import ProcessPoolExecutor
 
     from tqdm.auto import tqdm
 
     with ProcessPoolExecutor(max_workers=2) as pool_exec:
-        futures = [pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs]
+        futures = [
+            pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs
+        ]
         outcomes = [f.result() for f in tqdm(futures, desc="report runs", unit="run", disable=not progress)]
     rows, run_failures = [], []
     for i, b in enumerate(batches):
         (drift_status, drift), (bias_status, bias) = outcomes[2 * i], outcomes[2 * i + 1]
         m = b.manifest
-        injected = ", ".join(f"{c['kind']}({c['columns'][0]})" if c.get("columns") else c["kind"]
-                             for c in m["changes"]) or "clean"
+        injected = (
+            ", ".join(
+                f"{c['kind']}({c['columns'][0]})" if c.get("columns") else c["kind"] for c in m["changes"]
+            )
+            or "clean"
+        )
         failed = drift + bias
         drifted = [n.split(".", 2)[2] for n in drift if n.startswith("drift.column.")]
         other_drift = [n.split(".", 1)[1] for n in drift if n in ("drift.prediction", "drift.target")]
         quality = sorted({n.split(".", 1)[1] for n in drift if n.startswith("quality.")})
         perf = [n.split(".", 1)[1] for n in drift if n.startswith("performance.")]
         biased = [n.split(".", 1)[1] for n in bias]
-        found = "; ".join(x for x in (
-            f"drift: {', '.join(drifted[:3])}" + ("…" if len(drifted) > 3 else "") if drifted else "",
-            ", ".join(other_drift),
-            f"quality: {', '.join(quality[:3])}" if quality else "",
-            f"performance: {', '.join(perf[:2])}" if perf else "",
-            f"bias: {', '.join(biased[:2])}" if biased else "",
-        ) if x) or "nothing"
+        found = (
+            "; ".join(
+                x
+                for x in (
+                    f"drift: {', '.join(drifted[:3])}" + ("…" if len(drifted) > 3 else "") if drifted else "",
+                    ", ".join(other_drift),
+                    f"quality: {', '.join(quality[:3])}" if quality else "",
+                    f"performance: {', '.join(perf[:2])}" if perf else "",
+                    f"bias: {', '.join(biased[:2])}" if biased else "",
+                )
+                if x
+            )
+            or "nothing"
+        )
         for kind, status in (("drift", drift_status), ("bias", bias_status)):
             if status is not None:  # the run failed: its 'checks' say nothing, and the row must say so
                 run_failures.append(f"{kind} report on {b.name}: {status}")
                 found = f"{kind} RUN FAILED: {status}" + ("" if found == "nothing" else f"; {found}")
         rows.append((b.name, b.period, injected, found, len(failed)))
     width = max(len(r[2]) for r in rows)
-    echo(f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  found (failed gating checks)")
+    echo(
+        f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  found (failed gating checks)"
+    )
     for name, period, injected, found, n in rows:
         echo(f"{name:<34} {period:<11} {injected:<{width}}  {n:>13}  {found}")
     echo(f"\n`workbench runs --reports-dir {reports_dir}` lists every run; each has report.html")
@@ -173,7 +226,9 @@ def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> tuple[str 
     except WorkbenchError as exc:  # refused before it started: still a failure of the demo
         return f"refused: {exc}", []
     error = out.summary.get("error") if out.summary.get("status") == "failed" else None
-    failed = [c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"]
+    failed = [
+        c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"
+    ]
     return error, failed
 
 

@@ -13,9 +13,19 @@ from workbench._lazy import lazy
 np = lazy("numpy")
 
 __all__ = [
-    "BINARY_METRICS", "BINARY_SHOWN", "CLASSIFICATION_TRACKED", "COMPRESSION_METRICS", "METRIC_LABELS", "MODEL_CLASSIFICATION_METRICS",
-    "MODEL_REGRESSION_METRICS", "MULTICLASS_METRICS",
-    "REGRESSION_METRICS", "REGRESSION_SHOWN", "REGRESSION_TRACKED", "classification_metrics", "regression_metrics",
+    "BINARY_METRICS",
+    "BINARY_SHOWN",
+    "CLASSIFICATION_TRACKED",
+    "COMPRESSION_METRICS",
+    "METRIC_LABELS",
+    "MODEL_CLASSIFICATION_METRICS",
+    "MODEL_REGRESSION_METRICS",
+    "MULTICLASS_METRICS",
+    "REGRESSION_METRICS",
+    "REGRESSION_SHOWN",
+    "REGRESSION_TRACKED",
+    "classification_metrics",
+    "regression_metrics",
 ]
 
 # The order metrics are listed in, defined once: tables, charts, cards and stored subsets follow it.
@@ -30,8 +40,17 @@ BINARY_METRICS = (*BINARY_SHOWN, "pr_auc", "brier", "base_rate", "selection_rate
 MULTICLASS_METRICS = (*CLASSIFICATION_TRACKED, "precision_macro", "recall_macro", "f1_macro")
 REGRESSION_METRICS = (*REGRESSION_SHOWN, "median_abs_error")
 #: The metrics a model's meta.json keeps (training's validation rows, a compressed variant's held-out rows).
-MODEL_CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss",
-                                "brier")
+MODEL_CLASSIFICATION_METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "f1_macro",
+    "log_loss",
+    "brier",
+)
 MODEL_REGRESSION_METRICS = ("mae", "rmse", "r2", "median_abs_error")
 #: Metrics a compression budget can be set on, in the order the CLI offers them: name -> (tasks, higher is better).
 COMPRESSION_METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -43,8 +62,14 @@ COMPRESSION_METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
     "mae": (("regression",), False),
 }
 #: How a metric is named for a reader (names not listed are shown as they are).
-METRIC_LABELS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "log_loss": "log loss", "r2": "R²", "rmse": "RMSE",
-                 "mae": "MAE"}
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "accuracy": "accuracy",
+    "log_loss": "log loss",
+    "r2": "R²",
+    "rmse": "RMSE",
+    "mae": "MAE",
+}
 
 _CURVE_POINTS = 200
 
@@ -98,8 +123,13 @@ def classification_metrics(y, proba, classes, task, positive, threshold, cost=No
             costs = cost.total(tps, fps, len(pos_sorted) - tps, len(neg_sorted) - fps)
             curves["cost"] = {"threshold": grid.tolist(), "cost": [float(c) for c in costs]}
             m["best_threshold_for_cost"] = float(grid[int(np.argmin(costs))])
-        return m, {"labels": labels, "confusion": confusion, "curves": curves,
-                   "pos_sorted": pos_sorted, "neg_sorted": neg_sorted}
+        return m, {
+            "labels": labels,
+            "confusion": confusion,
+            "curves": curves,
+            "pos_sorted": pos_sorted,
+            "neg_sorted": neg_sorted,
+        }
     # multiclass
     idx = np.argmax(proba, axis=1)
     y_hat = np.asarray(classes, dtype=object)[idx]
@@ -108,13 +138,18 @@ def classification_metrics(y, proba, classes, task, positive, threshold, cost=No
     present = onehot.sum(axis=0) > 0
     m = {
         "accuracy": float(np.mean(y_hat == y_obj)),
-        "precision_macro": float(skm.precision_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
-        "recall_macro": float(skm.recall_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
+        "precision_macro": float(
+            skm.precision_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)
+        ),
+        "recall_macro": float(
+            skm.recall_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)
+        ),
         "f1_macro": float(skm.f1_score(y_obj, y_hat, labels=classes, average="macro", zero_division=0)),
         "log_loss": float(skm.log_loss(onehot, np.clip(proba, 1e-15, 1))),
         "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
         "roc_auc": float(skm.roc_auc_score(onehot[:, present], proba[:, present], average="macro"))
-        if present.sum() >= 2 else None,
+        if present.sum() >= 2
+        else None,
     }
     confusion = skm.confusion_matrix(y_obj, y_hat, labels=classes).tolist()
     return m, {"labels": classes, "confusion": confusion, "curves": {}}

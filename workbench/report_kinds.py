@@ -24,10 +24,20 @@ class ReportKind:
     results: tuple[str, ...]
 
 
-REPORT_KINDS: dict[str, ReportKind] = {k.name: k for k in (
-    ReportKind("drift", "monitoring/drift_report.ipynb", "Data drift and quality", ("drift", "quality", "performance")),
-    ReportKind("bias", "monitoring/bias_report.ipynb", "Fairness", ("bias",)),
-    ReportKind("performance", "monitoring/performance_report.ipynb", "Model performance", ("performance",)),
-)}
+REPORT_KINDS: dict[str, ReportKind] = {
+    k.name: k
+    for k in (
+        ReportKind(
+            "drift",
+            "monitoring/drift_report.ipynb",
+            "Data drift and quality",
+            ("drift", "quality", "performance"),
+        ),
+        ReportKind("bias", "monitoring/bias_report.ipynb", "Fairness", ("bias",)),
+        ReportKind(
+            "performance", "monitoring/performance_report.ipynb", "Model performance", ("performance",)
+        ),
+    )
+}
 #: The kinds' names, in the order the CLI and the panels list them.
 KIND_NAMES: tuple[str, ...] = tuple(REPORT_KINDS)

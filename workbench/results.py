@@ -97,8 +97,10 @@ def result_class(kind: str) -> type[AnalysisResult]:
     try:
         module, name = RESULT_MODULES[kind]
     except KeyError:
-        raise UnknownNameError(f"unknown result kind '{kind}'; the known kinds are "
-                               f"{name_list(RESULT_KINDS, limit=len(RESULT_KINDS))}") from None
+        raise UnknownNameError(
+            f"unknown result kind '{kind}'; the known kinds are "
+            f"{name_list(RESULT_KINDS, limit=len(RESULT_KINDS))}"
+        ) from None
     return getattr(importlib.import_module(module), name)
 
 
@@ -106,8 +108,10 @@ def result_to_entry(result: AnalysisResult) -> dict:
     """A result as stored in ``results.json``: ``{"kind", "schema", "data"}``."""
     cls = type(result)
     if RESULT_MODULES.get(getattr(cls, "kind", None)) is None:
-        raise WorkbenchError(f"a {cls.__name__} is not a registered analysis result, so it cannot be stored; "
-                             f"register its kind in workbench.results.RESULT_MODULES")
+        raise WorkbenchError(
+            f"a {cls.__name__} is not a registered analysis result, so it cannot be stored; "
+            f"register its kind in workbench.results.RESULT_MODULES"
+        )
     return {"kind": cls.kind, "schema": cls.SCHEMA, "data": result.to_dict()}
 
 
@@ -117,8 +121,10 @@ def result_from_entry(entry: Mapping) -> AnalysisResult:
     schema = int(entry.get("schema", 1))
     data = dict(entry["data"])
     if schema > cls.SCHEMA:
-        raise WorkbenchError(f"this {entry['kind']} result was stored by a newer workbench (schema {schema}; "
-                             f"this one reads up to {cls.SCHEMA}): upgrade workbench to read it")
+        raise WorkbenchError(
+            f"this {entry['kind']} result was stored by a newer workbench (schema {schema}; "
+            f"this one reads up to {cls.SCHEMA}): upgrade workbench to read it"
+        )
     while schema < cls.SCHEMA:
         data = UPGRADES[(cls.kind, schema)](data)
         schema += 1

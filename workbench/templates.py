@@ -15,7 +15,9 @@ def notebooks_dir() -> Path:
     for candidate in (_PACKAGED, _SOURCE):
         if candidate.is_dir():
             return candidate
-    raise WorkbenchError("the workbench notebook templates are missing from this installation; reinstall workbench")
+    raise WorkbenchError(
+        "the workbench notebook templates are missing from this installation; reinstall workbench"
+    )
 
 
 def template(name: str) -> Path:
@@ -28,4 +30,6 @@ def template(name: str) -> Path:
 
 def list_templates() -> list[str]:
     root = notebooks_dir()
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )

@@ -30,8 +30,15 @@ from typing import Any
 
 from workbench.errors import DataError, ParameterError
 
-__all__ = ["check_choice", "check_columns", "check_fraction", "check_keys", "check_number", "check_path",
-           "check_text"]
+__all__ = [
+    "check_choice",
+    "check_columns",
+    "check_fraction",
+    "check_keys",
+    "check_number",
+    "check_path",
+    "check_text",
+]
 
 
 def check_number(
@@ -80,16 +87,19 @@ def check_number(
     if ok and not integer:
         ok = math.isfinite(x)
     if ok:
-        ok = not ((low is not None and (x <= low if low_open else x < low))
-                  or (high is not None and (x >= high if high_open else x > high)))
+        ok = not (
+            (low is not None and (x <= low if low_open else x < low))
+            or (high is not None and (x >= high if high_open else x > high))
+        )
     if not ok:
         rule = _rule(low, high, low_open, high_open, integer)
         raise ParameterError(f"{name} must be {rule}{f' ({hint})' if hint else ''}, not {x!r}")
     return int(x) if integer else float(x)
 
 
-def check_fraction(x: Any, name: str, *, low_open: bool = False, high_open: bool = False,
-                   hint: str | None = None) -> float:
+def check_fraction(
+    x: Any, name: str, *, low_open: bool = False, high_open: bool = False, hint: str | None = None
+) -> float:
     """`x` as a float if it is a number from 0 to 1 (ends excluded with `low_open` / `high_open`).
 
     >>> check_fraction(0.3, "concept_drift fraction")
@@ -122,7 +132,9 @@ def check_keys(given: Mapping[str, Any], allowed: Collection[str], where: str) -
         raise ParameterError(f"the parameter '{extra[0]}' does not apply {where}")
 
 
-def check_columns(frame_or_columns: Any, names: Iterable[str], *, where: str, what: str = "column") -> list[str]:
+def check_columns(
+    frame_or_columns: Any, names: Iterable[str], *, where: str, what: str = "column"
+) -> list[str]:
     """`names` as a list if each is a column of the table; else one sentence naming those missing and the table.
 
     Parameters
@@ -149,7 +161,9 @@ def check_columns(frame_or_columns: Any, names: Iterable[str], *, where: str, wh
     present = set(getattr(frame_or_columns, "columns", frame_or_columns))
     missing = [c for c in names if c not in present]
     if missing:
-        listed = ", ".join(f"'{c}'" for c in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        listed = ", ".join(f"'{c}'" for c in missing[:8]) + (
+            f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        )
         verb = "is" if len(missing) == 1 else "are"
         raise DataError(f"{what}{'' if len(missing) == 1 else 's'} {listed} {verb} missing from {where}")
     return names
@@ -214,13 +228,17 @@ def check_text(x: Any, name: str, *, empty: str | None = None) -> str:
 def _rule(low, high, low_open: bool, high_open: bool, integer: bool) -> str:
     """The accepted values in words: "an integer between 10 and 100,000", "a number above 0"."""
     # "finite" only where it tells something: a bound on one side only would not exclude infinity
-    what = "an integer" if integer else "a number" if low is not None and high is not None else "a finite number"
+    what = (
+        "an integer" if integer else "a number" if low is not None and high is not None else "a finite number"
+    )
     lo, hi = _fmt(low), _fmt(high)
     if low is not None and high is not None:
         if not low_open and not high_open:
             return f"{what} between {lo} and {hi}"
-        return (f"{what} {'above' if low_open else 'of at least'} {lo} "
-                f"and {'below' if high_open else 'at most'} {hi}")
+        return (
+            f"{what} {'above' if low_open else 'of at least'} {lo} "
+            f"and {'below' if high_open else 'at most'} {hi}"
+        )
     if low is not None:
         return f"{what} above {lo}" if low_open else f"{what} of {lo} or more"
     if high is not None:

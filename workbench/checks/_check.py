@@ -72,7 +72,11 @@ class Check:
         """The pass condition: ``must be > 0.05``."""
         if self.threshold is None or self.op not in _OPS:
             return ""
-        t = format_pair(self.value, self.threshold)[1] if self.value is not None else format_number(self.threshold)
+        t = (
+            format_pair(self.value, self.threshold)[1]
+            if self.value is not None
+            else format_number(self.threshold)
+        )
         return f"must be {_SYMBOLS[self.op]} {t}"
 
     def outcome_text(self) -> str:
@@ -133,8 +137,16 @@ def _actual_op(value: float, threshold: float) -> str:
     return "<" if c < 0 else ">" if c > 0 else "=="
 
 
-def make_check(name: str, value: float | None, op: str, default: float, message: str,
-               config: ChecksConfig | None = None, *, severity: str = "error") -> Check | None:
+def make_check(
+    name: str,
+    value: float | None,
+    op: str,
+    default: float,
+    message: str,
+    config: ChecksConfig | None = None,
+    *,
+    severity: str = "error",
+) -> Check | None:
     """Build a check against its (possibly overridden) threshold; None when disabled.
 
     `message` may use ``{value}`` and ``{threshold}`` placeholders. A missing
@@ -148,8 +160,15 @@ def make_check(name: str, value: float | None, op: str, default: float, message:
     if value is None or value != value:
         return Check(name, True, None, threshold, op, f"{name}: nothing to judge", severity)
     passed = bool(_OPS[op](value, threshold))
-    return Check(name, passed, float(value), float(threshold), op,
-                 message.format(value=value, threshold=threshold), severity)
+    return Check(
+        name,
+        passed,
+        float(value),
+        float(threshold),
+        op,
+        message.format(value=value, threshold=threshold),
+        severity,
+    )
 
 
 def failed_checks(checks: Iterable[Check], fail_on: Sequence[str] | str | None) -> list[Check]:

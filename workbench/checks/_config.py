@@ -58,7 +58,9 @@ def load_checks_file(path: str | Path) -> dict:
 
             data = json.loads(text)
         else:
-            raise WorkbenchError(f"the checks file '{path}' must be TOML, YAML or JSON (not '{suffix or 'no suffix'}')")
+            raise WorkbenchError(
+                f"the checks file '{path}' must be TOML, YAML or JSON (not '{suffix or 'no suffix'}')"
+            )
     except WorkbenchError:
         raise
     except Exception as exc:
@@ -80,16 +82,23 @@ def _resolve(value: Any, default: float, key: str) -> float | None:
     if isinstance(value, Mapping):
         unknown = set(value) - {"threshold", "enabled"}
         if unknown:
-            raise ParameterError(f"the check setting '{key}' has unknown field(s) {sorted(unknown)}; "
-                                 "use threshold and enabled")
+            raise ParameterError(
+                f"the check setting '{key}' has unknown field(s) {sorted(unknown)}; use threshold and enabled"
+            )
         if value.get("enabled", True) is False:
             return None
         value = value.get("threshold", default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParameterError(f"the check setting '{key}' must be a number, true/false, or {{threshold = ...}}")
+        raise ParameterError(
+            f"the check setting '{key}' must be a number, true/false, or {{threshold = ...}}"
+        )
     low, high = threshold_range(key)
-    return check_number(value, f"the check setting '{key}'", low=None if math.isinf(low) else low,
-                        high=None if math.isinf(high) else high)
+    return check_number(
+        value,
+        f"the check setting '{key}'",
+        low=None if math.isinf(low) else low,
+        high=None if math.isinf(high) else high,
+    )
 
 
 def _flatten(data: Mapping, prefix: str = "") -> dict:

@@ -14,7 +14,9 @@ from workbench.checks._check import FAIL, PASS, WARN, Check
 #: A check table shows at most this many passed checks unfolded; more fold behind "N checks passed".
 FOLD_PASSES_OVER = 5
 _STATUS_STYLE = {FAIL: ("#fff5f5", "#cf222e"), WARN: ("#fffbe6", "#9a6700"), PASS: ("transparent", "#1a7f37")}
-_SHOWN_ABOVE: contextvars.ContextVar[bool] = contextvars.ContextVar("workbench_checks_shown_above", default=False)
+_SHOWN_ABOVE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "workbench_checks_shown_above", default=False
+)
 
 
 @contextlib.contextmanager
@@ -43,8 +45,11 @@ def check_counts(checks: Iterable[Check]) -> dict[str, int]:
 def counts_text(checks: Sequence[Check]) -> str:
     """``7 failed, 2 warnings, 58 passed`` (the parts that are not zero)."""
     n = check_counts(checks)
-    parts = [f"{n[FAIL]} failed" if n[FAIL] else "", f"{n[WARN]} warning{'s' if n[WARN] != 1 else ''}" if n[WARN]
-             else "", f"{n[PASS]} passed" if n[PASS] else ""]
+    parts = [
+        f"{n[FAIL]} failed" if n[FAIL] else "",
+        f"{n[WARN]} warning{'s' if n[WARN] != 1 else ''}" if n[WARN] else "",
+        f"{n[PASS]} passed" if n[PASS] else "",
+    ]
     return ", ".join(p for p in parts if p) or "no checks"
 
 
@@ -52,7 +57,9 @@ def status_html(status: str) -> str:
     """The status cell of a check: ``FAIL`` (red), ``warn`` (amber) or ``pass`` (green)."""
     color = _STATUS_STYLE.get(status, _STATUS_STYLE[PASS])[1]
     weight = "600" if status != PASS else "400"
-    return f"<span class='wb-check-{status.lower()}' style='color:{color};font-weight:{weight}'>{status}</span>"
+    return (
+        f"<span class='wb-check-{status.lower()}' style='color:{color};font-weight:{weight}'>{status}</span>"
+    )
 
 
 def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_OVER) -> str:
@@ -66,8 +73,10 @@ def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_O
     if not checks:
         return ""
     if _SHOWN_ABOVE.get():
-        return (f"<p class='wb-checks-ref' style='color:#57606a;margin:6px 0'>Its {len(checks)} checks "
-                f"({counts_text(checks)}) are in the check table above.</p>")
+        return (
+            f"<p class='wb-checks-ref' style='color:#57606a;margin:6px 0'>Its {len(checks)} checks "
+            f"({counts_text(checks)}) are in the check table above.</p>"
+        )
     rank = {FAIL: 0, WARN: 1, PASS: 2}
     rows = sorted(checks, key=lambda c: (rank[c.status], c.name))
     shown = [c for c in rows if c.status != PASS]
@@ -78,9 +87,15 @@ def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_O
     if shown:
         out += _table(shown)
     if passes:
-        what = f"All {len(passes)} checks passed" if len(passes) == len(checks) else f"{len(passes)} checks passed"
-        out += (f"<details class='wb-checks-passed' style='margin:6px 0'><summary style='cursor:pointer;"
-                f"color:#0969da'>{what}</summary>{_table(passes)}</details>")
+        what = (
+            f"All {len(passes)} checks passed"
+            if len(passes) == len(checks)
+            else f"{len(passes)} checks passed"
+        )
+        out += (
+            f"<details class='wb-checks-passed' style='margin:6px 0'><summary style='cursor:pointer;"
+            f"color:#0969da'>{what}</summary>{_table(passes)}</details>"
+        )
     return f"<div class='wb-checks-block'>{out}</div>"
 
 
@@ -96,9 +111,11 @@ def _table(rows: Sequence[Check]) -> str:
         f"<td style='{cell}'>{_html.esc(c.message)}</td></tr>"
         for c in rows
     )
-    return ("<table class='wb-checks' style='border-collapse:collapse;table-layout:fixed;width:100%'>"
-            "<colgroup><col style='width:4.5em'><col style='width:27%'><col style='width:20%'><col></colgroup>"
-            "<thead><tr><th style='text-align:left;padding:3px 10px'>status</th>"
-            "<th style='text-align:left;padding:3px 10px'>check</th>"
-            "<th style='text-align:left;padding:3px 10px'>outcome</th>"
-            f"<th style='text-align:left;padding:3px 10px'>meaning</th></tr></thead><tbody>{body}</tbody></table>")
+    return (
+        "<table class='wb-checks' style='border-collapse:collapse;table-layout:fixed;width:100%'>"
+        "<colgroup><col style='width:4.5em'><col style='width:27%'><col style='width:20%'><col></colgroup>"
+        "<thead><tr><th style='text-align:left;padding:3px 10px'>status</th>"
+        "<th style='text-align:left;padding:3px 10px'>check</th>"
+        "<th style='text-align:left;padding:3px 10px'>outcome</th>"
+        f"<th style='text-align:left;padding:3px 10px'>meaning</th></tr></thead><tbody>{body}</tbody></table>"
+    )

@@ -24,25 +24,46 @@ ABSOLUTE_CHECKS: dict[str, tuple[str, float]] = {
     "equal_opportunity_difference": ("<=", 0.1),
 }
 #: bias metrics compared with the reference (check ``bias.<metric>.<attribute>.worsened``, default <= 0)
-WORSENED_CHECKS = ("demographic_parity_ratio", "demographic_parity_difference", "equalized_odds_difference",
-                   "equal_opportunity_difference", "predictive_parity_difference", "base_rate_difference")
+WORSENED_CHECKS = (
+    "demographic_parity_ratio",
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "predictive_parity_difference",
+    "base_rate_difference",
+)
 
-_PERFORMANCE = ("performance.accuracy_drop", "performance.roc_auc_drop", "performance.estimated_accuracy_drop",
-                "performance.estimated_roc_auc_drop", "performance.rmse_increase")
-_QUALITY = ("quality.columns", "quality.duplicates", "quality.type.{column}", "quality.missing.{column}",
-            "quality.unseen.{column}", "quality.range.{column}", "quality.constant.{column}")
+_PERFORMANCE = (
+    "performance.accuracy_drop",
+    "performance.roc_auc_drop",
+    "performance.estimated_accuracy_drop",
+    "performance.estimated_roc_auc_drop",
+    "performance.rmse_increase",
+)
+_QUALITY = (
+    "quality.columns",
+    "quality.duplicates",
+    "quality.type.{column}",
+    "quality.missing.{column}",
+    "quality.unseen.{column}",
+    "quality.range.{column}",
+    "quality.constant.{column}",
+)
 
 #: check-name families per stored result kind; ``{column}`` is a table column, ``{attribute}`` a sensitive one
 _BY_RESULT: dict[str, tuple[str, ...]] = {
     "drift": ("drift.share", "drift.dataset", "drift.column.{column}", "drift.prediction", "drift.target"),
     "quality": _QUALITY,
     "performance": _PERFORMANCE,
-    "bias": (*(f"bias.{m}.{{attribute}}" for m in ABSOLUTE_CHECKS),
-             *(f"bias.{m}.{{attribute}}.worsened" for m in WORSENED_CHECKS)),
+    "bias": (
+        *(f"bias.{m}.{{attribute}}" for m in ABSOLUTE_CHECKS),
+        *(f"bias.{m}.{{attribute}}.worsened" for m in WORSENED_CHECKS),
+    ),
 }
 #: check-name families per report kind: those of the results it stores
-FAMILIES: dict[str, tuple[str, ...]] = {name: tuple(f for r in k.results for f in _BY_RESULT[r])
-                                        for name, k in REPORT_KINDS.items()}
+FAMILIES: dict[str, tuple[str, ...]] = {
+    name: tuple(f for r in k.results for f in _BY_RESULT[r]) for name, k in REPORT_KINDS.items()
+}
 #: what ``--fail-on`` accepts beside names and patterns
 GATE_WORDS = ("all",)
 
@@ -61,8 +82,15 @@ def known_names(kind: str, columns: Iterable[str] = (), attributes: Iterable[str
     return out
 
 
-def validate_patterns(patterns: Sequence[str] | str | None, *, kind: str, columns: Iterable[str] = (),
-                      attributes: Iterable[str] = (), what: str = "--fail-on", gate: bool = True) -> list[str]:
+def validate_patterns(
+    patterns: Sequence[str] | str | None,
+    *,
+    kind: str,
+    columns: Iterable[str] = (),
+    attributes: Iterable[str] = (),
+    what: str = "--fail-on",
+    gate: bool = True,
+) -> list[str]:
     """Refuse a name or glob pattern that matches no check a `kind` run can produce.
 
     `gate` allows the words of :data:`GATE_WORDS` (``--fail-on all``). Checks
@@ -81,13 +109,21 @@ def validate_patterns(patterns: Sequence[str] | str | None, *, kind: str, column
         if gate and p in GATE_WORDS:
             continue
         if not _matches(p, names, kind, columns_known=bool(columns)):
-            raise ParameterError(f"{what} '{p}' matches no check of a {kind} report; use 'all', a check "
-                                 f"name or a pattern such as {_examples(kind, names)}")
+            raise ParameterError(
+                f"{what} '{p}' matches no check of a {kind} report; use 'all', a check "
+                f"name or a pattern such as {_examples(kind, names)}"
+            )
     return items
 
 
-def validate_config_keys(keys: Iterable[str], *, kind: str, columns: Iterable[str] = (),
-                         attributes: Iterable[str] = (), source: str = "the checks") -> None:
+def validate_config_keys(
+    keys: Iterable[str],
+    *,
+    kind: str,
+    columns: Iterable[str] = (),
+    attributes: Iterable[str] = (),
+    source: str = "the checks",
+) -> None:
     """Refuse a checks-file key that names no check (of this kind, or of any kind for a shared file)."""
     columns = list(columns)
     names = known_names(kind, columns, attributes)
@@ -96,8 +132,10 @@ def validate_config_keys(keys: Iterable[str], *, kind: str, columns: Iterable[st
             continue
         if any(_family_match(key, fam) for other, fams in FAMILIES.items() if other != kind for fam in fams):
             continue  # another kind's check: a checks file may serve several reports
-        raise ParameterError(f"{source} name '{key}', which matches no check; use a check name or a "
-                             f"pattern such as {_examples(kind, names)}")
+        raise ParameterError(
+            f"{source} name '{key}', which matches no check; use a check name or a "
+            f"pattern such as {_examples(kind, names)}"
+        )
 
 
 def _matches(pattern: str, names: Sequence[str], kind: str, *, columns_known: bool) -> bool:
@@ -105,8 +143,11 @@ def _matches(pattern: str, names: Sequence[str], kind: str, *, columns_known: bo
         return True
     # an attribute the tables do not show by name (an intersection 'sex & race'), or columns not known
     # yet: the family's shape decides; known columns are exact ('drift.column.agee' is a typo)
-    return any(_family_match(pattern, fam) for fam in FAMILIES.get(kind, ())
-               if "{attribute}" in fam or ("{column}" in fam and not columns_known))
+    return any(
+        _family_match(pattern, fam)
+        for fam in FAMILIES.get(kind, ())
+        if "{attribute}" in fam or ("{column}" in fam and not columns_known)
+    )
 
 
 def _family_match(pattern: str, family: str) -> bool:

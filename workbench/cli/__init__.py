@@ -27,7 +27,9 @@ COMMANDS = ("train", "evaluate", "report", "runs", "compress", "dashboard", "dem
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="workbench", description="Train, compress, explain, evaluate and monitor scikit-learn models.")
+    p = _Parser(
+        prog="workbench", description="Train, compress, explain, evaluate and monitor scikit-learn models."
+    )
     p.add_argument("--version", action="version", version=f"workbench {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
@@ -55,8 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the work itself failed: record it, say where
         log = _record_failure(args.command)
-        print(f"workbench: the {args.command} failed: {type(exc).__name__}: {_first_line(exc)} "
-              f"(details in {log})", file=sys.stderr)
+        print(
+            f"workbench: the {args.command} failed: {type(exc).__name__}: {_first_line(exc)} "
+            f"(details in {log})",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

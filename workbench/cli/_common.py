@@ -17,7 +17,10 @@ class _Parser(argparse.ArgumentParser):
 def _cost(args):
     if args.cost_fn is None and args.cost_fp is None:
         return None
-    cost = {"fn": 1.0 if args.cost_fn is None else args.cost_fn, "fp": 1.0 if args.cost_fp is None else args.cost_fp}
+    cost = {
+        "fn": 1.0 if args.cost_fn is None else args.cost_fn,
+        "fp": 1.0 if args.cost_fp is None else args.cost_fp,
+    }
     for key, value in cost.items():
         check_number(value, f"--cost-{key}", low=0)
     if cost["fn"] == 0 and cost["fp"] == 0:

@@ -9,9 +9,12 @@ from workbench.exit_codes import EXIT_FAILED, EXIT_OK
 
 
 def add_parser(sub) -> None:
-    d = sub.add_parser("demo", help="the main job on the bundled Adult census data",
-                       description="Train the three recipes on UCI Adult, print the leaderboard, evaluate and "
-                                   "save the champion under --out.")
+    d = sub.add_parser(
+        "demo",
+        help="the main job on the bundled Adult census data",
+        description="Train the three recipes on UCI Adult, print the leaderboard, evaluate and "
+        "save the champion under --out.",
+    )
     d.add_argument("--out", default="workbench-demo", help="output folder (default ./workbench-demo)")
     d.add_argument("--quick", action="store_true", help="smaller ensembles (faster, slightly lower AUC)")
     d.add_argument("--no-serve", action="store_true", help="do not start the dashboard at the end")
@@ -23,11 +26,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from workbench.demo import run_demo
 
-    result = run_demo(args.out, quick=args.quick, compress=not args.no_compress,
-                      monitoring=not args.no_monitoring)
+    result = run_demo(
+        args.out, quick=args.quick, compress=not args.no_compress, monitoring=not args.no_monitoring
+    )
     if result.failed_runs:
-        print(f"workbench: {len(result.failed_runs)} report run(s) of the demo failed: "
-              + "; ".join(result.failed_runs), file=sys.stderr)
+        print(
+            f"workbench: {len(result.failed_runs)} report run(s) of the demo failed: "
+            + "; ".join(result.failed_runs),
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if args.no_serve or args.no_monitoring:
         return EXIT_OK

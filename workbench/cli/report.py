@@ -12,38 +12,64 @@ from workbench.report_kinds import KIND_NAMES
 
 
 def add_parser(sub) -> None:
-    r = sub.add_parser("report", help="run a monitoring report (drift, bias, performance) with papermill",
-                       description="Run a monitoring report as a papermill notebook into a run directory.")
+    r = sub.add_parser(
+        "report",
+        help="run a monitoring report (drift, bias, performance) with papermill",
+        description="Run a monitoring report as a papermill notebook into a run directory.",
+    )
     r.set_defaults(func=lambda args: _no_kind(r))  # a kind's own defaults replace it
     rsub = r.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
-    rd = rsub.add_parser("drift", help="data drift and quality (and estimated performance with --model)",
-                         description="Compare a current batch with the reference: drift per column, data quality, "
-                                     "and the model's performance (estimated without labels) when --model is given.")
+    rd = rsub.add_parser(
+        "drift",
+        help="data drift and quality (and estimated performance with --model)",
+        description="Compare a current batch with the reference: drift per column, data quality, "
+        "and the model's performance (estimated without labels) when --model is given.",
+    )
     rd.add_argument("--reference", required=True, help="reference-period table (CSV or Parquet)")
     rd.add_argument("--current", required=True, help="the batch to check (CSV or Parquet)")
     rd.add_argument("--model", help="a workbench model: prediction drift and estimated performance")
     rd.add_argument("--target", help="target column (target drift; default: the model's)")
-    rb = rsub.add_parser("bias", help="fairness across sensitive groups (fairlearn)",
-                         description="Assess a binary classifier's decisions across sensitive groups; with "
-                                     "--reference, gate on disparities that worsened beyond their confidence interval.")
+    rb = rsub.add_parser(
+        "bias",
+        help="fairness across sensitive groups (fairlearn)",
+        description="Assess a binary classifier's decisions across sensitive groups; with "
+        "--reference, gate on disparities that worsened beyond their confidence interval.",
+    )
     rb.add_argument("--data", required=True, help="the batch to assess (CSV or Parquet)")
     rb.add_argument("--model", required=True, help="a workbench model (binary classifier)")
-    rb.add_argument("--sensitive", action="append", default=[], metavar="COL",
-                    help="sensitive column (repeatable; default: the model's declared ones)")
+    rb.add_argument(
+        "--sensitive",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="sensitive column (repeatable; default: the model's declared ones)",
+    )
     rb.add_argument("--reference", help="labelled reference-period table to compare disparities with")
-    rp = rsub.add_parser("performance", help="measured (and estimated) performance on a labelled batch",
-                         description="Measure the model's performance on a batch whose labels arrived, beside "
-                                     "the label-free estimate, against the reference period.")
+    rp = rsub.add_parser(
+        "performance",
+        help="measured (and estimated) performance on a labelled batch",
+        description="Measure the model's performance on a batch whose labels arrived, beside "
+        "the label-free estimate, against the reference period.",
+    )
     rp.add_argument("--data", required=True, help="the batch (CSV or Parquet), with the target column")
     rp.add_argument("--model", required=True, help="a workbench model")
-    rp.add_argument("--reference", help="labelled reference-period table (default: the model's validation figures)")
+    rp.add_argument(
+        "--reference", help="labelled reference-period table (default: the model's validation figures)"
+    )
     for sp in (rd, rb, rp):
-        sp.add_argument("--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)")
+        sp.add_argument(
+            "--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)"
+        )
         sp.add_argument("--name", help="a name for the run (part of the run directory's name)")
         sp.add_argument("--reports-dir", default="reports", help="where runs are written (default ./reports)")
         sp.add_argument("--checks", help="checks file (TOML, YAML or JSON) overriding thresholds")
-        sp.add_argument("--fail-on", action="append", default=[], metavar="CHECK",
-                        help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)")
+        sp.add_argument(
+            "--fail-on",
+            action="append",
+            default=[],
+            metavar="CHECK",
+            help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)",
+        )
         sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
         sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
         sp.set_defaults(func=run)
@@ -51,8 +77,10 @@ def add_parser(sub) -> None:
 
 def _no_kind(parser) -> int:
     parser.print_usage(sys.stderr)
-    print(f"workbench report: error: name a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
-          file=sys.stderr)
+    print(
+        f"workbench report: error: name a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
+        file=sys.stderr,
+    )
     return EXIT_BAD_INPUT
 
 
@@ -62,14 +90,32 @@ def run(args) -> int:
 
     kind = args.report_kind
     if kind == "drift":
-        params = {"reference": args.reference, "current": args.current, "model": args.model, "target": args.target}
+        params = {
+            "reference": args.reference,
+            "current": args.current,
+            "model": args.model,
+            "target": args.target,
+        }
     elif kind == "bias":
-        params = {"data": args.data, "model": args.model, "sensitive": args.sensitive, "reference": args.reference}
+        params = {
+            "data": args.data,
+            "model": args.model,
+            "sensitive": args.sensitive,
+            "reference": args.reference,
+        }
     else:
         params = {"data": args.data, "model": args.model, "reference": args.reference}
     params["period"] = args.period  # relative paths are resolved by the runner, for every caller
-    outcome = run_report(kind, params, reports_dir=args.reports_dir, name=args.name, checks=args.checks,
-                         fail_on=args.fail_on, junit=args.junit, progress=not args.json)
+    outcome = run_report(
+        kind,
+        params,
+        reports_dir=args.reports_dir,
+        name=args.name,
+        checks=args.checks,
+        fail_on=args.fail_on,
+        junit=args.junit,
+        progress=not args.json,
+    )
     summary = outcome.summary
     if args.json:
         print(json.dumps({**summary, "run_dir": str(outcome.run_dir)}, default=json_default))
@@ -87,11 +133,19 @@ def run(args) -> int:
                 for c in shown:
                     print(f"  {c.name}: {c.outcome_text()}: {c.message}")
         print(f"run: {outcome.run_dir}")
-        print(f"report: {outcome.run_dir / 'report.html'}" if summary.get("status") != "failed"
-              else f"error: {summary.get('error')}")
+        print(
+            f"report: {outcome.run_dir / 'report.html'}"
+            if summary.get("status") != "failed"
+            else f"error: {summary.get('error')}"
+        )
     if outcome.exit_code == EXIT_FAILED:
-        print(f"workbench: the {kind} report run failed: {summary.get('error')} (recorded in {outcome.run_dir})",
-              file=sys.stderr)
+        print(
+            f"workbench: the {kind} report run failed: {summary.get('error')} (recorded in {outcome.run_dir})",
+            file=sys.stderr,
+        )
     elif outcome.exit_code == EXIT_CHECK_FAILED:
-        print(f"workbench: {len(outcome.failed)} check(s) failed: {', '.join(outcome.failed[:5])}", file=sys.stderr)
+        print(
+            f"workbench: {len(outcome.failed)} check(s) failed: {', '.join(outcome.failed[:5])}",
+            file=sys.stderr,
+        )
     return outcome.exit_code

@@ -12,12 +12,17 @@ from workbench.validation import check_number, check_path
 
 
 def add_parser(sub) -> None:
-    ru = sub.add_parser("runs", help="list report runs from the ledger",
-                        description="List report runs (newest first) from the ledger of a reports directory.")
+    ru = sub.add_parser(
+        "runs",
+        help="list report runs from the ledger",
+        description="List report runs (newest first) from the ledger of a reports directory.",
+    )
     ru.add_argument("--reports-dir", default="reports", help="reports directory (default ./reports)")
     ru.add_argument("--kind", choices=KIND_NAMES, help="only runs of this kind")
     ru.add_argument("--limit", type=int, default=50, help="at most this many runs (default 50)")
-    ru.add_argument("--rebuild", action="store_true", help="rebuild the ledger from the run directories first")
+    ru.add_argument(
+        "--rebuild", action="store_true", help="rebuild the ledger from the run directories first"
+    )
     ru.add_argument("--json", action="store_true", help="print the runs as JSON")
     ru.set_defaults(func=run)
 
@@ -35,8 +40,14 @@ def run(args) -> int:
         for folder, why in ledger.unreadable:
             print(f"workbench: skipped '{folder}': {why}", file=sys.stderr)
         if not args.json:
-            print(f"ledger rebuilt from {n} run directories"
-                  + (f"; {len(ledger.unreadable)} could not be read (listed above)" if ledger.unreadable else ""))
+            print(
+                f"ledger rebuilt from {n} run directories"
+                + (
+                    f"; {len(ledger.unreadable)} could not be read (listed above)"
+                    if ledger.unreadable
+                    else ""
+                )
+            )
     runs = ledger.runs(kind=args.kind, limit=args.limit)
     if args.json:
         print(json.dumps(runs, default=json_default))

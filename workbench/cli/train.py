@@ -13,24 +13,50 @@ from workbench.validation import check_number
 
 
 def add_parser(sub) -> None:
-    t = sub.add_parser("train", help="train candidate models, print the leaderboard, save the champion",
-                       description="Train candidate pipelines on a table, print the leaderboard and save the champion.")
+    t = sub.add_parser(
+        "train",
+        help="train candidate models, print the leaderboard, save the champion",
+        description="Train candidate pipelines on a table, print the leaderboard and save the champion.",
+    )
     t.add_argument("--data", required=True, help="training table (CSV or Parquet)")
     t.add_argument("--target", required=True, help="the column to predict")
-    t.add_argument("--sensitive", action="append", default=[], metavar="COL",
-                   help="a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
-                        "feature unless --sensitive-not-feature")
-    t.add_argument("--sensitive-not-feature", action="store_true",
-                   help="leave the sensitive attributes out of the model's features (kept in the spec for the "
-                        "bias report, which then needs them in its data but the model never reads them)")
-    t.add_argument("--model", action="append", dest="recipes", metavar="RECIPE",
-                   help="recipe to train (repeatable): logistic_regression, ridge, random_forest, "
-                        "hist_gradient_boosting; default: one per family")
-    t.add_argument("--positive", help="the positive class of a binary target (default: 1/yes-like, else the minority)")
-    t.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
-    t.add_argument("--drop", action="append", default=[], metavar="COL", help="a column not to use as a feature")
-    t.add_argument("--imbalance", default="none", choices=["none", "class_weight", "smote", "threshold"],
-                   help="imbalance strategy (threshold: tune the decision threshold for the cost matrix)")
+    t.add_argument(
+        "--sensitive",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
+        "feature unless --sensitive-not-feature",
+    )
+    t.add_argument(
+        "--sensitive-not-feature",
+        action="store_true",
+        help="leave the sensitive attributes out of the model's features (kept in the spec for the "
+        "bias report, which then needs them in its data but the model never reads them)",
+    )
+    t.add_argument(
+        "--model",
+        action="append",
+        dest="recipes",
+        metavar="RECIPE",
+        help="recipe to train (repeatable): logistic_regression, ridge, random_forest, "
+        "hist_gradient_boosting; default: one per family",
+    )
+    t.add_argument(
+        "--positive", help="the positive class of a binary target (default: 1/yes-like, else the minority)"
+    )
+    t.add_argument(
+        "--task", choices=["binary", "multiclass", "regression"], help="override the inferred task"
+    )
+    t.add_argument(
+        "--drop", action="append", default=[], metavar="COL", help="a column not to use as a feature"
+    )
+    t.add_argument(
+        "--imbalance",
+        default="none",
+        choices=["none", "class_weight", "smote", "threshold"],
+        help="imbalance strategy (threshold: tune the decision threshold for the cost matrix)",
+    )
     t.add_argument("--cost-fn", type=float, help="cost of a missed positive (false negative)")
     t.add_argument("--cost-fp", type=float, help="cost of a false alarm (false positive)")
     t.add_argument("--search", action="store_true", help="randomised hyperparameter search (3-fold CV)")
@@ -38,7 +64,9 @@ def add_parser(sub) -> None:
     t.add_argument("--validation", help="held-out table for the leaderboard (default: 20%% of --data)")
     t.add_argument("--quick", action="store_true", help="smaller ensembles (previews, tests)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    t.add_argument("--out", required=True, help="where to save the champion (file like champion.wbm, or a folder)")
+    t.add_argument(
+        "--out", required=True, help="where to save the champion (file like champion.wbm, or a folder)"
+    )
     t.add_argument("--force", action="store_true", help="replace an existing model at --out")
     t.add_argument("--json", action="store_true", help="print the training result as JSON")
     t.set_defaults(func=run)
@@ -53,12 +81,29 @@ def run(args) -> int:
     check_number(args.n_iter, "--n-iter", low=1, integer=True, hint="settings tried per recipe")
     cost = _cost(args)
     if Path(args.out).exists() and not args.force:
-        raise ParameterError(f"'{args.out}' already exists; pass --force to replace it or choose another --out")
+        raise ParameterError(
+            f"'{args.out}' already exists; pass --force to replace it or choose another --out"
+        )
     result, path = train_from_files(
-        args.data, args.target, out=args.out, validation=args.validation, sensitive=args.sensitive,
-        sensitive_as_features=not args.sensitive_not_feature, task=args.task, positive=args.positive,
-        drop=args.drop, recipes=args.recipes, imbalance=args.imbalance, cost=cost, search=args.search,
-        n_iter=args.n_iter, quick=args.quick, random_state=args.seed, overwrite=args.force, progress=not args.json)
+        args.data,
+        args.target,
+        out=args.out,
+        validation=args.validation,
+        sensitive=args.sensitive,
+        sensitive_as_features=not args.sensitive_not_feature,
+        task=args.task,
+        positive=args.positive,
+        drop=args.drop,
+        recipes=args.recipes,
+        imbalance=args.imbalance,
+        cost=cost,
+        search=args.search,
+        n_iter=args.n_iter,
+        quick=args.quick,
+        random_state=args.seed,
+        overwrite=args.force,
+        progress=not args.json,
+    )
     spec = result.spec
     if args.json:
         print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
@@ -67,9 +112,10 @@ def run(args) -> int:
         print(f"note: {note}")
     as_features = [c for c in spec.sensitive if c in spec.features]
     if as_features:
-        print(f"note: the sensitive column(s) {', '.join(as_features)} are also model features; "
-              "--sensitive-not-feature leaves them out")
+        print(
+            f"note: the sensitive column(s) {', '.join(as_features)} are also model features; "
+            "--sensitive-not-feature leaves them out"
+        )
     print(result.leaderboard_text())
     print(f"\nchampion: {result.champion_name} -> saved to {path}")
     return EXIT_OK
-

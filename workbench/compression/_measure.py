@@ -25,8 +25,10 @@ def resolve_metric(task: str, metric: str | None) -> tuple[str, bool]:
     check_choice(metric, "budget metric", METRICS)
     tasks, higher = METRICS[metric]
     if task not in tasks:
-        raise ParameterError(f"the metric '{metric}' does not apply to a {task} model; "
-                             f"use one of {', '.join(m for m, (t, _) in METRICS.items() if task in t)}")
+        raise ParameterError(
+            f"the metric '{metric}' does not apply to a {task} model; "
+            f"use one of {', '.join(m for m, (t, _) in METRICS.items() if task in t)}"
+        )
     return metric, higher
 
 
@@ -52,7 +54,9 @@ def score(pred: np.ndarray, y: np.ndarray, metric: str, model: Any) -> float | N
     classes = list(model.classes_)
     if metric == "accuracy":
         return float(np.mean(model.labels_from_proba(pred) == y))
-    onehot = (np.asarray(y, dtype=object)[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    onehot = (np.asarray(y, dtype=object)[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(
+        float
+    )
     if metric == "log_loss":
         return float(skm.log_loss(onehot, np.clip(pred, 1e-15, 1)))
     if spec.task == "binary":
@@ -81,8 +85,14 @@ def parity(parent: np.ndarray, child: np.ndarray, task: str) -> tuple[float, flo
     return diff, tol
 
 
-def time_variants(models: Mapping[str, Any], rows: pd.DataFrame, *, seconds: float = 1.5, rounds: int = 3,
-                  batch_rows: int = 10_000) -> dict[str, dict]:
+def time_variants(
+    models: Mapping[str, Any],
+    rows: pd.DataFrame,
+    *,
+    seconds: float = 1.5,
+    rounds: int = 3,
+    batch_rows: int = 10_000,
+) -> dict[str, dict]:
     """Single-row p50/p95 (µs) and batch throughput (rows/s) of every model, timed the way users call them.
 
     The method of :func:`~workbench.modeling.evaluate.measure_latency`, for
@@ -126,9 +136,13 @@ def time_variants(models: Mapping[str, Any], rows: pd.DataFrame, *, seconds: flo
     out = {}
     for name in models:
         t = np.asarray(singles[name], dtype=float)
-        out[name] = {"p50_us": float(np.percentile(t, 50) / 1e3), "p95_us": float(np.percentile(t, 95) / 1e3),
-                     "throughput_rows_s": float(len(batch) / max(float(np.median(batches[name])), 1e-9)),
-                     "single_calls": int(len(t)), "batch_rows": int(len(batch))}
+        out[name] = {
+            "p50_us": float(np.percentile(t, 50) / 1e3),
+            "p95_us": float(np.percentile(t, 95) / 1e3),
+            "throughput_rows_s": float(len(batch) / max(float(np.median(batches[name])), 1e-9)),
+            "single_calls": int(len(t)),
+            "batch_rows": int(len(batch)),
+        }
     return out
 
 
@@ -149,8 +163,13 @@ def pareto(points: Sequence[tuple[float, float]], higher_is_better: bool) -> lis
     return out
 
 
-def choose(candidates: Sequence[dict], *, higher_is_better: bool, latency_tolerance: float,
-           size_tolerance: float = 0.1) -> dict:
+def choose(
+    candidates: Sequence[dict],
+    *,
+    higher_is_better: bool,
+    latency_tolerance: float,
+    size_tolerance: float = 0.1,
+) -> dict:
     """The fastest single-row variant; timer noise and near-equal sizes are not differences.
 
     Variants within `latency_tolerance` (relative) of the fastest p50 count

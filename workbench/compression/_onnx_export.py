@@ -31,8 +31,14 @@ class NotConvertible(WorkbenchError):
     """The model cannot be converted to ONNX (no converter, or an unsupported step)."""
 
 
-def to_onnx(model: Model, *, name: str | None = None, precision: str = "auto", batch_threads: int = 0,
-            lineage: dict | None = None) -> OnnxModel:
+def to_onnx(
+    model: Model,
+    *,
+    name: str | None = None,
+    precision: str = "auto",
+    batch_threads: int = 0,
+    lineage: dict | None = None,
+) -> OnnxModel:
     """Convert `model`'s whole pipeline to ONNX (skl2onnx) and wrap it as an :class:`OnnxModel`.
 
     `precision` is the numeric input type: ``"float32"``, ``"float64"`` or
@@ -47,8 +53,11 @@ def to_onnx(model: Model, *, name: str | None = None, precision: str = "auto", b
     check_choice(precision, "precision", ("auto", "float32", "float64"))
     wanted = precision
     if precision == "auto":
-        wanted = "float64" if type(_final(getattr(model, "estimator", None))).__name__.startswith(
-            "HistGradientBoosting") else "float32"
+        wanted = (
+            "float64"
+            if type(_final(getattr(model, "estimator", None))).__name__.startswith("HistGradientBoosting")
+            else "float32"
+        )
     try:
         onx = _convert(model, precision=wanted)
     except NotConvertible:
@@ -56,14 +65,20 @@ def to_onnx(model: Model, *, name: str | None = None, precision: str = "auto", b
             raise
         wanted = "float32"
         onx = _convert(model, precision=wanted)
-    variant = _wrap(model, onx.SerializeToString(), name=name or f"{model.name}+onnx", batch_threads=batch_threads,
-                    lineage=lineage or {"parent": model.name, "technique": "onnx"})
+    variant = _wrap(
+        model,
+        onx.SerializeToString(),
+        name=name or f"{model.name}+onnx",
+        batch_threads=batch_threads,
+        lineage=lineage or {"parent": model.name, "technique": "onnx"},
+    )
     variant.meta["onnx"] = {"precision": wanted}
     return variant
 
 
-def quantize_weights(model: Model, *, name: str | None = None, batch_threads: int = 0,
-                     lineage: dict | None = None) -> OnnxModel:
+def quantize_weights(
+    model: Model, *, name: str | None = None, batch_threads: int = 0, lineage: dict | None = None
+) -> OnnxModel:
     """ONNX export with the linear layers' weights in int8 (onnxruntime dynamic quantization).
 
     Applies to models whose graph does its arithmetic in matrix products:
@@ -72,13 +87,22 @@ def quantize_weights(model: Model, *, name: str | None = None, batch_threads: in
     int8 form).
     """
     onx = _convert(model, black_op={"LinearClassifier", "LinearRegressor"})
-    weights = [n for n in onx.graph.node if n.op_type in ("MatMul", "Gemm")
-               and any(i in {t.name for t in onx.graph.initializer} for i in n.input)]
+    weights = [
+        n
+        for n in onx.graph.node
+        if n.op_type in ("MatMul", "Gemm")
+        and any(i in {t.name for t in onx.graph.initializer} for i in n.input)
+    ]
     if not weights:
         ops = sorted({n.op_type for n in onx.graph.node if n.domain == "ai.onnx.ml" and "Tree" in n.op_type})
-        why = (f"not applicable: {type(_final(model.estimator)).__name__} runs in ONNX's tree operators "
-               f"({', '.join(ops)}), which have no int8 form") if ops else \
-            "not applicable: the model has no weight matrices to quantize"
+        why = (
+            (
+                f"not applicable: {type(_final(model.estimator)).__name__} runs in ONNX's tree operators "
+                f"({', '.join(ops)}), which have no int8 form"
+            )
+            if ops
+            else "not applicable: the model has no weight matrices to quantize"
+        )
         raise NotConvertible(why)
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -92,17 +116,28 @@ def quantize_weights(model: Model, *, name: str | None = None, batch_threads: in
         try:
             # the MatMul's input comes from ai.onnx.ml operators (scaler, one-hot encoder), which
             # ONNX shape inference cannot type: tell the quantizer it is float
-            quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=False,
-                             op_types_to_quantize=["MatMul", "Gemm"],
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            quantize_dynamic(
+                src,
+                dst,
+                weight_type=QuantType.QInt8,
+                per_channel=False,
+                op_types_to_quantize=["MatMul", "Gemm"],
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
         except Exception as exc:
-            raise NotConvertible(f"onnxruntime could not quantize the model ({type(exc).__name__}: "
-                                 f"{_first_line(exc)})") from None
+            raise NotConvertible(
+                f"onnxruntime could not quantize the model ({type(exc).__name__}: {_first_line(exc)})"
+            ) from None
         finally:
             root.setLevel(level)
         blob = dst.read_bytes()
-    return _wrap(model, blob, name=name or f"{model.name}+int8", batch_threads=batch_threads,
-                 lineage=lineage or {"parent": model.name, "technique": "quantization"})
+    return _wrap(
+        model,
+        blob,
+        name=name or f"{model.name}+int8",
+        batch_threads=batch_threads,
+        lineage=lineage or {"parent": model.name, "technique": "quantization"},
+    )
 
 
 def _convert(model: Model, black_op: set | None = None, precision: str = "float32"):
@@ -116,21 +151,35 @@ def _convert(model: Model, black_op: set | None = None, precision: str = "float3
     names = spec.model_names
     est = model.estimator
     number = DoubleTensorType if precision == "float64" else FloatTensorType
-    initial = [(names[c], StringTensorType([None, 1]) if c in spec.categorical else number([None, 1]))
-               for c in spec.features]
+    initial = [
+        (names[c], StringTensorType([None, 1]) if c in spec.categorical else number([None, 1]))
+        for c in spec.features
+    ]
     final = _final(est)
     options = {id(final): {"zipmap": False}} if is_classifier(final) else None
     try:
         with warnings.catch_warnings():  # skl2onnx 1.20 trips onnx's deprecation of bools in int attributes
             warnings.simplefilter("ignore", DeprecationWarning)
-            onx = convert_sklearn(est, initial_types=initial, options=options, black_op=black_op,
-                                  target_opset={"": 17, "ai.onnx.ml": 3})
+            onx = convert_sklearn(
+                est,
+                initial_types=initial,
+                options=options,
+                black_op=black_op,
+                target_opset={"": 17, "ai.onnx.ml": 3},
+            )
     except Exception as exc:  # skl2onnx raises bare RuntimeErrors, MissingShapeCalculator, ...
         text = _first_line(exc)
-        if "shape calculator" in text.lower() or "converter" in text.lower() or "unable to find" in text.lower():
-            raise NotConvertible(f"not supported: skl2onnx has no converter for "
-                                 f"{_unsupported_step(est, text)}") from None
-        raise NotConvertible(f"skl2onnx could not convert the pipeline ({type(exc).__name__}: {text})") from None
+        if (
+            "shape calculator" in text.lower()
+            or "converter" in text.lower()
+            or "unable to find" in text.lower()
+        ):
+            raise NotConvertible(
+                f"not supported: skl2onnx has no converter for {_unsupported_step(est, text)}"
+            ) from None
+        raise NotConvertible(
+            f"skl2onnx could not convert the pipeline ({type(exc).__name__}: {text})"
+        ) from None
     if precision == "float64":
         from workbench.compression._precision import to_double
 
@@ -139,13 +188,33 @@ def _convert(model: Model, black_op: set | None = None, precision: str = "float3
 
 
 def _wrap(model: Model, blob: bytes, *, name: str, batch_threads: int, lineage: dict) -> OnnxModel:
-    meta = {k: v for k, v in model.meta.items()
-            if k not in ("format", "format_version", "model_file", "model_sha256", "saved_at", "versions",
-                         "lineage", "name", "kind")}
+    meta = {
+        k: v
+        for k, v in model.meta.items()
+        if k
+        not in (
+            "format",
+            "format_version",
+            "model_file",
+            "model_sha256",
+            "saved_at",
+            "versions",
+            "lineage",
+            "name",
+            "kind",
+        )
+    }
     meta["lineage"] = lineage
     classes = model.classes_ if model.spec.is_classification else None
-    return OnnxModel(blob, model.spec, classes=classes, threshold=model.threshold, meta=meta, name=name,
-                     batch_threads=batch_threads)
+    return OnnxModel(
+        blob,
+        model.spec,
+        classes=classes,
+        threshold=model.threshold,
+        meta=meta,
+        name=name,
+        batch_threads=batch_threads,
+    )
 
 
 def _final(est: Any) -> Any:

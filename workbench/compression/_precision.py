@@ -48,19 +48,27 @@ def to_double(onx: Any, estimator: Any) -> Any:
             isnan = node.output[0] + "_isnan"
             graph.initializer.append(numpy_helper.from_array(values.reshape(1, -1), fill))
             nodes.append(helper.make_node("IsNaN", [node.input[0]], [isnan], name=isnan))
-            nodes.append(helper.make_node("Where", [isnan, fill, node.input[0]], [node.output[0]],
-                                          name=node.output[0] + "_where"))
+            nodes.append(
+                helper.make_node(
+                    "Where", [isnan, fill, node.input[0]], [node.output[0]], name=node.output[0] + "_where"
+                )
+            )
             continue
         nodes.append(node)
         if node.domain == "ai.onnx.ml" and node.op_type in _TREES:
             if predictors is None:
-                raise NotConvertible(f"float64 trees are only built for HistGradientBoosting, not {type(hgb).__name__}")
+                raise NotConvertible(
+                    f"float64 trees are only built for HistGradientBoosting, not {type(hgb).__name__}"
+                )
             _exact_thresholds(node, predictors, helper, numpy_helper)
             k = 0 if node.op_type == "TreeEnsembleRegressor" else 1
             out = node.output[k]
             node.output[k] = out + "_float32"
-            nodes.append(helper.make_node("Cast", [out + "_float32"], [out], to=TensorProto.DOUBLE,
-                                          name=out + "_to_double"))
+            nodes.append(
+                helper.make_node(
+                    "Cast", [out + "_float32"], [out], to=TensorProto.DOUBLE, name=out + "_to_double"
+                )
+            )
     del graph.node[:]
     graph.node.extend(nodes)
     for imp in onx.opset_import:
@@ -86,8 +94,11 @@ def _exact_thresholds(node: Any, predictors: list, helper: Any, numpy_helper: An
     kept = [a for a in node.attribute if a.name != "nodes_values"]
     del node.attribute[:]
     node.attribute.extend(kept)
-    node.attribute.append(helper.make_attribute("nodes_values_as_tensor",
-                                                numpy_helper.from_array(exact, "nodes_values_as_tensor")))
+    node.attribute.append(
+        helper.make_attribute(
+            "nodes_values_as_tensor", numpy_helper.from_array(exact, "nodes_values_as_tensor")
+        )
+    )
 
 
 def _imputer_values(node: Any, imputers: list) -> np.ndarray:

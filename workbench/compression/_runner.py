@@ -22,8 +22,13 @@ from workbench.validation import check_choice, check_number
 
 _MIN_ROWS = 20
 _BATCH_ROWS = 10_000
-_BUILDERS = {"quantization": tech.quantization, "drop_trees": tech.drop_trees, "capacity": tech.capacity,
-             "feature_pruning": tech.feature_pruning, "distillation": tech.distillation}
+_BUILDERS = {
+    "quantization": tech.quantization,
+    "drop_trees": tech.drop_trees,
+    "capacity": tech.capacity,
+    "feature_pruning": tech.feature_pruning,
+    "distillation": tech.distillation,
+}
 
 
 @dataclass
@@ -47,8 +52,9 @@ def resolve_techniques(techniques: Sequence[str] | str | None) -> list[str]:
     return [t for t in tech.TECHNIQUES if t in techniques]
 
 
-def split_rows(model: Any, data: pd.DataFrame, validation: pd.DataFrame | None, holdout_size: float,
-               random_state: int) -> Rows:
+def split_rows(
+    model: Any, data: pd.DataFrame, validation: pd.DataFrame | None, holdout_size: float, random_state: int
+) -> Rows:
     """Rows to retrain on and held-out rows to judge with (labels checked, missing targets dropped)."""
     spec = model.spec
     fit, y_fit = _labelled(data, spec, "the compression data")
@@ -56,31 +62,50 @@ def split_rows(model: Any, data: pd.DataFrame, validation: pd.DataFrame | None, 
         holdout, y_hold = _labelled(validation, spec, "the validation data")
         info = {"source": "the given validation table", "rows": int(len(holdout))}
     else:
-        holdout_size = check_number(holdout_size, "the held-out share (holdout_size)", low=0, high=1,
-                                    low_open=True, high_open=True)
+        holdout_size = check_number(
+            holdout_size, "the held-out share (holdout_size)", low=0, high=1, low_open=True, high_open=True
+        )
         from sklearn.model_selection import train_test_split
 
         strat = y_fit if spec.is_classification and y_fit.value_counts().min() >= 2 else None
         if len(fit) * holdout_size < _MIN_ROWS or len(fit) * (1 - holdout_size) < _MIN_ROWS:
-            raise DataError(f"the compression data has only {len(fit)} labelled rows; at least "
-                            f"{math.ceil(_MIN_ROWS / min(holdout_size, 1 - holdout_size))} are needed "
-                            "to retrain and judge variants")
-        fit, holdout, y_fit, y_hold = train_test_split(fit, y_fit, test_size=holdout_size,
-                                                       random_state=random_state, stratify=strat)
+            raise DataError(
+                f"the compression data has only {len(fit)} labelled rows; at least "
+                f"{math.ceil(_MIN_ROWS / min(holdout_size, 1 - holdout_size))} are needed "
+                "to retrain and judge variants"
+            )
+        fit, holdout, y_fit, y_hold = train_test_split(
+            fit, y_fit, test_size=holdout_size, random_state=random_state, stratify=strat
+        )
         info = {"source": f"{holdout_size:.0%} held out from the data", "rows": int(len(holdout))}
     if len(holdout) < _MIN_ROWS:
-        raise DataError(f"only {len(holdout)} held-out rows to judge variants on; at least {_MIN_ROWS} are needed")
+        raise DataError(
+            f"only {len(holdout)} held-out rows to judge variants on; at least {_MIN_ROWS} are needed"
+        )
     if spec.is_classification and y_hold.nunique() < 2:
-        raise DataError(f"the held-out rows have a single class in '{spec.target}'; "
-                        "the metric needs rows of at least two classes")
+        raise DataError(
+            f"the held-out rows have a single class in '{spec.target}'; "
+            "the metric needs rows of at least two classes"
+        )
     return Rows(fit, y_fit, holdout, y_hold.to_numpy(), info)
 
 
 class Study:
     """Builds variants technique by technique, measures each the same way, and decides."""
 
-    def __init__(self, model: Any, rows: Rows, *, metric: str | None, max_loss: float, work: Path,
-                 batch_threads: int, random_state: int, progress: bool, quick: bool = False):
+    def __init__(
+        self,
+        model: Any,
+        rows: Rows,
+        *,
+        metric: str | None,
+        max_loss: float,
+        work: Path,
+        batch_threads: int,
+        random_state: int,
+        progress: bool,
+        quick: bool = False,
+    ):
         self.model = model
         self.rows = rows
         self.metric, self.higher = measure.resolve_metric(model.spec.task, metric)
@@ -105,16 +130,27 @@ class Study:
         try:
             self._measure(tech.Candidate("original", "original", None, self.model))
             if self.variants[0].score is None:
-                raise DataError(f"the {self.metric} of the original model cannot be computed on the held-out rows")
+                raise DataError(
+                    f"the {self.metric} of the original model cannot be computed on the held-out rows"
+                )
             self.original_score = self.variants[0].score
             self._bar.update()
             fast = None
             if "onnx" in wanted:
                 fast = self._onnx_of("original", self.model, technique_outcome=True)
                 self._bar.update()
-            ctx = tech.Context(self.model, self.rows.fit, self.rows.y_fit, self.rows.holdout, self.rows.y_holdout,
-                               score=self._score_of, higher_is_better=self.higher,
-                               random_state=self.random_state, fast=fast, quick=self.quick)
+            ctx = tech.Context(
+                self.model,
+                self.rows.fit,
+                self.rows.y_fit,
+                self.rows.holdout,
+                self.rows.y_holdout,
+                score=self._score_of,
+                higher_is_better=self.higher,
+                random_state=self.random_state,
+                fast=fast,
+                quick=self.quick,
+            )
             for name in wanted:
                 if name == "onnx":
                     continue
@@ -138,7 +174,9 @@ class Study:
             self.outcomes.append(TechniqueOutcome(name, status, text))
             return
         except Exception as exc:  # a technique failing is recorded, never silent, and never ends the study
-            self.outcomes.append(TechniqueOutcome(name, "failed", f"failed: {type(exc).__name__}: {_first(exc)}"))
+            self.outcomes.append(
+                TechniqueOutcome(name, "failed", f"failed: {type(exc).__name__}: {_first(exc)}")
+            )
             return
         names, notes = [], []
         for cand in candidates:
@@ -152,8 +190,9 @@ class Study:
             notes.append("no variant was produced")
         self.outcomes.append(TechniqueOutcome(name, "applied", "; ".join(notes), names))
 
-    def _onnx_of(self, parent: str, model: Any, *, technique_outcome: bool = False,
-                 failures: list | None = None) -> Any:
+    def _onnx_of(
+        self, parent: str, model: Any, *, technique_outcome: bool = False, failures: list | None = None
+    ) -> Any:
         """Export `model` to ONNX and measure it; returns the variant when parity holds (else None).
 
         A failed export is recorded: as the ONNX technique's outcome for the original, in
@@ -164,8 +203,9 @@ class Study:
         name = "onnx" if parent == "original" else f"{parent}+onnx"
         lineage = {"parent": model.name, "technique": "onnx", "params": {}}
         try:
-            variant = to_onnx(model, name=f"{self.model.name}:{name}", batch_threads=self.batch_threads,
-                              lineage=lineage)
+            variant = to_onnx(
+                model, name=f"{self.model.name}:{name}", batch_threads=self.batch_threads, lineage=lineage
+            )
         except (NotConvertible, WorkbenchError) as exc:
             if technique_outcome:
                 text = str(exc)
@@ -174,8 +214,16 @@ class Study:
             elif failures is not None:
                 failures.append(f"{parent} was not exported to ONNX: {exc}")
             return None
-        v = self._measure(tech.Candidate(name, "onnx", parent, variant, exact=True,
-                                         params={"precision": variant.meta.get("onnx", {}).get("precision")}))
+        v = self._measure(
+            tech.Candidate(
+                name,
+                "onnx",
+                parent,
+                variant,
+                exact=True,
+                params={"precision": variant.meta.get("onnx", {}).get("precision")},
+            )
+        )
         if technique_outcome:
             self.outcomes.append(TechniqueOutcome("onnx", "applied", "", [name]))
         return variant if v.parity_max_abs_diff is not None and not v.parity_failed else None
@@ -199,17 +247,30 @@ class Study:
         except Exception as exc:
             if cand.technique == "original":
                 raise
-            return self._failed(cand, f"rejected: it failed on the held-out rows ({type(exc).__name__}: "
-                                      f"{_first(exc)})")
+            return self._failed(
+                cand, f"rejected: it failed on the held-out rows ({type(exc).__name__}: {_first(exc)})"
+            )
         loss = None
         if score is not None and cand.technique != "original":
             loss = (self.original_score - score) if self.higher else (score - self.original_score)
         accepted, reason = self._verdict(cand, score, loss, diff, tol)
         v = Variant(
-            name=cand.name, technique=cand.technique, parent=cand.parent, kind=model.kind, exact=cand.exact,
-            score=score, loss=0.0 if cand.technique == "original" else loss, size_bytes=size,
-            latency_p50_us=None, latency_p95_us=None, throughput_rows_s=None, parity_max_abs_diff=diff,
-            parity_tolerance=tol, accepted=accepted, reason=reason, params=_jsonable(cand.params),
+            name=cand.name,
+            technique=cand.technique,
+            parent=cand.parent,
+            kind=model.kind,
+            exact=cand.exact,
+            score=score,
+            loss=0.0 if cand.technique == "original" else loss,
+            size_bytes=size,
+            latency_p50_us=None,
+            latency_p95_us=None,
+            throughput_rows_s=None,
+            parity_max_abs_diff=diff,
+            parity_tolerance=tol,
+            accepted=accepted,
+            reason=reason,
+            params=_jsonable(cand.params),
         )
         self.variants.append(v)
         self.models[cand.name] = model
@@ -223,19 +284,44 @@ class Study:
         if score is None:
             return False, f"rejected: its {m} cannot be computed on the held-out rows"
         if cand.exact and not diff <= tol:
-            return False, (f"rejected: its predictions differ from {cand.parent}'s by up to {diff:.2g} "
-                           f"(an exact conversion must stay within {tol:.0e}){_parity_hint(self.models[cand.parent])}")
+            return False, (
+                f"rejected: its predictions differ from {cand.parent}'s by up to {diff:.2g} "
+                f"(an exact conversion must stay within {tol:.0e}){_parity_hint(self.models[cand.parent])}"
+            )
         if loss > self.max_loss + 1e-12:
             where = "below" if self.higher else "above"
-            return False, (f"rejected: {m} {score:.4f} is {loss:.4f} {where} the original's "
-                           f"{self.original_score:.4f} (budget {self.max_loss:g})")
+            return False, (
+                f"rejected: {m} {score:.4f} is {loss:.4f} {where} the original's "
+                f"{self.original_score:.4f} (budget {self.max_loss:g})"
+            )
         if cand.exact:
-            return True, f"identical predictions to {cand.parent} (max |Δ| {diff:.1e} <= {tol:.0e}); {m} {score:.4f}"
-        return True, f"{m} {score:.4f} ({-loss if self.higher else loss:+.4f} vs the original), within the budget"
+            return (
+                True,
+                f"identical predictions to {cand.parent} (max |Δ| {diff:.1e} <= {tol:.0e}); {m} {score:.4f}",
+            )
+        return (
+            True,
+            f"{m} {score:.4f} ({-loss if self.higher else loss:+.4f} vs the original), within the budget",
+        )
 
     def _failed(self, cand: tech.Candidate, reason: str) -> Variant:
-        v = Variant(cand.name, cand.technique, cand.parent, cand.model.kind, cand.exact, None, None, None, None,
-                    None, None, None, False, reason, params=_jsonable(cand.params))
+        v = Variant(
+            cand.name,
+            cand.technique,
+            cand.parent,
+            cand.model.kind,
+            cand.exact,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            reason,
+            params=_jsonable(cand.params),
+        )
         self.variants.append(v)
         return v
 
@@ -259,12 +345,18 @@ class Study:
             full = regression_metrics(np.asarray(y, dtype=float), pred[:, 0])
             keep = MODEL_REGRESSION_METRICS
         else:
-            full, _ = classification_metrics(y, pred, list(model.classes_), spec.task, spec.positive_label,
-                                             model.threshold)
+            full, _ = classification_metrics(
+                y, pred, list(model.classes_), spec.task, spec.positive_label, model.threshold
+            )
             keep = MODEL_CLASSIFICATION_METRICS
         model.meta["metrics"] = {k: full[k] for k in keep if k in full}
-        model.meta["compression"] = {"original": self.model.name, "variant": cand.name, "metric": self.metric,
-                                     "score": score, "held_out_rows": int(len(y))}
+        model.meta["compression"] = {
+            "original": self.model.name,
+            "variant": cand.name,
+            "metric": self.metric,
+            "score": score,
+            "held_out_rows": int(len(y)),
+        }
 
     def _save(self, model: Any, name: str, *, original: bool) -> int:
         """Save as a compressed artifact (the size users get on disk); the original's meta is left as it was."""
@@ -281,15 +373,28 @@ class Study:
         """Latency and throughput of every variant, in interleaved rounds (see :func:`time_variants`)."""
         timed = {v.name: self.models[v.name] for v in self.variants if v.name in self.models}
         seconds, rounds, batch = (0.2, 2, 2000) if self.quick else (1.5, 3, _BATCH_ROWS)
-        lat = measure.time_variants(timed, self.rows.holdout, seconds=seconds, rounds=rounds, batch_rows=batch)
-        self.variants = [v if v.name not in lat else replace(
-            v, latency_p50_us=round(lat[v.name]["p50_us"], 1), latency_p95_us=round(lat[v.name]["p95_us"], 1),
-            throughput_rows_s=round(lat[v.name]["throughput_rows_s"], 1)) for v in self.variants]
+        lat = measure.time_variants(
+            timed, self.rows.holdout, seconds=seconds, rounds=rounds, batch_rows=batch
+        )
+        self.variants = [
+            v
+            if v.name not in lat
+            else replace(
+                v,
+                latency_p50_us=round(lat[v.name]["p50_us"], 1),
+                latency_p95_us=round(lat[v.name]["p95_us"], 1),
+                throughput_rows_s=round(lat[v.name]["throughput_rows_s"], 1),
+            )
+            for v in self.variants
+        ]
 
     # -- deciding -------------------------------------------------------------------
     def decide(self, latency_tolerance: float) -> dict:
-        valid = [v for v in self.variants if v.score is not None and v.latency_p50_us is not None
-                 and not v.parity_failed]
+        valid = [
+            v
+            for v in self.variants
+            if v.score is not None and v.latency_p50_us is not None and not v.parity_failed
+        ]
         flags = measure.pareto([(v.latency_p50_us, v.score) for v in valid], self.higher)
         on = {v.name for v, f in zip(valid, flags, strict=True) if f}
         variants = [Variant(**{**v.__dict__, "on_frontier": v.name in on}) for v in self.variants]
@@ -307,15 +412,21 @@ class Study:
             if not any(v.accepted for v in others):
                 within = [v for v in others if v.loss is not None and v.score is not None]
                 closest = min(within, key=lambda v: v.loss, default=None)
-                tail = (f"; the closest, {closest.name}, loses {closest.loss:.4f}" if closest is not None else "")
-                return (f"none of the {len(others)} variants stayed within the budget of {self.max_loss:g} "
-                        f"{self.metric} loss or passed its parity check{tail}")
+                tail = (
+                    f"; the closest, {closest.name}, loses {closest.loss:.4f}" if closest is not None else ""
+                )
+                return (
+                    f"none of the {len(others)} variants stayed within the budget of {self.max_loss:g} "
+                    f"{self.metric} loss or passed its parity check{tail}"
+                )
             return "no variant answers a single row faster than the original"
         ratio = original.latency_p50_us / pick["latency_p50_us"]
         size = original.size_bytes / pick["size_bytes"] if pick["size_bytes"] else float("nan")
-        return (f"the fastest single-row variant within the budget: p50 {pick['latency_p50_us']:,.0f} µs against "
-                f"{original.latency_p50_us:,.0f} µs ({ratio:,.0f}x lower), {size:.1f}x smaller on disk, "
-                f"{self.metric} {pick['score']:.4f} against {self.original_score:.4f}")
+        return (
+            f"the fastest single-row variant within the budget: p50 {pick['latency_p50_us']:,.0f} µs against "
+            f"{original.latency_p50_us:,.0f} µs ({ratio:,.0f}x lower), {size:.1f}x smaller on disk, "
+            f"{self.metric} {pick['score']:.4f} against {self.original_score:.4f}"
+        )
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -323,8 +434,10 @@ def _labelled(data: Any, spec, where: str) -> tuple[pd.DataFrame, pd.Series]:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{where} must be a pandas DataFrame")
     if spec.target not in data.columns:
-        raise DataError(f"the target column '{spec.target}' is missing from {where}; "
-                        "compression needs labelled rows to measure accuracy")
+        raise DataError(
+            f"the target column '{spec.target}' is missing from {where}; "
+            "compression needs labelled rows to measure accuracy"
+        )
     spec.check_columns(data, where=where)
     y = target_values(data, spec, where=where)
     keep = y.notna().to_numpy()
@@ -336,10 +449,15 @@ def _labelled(data: Any, spec, where: str) -> tuple[pd.DataFrame, pd.Series]:
 def _parity_hint(parent: Any) -> str:
     est = tech.final_estimator(getattr(parent, "estimator", None))
     name = type(est).__name__
-    if name.startswith("HistGradientBoosting") and getattr(est, "is_categorical_", None) is not None \
-            and np.any(est.is_categorical_):
-        return ("; HistGradientBoosting with native categorical features does not convert correctly "
-                "(ordinal-encode the categories instead)")
+    if (
+        name.startswith("HistGradientBoosting")
+        and getattr(est, "is_categorical_", None) is not None
+        and np.any(est.is_categorical_)
+    ):
+        return (
+            "; HistGradientBoosting with native categorical features does not convert correctly "
+            "(ordinal-encode the categories instead)"
+        )
     if tech.family(parent) is not None:
         return "; ONNX compares tree splits in float32, which can send rows down other branches"
     return ""
@@ -359,6 +477,7 @@ def _jsonable(d: dict) -> dict:
         if isinstance(v, list | tuple):
             return [conv(x) for x in v]
         return v
+
     return conv(dict(d or {}))
 
 

@@ -37,11 +37,29 @@ from workbench.metrics import METRIC_LABELS
 from workbench.results import name_list
 from workbench.validation import check_number
 
-__all__ = ["CompressionResult", "TechniqueOutcome", "Variant", "TECHNIQUES", "METRICS", "compress",
-           "compress_from_files"]
+__all__ = [
+    "CompressionResult",
+    "TechniqueOutcome",
+    "Variant",
+    "TECHNIQUES",
+    "METRICS",
+    "compress",
+    "compress_from_files",
+]
 
-_TABLE_COLUMNS = ["name", "technique", "score", "loss", "size_bytes", "latency_p50_us", "latency_p95_us",
-                  "throughput_rows_s", "parity_max_abs_diff", "accepted", "reason"]
+_TABLE_COLUMNS = [
+    "name",
+    "technique",
+    "score",
+    "loss",
+    "size_bytes",
+    "latency_p50_us",
+    "latency_p95_us",
+    "throughput_rows_s",
+    "parity_max_abs_diff",
+    "accepted",
+    "reason",
+]
 
 
 @dataclass(frozen=True)
@@ -70,8 +88,12 @@ class Variant:
     @property
     def parity_failed(self) -> bool:
         """An exact conversion whose predictions differ from its parent's (not a usable model)."""
-        return bool(self.exact and self.parity_max_abs_diff is not None and self.parity_tolerance is not None
-                    and not self.parity_max_abs_diff <= self.parity_tolerance)
+        return bool(
+            self.exact
+            and self.parity_max_abs_diff is not None
+            and self.parity_tolerance is not None
+            and not self.parity_max_abs_diff <= self.parity_tolerance
+        )
 
     def to_dict(self, metric: str | None = None) -> dict:
         d = asdict(self)
@@ -133,7 +155,9 @@ class CompressionResult:
         for v in self.variants:
             if v.name == name:
                 return v
-        raise UnknownNameError(f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}")
+        raise UnknownNameError(
+            f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}"
+        )
 
     @property
     def original(self) -> Variant:
@@ -162,7 +186,9 @@ class CompressionResult:
             from workbench.modeling.artifact import load_model
 
             return load_model(path)
-        raise WorkbenchError(f"the variant '{name}' was not saved; run compress(..., out=DIR) to keep variants")
+        raise WorkbenchError(
+            f"the variant '{name}' was not saved; run compress(..., out=DIR) to keep variants"
+        )
 
     def speedup(self, name: str | None = None) -> float | None:
         """How many times lower the variant's single-row p50 is than the original's."""
@@ -180,9 +206,13 @@ class CompressionResult:
 
     def table_text(self) -> str:
         """The variants as a fixed-width text table (what ``workbench compress`` and ``workbench demo`` print)."""
-        width = max([len("variant"), *(len(v.name) for v in self.variants)])  # never cut: names share prefixes
-        head = (f"{'':2}{'variant':<{width}} {self.metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} "
-                f"{'p95 µs':>9} {'rows/s':>10} {'parity':>8}  verdict")
+        width = max(
+            [len("variant"), *(len(v.name) for v in self.variants)]
+        )  # never cut: names share prefixes
+        head = (
+            f"{'':2}{'variant':<{width}} {self.metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} "
+            f"{'p95 µs':>9} {'rows/s':>10} {'parity':>8}  verdict"
+        )
         lines = [head]
         for v in self.variants:
             mark = "*" if v.name == self.chosen else ""
@@ -190,25 +220,38 @@ class CompressionResult:
             lines.append(
                 f"{mark:<2}{v.name:<{width}} {_fmt(v.score, '.4f'):>8} {_fmt(v.loss, '+.4f'):>8} "
                 f"{_size(v.size_bytes):>10} {_fmt(v.latency_p50_us, ',.0f'):>9} {_fmt(v.latency_p95_us, ',.0f'):>9} "
-                f"{_fmt(v.throughput_rows_s, ',.0f'):>10} {_fmt(v.parity_max_abs_diff, '.0e'):>8}  {verdict}")
+                f"{_fmt(v.throughput_rows_s, ',.0f'):>10} {_fmt(v.parity_max_abs_diff, '.0e'):>8}  {verdict}"
+            )
         return "\n".join(lines)
 
     def table(self) -> pd.DataFrame:
         """One row per variant (the chosen one marked), in the order they were built."""
-        rows = [{**{c: getattr(v, c) for c in _TABLE_COLUMNS}, "chosen": v.name == self.chosen,
-                 "on_frontier": v.on_frontier} for v in self.variants]
+        rows = [
+            {
+                **{c: getattr(v, c) for c in _TABLE_COLUMNS},
+                "chosen": v.name == self.chosen,
+                "on_frontier": v.on_frontier,
+            }
+            for v in self.variants
+        ]
         return pd.DataFrame(rows).rename(columns={"score": self.metric}).set_index("name")
 
     # -- the three faces ------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
-            "kind": self.kind, "model": self.model_name, "task": self.task, "metric": self.metric,
-            "higher_is_better": self.higher_is_better, "max_loss": self.max_loss,
-            "original_score": self.original_score, "holdout": dict(self.holdout),
+            "kind": self.kind,
+            "model": self.model_name,
+            "task": self.task,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "max_loss": self.max_loss,
+            "original_score": self.original_score,
+            "holdout": dict(self.holdout),
             "chosen": {"name": self.chosen, "path": self.chosen_path, "reason": self.reason},
             "variants": [v.to_dict(self.metric) for v in self.variants],
             "techniques": [t.to_dict() for t in self.techniques],
-            "latency_tolerance": self.latency_tolerance, "parity_tolerance": self.parity_tolerance,
+            "latency_tolerance": self.latency_tolerance,
+            "parity_tolerance": self.parity_tolerance,
             "elapsed_s": self.elapsed_s,
         }
 
@@ -217,13 +260,21 @@ class CompressionResult:
         try:
             chosen = d["chosen"]
             return cls(
-                model_name=d["model"], task=d["task"], metric=d["metric"], higher_is_better=d["higher_is_better"],
-                max_loss=d["max_loss"], original_score=d["original_score"],
+                model_name=d["model"],
+                task=d["task"],
+                metric=d["metric"],
+                higher_is_better=d["higher_is_better"],
+                max_loss=d["max_loss"],
+                original_score=d["original_score"],
                 variants=[Variant.from_dict(v) for v in d["variants"]],
                 techniques=[TechniqueOutcome.from_dict(t) for t in d.get("techniques", [])],
-                chosen=chosen["name"], chosen_path=chosen.get("path"), reason=chosen.get("reason", ""),
-                holdout=dict(d.get("holdout") or {}), latency_tolerance=d.get("latency_tolerance", 0.1),
-                parity_tolerance=d.get("parity_tolerance", PARITY_TOLERANCE), elapsed_s=d.get("elapsed_s"),
+                chosen=chosen["name"],
+                chosen_path=chosen.get("path"),
+                reason=chosen.get("reason", ""),
+                holdout=dict(d.get("holdout") or {}),
+                latency_tolerance=d.get("latency_tolerance", 0.1),
+                parity_tolerance=d.get("parity_tolerance", PARITY_TOLERANCE),
+                elapsed_s=d.get("elapsed_s"),
             )
         except (KeyError, TypeError) as exc:
             raise WorkbenchError(f"the stored compression result is incomplete (missing {exc})") from None
@@ -233,8 +284,14 @@ class CompressionResult:
 
         rows = [v.to_dict(self.metric) for v in self.variants]
         return {
-            "frontier": frontier_figure(rows, self.metric, self.chosen, max_loss=self.max_loss,
-                                        original_score=self.original_score, higher_is_better=self.higher_is_better),
+            "frontier": frontier_figure(
+                rows,
+                self.metric,
+                self.chosen,
+                max_loss=self.max_loss,
+                original_score=self.original_score,
+                higher_is_better=self.higher_is_better,
+            ),
             "size": size_figure(rows, self.metric, self.chosen),
         }
 
@@ -253,22 +310,32 @@ class CompressionResult:
                 f"Chosen: '{c.name}', which answers a single row in {_us(c.latency_p50_us)} instead of "
                 f"{_us(o.latency_p50_us)} ({_x(speed)} faster), is {_x(size)} smaller on disk "
                 f"({_bytes(c.size_bytes)} instead of {_bytes(o.size_bytes)}), and scores {_metric(self.metric)} "
-                f"{c.score:.4f} against the original's {o.score:.4f} (allowed loss: {self.max_loss:g}).")
-        same = [v for v in self.variants if v.exact and v.parity_max_abs_diff is not None and not v.parity_failed]
+                f"{c.score:.4f} against the original's {o.score:.4f} (allowed loss: {self.max_loss:g})."
+            )
+        same = [
+            v for v in self.variants if v.exact and v.parity_max_abs_diff is not None and not v.parity_failed
+        ]
         if same:
             worst = max(v.parity_max_abs_diff for v in same)
-            out.append(f"{len(same)} exact conversion{'s' if len(same) > 1 else ''} to ONNX gave the same "
-                       f"predictions as the scikit-learn model{'s' if len(same) > 1 else ''} they came from "
-                       f"(largest difference {worst:.1e}).")
+            out.append(
+                f"{len(same)} exact conversion{'s' if len(same) > 1 else ''} to ONNX gave the same "
+                f"predictions as the scikit-learn model{'s' if len(same) > 1 else ''} they came from "
+                f"(largest difference {worst:.1e})."
+            )
         rejected = [v for v in self.variants if not v.accepted]
         if rejected:
             names = {v.name for v in rejected}
             # an exact conversion of a rejected variant shares its parent's reason: name the parent once
             distinct = [v for v in rejected if not (v.exact and v.parent in names and not v.parity_failed)]
-            shown = "; ".join(f"{v.name}{' (and its ONNX export)' if f'{v.name}+onnx' in names else ''}: "
-                              f"{v.reason.removeprefix('rejected: ')}" for v in distinct[:3])
+            shown = "; ".join(
+                f"{v.name}{' (and its ONNX export)' if f'{v.name}+onnx' in names else ''}: "
+                f"{v.reason.removeprefix('rejected: ')}"
+                for v in distinct[:3]
+            )
             more = f"; and {len(distinct) - 3} more" if len(distinct) > 3 else ""
-            out.append(f"{len(rejected)} variant{'s were' if len(rejected) > 1 else ' was'} rejected: {shown}{more}.")
+            out.append(
+                f"{len(rejected)} variant{'s were' if len(rejected) > 1 else ' was'} rejected: {shown}{more}."
+            )
         for t in self.techniques:
             if t.status != "applied":
                 out.append(f"{t.technique.replace('_', ' ').capitalize()}: {t.reason}.")
@@ -278,14 +345,27 @@ class CompressionResult:
         findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
         rows = []
         for v in self.variants:
-            rows.append({"variant": v.name, self.metric: v.score, "loss": v.loss, "size (bytes)": v.size_bytes,
-                         "p50 (µs)": v.latency_p50_us, "p95 (µs)": v.latency_p95_us,
-                         "rows/s": v.throughput_rows_s, "parity |Δ|": v.parity_max_abs_diff,
-                         "accepted": v.accepted, "reason": v.reason, "chosen": v.name == self.chosen})
+            rows.append(
+                {
+                    "variant": v.name,
+                    self.metric: v.score,
+                    "loss": v.loss,
+                    "size (bytes)": v.size_bytes,
+                    "p50 (µs)": v.latency_p50_us,
+                    "p95 (µs)": v.latency_p95_us,
+                    "rows/s": v.throughput_rows_s,
+                    "parity |Δ|": v.parity_max_abs_diff,
+                    "accepted": v.accepted,
+                    "reason": v.reason,
+                    "chosen": v.name == self.chosen,
+                }
+            )
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{findings}</ul>"
         body += _html.table(rows, [c for c in rows[0] if c != "chosen"], highlight="chosen")
-        sub = (f"{self.task}; {_metric(self.metric)} on {self.holdout.get('rows', 0):,} held-out rows "
-               f"({self.holdout.get('source', '')}); budget: {self.max_loss:g}; chosen: {self.chosen}")
+        sub = (
+            f"{self.task}; {_metric(self.metric)} on {self.holdout.get('rows', 0):,} held-out rows "
+            f"({self.holdout.get('source', '')}); budget: {self.max_loss:g}; chosen: {self.chosen}"
+        )
         return _html.card(f"Compression of {self.model_name}", body, sub)
 
 
@@ -366,20 +446,38 @@ def compress(
         out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".compress-", dir=out_dir))
     try:
-        study = Study(model, rows, metric=metric, max_loss=float(max_loss), work=work,
-                      batch_threads=batch_threads, random_state=random_state, progress=progress, quick=quick)
+        study = Study(
+            model,
+            rows,
+            metric=metric,
+            max_loss=float(max_loss),
+            work=work,
+            batch_threads=batch_threads,
+            random_state=random_state,
+            progress=progress,
+            quick=quick,
+        )
         study.run(wanted)
         result_kw = study.decide(latency_tolerance)
         chosen_path = None
         if out_dir is not None:
             chosen_path = _publish(work, out_dir, study, result_kw["chosen"])
         result = CompressionResult(
-            model_name=model.name, task=spec.task, metric=study.metric, higher_is_better=study.higher,
-            max_loss=float(max_loss), original_score=study.original_score,
+            model_name=model.name,
+            task=spec.task,
+            metric=study.metric,
+            higher_is_better=study.higher,
+            max_loss=float(max_loss),
+            original_score=study.original_score,
             variants=[_with_path(v, out_dir) for v in result_kw["variants"]],
-            techniques=study.outcomes, chosen=result_kw["chosen"], chosen_path=chosen_path,
-            reason=result_kw["reason"], holdout=rows.info, latency_tolerance=latency_tolerance,
-            elapsed_s=round(time.perf_counter() - t0, 1), _models=study.models,
+            techniques=study.outcomes,
+            chosen=result_kw["chosen"],
+            chosen_path=chosen_path,
+            reason=result_kw["reason"],
+            holdout=rows.info,
+            latency_tolerance=latency_tolerance,
+            elapsed_s=round(time.perf_counter() - t0, 1),
+            _models=study.models,
         )
         if out_dir is not None:
             import json
@@ -436,9 +534,19 @@ def compress_from_files(
     loaded = load_model(model, trusted=list(trusted))
     table = load_table(data, what="compression data")
     held_out = load_table(validation, what="validation data") if validation is not None else None
-    return compress(loaded, table, max_loss=max_loss, metric=metric, validation=held_out, techniques=techniques,
-                    out=out, batch_threads=batch_threads, quick=quick, random_state=random_state,
-                    progress=progress)
+    return compress(
+        loaded,
+        table,
+        max_loss=max_loss,
+        metric=metric,
+        validation=held_out,
+        techniques=techniques,
+        out=out,
+        batch_threads=batch_threads,
+        quick=quick,
+        random_state=random_state,
+        progress=progress,
+    )
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -458,24 +566,34 @@ def check_study_destination(out: str | Path) -> Path:
     out = Path(out)
     if os.path.lexists(out) and not out.is_dir():
         raise WorkbenchError(f"'{out}' exists and is not a folder; choose another output folder")
-    check_model_destination(out / "model.wbm", overwrite=True)  # a file on the way; a model.wbm that is not one
+    check_model_destination(
+        out / "model.wbm", overwrite=True
+    )  # a file on the way; a model.wbm that is not one
     if not out.is_dir():
         return out
     foreign = []
     for entry in sorted(out.iterdir()):
         name = entry.name
-        if name == "model.wbm" or (name.startswith(".compress-") and entry.is_dir() and not entry.is_symlink()):
+        if name == "model.wbm" or (
+            name.startswith(".compress-") and entry.is_dir() and not entry.is_symlink()
+        ):
             continue  # checked above / the work folder of an interrupted study (never removed by one)
         if name == "compression.json" and _is_study_json(entry):
             continue
-        if name == "variants" and entry.is_dir() and not entry.is_symlink() and all(
-                v.suffix == ".wbm" and is_artifact(v) for v in entry.iterdir()):
+        if (
+            name == "variants"
+            and entry.is_dir()
+            and not entry.is_symlink()
+            and all(v.suffix == ".wbm" and is_artifact(v) for v in entry.iterdir())
+        ):
             continue
         foreign.append(name)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise WorkbenchError(f"'{out}' holds files that are not a compression study's output ({shown}); "
-                             "choose a new or empty folder (a study only replaces its own output)")
+        raise WorkbenchError(
+            f"'{out}' holds files that are not a compression study's output ({shown}); "
+            "choose a new or empty folder (a study only replaces its own output)"
+        )
     return out
 
 
@@ -555,4 +673,3 @@ def _bytes(v: int | None) -> str:
 
 def _metric(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric)
-

@@ -93,15 +93,25 @@ def quantization(ctx: Context) -> list[Candidate]:
     if model.estimator is None:
         raise NotApplicable("not supported: only scikit-learn models can be quantized")
     if family(model) is not None:
-        raise NotApplicable(f"not applicable: {_type(model)} is a tree model; ONNX's tree operators have no "
-                            "int8 form, so there are no weights to quantize")
+        raise NotApplicable(
+            f"not applicable: {_type(model)} is a tree model; ONNX's tree operators have no "
+            "int8 form, so there are no weights to quantize"
+        )
     try:
-        variant = quantize_weights(model, name=f"{model.name}:int8",
-                                   lineage={"parent": model.name, "technique": "quantization"})
+        variant = quantize_weights(
+            model, name=f"{model.name}:int8", lineage={"parent": model.name, "technique": "quantization"}
+        )
     except NotConvertible as exc:
         raise NotApplicable(str(exc)) from None
-    return [Candidate("int8", "quantization", "original", variant, params={"weights": "int8", "activations":
-                                                                               "uint8, quantized per call"})]
+    return [
+        Candidate(
+            "int8",
+            "quantization",
+            "original",
+            variant,
+            params={"weights": "int8", "activations": "uint8, quantized per call"},
+        )
+    ]
 
 
 def drop_trees(ctx: Context) -> list[Candidate]:
@@ -109,8 +119,10 @@ def drop_trees(ctx: Context) -> list[Candidate]:
     model = ctx.model
     fam = family(model)
     if fam not in ("forest", "hist_boosting", "boosting"):
-        raise NotApplicable(f"not supported: only tree ensembles (forests, gradient boosting) have trees to drop; "
-                            f"{_type(model)} has none")
+        raise NotApplicable(
+            f"not supported: only tree ensembles (forests, gradient boosting) have trees to drop; "
+            f"{_type(model)} has none"
+        )
     est = final_estimator(model.estimator)
     n = est.n_iter_ if fam == "hist_boosting" else len(est.estimators_)
     if n < 4:
@@ -130,8 +142,15 @@ def drop_trees(ctx: Context) -> list[Candidate]:
             last.n_estimators_ = keep
             last.train_score_ = last.train_score_[:keep]
         name = f"drop_trees[keep={keep}/{n}]"
-        out.append(Candidate(name, "drop_trees", "original", _derived(model, pipe, name, "drop_trees"),
-                             params={"kept_trees": keep, "of": n}))
+        out.append(
+            Candidate(
+                name,
+                "drop_trees",
+                "original",
+                _derived(model, pipe, name, "drop_trees"),
+                params={"kept_trees": keep, "of": n},
+            )
+        )
     return out
 
 
@@ -140,8 +159,10 @@ def capacity(ctx: Context) -> list[Candidate]:
     model = ctx.model
     fam = family(model)
     if fam is None:
-        raise NotApplicable(f"not supported: capacity pruning caps tree models (forests, gradient boosting, "
-                            f"decision trees); {_type(model)} has no capacity setting to cap")
+        raise NotApplicable(
+            f"not supported: capacity pruning caps tree models (forests, gradient boosting, "
+            f"decision trees); {_type(model)} has no capacity setting to cap"
+        )
     est = final_estimator(model.estimator)
     configs = _capacity_configs(fam, est)
     if not configs:
@@ -151,8 +172,11 @@ def capacity(ctx: Context) -> list[Candidate]:
         label = ",".join(f"{k}={_short(v)}" for k, v in params.items())
         name = f"capacity[{label}]"
         pipe = _refit(model.estimator, params, ctx.fit, ctx.y_fit, model.spec)
-        out.append(Candidate(name, "capacity", "original", _derived(model, pipe, name, "capacity", params),
-                             params=params))
+        out.append(
+            Candidate(
+                name, "capacity", "original", _derived(model, pipe, name, "capacity", params), params=params
+            )
+        )
     return out
 
 
@@ -172,9 +196,11 @@ def feature_pruning(ctx: Context) -> list[Candidate]:
     est = model.estimator
     steps = getattr(est, "steps", None)
     if not steps or not isinstance(steps[0][1], ColumnTransformer):
-        raise NotApplicable("not supported: feature pruning retrains the pipeline without some columns, which "
-                            f"needs a Pipeline that starts with a ColumnTransformer ({_type(model, final=False)} "
-                            "is not one)")
+        raise NotApplicable(
+            "not supported: feature pruning retrains the pipeline without some columns, which "
+            f"needs a Pipeline that starts with a ColumnTransformer ({_type(model, final=False)} "
+            "is not one)"
+        )
     prep = steps[0][1]
     if any(not _is_name_list(cols) for _, _, cols in prep.transformers):
         raise NotApplicable("not supported: the ColumnTransformer must select its columns by name")
@@ -190,8 +216,14 @@ def feature_pruning(ctx: Context) -> list[Candidate]:
     X = rows[spec.features]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        imp = permutation_importance(_Fitted(ctx.teacher), X, y, n_repeats=3, random_state=ctx.random_state,
-                                     scoring=lambda m, X_, y_: _signed(ctx, m.model, X_, y_))
+        imp = permutation_importance(
+            _Fitted(ctx.teacher),
+            X,
+            y,
+            n_repeats=3,
+            random_state=ctx.random_state,
+            scoring=lambda m, X_, y_: _signed(ctx, m.model, X_, y_),
+        )
     order = np.argsort(imp.importances_mean, kind="stable")  # least important first
     ranked = [spec.features[i] for i in order]
     importance = {spec.features[i]: float(imp.importances_mean[i]) for i in range(len(spec.features))}
@@ -200,8 +232,11 @@ def feature_pruning(ctx: Context) -> list[Candidate]:
     for drop in sorted({max(1, round(m / 4)), max(1, round(m / 2))}):
         dropped = ranked[:drop]
         kept = [c for c in spec.features if c not in dropped]
-        reduced = spec.replace(features=kept, numeric=[c for c in spec.numeric if c in kept],
-                               categorical=[c for c in spec.categorical if c in kept])
+        reduced = spec.replace(
+            features=kept,
+            numeric=[c for c in spec.numeric if c in kept],
+            categorical=[c for c in spec.categorical if c in kept],
+        )
         pipe = _reduced_pipeline(est, spec, reduced)
         X_fit = prepare_frame(ctx.fit, reduced).rename(columns=reduced.model_names)
         _fit(pipe, X_fit, ctx.y_fit)
@@ -236,23 +271,30 @@ def distillation(ctx: Context) -> list[Candidate]:
     teacher = ctx.teacher
     soft = teacher.predict_proba(fit) if spec.is_classification else teacher.predict(fit).reshape(-1, 1)
     if float(np.ptp(soft, axis=0).max()) < 1e-12:
-        raise NotApplicable("not applicable: the model gives every row the same prediction, so there is "
-                            "nothing to distil")
+        raise NotApplicable(
+            "not applicable: the model gives every row the same prediction, so there is nothing to distil"
+        )
     X = prepare_frame(fit, spec).rename(columns=spec.model_names)
     rs = ctx.random_state
     n_iter = 30 if ctx.quick else 100
     if spec.is_classification:
-        students = {"tree": DecisionTreeClassifier(max_depth=6, min_samples_leaf=20, random_state=rs),
-                    "boosting": HistGradientBoostingClassifier(max_iter=n_iter, max_leaf_nodes=8, learning_rate=0.2,
-                                                               early_stopping=False, random_state=rs)}
+        students = {
+            "tree": DecisionTreeClassifier(max_depth=6, min_samples_leaf=20, random_state=rs),
+            "boosting": HistGradientBoostingClassifier(
+                max_iter=n_iter, max_leaf_nodes=8, learning_rate=0.2, early_stopping=False, random_state=rs
+            ),
+        }
         k = soft.shape[1]
         X_fit = pd.concat([X] * k, ignore_index=True)
         y_fit = np.repeat(np.asarray(teacher.classes_, dtype=object), len(X))
         weight = soft.T.reshape(-1)
     else:
-        students = {"tree": DecisionTreeRegressor(max_depth=6, min_samples_leaf=20, random_state=rs),
-                    "boosting": HistGradientBoostingRegressor(max_iter=n_iter, max_leaf_nodes=8, learning_rate=0.2,
-                                                              early_stopping=False, random_state=rs)}
+        students = {
+            "tree": DecisionTreeRegressor(max_depth=6, min_samples_leaf=20, random_state=rs),
+            "boosting": HistGradientBoostingRegressor(
+                max_iter=n_iter, max_leaf_nodes=8, learning_rate=0.2, early_stopping=False, random_state=rs
+            ),
+        }
         X_fit, y_fit, weight = X, soft[:, 0], None
     if spec.is_classification and len(set(y_fit[weight > 0])) < 2:
         raise NotApplicable("not applicable: the teacher predicts a single class on every training row")
@@ -267,11 +309,23 @@ def distillation(ctx: Context) -> list[Candidate]:
             continue  # a class the teacher never gives weight to: the student cannot stand in for it
         label = "tree,depth=6" if kind == "tree" else f"boosting,{n_iter}x8"
         name = f"distill[{label}]"
-        params = {"student": type(student).__name__, **{k: v for k, v in student.get_params().items()
-                                                         if k in ("max_depth", "max_iter", "max_leaf_nodes",
-                                                                  "learning_rate", "min_samples_leaf")}}
-        out.append(Candidate(name, "distillation", "original",
-                             _derived(model, pipe, name, "distillation", params), params=params))
+        params = {
+            "student": type(student).__name__,
+            **{
+                k: v
+                for k, v in student.get_params().items()
+                if k in ("max_depth", "max_iter", "max_leaf_nodes", "learning_rate", "min_samples_leaf")
+            },
+        }
+        out.append(
+            Candidate(
+                name,
+                "distillation",
+                "original",
+                _derived(model, pipe, name, "distillation", params),
+                params=params,
+            )
+        )
     return out
 
 
@@ -281,8 +335,11 @@ def _capacity_configs(fam: str, est: Any) -> list[dict]:
         n = est.n_estimators
         fewer = max(10, n // 2) if n > 10 else n
         caps = [12, 8]
-        return [{"max_depth": d, "n_estimators": fewer} for d in caps
-                if est.max_depth is None or est.max_depth > d]
+        return [
+            {"max_depth": d, "n_estimators": fewer}
+            for d in caps
+            if est.max_depth is None or est.max_depth > d
+        ]
     if fam == "hist_boosting":
         leaves = est.max_leaf_nodes or 31
         lr = min(0.3, 2 * est.learning_rate)
@@ -296,7 +353,10 @@ def _capacity_configs(fam: str, est: Any) -> list[dict]:
         return configs
     if fam == "boosting":
         depth = est.max_depth or 3
-        base = {"n_estimators": max(10, est.n_estimators_ // 2), "learning_rate": min(1.0, 2 * est.learning_rate)}
+        base = {
+            "n_estimators": max(10, est.n_estimators_ // 2),
+            "learning_rate": min(1.0, 2 * est.learning_rate),
+        }
         configs = [base] if est.n_estimators_ > 10 else []
         if depth > 1:
             configs.append({**base, "max_depth": depth - 1})
@@ -345,13 +405,23 @@ def _reduced_pipeline(est: Any, spec: DatasetSpec, reduced: DatasetSpec) -> Any:
     return pipe
 
 
-def _derived(model: Model, estimator: Any, name: str, technique: str, params: dict | None = None,
-             spec: DatasetSpec | None = None) -> Model:
-    meta = {k: v for k, v in model.meta.items() if k in ("recipe", "params", "imbalance", "cost", "training_data")}
+def _derived(
+    model: Model,
+    estimator: Any,
+    name: str,
+    technique: str,
+    params: dict | None = None,
+    spec: DatasetSpec | None = None,
+) -> Model:
+    meta = {
+        k: v for k, v in model.meta.items() if k in ("recipe", "params", "imbalance", "cost", "training_data")
+    }
     if params and technique in ("capacity",):
         meta["params"] = {**(meta.get("params") or {}), **params}
     meta["lineage"] = {"parent": model.name, "technique": technique, "params": params or {}}
-    return Model(estimator, spec or model.spec, threshold=model.threshold, meta=meta, name=f"{model.name}:{name}")
+    return Model(
+        estimator, spec or model.spec, threshold=model.threshold, meta=meta, name=f"{model.name}:{name}"
+    )
 
 
 def _signed(ctx: Context, model: Any, X: pd.DataFrame, y: np.ndarray) -> float:

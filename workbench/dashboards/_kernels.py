@@ -55,14 +55,30 @@ class SpareKernelManager(AsyncMappingKernelManager):
     spare_kernels = Integer(1, config=True, help="Warmed kernels kept ready for run pages (0: none).")
     spare_fill_delay = Float(2.0, config=True, help="Seconds to wait before replacing a spare kernel taken.")
     spare_warm_up = Unicode(WARM_UP, config=True, help="Code a spare kernel runs while it waits.")
-    max_kernels = Integer(0, config=True, help="Kernels serving pages at a time, at most (0: no limit); the "
-                                               "spare and pre-heated kernels come on top.")
-    cull_closed = Float(15.0, config=True, help="Seconds after its page disconnected that a page's kernel is "
-                                                "shut down (a reload reconnects well within it).")
-    cull_unconnected = Float(90.0, config=True, help="Seconds after its last activity that the kernel of a page "
-                                                     "that never connected (closed while loading) is shut down.")
-    cull_open = Float(0.0, config=True, help="Seconds without activity after which even an open page's kernel "
-                                             "is shut down (0: never while its page is open).")
+    max_kernels = Integer(
+        0,
+        config=True,
+        help="Kernels serving pages at a time, at most (0: no limit); the "
+        "spare and pre-heated kernels come on top.",
+    )
+    cull_closed = Float(
+        15.0,
+        config=True,
+        help="Seconds after its page disconnected that a page's kernel is "
+        "shut down (a reload reconnects well within it).",
+    )
+    cull_unconnected = Float(
+        90.0,
+        config=True,
+        help="Seconds after its last activity that the kernel of a page "
+        "that never connected (closed while loading) is shut down.",
+    )
+    cull_open = Float(
+        0.0,
+        config=True,
+        help="Seconds without activity after which even an open page's kernel "
+        "is shut down (0: never while its page is open).",
+    )
     cull_every = Float(5.0, config=True, help="Seconds between two checks for kernels to shut down.")
 
     def __init__(self, **kwargs):
@@ -169,8 +185,10 @@ class SpareKernelManager(AsyncMappingKernelManager):
         """Make a spare kernel the one Voila would have started: the page's folder and environment
         (the request's details Voila passes to a new kernel: SCRIPT_NAME, QUERY_STRING, VOILA_*...)."""
         changed = {k: v for k, v in upstream.plain_env(env).items() if os.environ.get(k) != v}
-        code = (f"import os as _os\n_os.environ.update({changed!r})\n"
-                f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n")
+        code = (
+            f"import os as _os\n_os.environ.update({changed!r})\n"
+            f"_os.chdir({self.cwd_for_path(path)!r})\ndel _os\n"
+        )
         client = self._clients.pop(kernel_id, None)  # connected since its warm-up: one round trip
         fresh = client is None
         if fresh:
@@ -206,11 +224,16 @@ class SpareKernelManager(AsyncMappingKernelManager):
             client.stop_channels()
         self._clients.clear()
         self._spares.clear()
-        busy = [k for k in self.list_kernel_ids()
-                if getattr(self.get_kernel(k), "execution_state", None) in ("busy", "starting")]
+        busy = [
+            k
+            for k in self.list_kernel_ids()
+            if getattr(self.get_kernel(k), "execution_state", None) in ("busy", "starting")
+        ]
         if busy:  # Jupyter's own shutdown, as _fill's: not through ours, nor Voila's pool bookkeeping
-            await asyncio.gather(*(AsyncMappingKernelManager.shutdown_kernel(self, k, now=True) for k in busy),
-                                 return_exceptions=True)
+            await asyncio.gather(
+                *(AsyncMappingKernelManager.shutdown_kernel(self, k, now=True) for k in busy),
+                return_exceptions=True,
+            )
         await super().shutdown_all(now=now)
 
     # -- filling ------------------------------------------------------------------------
@@ -250,8 +273,9 @@ class SpareKernelManager(AsyncMappingKernelManager):
         try:
             if wait_ready:
                 await client.wait_for_ready(timeout=timeout)
-            reply = await client.execute_interactive(code, timeout=timeout, store_history=False,
-                                                     allow_stdin=False, output_hook=lambda msg: None)
+            reply = await client.execute_interactive(
+                code, timeout=timeout, store_history=False, allow_stdin=False, output_hook=lambda msg: None
+            )
             content = reply.get("content", {})
             if content.get("status") != "ok":
                 self.log.warning("a spare kernel failed: %s", content.get("evalue"))
@@ -259,4 +283,3 @@ class SpareKernelManager(AsyncMappingKernelManager):
         except Exception as exc:
             self.log.warning("a spare kernel did not answer: %s", exc)
             return False
-

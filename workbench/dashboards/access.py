@@ -88,8 +88,10 @@ def check_host(host: str) -> None:
         socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise WorkbenchError(f"--host {host!r} is neither an IP address nor a name this machine can resolve "
-                             f"({reason}); give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None
+        raise WorkbenchError(
+            f"--host {host!r} is neither an IP address nor a name this machine can resolve "
+            f"({reason}); give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
 
 
 def decide_token(host: str, token: str | None, no_token: bool) -> str:

@@ -39,7 +39,9 @@ def full_bundle() -> Path:
 
 
 def partial_bundle_path(prefix: str | Path | None = None) -> Path:
-    return Path(prefix or sys.prefix) / "share" / "workbench" / f"plotly-cartesian-{plotlyjs_version()}.min.js"
+    return (
+        Path(prefix or sys.prefix) / "share" / "workbench" / f"plotly-cartesian-{plotlyjs_version()}.min.js"
+    )
 
 
 def dashboard_bundle() -> Path:
@@ -59,15 +61,23 @@ def fetch_partial_bundle(prefix: str | Path | None = None, npm: str | None = Non
         return None, "npm not found: the dashboards will serve plotly's full bundle (slower first charts)"
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            subprocess.run([npm, "pack", f"{PACKAGE}@{version}", "--pack-destination", tmp, "--silent"],
-                           check=True, capture_output=True, text=True, timeout=180, cwd=tmp)
+            subprocess.run(
+                [npm, "pack", f"{PACKAGE}@{version}", "--pack-destination", tmp, "--silent"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                cwd=tmp,
+            )
             archive = next(Path(tmp).glob("*.tgz"))
             with tarfile.open(archive) as tar:
                 member = tar.extractfile(f"package/{FILE}")
                 data = member.read() if member else b""
         except (OSError, subprocess.SubprocessError, StopIteration, KeyError, tarfile.TarError) as exc:
-            return None, (f"could not fetch {PACKAGE}@{version} with npm ({type(exc).__name__}): the dashboards "
-                          "will serve plotly's full bundle (slower first charts)")
+            return None, (
+                f"could not fetch {PACKAGE}@{version} with npm ({type(exc).__name__}): the dashboards "
+                "will serve plotly's full bundle (slower first charts)"
+            )
     if f" v{version}".encode() not in data[:300]:
         return None, f"{PACKAGE}@{version} did not contain plotly.js v{version}: not installed"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -44,17 +44,32 @@ tr.wb-row-checks_failed{background:#fff8f8} tr.wb-row-failed{background:#fff0f0}
 .wb-warned{color:#9a6700;font-size:12px} .wb-dash a{color:#0969da}
 .wb-run-head{font-size:16px;font-weight:600;margin:8px 0 4px}
 </style>"""
-_STATUS_WORDS = {"passed": "passed", "checks_failed": "checks failed", "failed": "run failed", "running": "running"}
+_STATUS_WORDS = {
+    "passed": "passed",
+    "checks_failed": "checks failed",
+    "failed": "run failed",
+    "running": "running",
+}
 #: the runs table's columns and their widths (a fixed layout: long check names wrap or end in "…", never spill)
-_RUN_COLUMNS = (("period", "92px"), ("kind", "64px"), ("name", "12%"), ("model", "11%"), ("status", "150px"),
-                ("key figures", "16%"), ("checks", ""), ("open", "92px"))
+_RUN_COLUMNS = (
+    ("period", "92px"),
+    ("kind", "64px"),
+    ("name", "12%"),
+    ("model", "11%"),
+    ("status", "150px"),
+    ("key figures", "16%"),
+    ("checks", ""),
+    ("open", "92px"),
+)
 MAX_CHIPS = 3
 
 
 def header_html(reports_dir: str, n_runs: int, updated: str) -> str:
-    return (f"{STYLE}<div class='wb-dash'><h1>Model monitoring</h1><div class='wb-sub'>{n_runs} report run"
-            f"{'s' if n_runs != 1 else ''} in {html.escape(reports_dir)} · as of {html.escape(updated)} "
-            "(reload the page for new runs)</div></div>")
+    return (
+        f"{STYLE}<div class='wb-dash'><h1>Model monitoring</h1><div class='wb-sub'>{n_runs} report run"
+        f"{'s' if n_runs != 1 else ''} in {html.escape(reports_dir)} · as of {html.escape(updated)} "
+        "(reload the page for new runs)</div></div>"
+    )
 
 
 def headline_html(text: str, bad: bool) -> str:
@@ -70,25 +85,31 @@ def problems_html(problems: Sequence[Problem], *, limit: int = MAX_CARDS) -> str
     cards = [card_html(p) for p in ordered[:limit]]
     rest = len(ordered) - limit
     if rest > 0:
-        cards.append(f"<div class='wb-sub'>… and {rest} more (filter by status or pick a run to see its "
-                     "problems).</div>")
+        cards.append(
+            f"<div class='wb-sub'>… and {rest} more (filter by status or pick a run to see its "
+            "problems).</div>"
+        )
     return "<div class='wb-dash wb-problems'>" + "".join(cards) + "</div>"
 
 
 def card_html(problem: Problem) -> str:
     rid = f" data-run='{html.escape(problem.run_id)}'" if problem.run_id else ""
-    return (f"<div class='wb-card wb-card-{problem.severity}' data-problem='{problem.kind}'{rid}>"
-            f"<div class='wb-card-title'>{_code(problem.title)}</div>"
-            f"<div class='wb-card-detail'>{_code(problem.detail)}</div></div>")
+    return (
+        f"<div class='wb-card wb-card-{problem.severity}' data-problem='{problem.kind}'{rid}>"
+        f"<div class='wb-card-title'>{_code(problem.title)}</div>"
+        f"<div class='wb-card-detail'>{_code(problem.detail)}</div></div>"
+    )
 
 
 def status_html(status: str, warnings: int = 0) -> str:
     """A run's badge: passed (green), passed with warnings (amber), checks failed / run failed (red)."""
     s = status if status in _STATUS_WORDS else "unknown"
     if s == "passed" and warnings:
-        return (f"<span class='wb-status wb-status-warned' title='every gating check passed; {warnings} "
-                f"warning{'s' if warnings > 1 else ''} to read'>passed, {warnings} warning{'s' if warnings > 1 else ''}"
-                "</span>")
+        return (
+            f"<span class='wb-status wb-status-warned' title='every gating check passed; {warnings} "
+            f"warning{'s' if warnings > 1 else ''} to read'>passed, {warnings} warning{'s' if warnings > 1 else ''}"
+            "</span>"
+        )
     return f"<span class='wb-status wb-status-{s}'>{html.escape(_STATUS_WORDS.get(status, status))}</span>"
 
 
@@ -96,10 +117,17 @@ def check_chips_html(failed: Sequence[str], warned: Sequence[str], *, limit: int
     """A run's failed checks (red) then its warnings (amber), `limit` of each, the rest counted; full names on hover."""
     out = []
     for names, cls, word in ((failed, "wb-failed-check", "failed"), (warned, "wb-warned-check", "warning")):
-        out += [f"<span class='{cls}' title='{html.escape(n)} ({word})'>{html.escape(n)}</span>" for n in names[:limit]]
+        out += [
+            f"<span class='{cls}' title='{html.escape(n)} ({word})'>{html.escape(n)}</span>"
+            for n in names[:limit]
+        ]
         if len(names) > limit:
             rest = len(names) - limit
-            more = f"more failed check{'s' if rest > 1 else ''}" if word == "failed" else f"more warning{'s' if rest > 1 else ''}"
+            more = (
+                f"more failed check{'s' if rest > 1 else ''}"
+                if word == "failed"
+                else f"more warning{'s' if rest > 1 else ''}"
+            )
             title = html.escape(", ".join(names[limit:]))
             out.append(f"<span class='wb-sub' title='{title}'>+{rest} {more}</span>")
     return " ".join(out)
@@ -116,21 +144,28 @@ def runs_table_html(runs: Sequence[Mapping], links: Links | None = None, *, limi
         checks = check_chips_html(r["failed_errors"], r["failed_warnings"])
         if r["status"] == "failed":
             error = r.get("error") or "error"
-            checks = f"<span class='wb-failed-check' title='{html.escape(error)}'>{html.escape(error[:80])}</span>"
+            checks = (
+                f"<span class='wb-failed-check' title='{html.escape(error)}'>{html.escape(error[:80])}</span>"
+            )
         body.append(
             f"<tr class='wb-row wb-row-{html.escape(r['status'])}' data-run='{html.escape(r['id'])}'>"
             f"<td class='wb-nowrap'>{html.escape(r['period_label'])}</td><td>{html.escape(r['kind'])}</td>"
             f"<td>{html.escape(r.get('name') or '—')}</td><td>{html.escape(r['model'])}</td>"
             f"<td>{status_html(r['status'], len(r['failed_warnings']))}</td><td>{html.escape(key_figures(r))}</td>"
             f"<td class='wb-checks-cell'>{checks}</td>"
-            f"<td class='wb-nowrap'>{links_html(r, links, sep='<br>')}</td></tr>")
+            f"<td class='wb-nowrap'>{links_html(r, links, sep='<br>')}</td></tr>"
+        )
     more = ""
     if len(runs) > limit:
-        more = (f"<div class='wb-sub'>Showing the newest {limit} of {len(runs)} runs; narrow the filters or pick "
-                "a run below.</div>")
-    return (f"<div class='wb-dash'><div class='wb-runs-wrap'><table class='wb-runs'><colgroup>{cols}</colgroup>"
-            f"<thead>{head}</thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>{more}</div>")
+        more = (
+            f"<div class='wb-sub'>Showing the newest {limit} of {len(runs)} runs; narrow the filters or pick "
+            "a run below.</div>"
+        )
+    return (
+        f"<div class='wb-dash'><div class='wb-runs-wrap'><table class='wb-runs'><colgroup>{cols}</colgroup>"
+        f"<thead>{head}</thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>{more}</div>"
+    )
 
 
 def links_html(run: Mapping, links: Links | None, *, details: bool = True, sep: str = " · ") -> str:
@@ -143,7 +178,9 @@ def links_html(run: Mapping, links: Links | None, *, details: bool = True, sep: 
         report = links.report_html(run["path"]) if arts.get("report.html") else None
         page = links.run_page(run["path"]) if arts.get("report.ipynb") and arts.get("results.json") else None
         if report:
-            out.append(f"<a class='wb-link-html' href='{html.escape(report)}' target='_blank'>report.html</a>")
+            out.append(
+                f"<a class='wb-link-html' href='{html.escape(report)}' target='_blank'>report.html</a>"
+            )
         if page:
             out.append(f"<a class='wb-link-view' href='{html.escape(page)}' target='_blank'>own page</a>")
     return sep.join(out)
@@ -159,9 +196,14 @@ def key_figures(run: Mapping) -> str:
             n = metric(run, "drift.columns_drifted")
             parts.append(f"drift share {share:.0%}" + (f" ({n:.0f} col.)" if n is not None else ""))
     if kind == "bias":
-        ratios = {k.rsplit(".", 1)[1]: v for k in run.get("metrics") or {}
-                  if k.startswith("bias.demographic_parity_ratio.") and "+" not in k and not k.endswith(".worsened")
-                  and (v := metric(run, k)) is not None}
+        ratios = {
+            k.rsplit(".", 1)[1]: v
+            for k in run.get("metrics") or {}
+            if k.startswith("bias.demographic_parity_ratio.")
+            and "+" not in k
+            and not k.endswith(".worsened")
+            and (v := metric(run, k)) is not None
+        }
         parts += [f"ratio {a} {v:.2f}" for a, v in list(ratios.items())[:3]]
     for key, label in (("estimated_accuracy", "est. accuracy"), ("accuracy", "accuracy")):
         v = metric(run, key)
@@ -172,11 +214,13 @@ def key_figures(run: Mapping) -> str:
 
 def run_header_html(run: Mapping, links: Links | None = None) -> str:
     name = f" “{html.escape(run['name'])}”" if run.get("name") else ""
-    return (f"<div class='wb-dash'><div class='wb-run-head'>{html.escape(run['kind'].capitalize())} run{name} for "
-            f"{html.escape(run['period_label'])} {status_html(run['status'], len(run.get('failed_warnings') or []))}"
-            "</div><div class='wb-sub'>"
-            f"model {html.escape(run['model'])} · started {html.escape(str(run.get('started_at') or '—'))} · "
-            f"run {html.escape(run['id'])}{_prefixed(links_html(run, links, details=False))}</div></div>")
+    return (
+        f"<div class='wb-dash'><div class='wb-run-head'>{html.escape(run['kind'].capitalize())} run{name} for "
+        f"{html.escape(run['period_label'])} {status_html(run['status'], len(run.get('failed_warnings') or []))}"
+        "</div><div class='wb-sub'>"
+        f"model {html.escape(run['model'])} · started {html.escape(str(run.get('started_at') or '—'))} · "
+        f"run {html.escape(run['id'])}{_prefixed(links_html(run, links, details=False))}</div></div>"
+    )
 
 
 def ledger_checks_html(run: Mapping) -> str:
@@ -200,4 +244,3 @@ def _prefixed(text: str) -> str:
 def _code(text: str) -> str:
     """Escape, and show `backticked` parts as code."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
-

@@ -47,7 +47,15 @@ def plotly_routes(server_url: str) -> list[tuple]:
     from workbench.dashboards.assets import dashboard_bundle, full_bundle
 
     first, full = dashboard_bundle(), full_bundle()
-    return [(url_path_join(server_url, r"workbench/static/plotly\.js"), PlotlyJSHandler,
-             {"path": str(first.parent), "filename": first.name}),
-            (url_path_join(server_url, r"workbench/static/plotly-full\.js"), PlotlyJSHandler,
-             {"path": str(full.parent), "filename": full.name})]
+    return [
+        (
+            url_path_join(server_url, r"workbench/static/plotly\.js"),
+            PlotlyJSHandler,
+            {"path": str(first.parent), "filename": first.name},
+        ),
+        (
+            url_path_join(server_url, r"workbench/static/plotly-full\.js"),
+            PlotlyJSHandler,
+            {"path": str(full.parent), "filename": full.name},
+        ),
+    ]

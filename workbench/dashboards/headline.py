@@ -74,7 +74,9 @@ def _failing(runs: Sequence[Mapping]) -> list[tuple[str, list[str], set[str]]]:
     series: dict[tuple, list] = {}
     for r in by_period(r for r in runs if r["status"] in ("passed", "checks_failed")):
         series.setdefault((r["kind"], r["model"]), []).append(r)
-    found: list[tuple[str, str, str, str, str]] = []  # (since, name, phrase-without-date, period word, run id)
+    found: list[
+        tuple[str, str, str, str, str]
+    ] = []  # (since, name, phrase-without-date, period word, run id)
     for ordered in series.values():
         latest = ordered[-1]
         for name in latest.get("failed_errors") or []:
@@ -130,8 +132,12 @@ def _describe(name: str, check: Mapping | None) -> str:
             return "columns missing from the data"
         if name == "quality.duplicates":
             return "more duplicate rows"
-        what = {"missing": "more missing values", "range": "values out of range", "type": "type changes",
-                "categories": "unseen categories"}.get(parts[1], parts[1].replace("_", " "))
+        what = {
+            "missing": "more missing values",
+            "range": "values out of range",
+            "type": "type changes",
+            "categories": "unseen categories",
+        }.get(parts[1], parts[1].replace("_", " "))
         col = ".".join(parts[2:])
         return f"{what} in {col}" if col else what
     if family == "performance":
@@ -145,7 +151,11 @@ def _describe(name: str, check: Mapping | None) -> str:
         if parts[-1] == "worsened":
             return f"{metric} for {attr} worse than in the reference period"
         if value is not None and threshold is not None:
-            v, t = format_pair(value, threshold) if abs(value) < 0.01 or abs(threshold) < 0.01 else _num_pair(value, threshold)
+            v, t = (
+                format_pair(value, threshold)
+                if abs(value) < 0.01 or abs(threshold) < 0.01
+                else _num_pair(value, threshold)
+            )
             return f"{metric} for {attr} {v} ({_side(value, threshold)} {t})"
         return f"{metric} for {attr}"
     return name

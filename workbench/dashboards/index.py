@@ -49,26 +49,56 @@ TRENDS_TITLE = "<div class='wb-dash'><h3>Trends</h3></div>"
 RUNS_TITLE = "<div class='wb-dash'><h3>Runs</h3></div>"
 NO_TREND = "<div class='wb-dash wb-sub'>No trend to draw for these runs.</div>"
 PENDING = {"workbench": {"pending": "Loading the filters…"}}  # what the page says until the widgets draw
-_STATUS_LABELS = {"passed": "passed", "checks_failed": "checks failed", "failed": "run failed", "running": "running"}
+_STATUS_LABELS = {
+    "passed": "passed",
+    "checks_failed": "checks failed",
+    "failed": "run failed",
+    "running": "running",
+}
 
 
 class IndexDashboard:
     """The stakeholders' page: is the model still OK, and since when not?"""
 
-    def __init__(self, reports_dir: str | os.PathLike | None = None, *, run: str | None = None,
-                 kind: str | None = None, model: str | None = None, status: str | None = None,
-                 links: Links | bool | None = None, first_paint: bool = False):
+    def __init__(
+        self,
+        reports_dir: str | os.PathLike | None = None,
+        *,
+        run: str | None = None,
+        kind: str | None = None,
+        model: str | None = None,
+        status: str | None = None,
+        links: Links | bool | None = None,
+        first_paint: bool = False,
+    ):
         self.index: RunsIndex = load_runs(reports_dir)
         runs = self.index.runs
         style = {"description_width": "initial"}
-        self.kind = w.Dropdown(options=[("all kinds", ALL)] + [(k, k) for k in self.index.kinds()],
-                               value=_valid(kind, self.index.kinds()), description="Kind", style=style)
-        self.model = w.Dropdown(options=[("all models", ALL)] + [(m, m) for m in self.index.models()],
-                                value=_valid(model, self.index.models()), description="Model", style=style)
-        self.status = w.Dropdown(options=[("any status", ALL)] + [(_STATUS_LABELS[s], s) for s in STATUSES],
-                                 value=_valid(status, STATUSES), description="Status", style=style)
-        self.run = w.Dropdown(options=[("— choose a run —", "")], value="", description="Show run",
-                              style=style, layout=w.Layout(width="640px"))
+        self.kind = w.Dropdown(
+            options=[("all kinds", ALL)] + [(k, k) for k in self.index.kinds()],
+            value=_valid(kind, self.index.kinds()),
+            description="Kind",
+            style=style,
+        )
+        self.model = w.Dropdown(
+            options=[("all models", ALL)] + [(m, m) for m in self.index.models()],
+            value=_valid(model, self.index.models()),
+            description="Model",
+            style=style,
+        )
+        self.status = w.Dropdown(
+            options=[("any status", ALL)] + [(_STATUS_LABELS[s], s) for s in STATUSES],
+            value=_valid(status, STATUSES),
+            description="Status",
+            style=style,
+        )
+        self.run = w.Dropdown(
+            options=[("— choose a run —", "")],
+            value="",
+            description="Show run",
+            style=style,
+            layout=w.Layout(width="640px"),
+        )
         updated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
         self._header_html = cards.header_html(display_name(self.index.reports_dir), len(runs), updated)
         self._problems_html = cards.problems_html(self.index.problems)
@@ -84,15 +114,30 @@ class IndexDashboard:
         self.trends = w.VBox()
         self.table = w.HTML()
         self.details = w.VBox()
-        for widget, cls in ((self.header, "wb-header"), (self.headline, "wb-headline-box"),
-                            (self.problems, "wb-problems-box"), (self.trends, "wb-trends"),
-                            (self.table, "wb-runs-box"), (self.details, "wb-run-details"), (self.run, "wb-run-select"),
-                            (self.kind, "wb-filter-kind"), (self.model, "wb-filter-model"),
-                            (self.status, "wb-filter-status")):
+        for widget, cls in (
+            (self.header, "wb-header"),
+            (self.headline, "wb-headline-box"),
+            (self.problems, "wb-problems-box"),
+            (self.trends, "wb-trends"),
+            (self.table, "wb-runs-box"),
+            (self.details, "wb-run-details"),
+            (self.run, "wb-run-select"),
+            (self.kind, "wb-filter-kind"),
+            (self.model, "wb-filter-model"),
+            (self.status, "wb-filter-status"),
+        ):
             widget.add_class(cls)
         if runs:
-            self.top = w.VBox([self.takeover, self.header, self.headline, self.problems,
-                               w.HBox([self.kind, self.model, self.status]), self.count])
+            self.top = w.VBox(
+                [
+                    self.takeover,
+                    self.header,
+                    self.headline,
+                    self.problems,
+                    w.HBox([self.kind, self.model, self.status]),
+                    self.count,
+                ]
+            )
             self.bottom = w.VBox([self.table, self.run, self.details])
             body = [self.top, w.HTML(TRENDS_TITLE), self.trends, w.HTML(RUNS_TITLE), self.bottom]
         else:
@@ -119,14 +164,21 @@ class IndexDashboard:
         """Apply the filters: headline, count, trend charts, runs list and the run selector."""
         if not self._live and self._painted:
             self._go_live()
-        self.filtered = filter_runs(self.index.runs, kind=self.kind.value, model=self.model.value,
-                                    status=self.status.value)
-        text = headline(self.filtered) if self.filtered or not self.index.runs else "No run matches these filters."
-        self._headline_html = cards.headline_html(text, any(r["status"] != "passed" and r["status"] != "running"
-                                                            for r in self.filtered[:10]))
+        self.filtered = filter_runs(
+            self.index.runs, kind=self.kind.value, model=self.model.value, status=self.status.value
+        )
+        text = (
+            headline(self.filtered)
+            if self.filtered or not self.index.runs
+            else "No run matches these filters."
+        )
+        self._headline_html = cards.headline_html(
+            text, any(r["status"] != "passed" and r["status"] != "running" for r in self.filtered[:10])
+        )
         shown = len(self.filtered)
-        self.count.value = (f"<div class='wb-dash wb-sub'>{shown} of {len(self.index.runs)} runs match the "
-                            "filters.</div>")
+        self.count.value = (
+            f"<div class='wb-dash wb-sub'>{shown} of {len(self.index.runs)} runs match the filters.</div>"
+        )
         self._figures = [f for _, f in trend_figures(self.filtered)]
         self._table_html = cards.runs_table_html(self.filtered, self._links)
         if self._live:
@@ -149,9 +201,21 @@ class IndexDashboard:
             return
         run = self.index.get(run_id)
         if run is None:
-            self.details.children = [w.HTML(cards.problems_html([Problem(
-                "missing_run", f"No run '{run_id}' in this reports directory",
-                "It may have been deleted, or the link is from another dashboard.", run_id, "warning")]))]
+            self.details.children = [
+                w.HTML(
+                    cards.problems_html(
+                        [
+                            Problem(
+                                "missing_run",
+                                f"No run '{run_id}' in this reports directory",
+                                "It may have been deleted, or the link is from another dashboard.",
+                                run_id,
+                                "warning",
+                            )
+                        ]
+                    )
+                )
+            ]
             return
         if not any(value == run_id for _, value in self.run.options):
             with self._quiet():  # show it even when the filters hide it
@@ -217,14 +281,31 @@ class IndexDashboard:
         try:
             self.details.children = run_details_widgets(run, self.index.problems_of(run["id"]), self._links)
         except Exception as exc:  # a stored result this version cannot draw: say so, keep the page alive
-            self.details.children = [w.HTML(cards.run_header_html(run, self._links)), w.HTML(cards.problems_html([
-                Problem("corrupt", "This run cannot be drawn",
-                        f"Its stored results could not be rendered ({type(exc).__name__}); open its report.html.",
-                        run["id"])]))]
+            self.details.children = [
+                w.HTML(cards.run_header_html(run, self._links)),
+                w.HTML(
+                    cards.problems_html(
+                        [
+                            Problem(
+                                "corrupt",
+                                "This run cannot be drawn",
+                                f"Its stored results could not be rendered ({type(exc).__name__}); open its report.html.",
+                                run["id"],
+                            )
+                        ]
+                    )
+                ),
+            ]
 
 
-def show_index(reports_dir: str | os.PathLike | None = None, *, run: str | None = None, kind: str | None = None,
-               model: str | None = None, status: str | None = None) -> IndexDashboard:
+def show_index(
+    reports_dir: str | os.PathLike | None = None,
+    *,
+    run: str | None = None,
+    kind: str | None = None,
+    model: str | None = None,
+    status: str | None = None,
+) -> IndexDashboard:
     """Display the index dashboard (what ``notebooks/dashboards/index.ipynb`` calls).
 
     Arguments left as None are taken from the page's query string in Voila
@@ -238,9 +319,14 @@ def show_index(reports_dir: str | os.PathLike | None = None, *, run: str | None 
     query = request_query()
     # Served by `workbench dashboard`, whose Voila template draws static outputs as the page streams:
     # the first view is static (no wait for Voila's widget manager), the widgets take over on the first change.
-    dashboard = IndexDashboard(reports_dir, run=run or query.get("run"), kind=kind or query.get("kind"),
-                               model=model or query.get("model"), status=status or query.get("status"),
-                               first_paint=bool(os.environ.get(SERVER_ENV)))
+    dashboard = IndexDashboard(
+        reports_dir,
+        run=run or query.get("run"),
+        kind=kind or query.get("kind"),
+        model=model or query.get("model"),
+        status=status or query.get("status"),
+        first_paint=bool(os.environ.get(SERVER_ENV)),
+    )
     dashboard.show()
     return dashboard
 
@@ -249,8 +335,16 @@ def _warm_up() -> None:
     """Import and exercise what the first chart needs (plotly's validators load on first use)."""
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Scatter(x=["a"], y=[1.0], mode="lines+markers", marker=dict(color=["#000"]),
-                               customdata=[[1, 2]], line=dict(dash="dot")))
+    fig = go.Figure(
+        go.Scatter(
+            x=["a"],
+            y=[1.0],
+            mode="lines+markers",
+            marker=dict(color=["#000"]),
+            customdata=[[1, 2]],
+            line=dict(dash="dot"),
+        )
+    )
     fig.add_hrect(y0=0, y1=1, opacity=0.1, line_width=0)
     fig.update_layout(template="plotly_white", legend=dict(orientation="h"), xaxis_type="category")
     figure_widget(fig)
@@ -265,5 +359,3 @@ def request_query() -> dict[str, str]:
 
 def _valid(value: str | None, allowed) -> str:
     return value if value in list(allowed) else ALL
-
-

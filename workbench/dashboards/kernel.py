@@ -16,7 +16,17 @@ from pathlib import Path
 PROBE_ENV = "WORKBENCH_DASHBOARD_PROBE"
 PRELUDE = "from workbench.dashboards.kernel import prepare\nprepare({folder!r})"
 PROBE = "from workbench.dashboards.kernel import probe\nprobe({label!r})"
-HEAVY = ("evidently", "fairlearn", "sklearn", "scipy", "lime", "onnxruntime", "skl2onnx", "imblearn", "papermill")
+HEAVY = (
+    "evidently",
+    "fairlearn",
+    "sklearn",
+    "scipy",
+    "lime",
+    "onnxruntime",
+    "skl2onnx",
+    "imblearn",
+    "papermill",
+)
 
 
 def prepare(folder: str | None = None) -> None:
@@ -51,8 +61,9 @@ def warm_up() -> None:
     prepare_kernel()
     for kind in ("drift", "quality", "performance", "bias"):
         result_class(kind)
-    fig = go.Figure([go.Bar(x=["a"], y=[1.0]), go.Scatter(x=["a"], y=[1.0], mode="lines+markers"),
-                     go.Heatmap(z=[[1.0]])])
+    fig = go.Figure(
+        [go.Bar(x=["a"], y=[1.0]), go.Scatter(x=["a"], y=[1.0], mode="lines+markers"), go.Heatmap(z=[[1.0]])]
+    )
     fig.update_layout(template=slim_template(), title="warm", legend=dict(orientation="h"))
     figure_bundle(fig)
 
@@ -63,11 +74,15 @@ def probe(label: str) -> None:
     if not folder:
         return
     path = Path(folder) / f"{os.getpid()}.json"
-    data = {"notebook": label, "cwd": os.getcwd(), "pid": os.getpid(),
-            "spare": os.environ.get("WORKBENCH_SPARE_KERNEL") == "1",  # see dashboards/_kernels.py
-            "script_name": os.environ.get("SCRIPT_NAME"), "modules": sorted(sys.modules),
-            "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))}
+    data = {
+        "notebook": label,
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "spare": os.environ.get("WORKBENCH_SPARE_KERNEL") == "1",  # see dashboards/_kernels.py
+        "script_name": os.environ.get("SCRIPT_NAME"),
+        "modules": sorted(sys.modules),
+        "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)),
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)
-

@@ -53,8 +53,11 @@ def prepare_notebook(nb, root: Path, path: str):
 
     run_dir = (root / path).parent
     if path != INDEX and (run_dir / "summary.json").is_file() and not _results_ok(run_dir):
-        nb.cells = [nbformat.v4.new_code_cell(
-            "from workbench.dashboards.runview import show_unavailable\nshow_unavailable('.')")]
+        nb.cells = [
+            nbformat.v4.new_code_cell(
+                "from workbench.dashboards.runview import show_unavailable\nshow_unavailable('.')"
+            )
+        ]
     for cell in nb.cells:  # Voila executes the notebook again: the stored outputs would only be copied around
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None

@@ -81,7 +81,9 @@ def resolve_reports_dir(reports_dir: str | os.PathLike | None = None) -> Path:
     return Path("reports")
 
 
-def load_runs(reports_dir: str | os.PathLike | None = None, *, validate_newest: int = VALIDATE_NEWEST) -> RunsIndex:
+def load_runs(
+    reports_dir: str | os.PathLike | None = None, *, validate_newest: int = VALIDATE_NEWEST
+) -> RunsIndex:
     """Read the ledger (or, when it is unreadable, the run directories) and check each run's files."""
     root = resolve_reports_dir(reports_dir)
     index = RunsIndex(root)
@@ -99,18 +101,24 @@ def load_runs(reports_dir: str | os.PathLike | None = None, *, validate_newest: 
     return index
 
 
-def filter_runs(runs: Iterable[Mapping], *, kind: str | None = None, model: str | None = None,
-                status: str | None = None) -> list[dict]:
+def filter_runs(
+    runs: Iterable[Mapping], *, kind: str | None = None, model: str | None = None, status: str | None = None
+) -> list[dict]:
     """Runs matching every given criterion (None or "all" means any)."""
+
     def ok(value, wanted):
         return wanted in (None, "", "all") or value == wanted
 
-    return [dict(r) for r in runs if ok(r["kind"], kind) and ok(r["model"], model) and ok(r["status"], status)]
+    return [
+        dict(r) for r in runs if ok(r["kind"], kind) and ok(r["model"], model) and ok(r["status"], status)
+    ]
 
 
 def by_period(runs: Iterable[Mapping]) -> list[dict]:
     """Runs in data-period order (oldest first); runs of one period in the order they were started."""
-    return sorted((dict(r) for r in runs), key=lambda r: (r["period_label"], r.get("started_at") or "", r["id"]))
+    return sorted(
+        (dict(r) for r in runs), key=lambda r: (r["period_label"], r.get("started_at") or "", r["id"])
+    )
 
 
 def latest_per_period(runs: Iterable[Mapping]) -> list[dict]:
@@ -130,8 +138,12 @@ def run_label(run: Mapping) -> str:
     """One line naming a run for a selector: period, kind, name, status."""
     warned = len(run.get("failed_warnings") or [])
     passed = f"passed, {warned} warning{'s' if warned > 1 else ''}" if warned else "passed"
-    status = {"passed": passed, "checks_failed": f"{run['n_errors']} check(s) failed", "failed": "run failed",
-              "running": "running"}.get(run["status"], run["status"])
+    status = {
+        "passed": passed,
+        "checks_failed": f"{run['n_errors']} check(s) failed",
+        "failed": "run failed",
+        "running": "running",
+    }.get(run["status"], run["status"])
     name = f" · {run['name']}" if run.get("name") else ""
     return f"{run['period_label']} · {run['kind']}{name} · {status}"
 
@@ -146,10 +158,15 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
             except sqlite3.OperationalError:  # read-only folder: cannot reconcile stale 'running' rows
                 return ledger.runs(reconcile=False)
         except sqlite3.DatabaseError as exc:
-            problems.append(Problem(
-                "ledger", "The ledger cannot be read",
-                f"{display_name(root)}/{ledger.path.name} is damaged ({exc}); the runs below are read from their "
-                f"directories. `workbench runs --rebuild --reports-dir {display_name(root)}` rebuilds it.", severity="warning"))
+            problems.append(
+                Problem(
+                    "ledger",
+                    "The ledger cannot be read",
+                    f"{display_name(root)}/{ledger.path.name} is damaged ({exc}); the runs below are read from their "
+                    f"directories. `workbench runs --rebuild --reports-dir {display_name(root)}` rebuilds it.",
+                    severity="warning",
+                )
+            )
     rows = []
     for summary in root.glob("*/*/summary.json"):
         if summary.parent.name.startswith("."):
@@ -159,10 +176,15 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue  # reported per run below when it is listed; unlisted, it is invisible anyway
     if rows and not ledger.path.is_file():
-        problems.append(Problem(
-            "ledger", "No ledger in this reports directory",
-            f"The runs below are read from their directories; `workbench runs --rebuild --reports-dir {display_name(root)}` "
-            "indexes them.", severity="info"))
+        problems.append(
+            Problem(
+                "ledger",
+                "No ledger in this reports directory",
+                f"The runs below are read from their directories; `workbench runs --rebuild --reports-dir {display_name(root)}` "
+                "indexes them.",
+                severity="info",
+            )
+        )
     return sorted(rows, key=lambda r: (r.get("started_at") or "", r["id"]), reverse=True)
 
 
@@ -175,10 +197,12 @@ def _enrich(row: Mapping, root: Path) -> dict:
     r["path"] = str(root / r["kind"] / r["id"])
     checks = r.get("checks") or []
     r["checks"] = checks if isinstance(checks, list) else []
-    r["failed_errors"] = [c["name"] for c in r["checks"] if not c.get("passed", True)
-                          and c.get("severity", "error") == "error"]
-    r["failed_warnings"] = [c["name"] for c in r["checks"] if not c.get("passed", True)
-                            and c.get("severity", "error") != "error"]
+    r["failed_errors"] = [
+        c["name"] for c in r["checks"] if not c.get("passed", True) and c.get("severity", "error") == "error"
+    ]
+    r["failed_warnings"] = [
+        c["name"] for c in r["checks"] if not c.get("passed", True) and c.get("severity", "error") != "error"
+    ]
     r["n_errors"] = len(r["failed_errors"])
     r["metrics"] = r.get("metrics") if isinstance(r.get("metrics"), dict) else {}
     r["findings"] = r.get("findings") if isinstance(r.get("findings"), list) else []
@@ -200,34 +224,62 @@ def _run_problems(run: Mapping, *, deep: bool) -> list[Problem]:
     rid, where = run["id"], f"{run['kind']} run '{run.get('name') or run['id']}' ({run['period_label']})"
     status = run["status"]
     if status == "running":
-        return [Problem("running", f"A {run['kind']} run is in progress",
-                        f"{where} started at {run.get('started_at')}; it appears here when it finishes.",
-                        rid, "info")]
+        return [
+            Problem(
+                "running",
+                f"A {run['kind']} run is in progress",
+                f"{where} started at {run.get('started_at')}; it appears here when it finishes.",
+                rid,
+                "info",
+            )
+        ]
     out = []
     if status == "failed":
         error = (run.get("error") or "no error was recorded").strip()
         out.append(Problem("failed_run", f"The {where} failed", error.splitlines()[0][:400], rid))
     path = Path(run["path"])
     if not path.is_dir():
-        return out + [Problem("missing_run", f"The {where} is missing from disk",
-                              f"Its directory {run['rel_dir']} was deleted or moved; only its ledger entry is left.",
-                              rid)]
+        return out + [
+            Problem(
+                "missing_run",
+                f"The {where} is missing from disk",
+                f"Its directory {run['rel_dir']} was deleted or moved; only its ledger entry is left.",
+                rid,
+            )
+        ]
     arts = run["artifacts"]
     needed = ("summary.json", "report.ipynb") if status == "failed" else ARTIFACTS
     missing = [a for a in needed if not arts.get(a)]
     if missing:
-        what = {"report.html": "the static report link is unavailable",
-                "results.json": "its checks and charts cannot be re-rendered",
-                "report.ipynb": "its own page is unavailable",
-                "summary.json": "a ledger rebuild would lose it"}
-        out.append(Problem("missing_artifact", f"The {where} is missing {', '.join(missing)}",
-                           "; ".join(f"{a}: {what[a]}" for a in missing) + ".", rid))
+        what = {
+            "report.html": "the static report link is unavailable",
+            "results.json": "its checks and charts cannot be re-rendered",
+            "report.ipynb": "its own page is unavailable",
+            "summary.json": "a ledger rebuild would lose it",
+        }
+        out.append(
+            Problem(
+                "missing_artifact",
+                f"The {where} is missing {', '.join(missing)}",
+                "; ".join(f"{a}: {what[a]}" for a in missing) + ".",
+                rid,
+            )
+        )
     for name in ("summary.json", "results.json"):
         if arts.get(name) and not _json_ok(path / name, deep=deep):
-            consequence = ("a ledger rebuild would lose this run" if name == "summary.json"
-                           else "its checks and charts cannot be re-rendered")
-            out.append(Problem("corrupt", f"The {where} has a damaged {name}",
-                               f"{run['rel_dir']}/{name} is not valid JSON: {consequence}.", rid))
+            consequence = (
+                "a ledger rebuild would lose this run"
+                if name == "summary.json"
+                else "its checks and charts cannot be re-rendered"
+            )
+            out.append(
+                Problem(
+                    "corrupt",
+                    f"The {where} has a damaged {name}",
+                    f"{run['rel_dir']}/{name} is not valid JSON: {consequence}.",
+                    rid,
+                )
+            )
     return out
 
 
@@ -252,10 +304,18 @@ def display_name(root: Path) -> str:
 
 def _no_runs(root: Path, *, missing: bool = False) -> Problem:
     shown = display_name(root)
-    where = f"The reports directory {shown} does not exist yet" if missing else f"{shown} holds no report runs yet"
-    return Problem("no_runs", "No runs yet",
-                   f"{where}. Run `workbench report drift --reference REF --current CUR --reports-dir {shown}` "
-                   "(or `workbench demo --quick --no-serve`) and reload this page.", severity="info")
+    where = (
+        f"The reports directory {shown} does not exist yet"
+        if missing
+        else f"{shown} holds no report runs yet"
+    )
+    return Problem(
+        "no_runs",
+        "No runs yet",
+        f"{where}. Run `workbench report drift --reference REF --current CUR --reports-dir {shown}` "
+        "(or `workbench demo --quick --no-serve`) and reload this page.",
+        severity="info",
+    )
 
 
 def metric(run: Mapping, key: str) -> float | None:

@@ -51,10 +51,20 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
     report, reason = load_report(run["path"])
     if report is None:
         if not any(p.kind in ("corrupt", "missing_artifact", "missing_run") for p in problems):
-            out.append(w.HTML(cards.problems_html([Problem(
-                "corrupt", "This run's stored results cannot be shown",
-                f"{reason}: the charts are unavailable; the findings and checks below come from the ledger.",
-                run["id"])])))
+            out.append(
+                w.HTML(
+                    cards.problems_html(
+                        [
+                            Problem(
+                                "corrupt",
+                                "This run's stored results cannot be shown",
+                                f"{reason}: the charts are unavailable; the findings and checks below come from the ledger.",
+                                run["id"],
+                            )
+                        ]
+                    )
+                )
+            )
         out.append(w.HTML(_ledger_summary(run)))
         return out
     out.append(w.HTML(report_html(report)))
@@ -65,8 +75,12 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
         kind = result.kind
         with checks_shown_above():  # the check table above holds every check: the card does not repeat it
             card = result._repr_html_(report.checks_config)
-        out.append(w.HTML(f"<details class='wb-result-card'><summary>{kind.capitalize()}: the full tables"
-                          f"</summary>{card}</details>"))
+        out.append(
+            w.HTML(
+                f"<details class='wb-result-card'><summary>{kind.capitalize()}: the full tables"
+                f"</summary>{card}</details>"
+            )
+        )
         for fig in result.figures().values():
             sentence = no_data_html(fig)
             out.append(w.HTML(sentence) if sentence is not None else figure_widget(fig))
@@ -95,14 +109,21 @@ def show_unavailable(run_dir: str | Path = ".", reason: str | None = None) -> No
     status = summary.get("status", "unknown")
     if reason is None:
         reason = load_report(run_dir)[1] or "the stored results cannot be read"
-    title = (f"The {summary.get('kind', 'report')} run {summary.get('name') or run_dir.name} "
-             f"({summary.get('period') or 'no period'})")
+    title = (
+        f"The {summary.get('kind', 'report')} run {summary.get('name') or run_dir.name} "
+        f"({summary.get('period') or 'no period'})"
+    )
     if status == "failed":
-        problem = Problem("failed_run", f"{title} failed", str(summary.get("error") or "no error was recorded"))
+        problem = Problem(
+            "failed_run", f"{title} failed", str(summary.get("error") or "no error was recorded")
+        )
     else:
-        problem = Problem("corrupt", f"{title} cannot be shown",
-                          f"{reason}. The dashboard shows stored results and never recomputes a run: "
-                          "open its report.html, or run the report again.")
+        problem = Problem(
+            "corrupt",
+            f"{title} cannot be shown",
+            f"{reason}. The dashboard shows stored results and never recomputes a run: "
+            "open its report.html, or run the report again.",
+        )
     body = cards.STYLE + "<div class='wb-dash'>" + cards.card_html(problem)
     body += cards.findings_html(summary.get("findings") or [])
     checks = [c for c in summary.get("checks") or [] if isinstance(c, dict) and "name" in c]

@@ -74,11 +74,22 @@ TEMPLATE = "workbench"
 SHARE = Path(__file__).resolve().parent / "share"  # a Jupyter data directory holding the Voila template
 
 
-def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1", port: int | None = None,
-          token: str | None = None, no_token: bool = False, open_browser: bool = True,
-          cull_idle: int = CULL_IDLE, cull_closed: int = CULL_CLOSED, max_kernels: int = MAX_KERNELS,
-          allow_hosts: list[str] | tuple[str, ...] = (), preheat: int = PREHEAT,
-          spare_kernels: int = SPARE_KERNELS, log_level: str = "WARN") -> int:
+def serve(
+    reports_dir: str | os.PathLike = "reports",
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    token: str | None = None,
+    no_token: bool = False,
+    open_browser: bool = True,
+    cull_idle: int = CULL_IDLE,
+    cull_closed: int = CULL_CLOSED,
+    max_kernels: int = MAX_KERNELS,
+    allow_hosts: list[str] | tuple[str, ...] = (),
+    preheat: int = PREHEAT,
+    spare_kernels: int = SPARE_KERNELS,
+    log_level: str = "WARN",
+) -> int:
     """Serve the dashboards until Ctrl-C (or SIGTERM); returns the exit code.
 
     `preheat` keeps that many index kernels started and imported ahead of
@@ -91,8 +102,10 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
         root.mkdir(parents=True, exist_ok=True)
         install_index(root)
     except OSError as exc:
-        raise WorkbenchError(f"cannot write the dashboard's index into {root} ({exc.strerror}); "
-                             "the dashboard needs a writable reports directory") from None
+        raise WorkbenchError(
+            f"cannot write the dashboard's index into {root} ({exc.strerror}); "
+            "the dashboard needs a writable reports directory"
+        ) from None
     token = decide_token(host, token, no_token)
     port = pick_port(host, port)
     os.environ[ENV_REPORTS_DIR] = str(root)  # the kernels inherit it: the index shows this directory
@@ -108,9 +121,20 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
 
     upstream.tell_kernels_where(host)
     upstream.cache_compiled_templates()
-    app = upstream.DashboardVoila(config=voila_config(
-        root, host=host, port=port, token=token, cull_idle=cull_idle, cull_closed=cull_closed,
-        max_kernels=max_kernels, preheat=preheat, spare_kernels=spare_kernels, log_level=log_level))
+    app = upstream.DashboardVoila(
+        config=voila_config(
+            root,
+            host=host,
+            port=port,
+            token=token,
+            cull_idle=cull_idle,
+            cull_closed=cull_closed,
+            max_kernels=max_kernels,
+            preheat=preheat,
+            spare_kernels=spare_kernels,
+            log_level=log_level,
+        )
+    )
     app.host_check = HostCheck.for_server(host, port, allow_hosts)
     app.initialize([])
     url = dashboard_url(host, port, token)
@@ -135,9 +159,19 @@ def serve(reports_dir: str | os.PathLike = "reports", *, host: str = "127.0.0.1"
     return 0
 
 
-def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int = CULL_IDLE,
-                 cull_closed: int = CULL_CLOSED, max_kernels: int = MAX_KERNELS, preheat: int = PREHEAT,
-                 spare_kernels: int = SPARE_KERNELS, log_level: str = "WARN"):
+def voila_config(
+    root: Path,
+    *,
+    host: str,
+    port: int,
+    token: str,
+    cull_idle: int = CULL_IDLE,
+    cull_closed: int = CULL_CLOSED,
+    max_kernels: int = MAX_KERNELS,
+    preheat: int = PREHEAT,
+    spare_kernels: int = SPARE_KERNELS,
+    log_level: str = "WARN",
+):
     """The Voila configuration (traitlets) of a dashboard server.
 
     Public traits only; tests/test_upstream.py checks each still exists on its class.
@@ -161,7 +195,10 @@ def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int
     c.VoilaConfiguration.preheat_kernel = preheat > 0
     if preheat > 0:  # only the index: run pages are many, and rarely opened twice
         c.VoilaConfiguration.default_pool_size = 0
-        c.VoilaKernelManager.kernel_pools_config = {"default": {"pool_size": 0}, INDEX: {"pool_size": int(preheat)}}
+        c.VoilaKernelManager.kernel_pools_config = {
+            "default": {"pool_size": 0},
+            INDEX: {"pool_size": int(preheat)},
+        }
         c.VoilaKernelManager.fill_delay = 0.5
     # Run pages: warmed spare kernels (dashboards/_kernels.py), moved into the run's folder by the first cell.
     c.VoilaConfiguration.multi_kernel_manager_class = "workbench.dashboards._kernels.SpareKernelManager"
@@ -169,8 +206,10 @@ def voila_config(root: Path, *, host: str, port: int, token: str, cull_idle: int
     c.VoilaConfiguration.file_allowlist = FILE_ALLOWLIST
     c.VoilaConfiguration.file_denylist = FILE_DENYLIST
     c.VoilaExecutor.timeout = 180  # a cell that hangs ends as an error, not as a page that never loads
-    c.VoilaExecutor.cell_error_instruction = ("This part of the page could not be shown; the person running the "
-                                              "dashboard finds the details in its log.")
+    c.VoilaExecutor.cell_error_instruction = (
+        "This part of the page could not be shown; the person running the "
+        "dashboard finds the details in its log."
+    )
     # Kernels: at most `max_kernels` serve pages; a page's kernel goes soon after its page (dashboards/_kernels.py).
     c.SpareKernelManager.max_kernels = max(0, int(max_kernels))
     c.SpareKernelManager.cull_closed = max(1, int(cull_closed))
@@ -241,8 +280,10 @@ def _count_runs(root: Path) -> int:
 
 
 def _not_here(host: str, exc: OSError) -> WorkbenchError:
-    return WorkbenchError(f"--host {host} is not an address of this machine ({exc.strerror or exc}); give one of "
-                          "its addresses, e.g. 127.0.0.1 or 0.0.0.0")
+    return WorkbenchError(
+        f"--host {host} is not an address of this machine ({exc.strerror or exc}); give one of "
+        "its addresses, e.g. 127.0.0.1 or 0.0.0.0"
+    )
 
 
 def _free(host: str, port: int) -> bool:
@@ -262,7 +303,9 @@ def _family(host: str) -> int:
 
 
 def _has_display() -> bool:
-    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def _open(url: str) -> None:

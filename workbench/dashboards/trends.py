@@ -19,8 +19,12 @@ from workbench.dashboards.runs import by_period, check_of, metric
 from workbench.viz._template import slim_template
 from workbench.viz.performance import control_limits
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=40), height=330,
-               legend=dict(orientation="h", y=-0.22))
+_LAYOUT = dict(
+    template=slim_template(),
+    margin=dict(l=60, r=20, t=50, b=40),
+    height=330,
+    legend=dict(orientation="h", y=-0.22),
+)
 _RED, _BLUE, _GREY = "#d62728", "#1f77b4", "#8c8c8c"
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 DRIFT_SHARE, FOUR_FIFTHS = "drift.share", 0.8
@@ -46,24 +50,49 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         return None
     axis = _Axis(drift)
     fig = go.Figure()
-    clean = [{"period": r["period_label"], "drift_share": metric(r, DRIFT_SHARE)} for r in drift if r["status"] == "passed"]
+    clean = [
+        {"period": r["period_label"], "drift_share": metric(r, DRIFT_SHARE)}
+        for r in drift
+        if r["status"] == "passed"
+    ]
     limits = control_limits(clean, "drift_share", baseline=len(clean))
     _limit_lines(fig, axis, limits)
     check = check_of(drift[0], DRIFT_SHARE)
     if check and check.get("threshold") is not None:
-        fig.add_trace(go.Scatter(x=axis.span, y=[check["threshold"]] * 2, mode="lines",
-                                 name=f"check limit ({check['threshold']:.0%})",
-                                 line=dict(color=_RED, dash="dash", width=1.5), hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=axis.span,
+                y=[check["threshold"]] * 2,
+                mode="lines",
+                name=f"check limit ({check['threshold']:.0%})",
+                line=dict(color=_RED, dash="dash", width=1.5),
+                hoverinfo="skip",
+            )
+        )
     for i, (label, points) in enumerate(_series(drift, "drift share")):
         ys = [metric(r, DRIFT_SHARE) for r in points]
-        failed = [DRIFT_SHARE in r["failed_errors"] or _outside(y, limits) for r, y in zip(points, ys, strict=True)]
+        failed = [
+            DRIFT_SHARE in r["failed_errors"] or _outside(y, limits) for r, y in zip(points, ys, strict=True)
+        ]
         color = _PALETTE[i % len(_PALETTE)]
-        fig.add_trace(go.Scatter(
-            x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=label, line=dict(color=color),
-            marker=dict(size=9, color=[_RED if f else color for f in failed]), customdata=_hover(points),
-            hovertemplate="%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>"))
-    fig.update_layout(title="Drift share by data period, every run (control limits from in-control runs)",
-                      yaxis_title="share of columns drifted", yaxis_tickformat=".0%", **_LAYOUT)
+        fig.add_trace(
+            go.Scatter(
+                x=[axis.x(r) for r in points],
+                y=ys,
+                mode="lines+markers",
+                name=label,
+                line=dict(color=color),
+                marker=dict(size=9, color=[_RED if f else color for f in failed]),
+                customdata=_hover(points),
+                hovertemplate="%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Drift share by data period, every run (control limits from in-control runs)",
+        yaxis_title="share of columns drifted",
+        yaxis_tickformat=".0%",
+        **_LAYOUT,
+    )
     axis.apply(fig)
     return fig
 
@@ -74,8 +103,13 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     Drift runs carry the label-free estimate (and a measurement when the batch
     had labels); performance runs measure on labelled data.
     """
-    runs = [r for r in runs if r["kind"] in ("drift", "performance") and r["status"] != "failed"
-            and any(metric(r, k) is not None for k in ("estimated_accuracy", "accuracy"))]
+    runs = [
+        r
+        for r in runs
+        if r["kind"] in ("drift", "performance")
+        and r["status"] != "failed"
+        and any(metric(r, k) is not None for k in ("estimated_accuracy", "accuracy"))
+    ]
     if not runs:
         return None
     axis = _Axis(runs)
@@ -87,9 +121,16 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     if limits["lower"] is not None:
         fig.add_hrect(y0=limits["lower"], y1=limits["upper"], fillcolor="#2ca02c", opacity=0.08, line_width=0)
         for y, name in ((limits["lower"], "lower limit"), (limits["upper"], "upper limit")):
-            fig.add_trace(go.Scatter(x=axis.span, y=[y] * 2, mode="lines", name=name,
-                                     line=dict(color=_RED, dash="dot", width=1),
-                                     hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=axis.span,
+                    y=[y] * 2,
+                    mode="lines",
+                    name=name,
+                    line=dict(color=_RED, dash="dot", width=1),
+                    hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>",
+                )
+            )
     refs: dict[str, float] = {}
     for r in by_period(runs):
         v = metric(r, "reference_accuracy")
@@ -97,21 +138,42 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
             refs[r["period_label"]] = v
     if refs:
         xs = [axis.index[p] for p in refs]
-        fig.add_trace(go.Scatter(x=[x - 0.5 for x in xs] + [xs[-1] + 0.5], y=[*refs.values(), list(refs.values())[-1]],
-                                 mode="lines", name="reference period", line_shape="hv",
-                                 line=dict(color=_GREY, dash="dash"), hoverinfo="skip"))
-    for key, name, color, dash in (("estimated_accuracy", "estimated (no labels)", _BLUE, "dash"),
-                                   ("accuracy", "actual", "#2ca02c", "solid")):
+        fig.add_trace(
+            go.Scatter(
+                x=[x - 0.5 for x in xs] + [xs[-1] + 0.5],
+                y=[*refs.values(), list(refs.values())[-1]],
+                mode="lines",
+                name="reference period",
+                line_shape="hv",
+                line=dict(color=_GREY, dash="dash"),
+                hoverinfo="skip",
+            )
+        )
+    for key, name, color, dash in (
+        ("estimated_accuracy", "estimated (no labels)", _BLUE, "dash"),
+        ("accuracy", "actual", "#2ca02c", "solid"),
+    ):
         for label, points in _series([r for r in runs if metric(r, key) is not None], name):
             ys = [metric(r, key) for r in points]
-            fig.add_trace(go.Scatter(
-                x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=label,
-                line=dict(color=color, dash=dash), marker=dict(size=9, color=[_RED if _outside(y, limits) else color
-                                                                             for y in ys]),
-                customdata=_hover(points),
-                hovertemplate="%{customdata[0]}: " + name + " %{y:.4f}<br>%{customdata[1]}<extra></extra>"))
-    fig.update_layout(title="Accuracy by data period, every run: estimated (no labels) beside measured",
-                      yaxis_title="accuracy", **_LAYOUT)
+            fig.add_trace(
+                go.Scatter(
+                    x=[axis.x(r) for r in points],
+                    y=ys,
+                    mode="lines+markers",
+                    name=label,
+                    line=dict(color=color, dash=dash),
+                    marker=dict(size=9, color=[_RED if _outside(y, limits) else color for y in ys]),
+                    customdata=_hover(points),
+                    hovertemplate="%{customdata[0]}: "
+                    + name
+                    + " %{y:.4f}<br>%{customdata[1]}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title="Accuracy by data period, every run: estimated (no labels) beside measured",
+        yaxis_title="accuracy",
+        **_LAYOUT,
+    )
     axis.apply(fig)
     return fig
 
@@ -124,7 +186,7 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
     for r in bias:
         for key in r.get("metrics") or {}:
             if key.startswith(prefix):
-                attr, _, group = key[len(prefix):].partition(".")
+                attr, _, group = key[len(prefix) :].partition(".")
                 if group and group not in groups.setdefault(attr, []):
                     groups[attr].append(group)
     out = {}
@@ -132,32 +194,69 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
         runs_of = [r for r in bias if any(metric(r, f"{prefix}{attr}.{g}") is not None for g in names)]
         axis = _Axis(runs_of)
         fig = go.Figure()
-        limit = next((c["threshold"] for r in reversed(runs_of)
-                      if (c := check_of(r, f"bias.demographic_parity_ratio.{attr}")) and c.get("threshold")), FOUR_FIFTHS)
-        fig.add_trace(go.Scatter(x=axis.span, y=[limit] * 2, mode="lines", name=f"limit {limit:g}",
-                                 line=dict(color=_RED, dash="dash", width=1.5), hoverinfo="skip"))
+        limit = next(
+            (
+                c["threshold"]
+                for r in reversed(runs_of)
+                if (c := check_of(r, f"bias.demographic_parity_ratio.{attr}")) and c.get("threshold")
+            ),
+            FOUR_FIFTHS,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=axis.span,
+                y=[limit] * 2,
+                mode="lines",
+                name=f"limit {limit:g}",
+                line=dict(color=_RED, dash="dash", width=1.5),
+                hoverinfo="skip",
+            )
+        )
         for i, group in enumerate(names):
             color = _PALETTE[i % len(_PALETTE)]
             key = f"{prefix}{attr}.{group}"
             points = sorted((r for r in runs_of if metric(r, key) is not None), key=axis.x)
             ys = [metric(r, key) for r in points]
-            clean = [{"period": r["period_label"], "ratio": y} for r, y in zip(points, ys, strict=True)
-                     if r["status"] == "passed"]
+            clean = [
+                {"period": r["period_label"], "ratio": y}
+                for r, y in zip(points, ys, strict=True)
+                if r["status"] == "passed"
+            ]
             limits = control_limits(clean, "ratio", baseline=len(clean))
             if limits["lower"] is not None:
-                fig.add_trace(go.Scatter(x=axis.span, y=[limits["lower"]] * 2, mode="lines",
-                                         name=f"{group}: lower control limit", legendgroup=group,
-                                         showlegend=False, hoverinfo="skip",
-                                         line=dict(color=color, dash="dot", width=1)))
+                fig.add_trace(
+                    go.Scatter(
+                        x=axis.span,
+                        y=[limits["lower"]] * 2,
+                        mode="lines",
+                        name=f"{group}: lower control limit",
+                        legendgroup=group,
+                        showlegend=False,
+                        hoverinfo="skip",
+                        line=dict(color=color, dash="dot", width=1),
+                    )
+                )
             marks = [_RED if (y < limit or _outside(y, limits)) else color for y in ys]
-            fig.add_trace(go.Scatter(
-                x=[axis.x(r) for r in points], y=ys, mode="lines+markers", name=group, legendgroup=group,
-                line=dict(color=color), marker=dict(size=8, color=marks), customdata=_hover(points),
-                hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: %{{y:.2f}} of the best group's rate"
-                              "<br>%{customdata[1]}<extra></extra>"))
-        fig.update_layout(title=f"Fairness by {attr}: each group's selection rate ÷ the highest group's, every run "
-                                "(dotted: lower control limit)",
-                          yaxis_title="ratio to best group", **_LAYOUT)
+            fig.add_trace(
+                go.Scatter(
+                    x=[axis.x(r) for r in points],
+                    y=ys,
+                    mode="lines+markers",
+                    name=group,
+                    legendgroup=group,
+                    line=dict(color=color),
+                    marker=dict(size=8, color=marks),
+                    customdata=_hover(points),
+                    hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: %{{y:.2f}} of the best group's rate"
+                    "<br>%{customdata[1]}<extra></extra>",
+                )
+            )
+        fig.update_layout(
+            title=f"Fairness by {attr}: each group's selection rate ÷ the highest group's, every run "
+            "(dotted: lower control limit)",
+            yaxis_title="ratio to best group",
+            **_LAYOUT,
+        )
         axis.apply(fig)
         out[attr] = fig
     return out
@@ -178,8 +277,10 @@ class _Axis:
         self.index = {p: i for i, p in enumerate(self.periods)}
         self._x: dict[str, float] = {}
         for period in self.periods:
-            here = sorted((r for r in runs if r["period_label"] == period),
-                          key=lambda r: (r["model"], r.get("name") or "", r.get("started_at") or "", r["id"]))
+            here = sorted(
+                (r for r in runs if r["period_label"] == period),
+                key=lambda r: (r["model"], r.get("name") or "", r.get("started_at") or "", r["id"]),
+            )
             n = len(here)
             for k, r in enumerate(here):
                 offset = 0.0 if n == 1 else (k / (n - 1) - 0.5) * self.SPREAD
@@ -193,8 +294,15 @@ class _Axis:
         return [-0.5, len(self.periods) - 0.5]
 
     def apply(self, fig: go.Figure) -> None:
-        fig.update_xaxes(tickmode="array", tickvals=list(range(len(self.periods))), ticktext=self.periods,
-                         range=self.span, title_text="data period", showgrid=False, zeroline=False)
+        fig.update_xaxes(
+            tickmode="array",
+            tickvals=list(range(len(self.periods))),
+            ticktext=self.periods,
+            range=self.span,
+            title_text="data period",
+            showgrid=False,
+            zeroline=False,
+        )
 
 
 def _series(runs: Sequence[Mapping], label: str) -> list[tuple[str, list[dict]]]:
@@ -209,30 +317,46 @@ def _series(runs: Sequence[Mapping], label: str) -> list[tuple[str, list[dict]]]
             periods_of.setdefault(r.get("name") or "", set()).add(r["period_label"])
         if any(len(p) > 1 for name, p in periods_of.items() if name):
             for name in sorted(periods_of):
-                out.append((f"{base} · {name or '(no name)'}", [r for r in mine if (r.get("name") or "") == name]))
+                out.append(
+                    (f"{base} · {name or '(no name)'}", [r for r in mine if (r.get("name") or "") == name])
+                )
         else:
             out.append((base, mine))
     return out
 
 
 def _hover(points: Sequence[Mapping]) -> list[list[str]]:
-    return [[r["period_label"], f"{r.get('name') or r['id']} ({r['status'].replace('_', ' ')})"] for r in points]
+    return [
+        [r["period_label"], f"{r.get('name') or r['id']} ({r['status'].replace('_', ' ')})"] for r in points
+    ]
 
 
 def _accuracy_row(r: Mapping) -> dict:
-    return {"period": r["period_label"], **{k: metric(r, k) for k in ("estimated_accuracy", "accuracy",
-                                                                       "reference_accuracy")}}
+    return {
+        "period": r["period_label"],
+        **{k: metric(r, k) for k in ("estimated_accuracy", "accuracy", "reference_accuracy")},
+    }
 
 
 def _limit_lines(fig: go.Figure, axis: _Axis, limits: Mapping) -> None:
     if limits.get("lower") is None or not axis.periods:
         return
     lower = max(limits["lower"], 0.0)
-    for y, name in ((limits["center"], "centre line"), (lower, "lower control limit"),
-                    (limits["upper"], "upper control limit")):
-        fig.add_trace(go.Scatter(x=axis.span, y=[y] * 2, mode="lines", name=name,
-                                 line=dict(color=_GREY, dash="dot" if name != "centre line" else "solid", width=1),
-                                 hovertemplate=f"{name}: %{{y:.3f}} ({limits['method']})<extra></extra>"))
+    for y, name in (
+        (limits["center"], "centre line"),
+        (lower, "lower control limit"),
+        (limits["upper"], "upper control limit"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=axis.span,
+                y=[y] * 2,
+                mode="lines",
+                name=name,
+                line=dict(color=_GREY, dash="dot" if name != "centre line" else "solid", width=1),
+                hovertemplate=f"{name}: %{{y:.3f}} ({limits['method']})<extra></extra>",
+            )
+        )
 
 
 def _outside(v, limits: Mapping) -> bool:

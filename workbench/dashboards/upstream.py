@@ -67,12 +67,22 @@ from workbench.dashboards.pages import (
 )
 
 #: The releases these patches were checked against (``constraints.txt``).
-CHECKED = {"voila": "0.5.13", "jupyter_server": "2.21.1", "jupyter_client": "8.10.0", "tornado": "6.6.1",
-           "nbconvert": "7.17.2"}
+CHECKED = {
+    "voila": "0.5.13",
+    "jupyter_server": "2.21.1",
+    "jupyter_client": "8.10.0",
+    "tornado": "6.6.1",
+    "nbconvert": "7.17.2",
+}
 #: Where they are expected to hold: from the checked release (older ones unchecked) to the next release
 #: line, whose internals may differ (Voila is 0.x: its next minor).
-SUPPORTED = {"voila": ">=0.5.13,<0.6", "jupyter_server": ">=2.21.1,<3", "jupyter_client": ">=8.10.0,<9",
-             "tornado": ">=6.6.1,<7", "nbconvert": ">=7.17.2,<8"}
+SUPPORTED = {
+    "voila": ">=0.5.13,<0.6",
+    "jupyter_server": ">=2.21.1,<3",
+    "jupyter_client": ">=8.10.0,<9",
+    "tornado": ">=6.6.1,<7",
+    "nbconvert": ">=7.17.2,<8",
+}
 
 
 # -- the application ----------------------------------------------------------------------
@@ -100,16 +110,22 @@ class DashboardVoila(Voila):
         return settings
 
     def init_handlers(self):
-        ours = {AllowListFileHandler: ReportFileHandler, TornadoVoilaHandler: PageHandler,
-                VoilaKernelWebsocketHandler: KernelSocket}
+        ours = {
+            AllowListFileHandler: ReportFileHandler,
+            TornadoVoilaHandler: PageHandler,
+            VoilaKernelWebsocketHandler: KernelSocket,
+        }
         handlers = []
         for spec in super().init_handlers():
             if len(spec) >= 2 and spec[1] in ours:
                 spec = (spec[0], ours[spec[1]], *spec[2:])
             handlers.append(spec)
         index = url_path_join(self.server_url, INDEX_PATH)
-        return [(self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index}),
-                *plotly_routes(self.server_url), *handlers]
+        return [
+            (self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index}),
+            *plotly_routes(self.server_url),
+            *handlers,
+        ]
 
 
 class DashboardContentsManager(LargeFileManager):
@@ -165,8 +181,9 @@ class ReportFileHandler(AuthenticatedFileHandler):
 
     def get_absolute_path(self, root, path):
         # Voila's allow- and deny-lists, as its AllowListFileHandler applies them
-        if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or \
-                any(re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist):
+        if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
+            re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist
+        ):
             raise tornado.web.HTTPError(403, "not a file the dashboard serves")
         return super().get_absolute_path(root, path)
 
@@ -209,8 +226,11 @@ class PageHandler(TornadoVoilaHandler):
     def _busy(self) -> None:
         if time.monotonic() - PageHandler.busy_said > 60:
             PageHandler.busy_said = time.monotonic()
-            self.log.warning("busy: %d pages are open, as many as it serves at a time (--max-kernels); "
-                             "more visitors are asked to retry in a moment", self.kernel_manager.page_kernels())
+            self.log.warning(
+                "busy: %d pages are open, as many as it serves at a time (--max-kernels); "
+                "more visitors are asked to retry in a moment",
+                self.kernel_manager.page_kernels(),
+            )
         self._said = True
         self.set_status(503)
         self.set_header("Retry-After", str(BUSY_RETRY))
@@ -240,14 +260,19 @@ class HostRefused(tornado.web.RequestHandler):
             self.seen.add(host)
             log = getattr(self.settings.get("voila"), "log", None)
             if log is not None:
-                log.warning("refused a request for host %r: if that is your name for this dashboard "
-                            "(a reverse proxy's), start it with --allow-host %s", host,
-                            split_host(host)[0] or "NAME")
+                log.warning(
+                    "refused a request for host %r: if that is your name for this dashboard "
+                    "(a reverse proxy's), start it with --allow-host %s",
+                    host,
+                    split_host(host)[0] or "NAME",
+                )
         self.set_status(403)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish("Forbidden: this dashboard does not answer to the host name in this request "
-                    "(see `workbench dashboard --allow-host`).\n")
+        self.finish(
+            "Forbidden: this dashboard does not answer to the host name in this request "
+            "(see `workbench dashboard --allow-host`).\n"
+        )
 
 
 class KernelSocket(VoilaKernelWebsocketHandler):

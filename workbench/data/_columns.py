@@ -49,7 +49,9 @@ def _looks_like_identifier(s: pd.Series) -> bool:
         return False
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
         return s.nunique(dropna=True) == len(s)
-    if isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_numeric_dtype(s.dtype.categories.dtype):
+    if isinstance(s.dtype, pd.CategoricalDtype) and not pd.api.types.is_numeric_dtype(
+        s.dtype.categories.dtype
+    ):
         # Parquet text is read as categoricals: an identifier read from Parquet is still an identifier
         return len(s.dtype.categories) == len(s) and s.nunique(dropna=True) == len(s)
     return False

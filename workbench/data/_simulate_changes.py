@@ -55,8 +55,9 @@ class Change:
     effects: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return _jsonable({"kind": self.kind, "columns": self.columns, "params": self.params,
-                          "effects": self.effects})
+        return _jsonable(
+            {"kind": self.kind, "columns": self.columns, "params": self.params, "effects": self.effects}
+        )
 
 
 # -- resolving changes -------------------------------------------------------------
@@ -99,22 +100,32 @@ def _resolve(change: Any, ho: _Holdout) -> Change:
         share = np.bincount(ho.yi[ho.yi >= 0], minlength=len(ho.classes)) / max((ho.yi >= 0).sum(), 1)
         if p.get("label", ho.classes[0]) not in ho.classes:
             raise DataError(f"prior_shift label {p['label']!r} is not a class of the target '{target}'")
-        k = ho.classes.index(p["label"]) if "label" in p else ho.pos if ho.pos is not None else int(
-            np.argmin(np.where(share > 0, share, np.inf)))
+        k = (
+            ho.classes.index(p["label"])
+            if "label" in p
+            else ho.pos
+            if ho.pos is not None
+            else int(np.argmin(np.where(share > 0, share, np.inf)))
+        )
         p["label"] = ho.classes[k]
-        p["rate"] = check_fraction(p.get("rate", round(share[k] * 2 if share[k] <= 1 / 3 else share[k] / 2, 2)),
-                                   "prior_shift rate")
+        p["rate"] = check_fraction(
+            p.get("rate", round(share[k] * 2 if share[k] <= 1 / 3 else share[k] / 2, 2)), "prior_shift rate"
+        )
         return Change(kind, [target], p)
     if kind == "concept_drift" and "column" not in p:
         p.update(_default_segment(ho))
     col = p["column"] = _column(ho, p.get("column"), kind)
     numeric = _is_num(ho, col)
     if kind == "covariate_shift" and numeric:
-        check_keys(p, ("column", "direction", "strength"), f"to the numeric '{col}' (use direction, strength)")
+        check_keys(
+            p, ("column", "direction", "strength"), f"to the numeric '{col}' (use direction, strength)"
+        )
         check_choice(p.setdefault("direction", "up"), "covariate_shift direction", ("up", "down"))
         p["strength"] = check_number(p.get("strength", 0.5), "covariate_shift strength", low=0, low_open=True)
     elif kind == "covariate_shift":
-        check_keys(p, ("column", "categories", "factor"), f"to the categorical '{col}' (use categories, factor)")
+        check_keys(
+            p, ("column", "categories", "factor"), f"to the categorical '{col}' (use categories, factor)"
+        )
         counts = df[col].value_counts()
         p["categories"] = _present(p.get("categories", [counts.index[min(1, len(counts) - 1)]]), df, col)
         p["factor"] = check_number(p.get("factor", 3.0), "covariate_shift factor", low=0, low_open=True)
@@ -122,12 +133,18 @@ def _resolve(change: Any, ho: _Holdout) -> Change:
         if numeric:
             check_keys(p, ("column", "range", "mode", "fraction"), f"to the numeric '{col}' (use range)")
             lo, hi = p.get("range", (df[col].median(), df[col].max()))
-            p["range"] = [check_number(lo, "the concept_drift range start"),
-                          check_number(hi, "the concept_drift range end")]
+            p["range"] = [
+                check_number(lo, "the concept_drift range start"),
+                check_number(hi, "the concept_drift range end"),
+            ]
         else:
-            check_keys(p, ("column", "values", "mode", "fraction"), f"to the categorical '{col}' (use values)")
+            check_keys(
+                p, ("column", "values", "mode", "fraction"), f"to the categorical '{col}' (use values)"
+            )
             p["values"] = _present(p.get("values", [df[col].value_counts().index[0]]), df, col)
-        check_choice(p.setdefault("mode", "flip"), "concept_drift mode", ("flip", "to_positive", "to_negative"))
+        check_choice(
+            p.setdefault("mode", "flip"), "concept_drift mode", ("flip", "to_positive", "to_negative")
+        )
         if p["mode"] != "flip":
             _need_labels(ho, f"concept_drift mode '{p['mode']}'", binary=True)
         p["fraction"] = check_fraction(p.get("fraction", 0.3), "concept_drift fraction")
@@ -139,7 +156,9 @@ def _resolve(change: Any, ho: _Holdout) -> Change:
             raise SpecError(f"scale_change needs a numeric column, but '{col}' is categorical")
         p["factor"] = check_number(p.get("factor", 100), "scale_change factor")
         if p["factor"] in (0, 1):  # no change at all, or every value set to 0
-            raise ParameterError(f"scale_change factor must be a number other than 0 and 1, not {p['factor']:g}")
+            raise ParameterError(
+                f"scale_change factor must be a number other than 0 and 1, not {p['factor']:g}"
+            )
     else:
         p["rate"] = check_fraction(p.get("rate", 0.3 if kind == "missing_values" else 0.2), f"{kind} rate")
         if kind == "unseen_categories":
@@ -189,8 +208,10 @@ def _inject(c: Change, data: pd.DataFrame, yi: np.ndarray | None, ho: _Holdout, 
     col = p.get("column")
     if c.kind == "covariate_shift":
         if "categories" in p:
-            return {"share_before": df[col].isin(p["categories"]).mean(),
-                    "share_after": data[col].isin(p["categories"]).mean()}
+            return {
+                "share_before": df[col].isin(p["categories"]).mean(),
+                "share_after": data[col].isin(p["categories"]).mean(),
+            }
         return {"mean_before": df[col].mean(), "mean_after": data[col].mean()}
     if c.kind == "prior_shift":
         k = ho.classes.index(p["label"])
@@ -203,8 +224,13 @@ def _inject(c: Change, data: pd.DataFrame, yi: np.ndarray | None, ho: _Holdout, 
         before = ho.rate(yi[seg])
         rows = rng.choice(pool, int(round(p["fraction"] * len(pool))), replace=False)
         yi[rows] = (yi[rows] + rng.integers(1, len(ho.classes), len(rows))) % len(ho.classes)
-        return {"segment_rows": int(seg.sum()), "changed": len(rows), "rate_before": before,
-                "rate_after": ho.rate(yi[seg]), "rate_outside": ho.rate(yi[~seg])}
+        return {
+            "segment_rows": int(seg.sum()),
+            "changed": len(rows),
+            "rate_before": before,
+            "rate_after": ho.rate(yi[seg]),
+            "rate_outside": ho.rate(yi[~seg]),
+        }
     if c.kind == "bias_shift":
         group = (data[p["sensitive"]] == p["group"]).to_numpy()
         if p["mode"] == "labels":  # a share of the group's positive outcomes turn negative
@@ -212,14 +238,20 @@ def _inject(c: Change, data: pd.DataFrame, yi: np.ndarray | None, ho: _Holdout, 
             pool = np.flatnonzero(group & (yi == ho.pos))
             rows = rng.choice(pool, int(round(p["fraction"] * len(pool))), replace=False)
             yi[rows] = 1 - ho.pos
-            return {"group_rows": int(group.sum()), "changed": len(rows), "rate_before": before,
-                    "rate_after": ho.rate(yi[group])}
+            return {
+                "group_rows": int(group.sum()),
+                "changed": len(rows),
+                "rate_before": before,
+                "rate_after": ho.rate(yi[group]),
+            }
         ref = (df[p["sensitive"]] == p["group"]).to_numpy()
-        return {"group_rows": int(group.sum()),
-                "mean_before": {x: df[x][ref].mean() for x in p["columns"]},
-                "mean_after": {x: data[x][group].mean() for x in p["columns"]},
-                "rate_before": None if yi is None else ho.rate(ho.yi[ref]),
-                "rate_after": None if yi is None else ho.rate(yi[group])}
+        return {
+            "group_rows": int(group.sum()),
+            "mean_before": {x: df[x][ref].mean() for x in p["columns"]},
+            "mean_after": {x: data[x][group].mean() for x in p["columns"]},
+            "rate_before": None if yi is None else ho.rate(ho.yi[ref]),
+            "rate_after": None if yi is None else ho.rate(yi[group]),
+        }
     s = data[col]
     if c.kind == "scale_change":  # a unit change: integers stay integers when the factor is whole
         keep_int = pd.api.types.is_integer_dtype(s) and float(p["factor"]).is_integer()

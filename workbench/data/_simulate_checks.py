@@ -41,29 +41,38 @@ def _need_labels(ho: _Holdout, what: str, *, binary: bool = False) -> None:
         need = "a binary target" if binary else "a classification target"
         raise SpecError(f"{what} needs {need}, but the spec's task is {spec.task or 'none'}")
     if ho.yi is None or (binary and ho.pos is None):
-        raise DataError(f"{what} changes labels, but the holdout lacks the target '{spec.target}' "
-                        f"or its positive class {spec.positive_label!r}")
+        raise DataError(
+            f"{what} changes labels, but the holdout lacks the target '{spec.target}' "
+            f"or its positive class {spec.positive_label!r}"
+        )
 
 
 def _column(ho: _Holdout, col: Any, kind: str) -> str:
     if col is None:
-        pick = _categorical_candidates(ho.spec, ho.df) if kind == "unseen_categories" else \
-            _numeric_candidates(ho.spec, ho.df) + _categorical_candidates(ho.spec, ho.df)
+        pick = (
+            _categorical_candidates(ho.spec, ho.df)
+            if kind == "unseen_categories"
+            else _numeric_candidates(ho.spec, ho.df) + _categorical_candidates(ho.spec, ho.df)
+        )
         if not pick:
             raise SpecError(f"{kind} found no suitable feature column; pass column=")
         return pick[0]
     if col not in ho.df.columns:
         raise DataError(f"{kind} names the column '{col}', which is not in the holdout")
     if col == ho.spec.target:
-        raise SpecError(f"'{col}' is the target; {kind} changes features (prior_shift and "
-                        "concept_drift change labels)")
+        raise SpecError(
+            f"'{col}' is the target; {kind} changes features (prior_shift and concept_drift change labels)"
+        )
     return col
 
 
 def _is_num(ho: _Holdout, col: str) -> bool:
     s = ho.df[col]
-    return col in ho.spec.numeric or (col not in ho.spec.categorical and pd.api.types.is_numeric_dtype(s)
-                                      and not pd.api.types.is_bool_dtype(s))
+    return col in ho.spec.numeric or (
+        col not in ho.spec.categorical
+        and pd.api.types.is_numeric_dtype(s)
+        and not pd.api.types.is_bool_dtype(s)
+    )
 
 
 def _present(values: Any, df: pd.DataFrame, col: str) -> list:

@@ -31,7 +31,20 @@ TASKS = ("binary", "multiclass", "regression")
 #: models should learn from anyway.
 MISSING = "__missing__"
 
-_POSITIVE_WORDS = {"1", "yes", "y", "true", "t", "positive", "pos", ">50k", "approved", "default", "churn", "fraud"}
+_POSITIVE_WORDS = {
+    "1",
+    "yes",
+    "y",
+    "true",
+    "t",
+    "positive",
+    "pos",
+    ">50k",
+    "approved",
+    "default",
+    "churn",
+    "fraud",
+}
 _MAX_CLASSES = 50
 _MAX_INT_CLASSES = 10
 
@@ -177,7 +190,9 @@ def infer_spec(
             raise DataError(f"feature column {_names(bad)} not in the table")
         both = [c for c in features if c in reserved]
         if both:
-            raise SpecError(f"column {_names(both)} cannot be both a feature and the target/time/id/prediction")
+            raise SpecError(
+                f"column {_names(both)} cannot be both a feature and the target/time/id/prediction"
+            )
         for c in features:
             if data[c].isna().all():
                 raise DataError(f"feature column '{c}' has no values at all (every row is missing)")
@@ -204,7 +219,9 @@ def infer_spec(
             else:
                 features.append(c)
     if not features:
-        raise SpecError("no usable feature columns are left once the target and excluded columns are set aside")
+        raise SpecError(
+            "no usable feature columns are left once the target and excluded columns are set aside"
+        )
 
     categorical_set = set(categorical or [])
     unknown = categorical_set - set(features)
@@ -226,9 +243,18 @@ def infer_spec(
     elif task is not None or positive is not None:
         raise SpecError("a task or positive class was given but no target column")
     return DatasetSpec(
-        target=target, task=spec_task, features=features, numeric=numeric, categorical=cats,
-        sensitive=sensitive, time=time, id=id, prediction=prediction, positive_label=pos,
-        classes=classes, excluded=excluded,
+        target=target,
+        task=spec_task,
+        features=features,
+        numeric=numeric,
+        categorical=cats,
+        sensitive=sensitive,
+        time=time,
+        id=id,
+        prediction=prediction,
+        positive_label=pos,
+        classes=classes,
+        excluded=excluded,
     )
 
 

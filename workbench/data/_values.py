@@ -34,7 +34,9 @@ def reject_text_in_numeric(data: pd.DataFrame, columns: Iterable[str], where: st
         if len(bad):
             where_bad = s.isin(bad.tolist()).to_numpy()
             i = s.index[int(np.argmax(where_bad))]
-            raise DataError(f"column '{c}' in {where} should be numeric but row {i} has the value {s.loc[i]!r}")
+            raise DataError(
+                f"column '{c}' in {where} should be numeric but row {i} has the value {s.loc[i]!r}"
+            )
 
 
 def reject_infinite(data: pd.DataFrame, columns: Iterable[str], where: str) -> None:
@@ -58,4 +60,5 @@ def reject_infinite(data: pd.DataFrame, columns: Iterable[str], where: str) -> N
             them = "it" if n == 1 else "them"
             raise DataError(
                 f"column '{c}' in {where} has {n:,} infinite value{'s' if n > 1 else ''} (first in row {i}); "
-                f"a model cannot score infinity: replace {them} with a number, or leave {them} empty (missing)")
+                f"a model cannot score infinity: replace {them} with a number, or leave {them} empty (missing)"
+            )

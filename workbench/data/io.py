@@ -15,8 +15,9 @@ CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 
 
-def load_table(source: str | Path | pd.DataFrame, *, what: str = "data",
-               columns: Sequence[str] | None = None) -> pd.DataFrame:
+def load_table(
+    source: str | Path | pd.DataFrame, *, what: str = "data", columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read a CSV or Parquet file (or pass a DataFrame through).
 
     `columns` reads only those columns (each must be in the file): Parquet
@@ -45,8 +46,9 @@ def load_table(source: str | Path | pd.DataFrame, *, what: str = "data",
             if columns is not None:
                 _refuse_absent(columns, header, what, path)
             wanted = None if columns is None else set(columns)
-            df = pd.read_csv(path, sep=sep, low_memory=False,
-                             usecols=None if wanted is None else lambda c: c in wanted)
+            df = pd.read_csv(
+                path, sep=sep, low_memory=False, usecols=None if wanted is None else lambda c: c in wanted
+            )
         else:
             raise DataError(
                 f"unknown format for the {what} file '{path}' ({path.suffix or 'no suffix'}); "
@@ -91,8 +93,10 @@ def _refuse_duplicates(names: Sequence[str], what: str, path: Path) -> None:
     dup = list(dict.fromkeys(n for n in names if n in seen or seen.add(n)))
     if dup:
         shown = ", ".join(f"'{n}'" for n in dup[:5]) + (f" and {len(dup) - 5} more" if len(dup) > 5 else "")
-        raise DataError(f"the {what} file '{path}' has duplicate column names: {shown}; "
-                        "every column needs a name of its own")
+        raise DataError(
+            f"the {what} file '{path}' has duplicate column names: {shown}; "
+            "every column needs a name of its own"
+        )
 
 
 def _refuse_absent(columns: Sequence[str], names: Sequence[str], what: str, path: Path) -> None:
@@ -119,12 +123,17 @@ def _read_parquet(path: Path, columns: Sequence[str] | None = None, what: str = 
         _refuse_duplicates(schema.names, what, path)
         _refuse_absent(columns, schema.names, what, path)
         columns = list(dict.fromkeys(columns))
-    text = [f.name for f in schema if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-            and (columns is None or f.name in columns)]
+    text = [
+        f.name
+        for f in schema
+        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and (columns is None or f.name in columns)
+    ]
     table = pq.read_table(path, columns=columns, read_dictionary=text or None, use_pandas_metadata=True)
     # one column per block, Arrow buffers freed as they convert: the peak stays near one copy of the table
-    return table.to_pandas(strings_to_categorical=True, ignore_metadata=False, split_blocks=True,
-                           self_destruct=True)
+    return table.to_pandas(
+        strings_to_categorical=True, ignore_metadata=False, split_blocks=True, self_destruct=True
+    )
 
 
 def fingerprint(data: pd.DataFrame) -> dict:

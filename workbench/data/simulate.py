@@ -45,7 +45,13 @@ from workbench.errors import DataError, ParameterError
 from workbench.validation import check_choice, check_number
 
 __all__ = [
-    "KINDS", "Change", "Batch", "Scenario", "default_scenarios", "simulate_batches", "write_batches",
+    "KINDS",
+    "Change",
+    "Batch",
+    "Scenario",
+    "default_scenarios",
+    "simulate_batches",
+    "write_batches",
 ]
 
 
@@ -85,15 +91,28 @@ class Batch:
             if c.kind in _QUALITY:
                 quality.append(c.params["column"])
         drifted, quality = list(dict.fromkeys(drifted)), list(dict.fromkeys(quality))
-        expected = {"drift": bool(drifted) or "prior_shift" in kinds, "quality": bool(quality),
-                    "prior_shift": "prior_shift" in kinds, "concept_drift": "concept_drift" in kinds,
-                    "bias": "bias_shift" in kinds}
-        return _jsonable({
-            "name": self.name, "period": self.period, "seed": self.seed, "rows": len(self.data),
-            "replace": self.replace, "clean": not self.changes,
-            "changes": [c.to_dict() for c in self.changes], "drifted_columns": drifted,
-            "quality_columns": quality, "expected": expected, **self.stats,
-        })
+        expected = {
+            "drift": bool(drifted) or "prior_shift" in kinds,
+            "quality": bool(quality),
+            "prior_shift": "prior_shift" in kinds,
+            "concept_drift": "concept_drift" in kinds,
+            "bias": "bias_shift" in kinds,
+        }
+        return _jsonable(
+            {
+                "name": self.name,
+                "period": self.period,
+                "seed": self.seed,
+                "rows": len(self.data),
+                "replace": self.replace,
+                "clean": not self.changes,
+                "changes": [c.to_dict() for c in self.changes],
+                "drifted_columns": drifted,
+                "quality_columns": quality,
+                "expected": expected,
+                **self.stats,
+            }
+        )
 
     def write(self, folder: str | Path) -> Path:
         """Write ``<name>.parquet``, then ``<name>.manifest.json``, each atomically."""
@@ -143,9 +162,12 @@ def default_scenarios(spec: DatasetSpec, holdout: pd.DataFrame | None = None) ->
         plan.append({"kind": "bias_shift", "sensitive": spec.sensitive[0], "mode": "features"})
     plan.append(None)
     ho = None if holdout is None else _Holdout(holdout, spec)
-    return [Scenario("clean") if c is None else
-            Scenario(c["kind"], [c if ho is None else {"kind": c["kind"], **_resolve(c, ho).params}])
-            for c in plan]
+    return [
+        Scenario("clean")
+        if c is None
+        else Scenario(c["kind"], [c if ho is None else {"kind": c["kind"], **_resolve(c, ho).params}])
+        for c in plan
+    ]
 
 
 def simulate_batches(
@@ -217,11 +239,26 @@ def write_batches(batches: Sequence[Batch], folder: str | Path) -> pd.DataFrame:
     for b in batches:
         path, m = b.write(folder), b.manifest
         kinds = [c["kind"] for c in m["changes"]]
-        index.append({"name": b.name, "period": b.period, "data": path.name,
-                      "manifest": f"{b.name}.manifest.json", "changes": kinds, "rows": m["rows"]})
-        rows.append({"name": b.name, "period": b.period, "changes": ", ".join(kinds) or "clean",
-                     "drifted_columns": ", ".join(m["drifted_columns"]), "rows": m["rows"],
-                     "path": str(path)})
+        index.append(
+            {
+                "name": b.name,
+                "period": b.period,
+                "data": path.name,
+                "manifest": f"{b.name}.manifest.json",
+                "changes": kinds,
+                "rows": m["rows"],
+            }
+        )
+        rows.append(
+            {
+                "name": b.name,
+                "period": b.period,
+                "changes": ", ".join(kinds) or "clean",
+                "drifted_columns": ", ".join(m["drifted_columns"]),
+                "rows": m["rows"],
+                "path": str(path),
+            }
+        )
     text = json.dumps({"batches": index}, indent=2)
     _atomic(folder / "batches.json", lambda p: p.write_text(text))
     return pd.DataFrame(rows, columns=["name", "period", "changes", "drifted_columns", "rows", "path"])
@@ -273,7 +310,9 @@ def _make_batch(ho: _Holdout, name: str, period: str, changes: list[Change], see
             stats.update(positive_rate=ho.rate(yi), holdout_positive_rate=ho.rate(ho.yi))
             stats["positive_rate_by_group"] = {
                 s: {str(g): ho.rate(yi[(data[s] == g).to_numpy()]) for g in data[s].dropna().unique()}
-                for s in ho.spec.sensitive if s in data.columns}
+                for s in ho.spec.sensitive
+                if s in data.columns
+            }
     return Batch(name, period, data, done, seed, bool(replace), stats)
 
 
@@ -305,5 +344,3 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-

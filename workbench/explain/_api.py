@@ -67,10 +67,22 @@ from workbench.explain._local_results import (
 from workbench.validation import check_fraction, check_number
 
 __all__ = [
-    "ERROR_KINDS", "ImportanceResult", "LocalExplainer", "LocalExplanation", "LocalExplanationResult",
-    "MIN_FIDELITY", "PartialDependenceResult", "StabilityResult", "SurrogateResult", "explain_local",
-    "explain_worst_errors", "explanation_stability", "local_explainer", "partial_dependence",
-    "permutation_importance", "surrogate_tree",
+    "ERROR_KINDS",
+    "ImportanceResult",
+    "LocalExplainer",
+    "LocalExplanation",
+    "LocalExplanationResult",
+    "MIN_FIDELITY",
+    "PartialDependenceResult",
+    "StabilityResult",
+    "SurrogateResult",
+    "explain_local",
+    "explain_worst_errors",
+    "explanation_stability",
+    "local_explainer",
+    "partial_dependence",
+    "permutation_importance",
+    "surrogate_tree",
 ]
 
 #: kinds of error :func:`explain_worst_errors` can look for, per task
@@ -123,8 +135,17 @@ def explain_local(
     labels = check_rows(data, rows)
     chosen = data.loc[labels]
     selection = {"method": "rows", "n_rows": len(labels)}
-    return _explain(model, chosen, data if reference is None else reference, selection, None,
-                    num_features, num_samples, random_state, threads)
+    return _explain(
+        model,
+        chosen,
+        data if reference is None else reference,
+        selection,
+        None,
+        num_features,
+        num_samples,
+        random_state,
+        threads,
+    )
 
 
 def explain_worst_errors(
@@ -154,24 +175,44 @@ def explain_worst_errors(
     _check_frame(data, spec, "the data to explain")
     kinds = ERROR_KINDS[spec.task]
     if kind not in kinds:
-        raise ParameterError(f"the error kind '{kind}' does not apply to {spec.task} models; use one of "
-                             f"{', '.join(repr(k) for k in kinds)}")
+        raise ParameterError(
+            f"the error kind '{kind}' does not apply to {spec.task} models; use one of "
+            f"{', '.join(repr(k) for k in kinds)}"
+        )
     n = check_number(n, "n", low=1, high=100, integer=True)
     if spec.target is None or spec.target not in data.columns:
-        raise DataError(f"explain_worst_errors needs the true labels, but the target column '{spec.target}' "
-                        "is missing from the data")
+        raise DataError(
+            f"explain_worst_errors needs the true labels, but the target column '{spec.target}' "
+            "is missing from the data"
+        )
     y = target_values(data, spec, where="the data to explain")
     keep = y.notna().to_numpy()
     labelled, y = data.loc[keep], y[keep].to_numpy()
     if not len(y):
-        raise DataError(f"every value of the target column '{spec.target}' is missing, so there are no errors to find")
+        raise DataError(
+            f"every value of the target column '{spec.target}' is missing, so there are no errors to find"
+        )
     mask, confidence, label = find_errors(model, labelled, y, kind, threads)
     order = np.argsort(-confidence[mask], kind="stable")[:n]
     chosen = labelled.iloc[np.flatnonzero(mask)[order]]
-    selection = {"method": "worst_errors", "error_kind": kind, "label": label, "n_errors": int(mask.sum()),
-                 "n_rows": int(len(y))}
-    return _explain(model, chosen, labelled if reference is None else reference, selection, kind,
-                    num_features, num_samples, random_state, threads)
+    selection = {
+        "method": "worst_errors",
+        "error_kind": kind,
+        "label": label,
+        "n_errors": int(mask.sum()),
+        "n_rows": int(len(y)),
+    }
+    return _explain(
+        model,
+        chosen,
+        labelled if reference is None else reference,
+        selection,
+        kind,
+        num_features,
+        num_samples,
+        random_state,
+        threads,
+    )
 
 
 def explanation_stability(
@@ -215,15 +256,29 @@ def explanation_stability(
     reference = data if reference is None else reference
     _check_frame(reference, spec, "the reference data")
     explainer = get_explainer(model, reference)
-    runs = [explainer.explain(chosen, num_features=p, num_samples=num_samples, random_state=s, threads=threads)
-            for s in seed_list]
-    per_row = [row_stability(row_id(lab), [run[i] for run in runs], spec.features, top_k)
-               for i, lab in enumerate(labels)]
+    runs = [
+        explainer.explain(chosen, num_features=p, num_samples=num_samples, random_state=s, threads=threads)
+        for s in seed_list
+    ]
+    per_row = [
+        row_stability(row_id(lab), [run[i] for run in runs], spec.features, top_k)
+        for i, lab in enumerate(labels)
+    ]
     tau = float(np.mean([r["kendall_tau"] for r in per_row]))
     jac = float(np.mean([r["top_k_jaccard"] for r in per_row]))
     sign = float(np.mean([r["sign_agreement"] for r in per_row]))
-    return StabilityResult(getattr(model, "name", "model"), spec.task, seed_list, int(top_k), int(num_samples),
-                           per_row, tau, jac, sign, verdict_for(jac))
+    return StabilityResult(
+        getattr(model, "name", "model"),
+        spec.task,
+        seed_list,
+        int(top_k),
+        int(num_samples),
+        per_row,
+        tau,
+        jac,
+        sign,
+        verdict_for(jac),
+    )
 
 
 def permutation_importance(
@@ -255,12 +310,15 @@ def permutation_importance(
     scoring = scoring or DEFAULT_SCORING[spec.task]
     if scoring not in SCORINGS or spec.task not in SCORINGS[scoring][1]:
         allowed = [s for s, (_, tasks) in SCORINGS.items() if spec.task in tasks]
-        raise ParameterError(f"the scoring '{scoring}' does not apply to {spec.task} models; use one of "
-                             f"{', '.join(allowed)}")
+        raise ParameterError(
+            f"the scoring '{scoring}' does not apply to {spec.task} models; use one of {', '.join(allowed)}"
+        )
     n_repeats = check_number(n_repeats, "n_repeats", low=1, integer=True)
     if spec.target is None or spec.target not in data.columns:
-        raise DataError(f"permutation importance needs the true labels, but the target column '{spec.target}' "
-                        "is missing from the data")
+        raise DataError(
+            f"permutation importance needs the true labels, but the target column '{spec.target}' "
+            "is missing from the data"
+        )
     y = target_values(data, spec)
     keep = y.notna().to_numpy()
     rows, y = data.loc[keep], y[keep]
@@ -271,8 +329,15 @@ def permutation_importance(
         raise DataError(f"permutation importance needs at least 10 labelled rows, not {len(rows)}")
     if scoring == "roc_auc" and y.nunique() < 2:
         raise DataError("ROC AUC needs both classes among the labelled rows; use scoring='accuracy'")
-    return compute(model, rows[spec.features], y.to_numpy(), scoring=scoring, n_repeats=int(n_repeats),
-                   random_state=random_state, threads=threads)
+    return compute(
+        model,
+        rows[spec.features],
+        y.to_numpy(),
+        scoring=scoring,
+        n_repeats=int(n_repeats),
+        random_state=random_state,
+        threads=threads,
+    )
 
 
 def partial_dependence(
@@ -311,17 +376,31 @@ def partial_dependence(
     spec = model.spec
     _check_frame(data, spec, "the data")
     if feature not in spec.features:
-        raise ParameterError(f"'{feature}' is not a feature of the model (its features: "
-                             f"{', '.join(spec.features[:8])}{' ...' if len(spec.features) > 8 else ''})")
+        raise ParameterError(
+            f"'{feature}' is not a feature of the model (its features: "
+            f"{', '.join(spec.features[:8])}{' ...' if len(spec.features) > 8 else ''})"
+        )
     grid_resolution = check_number(grid_resolution, "grid_resolution", low=2, high=200, integer=True)
     lo, hi = [check_fraction(v, "each of the percentiles") for v in _pair(percentiles, "percentiles")]
     if not lo < hi:  # relational: beyond what one checker says
-        raise ParameterError(f"percentiles must be two fractions with 0 <= low < high <= 1, not {percentiles!r}")
+        raise ParameterError(
+            f"percentiles must be two fractions with 0 <= low < high <= 1, not {percentiles!r}"
+        )
     if target_class is not None and spec.task == "regression":
         raise ParameterError("target_class only applies to classifiers")
-    return compute(model, data, feature, grid_resolution=int(grid_resolution), percentiles=(lo, hi),
-                   max_rows=int(max_rows), ice_lines=int(ice_lines), target_class=target_class,
-                   max_categories=int(max_categories), random_state=random_state, threads=threads)
+    return compute(
+        model,
+        data,
+        feature,
+        grid_resolution=int(grid_resolution),
+        percentiles=(lo, hi),
+        max_rows=int(max_rows),
+        ice_lines=int(ice_lines),
+        target_class=target_class,
+        max_categories=int(max_categories),
+        random_state=random_state,
+        threads=threads,
+    )
 
 
 def surrogate_tree(
@@ -353,18 +432,31 @@ def surrogate_tree(
     max_depth = check_number(max_depth, "max_depth", low=1, high=10, integer=True, hint="a readable tree")
     holdout = check_number(holdout, "holdout", low=0.05, high=0.8, hint="the share of the rows kept back")
     if len(data) < 50:
-        raise DataError(f"a surrogate tree needs at least 50 rows to learn from and check against, not {len(data)}")
-    return compute(model, data, max_depth=int(max_depth), holdout=float(holdout), max_rows=int(max_rows),
-                   min_leaf_share=float(min_leaf_share), max_categories=int(max_categories),
-                   random_state=random_state, threads=threads)
+        raise DataError(
+            f"a surrogate tree needs at least 50 rows to learn from and check against, not {len(data)}"
+        )
+    return compute(
+        model,
+        data,
+        max_depth=int(max_depth),
+        holdout=float(holdout),
+        max_rows=int(max_rows),
+        min_leaf_share=float(min_leaf_share),
+        max_categories=int(max_categories),
+        random_state=random_state,
+        threads=threads,
+    )
 
 
 # -- validation ------------------------------------------------------------------------
-def _explain(model, chosen, reference, selection, error_kind, num_features, num_samples, random_state, threads):
+def _explain(
+    model, chosen, reference, selection, error_kind, num_features, num_samples, random_state, threads
+):
     _check_sizes(num_features, num_samples)
     _check_frame(reference, model.spec, "the reference data")
-    return explain_rows(model, chosen, reference, selection, error_kind, num_features, num_samples, random_state,
-                        threads)
+    return explain_rows(
+        model, chosen, reference, selection, error_kind, num_features, num_samples, random_state, threads
+    )
 
 
 def _check_model(model: Any) -> None:

@@ -49,22 +49,47 @@ class _AsEstimator:
         return self.model.predict_proba(X)
 
 
-def permutation_importance(model, X: pd.DataFrame, y: np.ndarray, *, scoring: str, n_repeats: int,
-                           random_state: int, threads: int | None) -> ImportanceResult:
+def permutation_importance(
+    model,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    scoring: str,
+    n_repeats: int,
+    random_state: int,
+    threads: int | None,
+) -> ImportanceResult:
     from sklearn.inspection import permutation_importance as sk_permutation_importance
 
     scorer = _scorer(model, scoring)
     with limited_threads(threads):
-        r = sk_permutation_importance(_AsEstimator(model), X, y, scoring=scorer, n_repeats=n_repeats,
-                                      random_state=random_state, n_jobs=1)
+        r = sk_permutation_importance(
+            _AsEstimator(model),
+            X,
+            y,
+            scoring=scorer,
+            n_repeats=n_repeats,
+            random_state=random_state,
+            n_jobs=1,
+        )
         baseline = scorer(_AsEstimator(model), X, y)
     higher = SCORINGS[scoring][0]
     sign = 1.0 if higher else -1.0
-    rows = [{"feature": c, "importance_mean": float(m), "importance_std": float(s)}
-            for c, m, s in zip(X.columns, r.importances_mean, r.importances_std, strict=True)]
+    rows = [
+        {"feature": c, "importance_mean": float(m), "importance_std": float(s)}
+        for c, m, s in zip(X.columns, r.importances_mean, r.importances_std, strict=True)
+    ]
     rows.sort(key=lambda f: -f["importance_mean"])
-    return ImportanceResult(getattr(model, "name", "model"), model.spec.task, scoring, float(sign * baseline),
-                            rows, int(n_repeats), int(len(X)), int(random_state))
+    return ImportanceResult(
+        getattr(model, "name", "model"),
+        model.spec.task,
+        scoring,
+        float(sign * baseline),
+        rows,
+        int(n_repeats),
+        int(len(X)),
+        int(random_state),
+    )
 
 
 def _scorer(model, scoring: str):
@@ -81,8 +106,11 @@ def _scorer(model, scoring: str):
         if scoring == "log_loss":
             from sklearn.metrics import log_loss
 
-            return -log_loss(np.asarray(y, dtype=object), np.clip(model.predict_proba(X), 1e-15, 1),
-                             labels=list(model.classes_))
+            return -log_loss(
+                np.asarray(y, dtype=object),
+                np.clip(model.predict_proba(X), 1e-15, 1),
+                labels=list(model.classes_),
+            )
         pred = np.asarray(model.predict(X), dtype=float)
         y = np.asarray(y, dtype=float)
         if scoring == "r2":
@@ -96,9 +124,20 @@ def _scorer(model, scoring: str):
 
 
 # -- partial dependence / ICE ---------------------------------------------------------
-def partial_dependence(model, data: pd.DataFrame, feature: str, *, grid_resolution: int, percentiles: tuple,
-                       max_rows: int, ice_lines: int, target_class: Any, max_categories: int,
-                       random_state: int, threads: int | None) -> PartialDependenceResult:
+def partial_dependence(
+    model,
+    data: pd.DataFrame,
+    feature: str,
+    *,
+    grid_resolution: int,
+    percentiles: tuple,
+    max_rows: int,
+    ice_lines: int,
+    target_class: Any,
+    max_categories: int,
+    random_state: int,
+    threads: int | None,
+) -> PartialDependenceResult:
     """PD/ICE by brute force: every sampled row at every grid value, in ONE model call.
 
     scikit-learn's ``partial_dependence`` needs a scikit-learn estimator (it
@@ -124,18 +163,24 @@ def partial_dependence(model, data: pd.DataFrame, feature: str, *, grid_resoluti
         if len(uniq) <= grid_resolution:
             grid = uniq
         else:
-            grid = np.unique(np.quantile(values, np.linspace(percentiles[0], percentiles[1], grid_resolution)))
+            grid = np.unique(
+                np.quantile(values, np.linspace(percentiles[0], percentiles[1], grid_resolution))
+            )
             if len(grid) < 3:  # most rows share a value (capital-gain is 0 for 92% of Adult)
                 grid = np.linspace(uniq[0], uniq[-1], grid_resolution)
-                notes.append(f"Most rows of '{feature}' share a few values, so the grid spans its whole range "
-                             "evenly instead of following its quantiles.")
+                notes.append(
+                    f"Most rows of '{feature}' share a few values, so the grid spans its whole range "
+                    "evenly instead of following its quantiles."
+                )
         grid_values = [float(v) for v in grid]
     else:
         raw = data[feature].astype(object)
         prepared = raw.where(raw.notna(), MISSING).astype(str)
         vc = prepared.value_counts()
         if len(vc) > max_categories:
-            notes.append(f"Only the {max_categories} most common of {len(vc)} categories of '{feature}' are shown.")
+            notes.append(
+                f"Only the {max_categories} most common of {len(vc)} categories of '{feature}' are shown."
+            )
             vc = vc.iloc[:max_categories]
         grid_values = [str(c) for c in vc.index]
         counts = [int(n) for n in vc.to_numpy()]
@@ -174,15 +219,35 @@ def partial_dependence(model, data: pd.DataFrame, feature: str, *, grid_resoluti
         for k, c in enumerate(classes):
             averages[str(c)] = proba[:, k].reshape(g, n).mean(axis=1).tolist()
     shown_grid = grid_values if numeric else ["(missing)" if v == MISSING else v for v in grid_values]
-    return PartialDependenceResult(getattr(model, "name", "model"), spec.task, feature,
-                                   "numeric" if numeric else "categorical", shown_grid,
-                                   [float(v) for v in average], output, ice, averages, counts, int(n), notes)
+    return PartialDependenceResult(
+        getattr(model, "name", "model"),
+        spec.task,
+        feature,
+        "numeric" if numeric else "categorical",
+        shown_grid,
+        [float(v) for v in average],
+        output,
+        ice,
+        averages,
+        counts,
+        int(n),
+        notes,
+    )
 
 
 # -- surrogate tree -------------------------------------------------------------------
-def surrogate_tree(model, data: pd.DataFrame, *, max_depth: int, holdout: float, max_rows: int,
-                   min_leaf_share: float, max_categories: int, random_state: int,
-                   threads: int | None) -> SurrogateResult:
+def surrogate_tree(
+    model,
+    data: pd.DataFrame,
+    *,
+    max_depth: int,
+    holdout: float,
+    max_rows: int,
+    min_leaf_share: float,
+    max_categories: int,
+    random_state: int,
+    threads: int | None,
+) -> SurrogateResult:
     from sklearn.model_selection import train_test_split
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -204,7 +269,8 @@ def surrogate_tree(model, data: pd.DataFrame, *, max_depth: int, holdout: float,
     def fit(depth: int):
         cls = DecisionTreeRegressor if regression else DecisionTreeClassifier
         return cls(max_depth=depth, min_samples_leaf=min_leaf, random_state=random_state).fit(
-            X[idx_fit], target[idx_fit])
+            X[idx_fit], target[idx_fit]
+        )
 
     def fidelity(tree, idx) -> float:
         pred = tree.predict(X[idx])
@@ -217,8 +283,14 @@ def surrogate_tree(model, data: pd.DataFrame, *, max_depth: int, holdout: float,
     curve = []
     for depth in range(1, max(max_depth, 6) + 1):
         tree = fit(depth)
-        curve.append({"depth": depth, "fidelity": fidelity(tree, idx_hold), "fidelity_train": fidelity(tree, idx_fit),
-                      "leaves": int(tree.get_n_leaves())})
+        curve.append(
+            {
+                "depth": depth,
+                "fidelity": fidelity(tree, idx_hold),
+                "fidelity_train": fidelity(tree, idx_fit),
+                "leaves": int(tree.get_n_leaves()),
+            }
+        )
     tree = fit(max_depth)
     if regression:
         baseline = 0.0
@@ -229,11 +301,24 @@ def surrogate_tree(model, data: pd.DataFrame, *, max_depth: int, holdout: float,
     notes = []
     imputed = [c for c in spec.numeric if rows[c].isna().any()]
     if imputed:
-        notes.append(f"Missing values of {', '.join(repr(c) for c in imputed)} were given the median for the tree.")
-    return SurrogateResult(getattr(model, "name", "model"), spec.task, int(max_depth),
-                           fidelity(tree, idx_hold), "r2" if regression else "agreement",
-                           fidelity(tree, idx_fit), baseline, curve, rules, int(tree.get_n_leaves()),
-                           int(len(idx_fit)), int(len(idx_hold)), notes)
+        notes.append(
+            f"Missing values of {', '.join(repr(c) for c in imputed)} were given the median for the tree."
+        )
+    return SurrogateResult(
+        getattr(model, "name", "model"),
+        spec.task,
+        int(max_depth),
+        fidelity(tree, idx_hold),
+        "r2" if regression else "agreement",
+        fidelity(tree, idx_fit),
+        baseline,
+        curve,
+        rules,
+        int(tree.get_n_leaves()),
+        int(len(idx_fit)),
+        int(len(idx_hold)),
+        notes,
+    )
 
 
 def _encode_for_tree(prepared: pd.DataFrame, spec, max_categories: int):
@@ -291,8 +376,14 @@ def _leaf_rule(node, path, leaf_of, parts, target, score, regression, tree) -> d
         tail = f"(p={share:.2f}, {n:,} rows)"
         then = prediction
     cond = " AND ".join(conditions) if conditions else "always"
-    return {"conditions": conditions, "text": f"IF {cond} THEN {then} {tail}", "prediction": prediction,
-            "share": share, "rows": n, "mean_score": mean_score}
+    return {
+        "conditions": conditions,
+        "text": f"IF {cond} THEN {then} {tail}",
+        "prediction": prediction,
+        "share": share,
+        "rows": n,
+        "mean_score": mean_score,
+    }
 
 
 def _merge_conditions(path, parts) -> list[str]:

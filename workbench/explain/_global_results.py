@@ -62,9 +62,17 @@ class ImportanceResult:
     random_state: int = 0
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "model_name": self.model_name, "task": self.task, "scoring": self.scoring,
-                "baseline_score": self.baseline_score, "features": self.features, "n_repeats": self.n_repeats,
-                "n_rows": self.n_rows, "random_state": self.random_state}
+        return {
+            "kind": self.kind,
+            "model_name": self.model_name,
+            "task": self.task,
+            "scoring": self.scoring,
+            "baseline_score": self.baseline_score,
+            "features": self.features,
+            "n_repeats": self.n_repeats,
+            "n_rows": self.n_rows,
+            "random_state": self.random_state,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ImportanceResult:
@@ -88,8 +96,10 @@ class ImportanceResult:
 
     def key_metrics(self) -> dict:
         """Flat figures: the baseline score and each feature's mean importance."""
-        return {"explanation.importance.baseline_score": self.baseline_score,
-                **{f"explanation.importance.{f['feature']}": f["importance_mean"] for f in self.features}}
+        return {
+            "explanation.importance.baseline_score": self.baseline_score,
+            **{f"explanation.importance.{f['feature']}": f["importance_mean"] for f in self.features},
+        }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
         metric = _METRIC_WORDS.get(self.scoring, self.scoring)
@@ -97,14 +107,21 @@ class ImportanceResult:
         out = []
         if top:
             parts = [f"'{f['feature']}' ({f['importance_mean']:.3f})" for f in top]
-            out.append(f"The model relies most on {', '.join(parts)}: shuffling one of these columns lowers its "
-                       f"{metric} by that much on average (from {self.baseline_score:.3f}, {self.n_rows:,} rows).")
-        unused = [f["feature"] for f in self.features
-                  if f["importance_mean"] <= max(f["importance_std"], 1e-4)]
+            out.append(
+                f"The model relies most on {', '.join(parts)}: shuffling one of these columns lowers its "
+                f"{metric} by that much on average (from {self.baseline_score:.3f}, {self.n_rows:,} rows)."
+            )
+        unused = [
+            f["feature"] for f in self.features if f["importance_mean"] <= max(f["importance_std"], 1e-4)
+        ]
         if unused:
-            shown = ", ".join(f"'{c}'" for c in unused[:6]) + (f" and {len(unused) - 6} more" if len(unused) > 6 else "")
-            out.append(f"Shuffling {shown} changes the {metric} by no more than chance: the model barely uses "
-                       f"{'it' if len(unused) == 1 else 'them'}.")
+            shown = ", ".join(f"'{c}'" for c in unused[:6]) + (
+                f" and {len(unused) - 6} more" if len(unused) > 6 else ""
+            )
+            out.append(
+                f"Shuffling {shown} changes the {metric} by no more than chance: the model barely uses "
+                f"{'it' if len(unused) == 1 else 'them'}."
+            )
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
@@ -112,9 +129,13 @@ class ImportanceResult:
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features, ["feature", "importance_mean", "importance_std"])
-        return _card(f"Permutation importance of {self.model_name}", self.findings(config), body,
-                     f"drop in {_METRIC_WORDS.get(self.scoring, self.scoring)} when a column is shuffled; "
-                     f"{self.n_repeats} repeats on {self.n_rows:,} rows")
+        return _card(
+            f"Permutation importance of {self.model_name}",
+            self.findings(config),
+            body,
+            f"drop in {_METRIC_WORDS.get(self.scoring, self.scoring)} when a column is shuffled; "
+            f"{self.n_repeats} repeats on {self.n_rows:,} rows",
+        )
 
 
 @dataclass(frozen=True)
@@ -186,29 +207,44 @@ class PartialDependenceResult:
             swings = {c: float(np.ptp(v)) for c, v in self.averages.items() if v}
             if swings:
                 c = max(swings, key=swings.get)
-                out.append(f"Changing '{self.feature}' moves the probability of '{c}' the most "
-                           f"(by up to {swings[c]:.3f} on average over {self.n_rows:,} rows).")
+                out.append(
+                    f"Changing '{self.feature}' moves the probability of '{c}' the most "
+                    f"(by up to {swings[c]:.3f} on average over {self.n_rows:,} rows)."
+                )
             return out + list(self.notes)
         avg = np.asarray(self.average, dtype=float)
         lo, hi = int(np.argmin(avg)), int(np.argmax(avg))
         g = [_g(v) for v in self.grid]
         if self.feature_kind == "numeric":
             shape = self.shape
-            how = {"increasing": "rises with", "decreasing": "falls as", "flat": "barely changes with",
-                   "mixed": "goes up and down with"}[shape]
-            extremes = "" if {lo, hi} <= {0, len(avg) - 1} else \
-                f" (lowest {avg[lo]:.3g} at {g[lo]}, highest {avg[hi]:.3g} at {g[hi]})"
-            out.append(f"On average the {self.output} {how} '{self.feature}': {avg[0]:.3g} at {g[0]}, "
-                       f"{avg[-1]:.3g} at {g[-1]}{extremes}.")
+            how = {
+                "increasing": "rises with",
+                "decreasing": "falls as",
+                "flat": "barely changes with",
+                "mixed": "goes up and down with",
+            }[shape]
+            extremes = (
+                ""
+                if {lo, hi} <= {0, len(avg) - 1}
+                else f" (lowest {avg[lo]:.3g} at {g[lo]}, highest {avg[hi]:.3g} at {g[hi]})"
+            )
+            out.append(
+                f"On average the {self.output} {how} '{self.feature}': {avg[0]:.3g} at {g[0]}, "
+                f"{avg[-1]:.3g} at {g[-1]}{extremes}."
+            )
         else:
-            out.append(f"On average the {self.output} is highest when '{self.feature}' is {g[hi]} ({avg[hi]:.3g}) "
-                       f"and lowest when it is {g[lo]} ({avg[lo]:.3g}).")
+            out.append(
+                f"On average the {self.output} is highest when '{self.feature}' is {g[hi]} ({avg[hi]:.3g}) "
+                f"and lowest when it is {g[lo]} ({avg[lo]:.3g})."
+            )
         if self.ice:
             ice = np.asarray(self.ice, dtype=float)
             spread = float(np.median(np.ptp(ice, axis=1)))
             if spread > 2 * max(float(np.ptp(avg)), 1e-9):
-                out.append(f"Single rows (ICE lines) react much more than the average suggests (median swing "
-                           f"{spread:.3g}): the effect of '{self.feature}' depends on the other columns.")
+                out.append(
+                    f"Single rows (ICE lines) react much more than the average suggests (median swing "
+                    f"{spread:.3g}): the effect of '{self.feature}' depends on the other columns."
+                )
         return out + list(self.notes)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
@@ -217,8 +253,12 @@ class PartialDependenceResult:
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [{"value": _g(v), "average": a} for v, a in zip(self.grid, self.average, strict=False)]
         body = _html.table(rows) if rows else ""
-        return _card(f"Partial dependence of {self.model_name} on '{self.feature}'", self.findings(config), body,
-                     f"{self.output}; {self.n_rows:,} rows, {len(self.ice)} ICE lines shown")
+        return _card(
+            f"Partial dependence of {self.model_name} on '{self.feature}'",
+            self.findings(config),
+            body,
+            f"{self.output}; {self.n_rows:,} rows, {len(self.ice)} ICE lines shown",
+        )
 
 
 @dataclass(frozen=True)
@@ -265,50 +305,77 @@ class SurrogateResult:
     def figures(self) -> dict:
         from workbench.viz.explain import surrogate_fidelity_figure, surrogate_rules_figure
 
-        return {"fidelity": surrogate_fidelity_figure(self.fidelity_by_depth, self.max_depth, self.baseline,
-                                                      self.fidelity_metric, MIN_FIDELITY),
-                "rules": surrogate_rules_figure(self.rules, self.task)}
+        return {
+            "fidelity": surrogate_fidelity_figure(
+                self.fidelity_by_depth, self.max_depth, self.baseline, self.fidelity_metric, MIN_FIDELITY
+            ),
+            "rules": surrogate_rules_figure(self.rules, self.task),
+        }
 
     def figure(self):
         return self.figures()["fidelity"]
 
     def key_metrics(self) -> dict:
         """Flat figures: the tree's fidelity on held-out rows and its size."""
-        return {"explanation.surrogate.fidelity": self.fidelity, "explanation.surrogate.leaves": self.n_leaves}
+        return {
+            "explanation.surrogate.fidelity": self.fidelity,
+            "explanation.surrogate.leaves": self.n_leaves,
+        }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
         n = len(self.rules)
         if self.fidelity_metric == "agreement":
-            head = (f"A decision tree {self.max_depth} levels deep ({n} rules) gives the same answer as the model "
-                    f"on {self.fidelity:.1%} of {self.n_rows_holdout:,} held-out rows (always giving the most "
-                    f"common answer would agree on {self.baseline:.1%}).")
+            head = (
+                f"A decision tree {self.max_depth} levels deep ({n} rules) gives the same answer as the model "
+                f"on {self.fidelity:.1%} of {self.n_rows_holdout:,} held-out rows (always giving the most "
+                f"common answer would agree on {self.baseline:.1%})."
+            )
         else:
-            head = (f"A decision tree {self.max_depth} levels deep ({n} rules) reproduces {self.fidelity:.1%} of "
-                    f"the variation in the model's predictions on {self.n_rows_holdout:,} held-out rows (R²).")
+            head = (
+                f"A decision tree {self.max_depth} levels deep ({n} rules) reproduces {self.fidelity:.1%} of "
+                f"the variation in the model's predictions on {self.n_rows_holdout:,} held-out rows (R²)."
+            )
         out = [head]
         if self.fidelity >= MIN_FIDELITY:
-            out.append("Its rules are a faithful, simplified description of the model and can go into its "
-                       "documentation (they describe the model, not the world).")
+            out.append(
+                "Its rules are a faithful, simplified description of the model and can go into its "
+                "documentation (they describe the model, not the world)."
+            )
         else:
-            out.append(f"That is below {MIN_FIDELITY:.0%}: the rules miss too much of what the model does to "
-                       "describe it; try a deeper tree or rely on the other explanations.")
+            out.append(
+                f"That is below {MIN_FIDELITY:.0%}: the rules miss too much of what the model does to "
+                "describe it; try a deeper tree or rely on the other explanations."
+            )
         if self.rules:
             out.append(f"The largest rule: {self.rules[0]['text']}")
         return out + list(self.notes)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        c = make_check("explanation.surrogate.fidelity", self.fidelity, ">=", MIN_FIDELITY,
-                       "the surrogate tree matches the model on {value:.1%} of held-out rows "
-                       "(at least {threshold:.0%} expected)" if self.fidelity_metric == "agreement" else
-                       "the surrogate tree explains R² {value:.2f} of the model's predictions "
-                       "(at least {threshold:.2f} expected)", config, severity="warning")
+        c = make_check(
+            "explanation.surrogate.fidelity",
+            self.fidelity,
+            ">=",
+            MIN_FIDELITY,
+            "the surrogate tree matches the model on {value:.1%} of held-out rows "
+            "(at least {threshold:.0%} expected)"
+            if self.fidelity_metric == "agreement"
+            else "the surrogate tree explains R² {value:.2f} of the model's predictions "
+            "(at least {threshold:.2f} expected)",
+            config,
+            severity="warning",
+        )
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = "<pre style='white-space:pre-wrap;font-size:12px'>" + _html.esc(self.rules_text()) + "</pre>"
-        return _card(f"Surrogate decision tree of {self.model_name}", self.findings(config), body,
-                     f"depth {self.max_depth}, {self.n_leaves} leaves, fitted on {self.n_rows_fit:,} rows, "
-                     f"fidelity on {self.n_rows_holdout:,} held-out rows", self.checks(config))
+        return _card(
+            f"Surrogate decision tree of {self.model_name}",
+            self.findings(config),
+            body,
+            f"depth {self.max_depth}, {self.n_leaves} leaves, fitted on {self.n_rows_fit:,} rows, "
+            f"fidelity on {self.n_rows_holdout:,} held-out rows",
+            self.checks(config),
+        )
 
 
 def _g(v: Any) -> str:

@@ -138,9 +138,14 @@ class LocalExplainer:
                 X[:, j] = np.where(np.isnan(values), med, values)
         mode = "regression" if self.task == "regression" else "classification"
         self.lime = LimeTabularExplainer(
-            X, mode=mode, feature_names=self.features, categorical_features=self.categorical,
+            X,
+            mode=mode,
+            feature_names=self.features,
+            categorical_features=self.categorical,
             categorical_names={j: self.categories[j] for j in self.categorical},
-            discretize_continuous=True, discretizer="quartile", feature_selection="highest_weights",
+            discretize_continuous=True,
+            discretizer="quartile",
+            feature_selection="highest_weights",
             random_state=random_state,
         )
         disc = self.lime.discretizer
@@ -153,8 +158,15 @@ class LocalExplainer:
         return self._model()
 
     # -- explaining -----------------------------------------------------------------
-    def explain(self, rows: pd.DataFrame, *, num_features: int, num_samples: int, random_state: int,
-                threads: int | None = 1) -> list[dict]:
+    def explain(
+        self,
+        rows: pd.DataFrame,
+        *,
+        num_features: int,
+        num_samples: int,
+        random_state: int,
+        threads: int | None = 1,
+    ) -> list[dict]:
         """One LIME explanation per row of `rows` (raw frame, original columns).
 
         The explained output is the positive class's probability (binary), the
@@ -203,7 +215,9 @@ class LocalExplainer:
         self.lime.base.random_state = rs
         self.lime.discretizer.random_state = rs
 
-    def _explain_batch(self, rows: list[pd.Series], num_features: int, num_samples: int, seed: int) -> list[dict]:
+    def _explain_batch(
+        self, rows: list[pd.Series], num_features: int, num_samples: int, seed: int
+    ) -> list[dict]:
         """LIME's explain_instance for several rows with one model call for all their samples."""
         from sklearn.metrics import pairwise_distances
 
@@ -221,7 +235,7 @@ class LocalExplainer:
         yss_all = self._predict_fn(missing_rows)(np.vstack(sampled))
         out = []
         for k, (x, _, notes, scaled, distances) in enumerate(encoded):
-            yss = yss_all[k * num_samples:(k + 1) * num_samples]
+            yss = yss_all[k * num_samples : (k + 1) * num_samples]
             own = yss[0]
             label = self._label(own)
             if label is None:  # regression: LIME fits the prediction itself
@@ -229,8 +243,14 @@ class LocalExplainer:
             else:
                 fit_label = label
             intercept, weights, score, local_pred = lime.base.explain_instance_with_data(
-                scaled, yss, distances, fit_label, min(num_features, len(self.features)),
-                model_regressor=None, feature_selection=lime.feature_selection)
+                scaled,
+                yss,
+                distances,
+                fit_label,
+                min(num_features, len(self.features)),
+                model_regressor=None,
+                feature_selection=lime.feature_selection,
+            )
             out.append(self._result(x, weights, intercept, local_pred, score, notes, own, label))
         return out
 
@@ -242,14 +262,34 @@ class LocalExplainer:
         lime_label = 1 if label is None else label  # LIME files a regression explanation under label 1
         self._seed(seed)
         exp = self.lime.explain_instance(
-            x, predict, labels=(lime_label,), num_features=min(num_features, len(self.features)),
+            x,
+            predict,
+            labels=(lime_label,),
+            num_features=min(num_features, len(self.features)),
             num_samples=num_samples,
         )
-        return self._result(x, exp.local_exp[lime_label], exp.intercept[lime_label], exp.local_pred, exp.score,
-                            notes, own, label)
+        return self._result(
+            x,
+            exp.local_exp[lime_label],
+            exp.intercept[lime_label],
+            exp.local_pred,
+            exp.score,
+            notes,
+            own,
+            label,
+        )
 
-    def _result(self, x: np.ndarray, weights, intercept, local_pred, score, notes: list[str], own: np.ndarray,
-                label: int | None) -> dict:
+    def _result(
+        self,
+        x: np.ndarray,
+        weights,
+        intercept,
+        local_pred,
+        score,
+        notes: list[str],
+        own: np.ndarray,
+        label: int | None,
+    ) -> dict:
         return {
             "output": np.atleast_1d(np.asarray(own, dtype=float)),
             "label_index": label,
@@ -296,13 +336,17 @@ class LocalExplainer:
                     # keep it explainable: a new code LIME never samples (the reference lacks it)
                     self._set_categories(j, [*self.categories[j], v])
                     self.lime.categorical_names[j] = self.categories[j]
-                    notes.append(f"the value {_category_text(v)!r} of '{col}' does not occur in the reference data")
+                    notes.append(
+                        f"the value {_category_text(v)!r} of '{col}' does not occur in the reference data"
+                    )
                 x[j] = self._codes[j][v]
             else:
                 if v is None or (isinstance(v, float) and math.isnan(v)):
                     missing_numeric.append(j)
-                    notes.append(f"'{col}' is missing in this row; LIME's conditions use the median "
-                                 f"({_num(self.medians[j])}) in its place")
+                    notes.append(
+                        f"'{col}' is missing in this row; LIME's conditions use the median "
+                        f"({_num(self.medians[j])}) in its place"
+                    )
                     v = self.medians[j]
                 x[j] = float(v)
         return x, missing_numeric, notes
@@ -316,8 +360,14 @@ class LocalExplainer:
         col = self.features[j]
         if j in self.categorical:
             cat = self.categories[j][int(value)]
-            return {"feature": col, "condition": _category_condition(col, cat), "weight": weight,
-                    "category": cat, "lower": None, "upper": None}
+            return {
+                "feature": col,
+                "condition": _category_condition(col, cat),
+                "weight": weight,
+                "category": cat,
+                "lower": None,
+                "upper": None,
+            }
         edges = self.edges[j]
         b = int(np.searchsorted(edges, value))  # LIME's own binning of the row
         lower = float(edges[b - 1]) if b > 0 else None
@@ -328,8 +378,14 @@ class LocalExplainer:
             text = f"{col} > {_num(lower)}"
         else:
             text = f"{_num(lower)} < {col} <= {_num(upper)}"
-        return {"feature": col, "condition": text, "weight": weight, "category": None,
-                "lower": lower, "upper": upper}
+        return {
+            "feature": col,
+            "condition": text,
+            "weight": weight,
+            "category": None,
+            "lower": lower,
+            "upper": upper,
+        }
 
 
 def check_rows(data: pd.DataFrame, rows: Any, *, limit: int = 100) -> list:
@@ -351,7 +407,9 @@ def check_rows(data: pd.DataFrame, rows: Any, *, limit: int = 100) -> list:
     if len(labels) > limit:
         raise WorkbenchError(f"{len(labels):,} rows were chosen; explain at most {limit} at a time")
     if not data.index.is_unique:
-        raise DataError("the data's index has duplicate labels, so rows cannot be named; reset the index first")
+        raise DataError(
+            "the data's index has duplicate labels, so rows cannot be named; reset the index first"
+        )
     absent = [r for r in labels if r not in data.index]
     if absent:
         raise DataError(f"row {absent[0]!r} is not in the data (rows are named by the data's index)")

@@ -17,33 +17,67 @@ from workbench.explain._lime import get_explainer, limited_threads, row_id
 from workbench.explain._local_results import LocalExplanation, LocalExplanationResult
 
 
-def explain_rows(model, chosen: pd.DataFrame, reference: pd.DataFrame, selection: dict, error_kind: str | None,
-                 num_features: int, num_samples: int, random_state: int, threads: int | None
-                 ) -> LocalExplanationResult:
+def explain_rows(
+    model,
+    chosen: pd.DataFrame,
+    reference: pd.DataFrame,
+    selection: dict,
+    error_kind: str | None,
+    num_features: int,
+    num_samples: int,
+    random_state: int,
+    threads: int | None,
+) -> LocalExplanationResult:
     """LIME on the `chosen` rows (the explainer for (model, reference) reused), as a result object."""
     spec = model.spec
     explainer = get_explainer(model, reference)
     explanations, notes, seconds = [], [], None
     if len(chosen):
-        raw = explainer.explain(chosen, num_features=num_features, num_samples=num_samples,
-                                random_state=random_state, threads=threads)
+        raw = explainer.explain(
+            chosen,
+            num_features=num_features,
+            num_samples=num_samples,
+            random_state=random_state,
+            threads=threads,
+        )
         actual = _actual(chosen, spec)
         for i, lab in enumerate(chosen.index):
             a = actual[i] if actual is not None else None
             predicted, probability, explained = describe_output(model, raw[i])
-            explanations.append(LocalExplanation(
-                row_id=row_id(lab), predicted=predicted, probability=probability, explained_class=explained,
-                features=raw[i]["features"], intercept=raw[i]["intercept"],
-                local_prediction=raw[i]["local_prediction"], r2=raw[i]["r2"], actual=a,
-                error=_error_word(spec, predicted, a, error_kind), seconds=raw[i]["seconds"], notes=raw[i]["notes"],
-            ))
+            explanations.append(
+                LocalExplanation(
+                    row_id=row_id(lab),
+                    predicted=predicted,
+                    probability=probability,
+                    explained_class=explained,
+                    features=raw[i]["features"],
+                    intercept=raw[i]["intercept"],
+                    local_prediction=raw[i]["local_prediction"],
+                    r2=raw[i]["r2"],
+                    actual=a,
+                    error=_error_word(spec, predicted, a, error_kind),
+                    seconds=raw[i]["seconds"],
+                    notes=raw[i]["notes"],
+                )
+            )
         seconds = float(np.median([r["seconds"] for r in raw]))
     if explainer.imputed:
-        notes.append(f"Missing values of {', '.join(repr(c) for c in explainer.imputed)} in the reference were "
-                     "given the median for LIME's sampling.")
-    return LocalExplanationResult(getattr(model, "name", "model"), spec.task, explanations, selection,
-                                  int(num_features), int(num_samples), int(random_state),
-                                  explainer.reference_rows, seconds, notes)
+        notes.append(
+            f"Missing values of {', '.join(repr(c) for c in explainer.imputed)} in the reference were "
+            "given the median for LIME's sampling."
+        )
+    return LocalExplanationResult(
+        getattr(model, "name", "model"),
+        spec.task,
+        explanations,
+        selection,
+        int(num_features),
+        int(num_samples),
+        int(random_state),
+        explainer.reference_rows,
+        seconds,
+        notes,
+    )
 
 
 def describe_output(model, raw: dict) -> tuple[Any, float | None, Any]:
@@ -56,8 +90,9 @@ def describe_output(model, raw: dict) -> tuple[Any, float | None, Any]:
     return predicted, float(own[label]), _native(model.classes_[label])
 
 
-def find_errors(model, data: pd.DataFrame, y: np.ndarray, kind: str, threads: int | None
-            ) -> tuple[np.ndarray, np.ndarray, str]:
+def find_errors(
+    model, data: pd.DataFrame, y: np.ndarray, kind: str, threads: int | None
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Which rows are errors of `kind`, how confident the model was in each row, and a label for them."""
     spec = model.spec
     with limited_threads(threads):
@@ -104,8 +139,12 @@ def _actual(rows: pd.DataFrame, spec) -> list | None:
 
 
 def row_stability(rid: Any, runs: list[dict], features: list[str], top_k: int) -> dict:
-    w = np.array([[dict((f["feature"], f["weight"]) for f in r["features"]).get(c, 0.0) for c in features]
-                  for r in runs])
+    w = np.array(
+        [
+            [dict((f["feature"], f["weight"]) for f in r["features"]).get(c, 0.0) for c in features]
+            for r in runs
+        ]
+    )
     mag = np.abs(w)
     tops = [set(np.argsort(-m, kind="stable")[:top_k]) for m in mag]
     pairs = list(itertools.combinations(range(len(runs)), 2))
@@ -114,12 +153,24 @@ def row_stability(rid: Any, runs: list[dict], features: list[str], top_k: int) -
     union = sorted(set().union(*tops))
     same_sign = [bool(np.all(np.sign(w[:, j]) == np.sign(w[0, j]))) for j in union]
     conditions = {f["feature"]: f["condition"] for f in runs[0]["features"]}
-    feats = [{"feature": features[j], "condition": conditions.get(features[j]), "mean_weight": float(w[:, j].mean()),
-              "sd_weight": float(w[:, j].std()), "top_k_share": float(np.mean([j in t for t in tops]))}
-             for j in union]
+    feats = [
+        {
+            "feature": features[j],
+            "condition": conditions.get(features[j]),
+            "mean_weight": float(w[:, j].mean()),
+            "sd_weight": float(w[:, j].std()),
+            "top_k_share": float(np.mean([j in t for t in tops])),
+        }
+        for j in union
+    ]
     feats.sort(key=lambda f: -abs(f["mean_weight"]))
-    return {"row_id": rid, "kendall_tau": tau, "top_k_jaccard": jac,
-            "sign_agreement": float(np.mean(same_sign)) if same_sign else 1.0, "features": feats}
+    return {
+        "row_id": rid,
+        "kendall_tau": tau,
+        "top_k_jaccard": jac,
+        "sign_agreement": float(np.mean(same_sign)) if same_sign else 1.0,
+        "features": feats,
+    }
 
 
 def kendall_tau_b(a: np.ndarray, b: np.ndarray) -> float:

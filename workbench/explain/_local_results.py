@@ -71,20 +71,31 @@ class LocalExplanation:
             said = f"the model predicts {_f(self.output)}"
         actual = ""
         if self.actual is not None:
-            err = f", {'an' if self.error and self.error[0] in 'aeiou' else 'a'} {self.error}" if self.error else ""
+            err = (
+                f", {'an' if self.error and self.error[0] in 'aeiou' else 'a'} {self.error}"
+                if self.error
+                else ""
+            )
             actual = f" (actual: {_f(self.actual)}{err})"
         ups = [f["condition"] for f in self.features[:3] if f["weight"] > 0]
         downs = [f["condition"] for f in self.features[:3] if f["weight"] < 0]
         parts = []
         if ups:
             verb = "pushes" if len(ups) == 1 else "push"
-            parts.append(f"{_join(ups)} {verb} towards '{self.explained_class}'" if classification
-                         else f"{_join(ups)} {verb} the prediction up")
+            parts.append(
+                f"{_join(ups)} {verb} towards '{self.explained_class}'"
+                if classification
+                else f"{_join(ups)} {verb} the prediction up"
+            )
         if downs:
             verb = "pushes" if len(downs) == 1 else "push"
-            parts.append(f"{_join(downs)} {verb} away from it" if classification and ups
-                         else f"{_join(downs)} {verb} away from '{self.explained_class}'" if classification
-                         else f"{_join(downs)} {verb} it down")
+            parts.append(
+                f"{_join(downs)} {verb} away from it"
+                if classification and ups
+                else f"{_join(downs)} {verb} away from '{self.explained_class}'"
+                if classification
+                else f"{_join(downs)} {verb} it down"
+            )
         reasons = "; ".join(parts) or "no condition stands out"
         return f"Row {self.row_id}: {said}{actual}. {reasons[0].upper() + reasons[1:]}."
 
@@ -116,9 +127,11 @@ class LocalExplanationResult:
         for e in self.explanations:
             if e.row_id == row_id or str(e.row_id) == str(row_id):
                 return e
-        raise UnknownNameError(f"row {row_id!r} was not explained; the explained rows are "
-                               f"{', '.join(repr(e.row_id) for e in self.explanations[:8]) or 'none'}"
-                               + (f" and {len(self.explanations) - 8} more" if len(self.explanations) > 8 else ""))
+        raise UnknownNameError(
+            f"row {row_id!r} was not explained; the explained rows are "
+            f"{', '.join(repr(e.row_id) for e in self.explanations[:8]) or 'none'}"
+            + (f" and {len(self.explanations) - 8} more" if len(self.explanations) > 8 else "")
+        )
 
     def __len__(self) -> int:
         return len(self.explanations)
@@ -128,31 +141,52 @@ class LocalExplanationResult:
 
     def table(self) -> pd.DataFrame:
         """One row per explained row and condition (strongest first within a row)."""
-        rows = [{"row_id": e.row_id, "rank": k + 1, "feature": f["feature"], "condition": f["condition"],
-                 "weight": f["weight"], "predicted": e.predicted, "probability": e.probability,
-                 "actual": e.actual, "r2": e.r2}
-                for e in self.explanations for k, f in enumerate(e.features)]
+        rows = [
+            {
+                "row_id": e.row_id,
+                "rank": k + 1,
+                "feature": f["feature"],
+                "condition": f["condition"],
+                "weight": f["weight"],
+                "predicted": e.predicted,
+                "probability": e.probability,
+                "actual": e.actual,
+                "r2": e.r2,
+            }
+            for e in self.explanations
+            for k, f in enumerate(e.features)
+        ]
         return pd.DataFrame(rows)
 
     # -- the faces ------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
-            "kind": self.kind, "model": self.model_name, "task": self.task,
-            "explanations": [e.to_dict() for e in self.explanations], "selection": dict(self.selection),
-            "num_features": self.num_features, "num_samples": self.num_samples,
-            "random_state": self.random_state, "reference_rows": self.reference_rows,
-            "seconds_per_row": self.seconds_per_row, "notes": list(self.notes),
+            "kind": self.kind,
+            "model": self.model_name,
+            "task": self.task,
+            "explanations": [e.to_dict() for e in self.explanations],
+            "selection": dict(self.selection),
+            "num_features": self.num_features,
+            "num_samples": self.num_samples,
+            "random_state": self.random_state,
+            "reference_rows": self.reference_rows,
+            "seconds_per_row": self.seconds_per_row,
+            "notes": list(self.notes),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> LocalExplanationResult:
         try:
             return cls(
-                model_name=d["model"], task=d["task"],
+                model_name=d["model"],
+                task=d["task"],
                 explanations=[LocalExplanation.from_dict(e) for e in d["explanations"]],
-                selection=dict(d.get("selection") or {}), num_features=d["num_features"],
-                num_samples=d["num_samples"], random_state=d.get("random_state", 0),
-                reference_rows=d.get("reference_rows", 0), seconds_per_row=d.get("seconds_per_row"),
+                selection=dict(d.get("selection") or {}),
+                num_features=d["num_features"],
+                num_samples=d["num_samples"],
+                random_state=d.get("random_state", 0),
+                reference_rows=d.get("reference_rows", 0),
+                seconds_per_row=d.get("seconds_per_row"),
                 notes=list(d.get("notes") or []),
             )
         except (KeyError, TypeError) as exc:
@@ -173,8 +207,10 @@ class LocalExplanationResult:
 
     def key_metrics(self) -> dict:
         """Flat figures: how many rows were explained, and the weakest local fit (R²)."""
-        return {"explanation.local.rows": len(self.explanations),
-                "explanation.local.fit_r2": min((e.r2 for e in self.explanations), default=None)}
+        return {
+            "explanation.local.rows": len(self.explanations),
+            "explanation.local.fit_r2": min((e.r2 for e in self.explanations), default=None),
+        }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
         out = []
@@ -185,22 +221,32 @@ class LocalExplanationResult:
             if not n_err:
                 out.append(f"The model made no {what} on these {n:,} rows, so there is nothing to explain.")
             else:
-                out.append(f"The model made {n_err:,} {what} on {n:,} labelled rows ({n_err / max(n, 1):.1%}); "
-                           f"the {len(self.explanations)} most confident ones are explained below.")
+                out.append(
+                    f"The model made {n_err:,} {what} on {n:,} labelled rows ({n_err / max(n, 1):.1%}); "
+                    f"the {len(self.explanations)} most confident ones are explained below."
+                )
         out.extend(e.sentence() for e in self.explanations)
         weak = [e for e in self.explanations if e.r2 < MIN_LOCAL_R2]
         if weak:
             ids = ", ".join(str(e.row_id) for e in weak[:5])
-            out.append(f"For row{'s' if len(weak) > 1 else ''} {ids} LIME's straight-line summary fits the model "
-                       f"poorly (R² below {MIN_LOCAL_R2:g}): read those weights with care.")
+            out.append(
+                f"For row{'s' if len(weak) > 1 else ''} {ids} LIME's straight-line summary fits the model "
+                f"poorly (R² below {MIN_LOCAL_R2:g}): read those weights with care."
+            )
         out.extend(self.notes)
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
         worst = min((e.r2 for e in self.explanations), default=None)
-        c = make_check("explanation.local.fit_r2", worst, ">=", MIN_LOCAL_R2,
-                       "the weakest local fit has R² {value:.2f} (at least {threshold:g} expected)", config,
-                       severity="warning")
+        c = make_check(
+            "explanation.local.fit_r2",
+            worst,
+            ">=",
+            MIN_LOCAL_R2,
+            "the weakest local fit has R² {value:.2f} (at least {threshold:g} expected)",
+            config,
+            severity="warning",
+        )
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
@@ -208,16 +254,20 @@ class LocalExplanationResult:
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
         for e in self.explanations:
             rows = [{"condition": f["condition"], "weight": f["weight"]} for f in e.features]
-            head = (f"Row {e.row_id}: predicted {_f(e.predicted)}"
-                    + (f", P({e.explained_class}): {_p(e.probability)}" if e.explained_class is not None else "")
-                    + (f", actual {_f(e.actual)}" if e.actual is not None else "")
-                    + f"; local fit R² {e.r2:.2f}")
+            head = (
+                f"Row {e.row_id}: predicted {_f(e.predicted)}"
+                + (f", P({e.explained_class}): {_p(e.probability)}" if e.explained_class is not None else "")
+                + (f", actual {_f(e.actual)}" if e.actual is not None else "")
+                + f"; local fit R² {e.r2:.2f}"
+            )
             body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(head)}</div>"
             body += _html.table(rows, ["condition", "weight"])
         body += checks_table_html(self.checks(config))
-        sub = (f"{self.task}; LIME with {self.num_samples:,} samples around each row, "
-               f"reference of {self.reference_rows:,} rows"
-               + (f"; {self.seconds_per_row:.2f} s per row" if self.seconds_per_row else ""))
+        sub = (
+            f"{self.task}; LIME with {self.num_samples:,} samples around each row, "
+            f"reference of {self.reference_rows:,} rows"
+            + (f"; {self.seconds_per_row:.2f} s per row" if self.seconds_per_row else "")
+        )
         return _html.card(f"Local explanations of {self.model_name}", body, sub)
 
 
@@ -246,18 +296,35 @@ class StabilityResult:
     verdict: str  # "stable" | "fairly stable" | "unstable"
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "model": self.model_name, "task": self.task, "seeds": list(self.seeds),
-                "top_k": self.top_k, "num_samples": self.num_samples, "rows": self.rows,
-                "mean_kendall_tau": self.mean_kendall_tau, "mean_top_k_jaccard": self.mean_top_k_jaccard,
-                "mean_sign_agreement": self.mean_sign_agreement, "verdict": self.verdict}
+        return {
+            "kind": self.kind,
+            "model": self.model_name,
+            "task": self.task,
+            "seeds": list(self.seeds),
+            "top_k": self.top_k,
+            "num_samples": self.num_samples,
+            "rows": self.rows,
+            "mean_kendall_tau": self.mean_kendall_tau,
+            "mean_top_k_jaccard": self.mean_top_k_jaccard,
+            "mean_sign_agreement": self.mean_sign_agreement,
+            "verdict": self.verdict,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> StabilityResult:
         try:
-            return cls(model_name=d["model"], task=d["task"], seeds=list(d["seeds"]), top_k=d["top_k"],
-                       num_samples=d["num_samples"], rows=list(d["rows"]), mean_kendall_tau=d["mean_kendall_tau"],
-                       mean_top_k_jaccard=d["mean_top_k_jaccard"], mean_sign_agreement=d["mean_sign_agreement"],
-                       verdict=d["verdict"])
+            return cls(
+                model_name=d["model"],
+                task=d["task"],
+                seeds=list(d["seeds"]),
+                top_k=d["top_k"],
+                num_samples=d["num_samples"],
+                rows=list(d["rows"]),
+                mean_kendall_tau=d["mean_kendall_tau"],
+                mean_top_k_jaccard=d["mean_top_k_jaccard"],
+                mean_sign_agreement=d["mean_sign_agreement"],
+                verdict=d["verdict"],
+            )
         except (KeyError, TypeError) as exc:
             raise WorkbenchError(f"the stored stability result is incomplete (missing {exc})") from None
 
@@ -268,13 +335,17 @@ class StabilityResult:
     def summary(self) -> str:
         """The plain verdict in one sentence."""
         head = {"stable": "Stable", "fairly stable": "Fairly stable", "unstable": "Unstable"}[self.verdict]
-        s = (f"{head}: repeating each explanation with {len(self.seeds)} random seeds, the top {self.top_k} "
-             f"features overlap {self.mean_top_k_jaccard:.0%} on average, the full rankings agree with a Kendall "
-             f"tau of {self.mean_kendall_tau:.2f} (1 = identical order), and {self.mean_sign_agreement:.0%} of the "
-             "top features keep the direction of their effect.")
+        s = (
+            f"{head}: repeating each explanation with {len(self.seeds)} random seeds, the top {self.top_k} "
+            f"features overlap {self.mean_top_k_jaccard:.0%} on average, the full rankings agree with a Kendall "
+            f"tau of {self.mean_kendall_tau:.2f} (1 = identical order), and {self.mean_sign_agreement:.0%} of the "
+            "top features keep the direction of their effect."
+        )
         if self.verdict != "stable":
-            s += (f" Read only the first few conditions, or explain with more samples than {self.num_samples:,} "
-                  "(num_samples).")
+            s += (
+                f" Read only the first few conditions, or explain with more samples than {self.num_samples:,} "
+                "(num_samples)."
+            )
         return s
 
     def figures(self) -> dict:
@@ -287,9 +358,11 @@ class StabilityResult:
 
     def key_metrics(self) -> dict:
         """Flat figures: the mean agreement of repeated explanations."""
-        return {"explanation.stability.top_k_jaccard": self.mean_top_k_jaccard,
-                "explanation.stability.kendall_tau": self.mean_kendall_tau,
-                "explanation.stability.sign_agreement": self.mean_sign_agreement}
+        return {
+            "explanation.stability.top_k_jaccard": self.mean_top_k_jaccard,
+            "explanation.stability.kendall_tau": self.mean_kendall_tau,
+            "explanation.stability.sign_agreement": self.mean_sign_agreement,
+        }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
         out = [self.summary()]
@@ -300,20 +373,38 @@ class StabilityResult:
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        c = make_check("explanation.stability.top_k_jaccard", self.mean_top_k_jaccard, ">=", FAIR_JACCARD,
-                       "repeated explanations share {value:.0%} of their top features (at least "
-                       "{threshold:.0%} expected)", config, severity="warning")
+        c = make_check(
+            "explanation.stability.top_k_jaccard",
+            self.mean_top_k_jaccard,
+            ">=",
+            FAIR_JACCARD,
+            "repeated explanations share {value:.0%} of their top features (at least "
+            "{threshold:.0%} expected)",
+            config,
+            severity="warning",
+        )
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
-        body += _html.table([{"row": str(r["row_id"]), "Kendall tau": r["kendall_tau"],
-                              f"top-{self.top_k} overlap": r["top_k_jaccard"], "sign agreement": r["sign_agreement"]}
-                             for r in self.rows])
+        body += _html.table(
+            [
+                {
+                    "row": str(r["row_id"]),
+                    "Kendall tau": r["kendall_tau"],
+                    f"top-{self.top_k} overlap": r["top_k_jaccard"],
+                    "sign agreement": r["sign_agreement"],
+                }
+                for r in self.rows
+            ]
+        )
         body += checks_table_html(self.checks(config))
-        return _html.card(f"Explanation stability of {self.model_name}: {self.verdict}", body,
-                          f"LIME with {self.num_samples:,} samples, seeds {self.seeds}, top {self.top_k} features")
+        return _html.card(
+            f"Explanation stability of {self.model_name}: {self.verdict}",
+            body,
+            f"LIME with {self.num_samples:,} samples, seeds {self.seeds}, top {self.top_k} features",
+        )
 
 
 def verdict_for(jaccard: float) -> str:

@@ -47,8 +47,17 @@ MODEL_FILES = ("model.skops", "model.onnx")
 _CHUNK = 1 << 20
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x04\x22\x4d\x18", b"ZF", b"\x78\x01", b"\x78\x5e",
-                     b"\x78\x9c", b"\x78\xda")  # gzip, bz2, xz, lz4, joblib's zlib: how joblib compresses
+_COMPRESSED_MAGIC = (
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x04\x22\x4d\x18",
+    b"ZF",
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+)  # gzip, bz2, xz, lz4, joblib's zlib: how joblib compresses
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 
 
@@ -90,14 +99,16 @@ def read_artifact(path: Path) -> tuple[dict, str, bytes]:
         try:
             zf = zipfile.ZipFile(fh)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-            raise ModelFileError(f"'{path}' is not a readable workbench model (corrupted or not a zip: "
-                                 f"{_first_line(exc)})") from None
+            raise ModelFileError(
+                f"'{path}' is not a readable workbench model (corrupted or not a zip: {_first_line(exc)})"
+            ) from None
         with zf:
             infos = _check_zip_entries(zf, path, "model file")
             if "meta.json" not in infos:
                 if "schema.json" in infos:  # what skops.io.dump writes
-                    raise ModelFileError(f"'{path}' is a bare skops file; load it with skops or re-save it with "
-                                         "workbench")
+                    raise ModelFileError(
+                        f"'{path}' is a bare skops file; load it with skops or re-save it with workbench"
+                    )
                 raise ModelFileError(f"'{path}' is not a workbench model: it has no meta.json")
             meta = parse_meta(_read_zip_member(zf, infos["meta.json"], MAX_META_BYTES, path), path)
             model_file = _model_file(meta, path)
@@ -176,8 +187,10 @@ def is_artifact(path: Path) -> bool:
 def _model_file(meta: dict, path: Path) -> str:
     name = meta.get("model_file", "model.skops")
     if name not in MODEL_FILES:
-        raise ModelFileError(f"'{path}' is not a workbench model: its meta.json names the model file "
-                             f"{str(name)[:80]!r} (expected model.skops or model.onnx)")
+        raise ModelFileError(
+            f"'{path}' is not a workbench model: its meta.json names the model file "
+            f"{str(name)[:80]!r} (expected model.skops or model.onnx)"
+        )
     return name
 
 
@@ -210,8 +223,10 @@ class _open_regular:
         limit = max_model_bytes() + MAX_META_BYTES + (1 << 20)
         if st.st_size > limit:
             os.close(fd)
-            raise ModelFileError(f"'{self.path}' is larger than the {_mib(limit)} a model file may take "
-                                 "(set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)")
+            raise ModelFileError(
+                f"'{self.path}' is larger than the {_mib(limit)} a model file may take "
+                "(set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)"
+            )
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         self.fh = os.fdopen(fd, "rb")
@@ -233,13 +248,17 @@ def _read_folder_member(folder: Path, name: str, limit: int, *, required: bool) 
         except (OSError, RuntimeError):
             raise ModelFileError(f"'{folder}' is refused: its {name} is a broken link") from None
         if not target.is_relative_to(folder.resolve()):
-            raise ModelFileError(f"'{folder}' is refused: its {name} is a link to a file outside the model folder")
+            raise ModelFileError(
+                f"'{folder}' is refused: its {name} is a link to a file outside the model folder"
+            )
     with _open_regular(p, f"the {name} of") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
         what = "model file" if name in MODEL_FILES else name
-        raise ModelFileError(f"'{folder}' is refused: its {what} is larger than {_mib(limit)}"
-                             + (" (set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)" if what != name else ""))
+        raise ModelFileError(
+            f"'{folder}' is refused: its {what} is larger than {_mib(limit)}"
+            + (" (set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)" if what != name else "")
+        )
     return data
 
 
@@ -251,8 +270,10 @@ def _check_zip_entries(zf: zipfile.ZipFile, path: Path, what: str) -> dict[str, 
     for info in infos:
         name = info.filename
         if not safe_member_name(name):
-            raise ModelFileError(f"'{path}' is refused: its {what} has a member with an unsafe name "
-                                 f"({name[:80]!r}: absolute, or climbing out with '..')")
+            raise ModelFileError(
+                f"'{path}' is refused: its {what} has a member with an unsafe name "
+                f"({name[:80]!r}: absolute, or climbing out with '..')"
+            )
         if name in out:
             raise ModelFileError(f"'{path}' is refused: its {what} holds '{name[:80]}' twice")
         if stat.S_ISLNK(info.external_attr >> 16):
@@ -273,10 +294,14 @@ def _read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, pat
     what = "model file" if name in MODEL_FILES else name
     hint = " (set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)" if name in MODEL_FILES else ""
     if info.file_size > limit:
-        raise ModelFileError(f"'{path}' is refused: its {what} would unpack to {_mib(info.file_size)}, more "
-                             f"than the {_mib(limit)} allowed{hint}")
+        raise ModelFileError(
+            f"'{path}' is refused: its {what} would unpack to {_mib(info.file_size)}, more "
+            f"than the {_mib(limit)} allowed{hint}"
+        )
     if info.compress_type not in _ZIP_METHODS:
-        raise ModelFileError(f"'{path}' is refused: its {what} uses a compression method workbench does not write")
+        raise ModelFileError(
+            f"'{path}' is refused: its {what} uses a compression method workbench does not write"
+        )
     if info.flag_bits & 0x1:
         raise ModelFileError(f"'{path}' is refused: its {what} is encrypted")
     buf = io.BytesIO()
@@ -285,12 +310,15 @@ def _read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, pat
             while chunk := member.read(_CHUNK):
                 buf.write(chunk)
                 if buf.tell() > min(limit, info.file_size):
-                    raise ModelFileError(f"'{path}' is refused: its {what} unpacks to more than its declared "
-                                         "size")
+                    raise ModelFileError(
+                        f"'{path}' is refused: its {what} unpacks to more than its declared size"
+                    )
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its {what} cannot be unpacked ({_first_line(exc)})") from None
+        raise ModelFileError(
+            f"'{path}' is corrupted: its {what} cannot be unpacked ({_first_line(exc)})"
+        ) from None
     return buf.getvalue()
 
 

@@ -35,8 +35,9 @@ def check_estimator(estimator: Any, path: Path) -> None:
     from sklearn.base import BaseEstimator
 
     if not isinstance(estimator, BaseEstimator) or not callable(getattr(estimator, "predict", None)):
-        raise ModelFileError(f"'{path}' does not hold a scikit-learn model (it holds a "
-                             f"{type(estimator).__name__})")
+        raise ModelFileError(
+            f"'{path}' does not hold a scikit-learn model (it holds a {type(estimator).__name__})"
+        )
     from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
     from sklearn.tree._tree import Tree
 
@@ -75,12 +76,17 @@ def check_estimator(estimator: Any, path: Path) -> None:
 def _check_params(est: Any, path: Path) -> None:
     state = vars(est)
     if state.get("memory") is not None:
-        raise ModelFileError(f"'{path}' is refused: its {type(est).__name__} would cache to "
-                             f"{str(state['memory'])[:80]!r} (a model file may not name places to write)")
+        raise ModelFileError(
+            f"'{path}' is refused: its {type(est).__name__} would cache to "
+            f"{str(state['memory'])[:80]!r} (a model file may not name places to write)"
+        )
     n_jobs = state.get("n_jobs")
-    if n_jobs is not None and (not isinstance(n_jobs, int) or isinstance(n_jobs, bool)
-                               or not -_MAX_N_JOBS <= n_jobs <= _MAX_N_JOBS):
-        raise ModelFileError(f"'{path}' is refused: its {type(est).__name__} asks for n_jobs={str(n_jobs)[:20]}")
+    if n_jobs is not None and (
+        not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or not -_MAX_N_JOBS <= n_jobs <= _MAX_N_JOBS
+    ):
+        raise ModelFileError(
+            f"'{path}' is refused: its {type(est).__name__} asks for n_jobs={str(n_jobs)[:20]}"
+        )
 
 
 def _width(est: Any) -> int | None:
@@ -112,21 +118,36 @@ def _check_owner(est: Any, path: Path, done: set) -> None:
         _check_tree(tree, width, path, done)
     subs = state.get("estimators_")
     if subs is not None and width is not None:
-        items = subs.ravel().tolist() if isinstance(subs, np.ndarray) else list(subs) if isinstance(
-            subs, list | tuple) else []
+        items = (
+            subs.ravel().tolist()
+            if isinstance(subs, np.ndarray)
+            else list(subs)
+            if isinstance(subs, list | tuple)
+            else []
+        )
         for sub in items:
             sub_tree = getattr(sub, "tree_", None)
             if isinstance(sub_tree, Tree):
                 _check_tree(sub_tree, width, path, done)
-    if "_raw_predict_init" in dir(type(est)) and hasattr(est, "init_") and subs is not None:  # GradientBoosting
+    if (
+        "_raw_predict_init" in dir(type(est)) and hasattr(est, "init_") and subs is not None
+    ):  # GradientBoosting
         k = getattr(est, "n_trees_per_iteration_", None)
-        if not isinstance(subs, np.ndarray) or subs.ndim != 2 or not isinstance(k, int | np.integer) \
-                or subs.shape[1] != k:
-            raise ModelFileError(f"'{path}' is corrupted: its {name} has stages that do not match its outputs")
+        if (
+            not isinstance(subs, np.ndarray)
+            or subs.ndim != 2
+            or not isinstance(k, int | np.integer)
+            or subs.shape[1] != k
+        ):
+            raise ModelFileError(
+                f"'{path}' is corrupted: its {name} has stages that do not match its outputs"
+            )
         for sub in subs.ravel().tolist():
             t = getattr(sub, "tree_", None)
             if not isinstance(t, Tree) or t.n_outputs != 1 or t.max_n_classes != 1:
-                raise ModelFileError(f"'{path}' is corrupted: its {name} has a stage that is not a regression tree")
+                raise ModelFileError(
+                    f"'{path}' is corrupted: its {name} has a stage that is not a regression tree"
+                )
     predictors = state.get("_predictors")
     if predictors is not None:
         _check_hgb(est, predictors, width, path)
@@ -160,15 +181,22 @@ def _check_tree(tree: Any, width: int | None, path: Path, done: set) -> None:
     if np.any(leaf != (right == -1)):
         raise bad("has a node with one child")
     split = ~leaf
-    if np.any((left[split] <= idx[split]) | (left[split] >= n) | (right[split] <= idx[split])
-              | (right[split] >= n)):
+    if np.any(
+        (left[split] <= idx[split]) | (left[split] >= n) | (right[split] <= idx[split]) | (right[split] >= n)
+    ):
         raise bad("has a child index out of range or pointing backwards (a cycle)")
     if np.any((feature[split] < 0) | (feature[split] >= n_features)) or np.any(feature[leaf] != -2):
         raise bad(f"splits on a feature outside the {n_features} the model has")
     if np.any(np.isnan(threshold[split]) | (threshold[split] == -np.inf)):
-        raise bad("has a split without a threshold")  # +inf is what scikit-learn writes for missing-only splits
+        raise bad(
+            "has a split without a threshold"
+        )  # +inf is what scikit-learn writes for missing-only splits
     n_classes = np.asarray(tree.n_classes)
-    if n_classes.shape != (tree.n_outputs,) or np.any(n_classes < 1) or np.any(n_classes > tree.max_n_classes):
+    if (
+        n_classes.shape != (tree.n_outputs,)
+        or np.any(n_classes < 1)
+        or np.any(n_classes > tree.max_n_classes)
+    ):
         raise bad("has inconsistent class counts")
     if np.asarray(tree.value).shape != (n, tree.n_outputs, tree.max_n_classes):
         raise bad("has values of the wrong shape")
@@ -194,16 +222,24 @@ def _check_hgb(est: Any, predictors: Any, width: int | None, path: Path) -> None
     is_cat = getattr(mapper, "is_categorical_", None)
     cat = np.zeros(width, dtype=bool) if is_cat is None else np.asarray(is_cat, dtype=bool)
     if cat.shape != (width,):
-        raise ModelFileError(f"'{path}' is corrupted: its {name} has categorical flags for the wrong features")
+        raise ModelFileError(
+            f"'{path}' is corrupted: its {name} has categorical flags for the wrong features"
+        )
     for stage in predictors:
         if not isinstance(stage, list) or len(stage) != per_iter:
-            raise ModelFileError(f"'{path}' is corrupted: its {name} has a stage with the wrong number of trees")
+            raise ModelFileError(
+                f"'{path}' is corrupted: its {name} has a stage with the wrong number of trees"
+            )
         for pred in stage:
             if not isinstance(pred, TreePredictor):
                 raise ModelFileError(f"'{path}' is corrupted: its {name} holds something that is not a tree")
             nodes = pred.nodes
-            if not isinstance(nodes, np.ndarray) or nodes.dtype != PREDICTOR_RECORD_DTYPE or nodes.ndim != 1 \
-                    or len(nodes) < 1:
+            if (
+                not isinstance(nodes, np.ndarray)
+                or nodes.dtype != PREDICTOR_RECORD_DTYPE
+                or nodes.ndim != 1
+                or len(nodes) < 1
+            ):
                 raise bad("has a node array of the wrong type")
             n = len(nodes)
             idx = np.arange(n)
@@ -213,8 +249,12 @@ def _check_hgb(est: Any, predictors: Any, width: int | None, path: Path) -> None
             split = leaf == 0
             left = nodes["left"].astype(np.int64)
             right = nodes["right"].astype(np.int64)
-            if np.any((left[split] <= idx[split]) | (left[split] >= n) | (right[split] <= idx[split])
-                      | (right[split] >= n)):
+            if np.any(
+                (left[split] <= idx[split])
+                | (left[split] >= n)
+                | (right[split] <= idx[split])
+                | (right[split] >= n)
+            ):
                 raise bad("has a child index out of range or pointing backwards (a cycle)")
             f = nodes["feature_idx"].astype(np.int64)
             if np.any((f[split] < 0) | (f[split] >= width)):
@@ -222,11 +262,17 @@ def _check_hgb(est: Any, predictors: Any, width: int | None, path: Path) -> None
             cat_split = split & (nodes["is_categorical"] != 0)
             if np.any(cat_split):
                 bitsets = getattr(pred, "raw_left_cat_bitsets", None)
-                if not isinstance(bitsets, np.ndarray) or bitsets.ndim != 2 or bitsets.shape[1] != 8 \
-                        or bitsets.dtype != np.uint32:
+                if (
+                    not isinstance(bitsets, np.ndarray)
+                    or bitsets.ndim != 2
+                    or bitsets.shape[1] != 8
+                    or bitsets.dtype != np.uint32
+                ):
                     raise bad("has categorical splits without category sets")
                 b = nodes["bitset_idx"].astype(np.int64)
-                if np.any((b[cat_split] < 0) | (b[cat_split] >= bitsets.shape[0])) or not np.all(cat[f[cat_split]]):
+                if np.any((b[cat_split] < 0) | (b[cat_split] >= bitsets.shape[0])) or not np.all(
+                    cat[f[cat_split]]
+                ):
                     raise bad("has a categorical split on a feature or category set it does not have")
 
 
@@ -238,8 +284,10 @@ def check_onnx(blob: bytes, path: Path) -> None:
     try:
         proto = onnx.load_model_from_string(blob)
     except Exception as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its model.onnx cannot be loaded (not a valid ONNX graph: "
-                             f"{type(exc).__name__})") from None
+        raise ModelFileError(
+            f"'{path}' is corrupted: its model.onnx cannot be loaded (not a valid ONNX graph: "
+            f"{type(exc).__name__})"
+        ) from None
     graphs = [proto.graph, *[f for f in proto.functions]]
     external = onnx.TensorProto.EXTERNAL
     while graphs:
@@ -261,5 +309,7 @@ def check_onnx(blob: bytes, path: Path) -> None:
                 graphs.extend(attr.graphs)
         for t in tensors:
             if t.data_location == external or len(t.external_data):
-                raise ModelFileError(f"'{path}' is refused: its model.onnx refers to data outside the file "
-                                     "(workbench writes self-contained ONNX files)")
+                raise ModelFileError(
+                    f"'{path}' is refused: its model.onnx refers to data outside the file "
+                    "(workbench writes self-contained ONNX files)"
+                )

@@ -36,48 +36,90 @@ from workbench.modeling._model_structure import check_estimator
 #: Every class a skops file may hold without the caller naming it: exactly what workbench's
 #: recipes (train.py), imbalance handling and compression techniques produce (the test
 #: ``test_every_recipe_and_variant_uses_only_the_allow_list`` rebuilds them all and checks).
-TRUSTED_TYPES = frozenset({
-    # containers and JSON values as skops writes them
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-    "builtins.bool", "builtins.slice",
-    # numpy arrays, dtypes, scalars, the random generator HistGradientBoosting keeps
-    "numpy.ndarray", "numpy.dtype", "numpy.bool", "numpy.bool_", "numpy.int8", "numpy.int16", "numpy.int32",
-    "numpy.int64", "numpy.uint8", "numpy.uint16", "numpy.uint32", "numpy.uint64", "numpy.float16",
-    "numpy.float32", "numpy.float64", "numpy.str_", "numpy.random._generator.Generator",
-    # pipelines and preprocessing
-    "sklearn.pipeline.Pipeline",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._encoders.OrdinalEncoder",
-    "sklearn.preprocessing._label.LabelEncoder",
-    # estimators of the recipes and of the distillation students
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._tree.Tree",  # node arrays checked after loading (check_estimator)
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # nodes checked after loading
-    "sklearn._loss.loss.HalfBinomialLoss", "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss._loss.CyHalfBinomialLoss", "sklearn._loss._loss.CyHalfMultinomialLoss",
-    "sklearn._loss._loss.CyHalfSquaredError",
-    "sklearn._loss.link.IdentityLink", "sklearn._loss.link.LogitLink", "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.link.Interval",
-})
+TRUSTED_TYPES = frozenset(
+    {
+        # containers and JSON values as skops writes them
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.slice",
+        # numpy arrays, dtypes, scalars, the random generator HistGradientBoosting keeps
+        "numpy.ndarray",
+        "numpy.dtype",
+        "numpy.bool",
+        "numpy.bool_",
+        "numpy.int8",
+        "numpy.int16",
+        "numpy.int32",
+        "numpy.int64",
+        "numpy.uint8",
+        "numpy.uint16",
+        "numpy.uint32",
+        "numpy.uint64",
+        "numpy.float16",
+        "numpy.float32",
+        "numpy.float64",
+        "numpy.str_",
+        "numpy.random._generator.Generator",
+        # pipelines and preprocessing
+        "sklearn.pipeline.Pipeline",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._label.LabelEncoder",
+        # estimators of the recipes and of the distillation students
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._ridge.Ridge",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._classes.DecisionTreeRegressor",
+        "sklearn.tree._tree.Tree",  # node arrays checked after loading (check_estimator)
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # nodes checked after loading
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.HalfMultinomialLoss",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn._loss._loss.CyHalfMultinomialLoss",
+        "sklearn._loss._loss.CyHalfSquaredError",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.MultinomialLogit",
+        "sklearn._loss.link.Interval",
+    }
+)
 #: Types that may appear *as values* (a dict's key type, an encoder's ``dtype=np.float64``).
-TRUSTED_TYPE_VALUES = frozenset({
-    "builtins.str", "builtins.int", "builtins.float", "builtins.bool",
-    "numpy.bool", "numpy.bool_", "numpy.int8", "numpy.int16", "numpy.int32", "numpy.int64", "numpy.uint8",
-    "numpy.uint16", "numpy.uint32", "numpy.uint64", "numpy.float16", "numpy.float32", "numpy.float64",
-    "numpy.str_",
-})
+TRUSTED_TYPE_VALUES = frozenset(
+    {
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "numpy.bool",
+        "numpy.bool_",
+        "numpy.int8",
+        "numpy.int16",
+        "numpy.int32",
+        "numpy.int64",
+        "numpy.uint8",
+        "numpy.uint16",
+        "numpy.uint32",
+        "numpy.uint64",
+        "numpy.float16",
+        "numpy.float32",
+        "numpy.float64",
+        "numpy.str_",
+    }
+)
 _BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})
 _CALLABLE_LOADERS = frozenset({"FunctionNode", "MethodNode", "PartialNode", "OperatorFuncNode"})
 
@@ -94,18 +136,21 @@ def load_skops(blob: bytes, path: Path, trusted: list[str] | None) -> Any:
     try:
         reported = set(sio.get_untrusted_types(data=blob))  # skops's own view, as a second opinion
     except Exception as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its model.skops cannot be read "
-                             f"({type(exc).__name__})") from None
+        raise ModelFileError(
+            f"'{path}' is corrupted: its model.skops cannot be read ({type(exc).__name__})"
+        ) from None
     _refuse(sorted(t for t in reported - set(found) if t not in allowed and t not in TRUSTED_TYPES), path)
-    skops_trusted = sorted(set(found) | reported | {n.rsplit(".", 1)[0] for n, k in found.items()
-                                                    if k == "MethodNode"})
+    skops_trusted = sorted(
+        set(found) | reported | {n.rsplit(".", 1)[0] for n, k in found.items() if k == "MethodNode"}
+    )
     try:
         estimator = sio.loads(blob, trusted=skops_trusted)
     except RecursionError:
         raise ModelFileError(f"'{path}' is refused: its model is nested too deeply") from None
     except Exception as exc:
-        raise ModelFileError(f"'{path}' is corrupted: its model cannot be rebuilt ({type(exc).__name__}: "
-                             f"{_first_line(exc)})") from None
+        raise ModelFileError(
+            f"'{path}' is corrupted: its model cannot be rebuilt ({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
     check_estimator(estimator, path)
     return estimator
 
@@ -153,17 +198,21 @@ def _skops_schema(blob: bytes, path: Path) -> dict:
         total = 0
         for name, info in infos.items():
             if name != "schema.json" and not re.fullmatch(r"[A-Za-z0-9_.-]+\.(npy|npz)", name):
-                raise ModelFileError(f"'{path}' is refused: its model.skops holds an unexpected member "
-                                     f"({name[:80]!r})")
+                raise ModelFileError(
+                    f"'{path}' is refused: its model.skops holds an unexpected member ({name[:80]!r})"
+                )
             if info.compress_type not in _ZIP_METHODS:
-                raise ModelFileError(f"'{path}' is refused: its model.skops uses a compression method workbench "
-                                     "does not write")
+                raise ModelFileError(
+                    f"'{path}' is refused: its model.skops uses a compression method workbench does not write"
+                )
             if info.flag_bits & 0x1:
                 raise ModelFileError(f"'{path}' is refused: its model.skops is encrypted")
             total += info.file_size
         if total > limit:
-            raise ModelFileError(f"'{path}' is refused: its model.skops would unpack to {_mib(total)}, more than "
-                                 f"the {_mib(limit)} allowed (set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)")
+            raise ModelFileError(
+                f"'{path}' is refused: its model.skops would unpack to {_mib(total)}, more than "
+                f"the {_mib(limit)} allowed (set WORKBENCH_MAX_MODEL_BYTES to allow bigger models)"
+            )
         if "schema.json" not in infos:
             raise ModelFileError(f"'{path}' is corrupted: its model.skops has no schema.json")
         raw = _read_zip_member(zf, infos["schema.json"], MAX_SCHEMA_BYTES, path)
@@ -208,8 +257,10 @@ def schema_types(schema: Any, path: Path) -> dict[str, str]:
         if loader == "RandomGeneratorNode":
             gen = _bit_generator_name(obj)
             if gen not in _BIT_GENERATORS:
-                raise ModelFileError(f"'{path}' is refused: its model.skops rebuilds a random generator from "
-                                     f"{str(gen)[:40]!r}, which is not a numpy bit generator")
+                raise ModelFileError(
+                    f"'{path}' is refused: its model.skops rebuilds a random generator from "
+                    f"{str(gen)[:40]!r}, which is not a numpy bit generator"
+                )
         if found.get(name) not in _CALLABLE_LOADERS:  # a name seen as a callable stays one
             found[name] = loader
     found.pop("<cached>", None)

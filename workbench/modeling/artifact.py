@@ -63,8 +63,15 @@ class Model:
     #: the registered version it was loaded from (a :class:`~workbench.registry.ResolvedModel`), else None
     registered_as = None
 
-    def __init__(self, estimator: Any, spec: DatasetSpec, *, threshold: float | None = None,
-                 meta: dict | None = None, name: str | None = None):
+    def __init__(
+        self,
+        estimator: Any,
+        spec: DatasetSpec,
+        *,
+        threshold: float | None = None,
+        meta: dict | None = None,
+        name: str | None = None,
+    ):
         self.estimator = estimator
         self.spec = spec
         self.meta = dict(meta or {})
@@ -277,20 +284,29 @@ def check_model_destination(path: str | Path, overwrite: bool = False) -> Path:
     if not overwrite:
         raise ModelFileError(f"'{path}' already exists; choose another path or allow overwriting")
     if path.is_symlink():
-        raise ModelFileError(f"'{path}' is a link; workbench only replaces a model it saved itself: "
-                             "remove the link first or choose another path")
+        raise ModelFileError(
+            f"'{path}' is a link; workbench only replaces a model it saved itself: "
+            "remove the link first or choose another path"
+        )
     as_folder = path.suffix == ""
     if path.is_dir() != as_folder:
-        raise ModelFileError(f"'{path}' exists and is a {'folder' if path.is_dir() else 'file'}; remove it first")
+        raise ModelFileError(
+            f"'{path}' exists and is a {'folder' if path.is_dir() else 'file'}; remove it first"
+        )
     if as_folder:
         with os.scandir(path) as entries:
             if next(entries, None) is None:
                 return path  # an empty folder: nothing to lose
     if not is_artifact(path):
-        what = "a folder holding files that are not a workbench model" if as_folder else \
-            "a file that is not a workbench model"
-        raise ModelFileError(f"'{path}' is {what}; workbench only replaces a model it saved itself: "
-                             "remove it first or choose another path")
+        what = (
+            "a folder holding files that are not a workbench model"
+            if as_folder
+            else "a file that is not a workbench model"
+        )
+        raise ModelFileError(
+            f"'{path}' is {what}; workbench only replaces a model it saved itself: "
+            "remove it first or choose another path"
+        )
     return path
 
 
@@ -366,6 +382,8 @@ def _replace(src: Path, dst: Path) -> None:
             raise
         shutil.rmtree(old, ignore_errors=True)
     elif dst.is_dir() != src.is_dir() and dst.exists():
-        raise ModelFileError(f"'{dst}' exists and is a {'folder' if dst.is_dir() else 'file'}; remove it first")
+        raise ModelFileError(
+            f"'{dst}' exists and is a {'folder' if dst.is_dir() else 'file'}; remove it first"
+        )
     else:
         os.replace(src, dst)

@@ -19,8 +19,22 @@ from workbench.metrics import classification_metrics, regression_metrics
 from workbench.validation import check_number
 
 #: The metrics an evaluation card shows, in this order (those the task has).
-CARD_METRICS = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "f1_macro", "log_loss", "brier",
-                "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
+CARD_METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "f1_macro",
+    "log_loss",
+    "brier",
+    "cost",
+    "best_threshold_for_cost",
+    "mae",
+    "rmse",
+    "r2",
+)
 
 
 @dataclass(frozen=True)
@@ -75,10 +89,19 @@ class EvaluationResult:
 
     def to_dict(self) -> dict:
         return {
-            "kind": "evaluation", "model": self.model_name, "task": self.task, "rows": self.n_rows,
-            "metrics": self.metrics, "threshold": self.threshold, "labels": self.labels,
-            "confusion_matrix": self.confusion, "curves": self.curves, "slices": self.slices,
-            "slice_metric": self.slice_metric, "latency": self.latency, "size_bytes": self.size_bytes,
+            "kind": "evaluation",
+            "model": self.model_name,
+            "task": self.task,
+            "rows": self.n_rows,
+            "metrics": self.metrics,
+            "threshold": self.threshold,
+            "labels": self.labels,
+            "confusion_matrix": self.confusion,
+            "curves": self.curves,
+            "slices": self.slices,
+            "slice_metric": self.slice_metric,
+            "latency": self.latency,
+            "size_bytes": self.size_bytes,
             "cost": self.cost,
         }
 
@@ -96,7 +119,11 @@ class EvaluationResult:
         fp = n_neg - int(np.searchsorted(neg_sorted, threshold, side="left"))
         fn, tn = n_pos - tp, n_neg - fp
         out = {
-            "threshold": float(threshold), "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+            "threshold": float(threshold),
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "tn": tn,
             "precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / n_pos if n_pos else 0.0,
             "accuracy": (tp + tn) / (n_pos + n_neg),
@@ -112,7 +139,9 @@ class EvaluationResult:
         figs = {}
         if self.task == "binary":
             figs["roc"] = viz.roc_figure(self.curves["roc"], self.metrics.get("roc_auc"))
-            figs["pr"] = viz.pr_figure(self.curves["pr"], self.metrics.get("pr_auc"), self.metrics.get("base_rate"))
+            figs["pr"] = viz.pr_figure(
+                self.curves["pr"], self.metrics.get("pr_auc"), self.metrics.get("base_rate")
+            )
             figs["calibration"] = viz.calibration_figure(self.curves["calibration"])
             if self.cost:
                 figs["cost"] = viz.cost_curve_figure(self.curves["cost"], self.threshold)
@@ -121,7 +150,9 @@ class EvaluationResult:
         if self.task == "regression":
             figs["predicted_vs_actual"] = viz.regression_figure(self.curves["binned"])
         if self.slices:
-            figs["slices"] = viz.slices_figure(self.slices, self.slice_metric, self.metrics.get(self.slice_metric))
+            figs["slices"] = viz.slices_figure(
+                self.slices, self.slice_metric, self.metrics.get(self.slice_metric)
+            )
         return figs
 
     def figure(self):
@@ -137,10 +168,17 @@ class EvaluationResult:
         keys = [k for k in CARD_METRICS if self.metrics.get(k) is not None]
         body = _html.kv({k: self.metrics[k] for k in keys})
         if self.latency:
-            body += _html.kv({"latency p50 (µs)": self.latency["p50_us"], "p95 (µs)": self.latency["p95_us"],
-                              "rows/s": self.latency["throughput_rows_s"], "size (bytes)": self.size_bytes})
+            body += _html.kv(
+                {
+                    "latency p50 (µs)": self.latency["p50_us"],
+                    "p95 (µs)": self.latency["p95_us"],
+                    "rows/s": self.latency["throughput_rows_s"],
+                    "size (bytes)": self.size_bytes,
+                }
+            )
         sub = f"{self.task}, {self.n_rows:,} rows" + (
-            f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
+            f", threshold {self.threshold:.3g}" if self.threshold is not None else ""
+        )
         return _html.card(f"Evaluation of {self.model_name}", body, sub)
 
     def slices_html(self, limit: int = 12) -> str:
@@ -149,12 +187,24 @@ class EvaluationResult:
             return ""
         metric = self.slice_metric
         judged = [s for s in self.slices if not s.get("too_small")][:limit]
-        cols = ["column", "value", "count", metric, *[c for c in ("recall", "positive_rate", "predicted_positive_rate")
-                                                       if c in judged[0]]] if judged else ["column", "value", "count"]
+        cols = (
+            [
+                "column",
+                "value",
+                "count",
+                metric,
+                *[c for c in ("recall", "positive_rate", "predicted_positive_rate") if c in judged[0]],
+            ]
+            if judged
+            else ["column", "value", "count"]
+        )
         small = sum(1 for s in self.slices if s.get("too_small"))
         note = f"; {small} slices too small to rank are left out" if small else ""
-        return _html.card(f"Weakest slices by {metric}", _html.table(judged, cols),
-                          f"worst first; overall {metric}: {_html.fmt(self.metrics.get(metric))}{note}")
+        return _html.card(
+            f"Weakest slices by {metric}",
+            _html.table(judged, cols),
+            f"worst first; overall {metric}: {_html.fmt(self.metrics.get(metric))}{note}",
+        )
 
 
 def evaluate(
@@ -204,24 +254,45 @@ def evaluate(
         metrics = regression_metrics(y.to_numpy(), pred)
         sl = slice_table(data, spec, y.to_numpy(), pred, None, slices, min_slice_size)
         return EvaluationResult(
-            name, "regression", len(y), metrics, curves={"binned": _binned(pred, y.to_numpy())},
-            slices=sl, slice_metric="rmse", latency=lat, size_bytes=size,
+            name,
+            "regression",
+            len(y),
+            metrics,
+            curves={"binned": _binned(pred, y.to_numpy())},
+            slices=sl,
+            slice_metric="rmse",
+            latency=lat,
+            size_bytes=size,
         )
     proba = model.predict_proba(data)
     classes = list(model.classes_)
     thr = model.threshold if threshold is None else threshold
     y_arr = y.to_numpy()
-    metrics, extra = classification_metrics(y_arr, proba, classes, spec.task, spec.positive_label, thr, cost_m)
-    labels_pred = model.labels_from_proba(proba, thr) if spec.task == "binary" else model.labels_from_proba(proba)
+    metrics, extra = classification_metrics(
+        y_arr, proba, classes, spec.task, spec.positive_label, thr, cost_m
+    )
+    labels_pred = (
+        model.labels_from_proba(proba, thr) if spec.task == "binary" else model.labels_from_proba(proba)
+    )
     metric = "roc_auc" if spec.task == "binary" else "accuracy"
     score = proba[:, classes.index(spec.positive_label)] if spec.task == "binary" else None
     sl = slice_table(data, spec, y_arr, labels_pred, score, slices, min_slice_size)
     return EvaluationResult(
-        name, spec.task, len(y), metrics, threshold=thr if spec.task == "binary" else None,
-        labels=[_native(c) for c in extra["labels"]], confusion=extra["confusion"], curves=extra["curves"],
-        slices=sl, slice_metric=metric, latency=lat, size_bytes=size,
+        name,
+        spec.task,
+        len(y),
+        metrics,
+        threshold=thr if spec.task == "binary" else None,
+        labels=[_native(c) for c in extra["labels"]],
+        confusion=extra["confusion"],
+        curves=extra["curves"],
+        slices=sl,
+        slice_metric=metric,
+        latency=lat,
+        size_bytes=size,
         cost=cost_m.to_dict() if cost_m else None,
-        _pos_scores=extra.get("pos_sorted"), _neg_scores=extra.get("neg_sorted"),
+        _pos_scores=extra.get("pos_sorted"),
+        _neg_scores=extra.get("neg_sorted"),
     )
 
 
@@ -282,8 +353,10 @@ def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:
         n_known = int((codes >= 0).sum())
         if not numeric and n_known >= 20 and len(uniques) >= 0.9 * n_known:  # an identifier (SSN-like)
             if chosen:
-                raise DataError(f"the slice column '{col}' has a different value in nearly every row (an "
-                                "identifier?): slicing by it would list every value, one row each")
+                raise DataError(
+                    f"the slice column '{col}' has a different value in nearly every row (an "
+                    "identifier?): slicing by it would list every value, one row each"
+                )
             continue  # its values are never listed
         for k, value in enumerate(uniques):
             mask = codes == k
@@ -298,7 +371,9 @@ def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:
                     yp = y[mask] == spec.positive_label
                     row["positive_rate"] = float(yp.mean())
                     row["predicted_positive_rate"] = float(np.mean(y_pred[mask] == spec.positive_label))
-                    row["recall"] = float(np.mean(y_pred[mask][yp] == spec.positive_label)) if yp.any() else None
+                    row["recall"] = (
+                        float(np.mean(y_pred[mask][yp] == spec.positive_label)) if yp.any() else None
+                    )
                     both = 0 < yp.sum() < n
                     row["roc_auc"] = float(roc_auc_score(yp, score[mask])) if both and n >= min_size else None
             rows.append(row)
@@ -346,7 +421,9 @@ def measure_latency(model: Any, data: pd.DataFrame, *, n_single: int = 200, batc
 def _slice_values(s: pd.Series, numeric: bool) -> pd.Series:
     if numeric and s.nunique(dropna=True) > 10:
         binned = pd.qcut(s, q=5, duplicates="drop")
-        return binned.map(lambda iv: f"[{iv.left:.4g}, {iv.right:.4g}]" if pd.notna(iv) else "missing").astype(str)
+        return binned.map(
+            lambda iv: f"[{iv.left:.4g}, {iv.right:.4g}]" if pd.notna(iv) else "missing"
+        ).astype(str)
     return s.astype(object).where(s.notna(), "missing").astype(str)
 
 

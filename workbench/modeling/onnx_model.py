@@ -57,9 +57,17 @@ class OnnxModel(Model):
 
     kind = "onnx"
 
-    def __init__(self, onnx_bytes: bytes, spec: DatasetSpec, *, classes: Any = None,
-                 threshold: float | None = None, meta: dict | None = None, name: str | None = None,
-                 batch_threads: int = 0):
+    def __init__(
+        self,
+        onnx_bytes: bytes,
+        spec: DatasetSpec,
+        *,
+        classes: Any = None,
+        threshold: float | None = None,
+        meta: dict | None = None,
+        name: str | None = None,
+        batch_threads: int = 0,
+    ):
         super().__init__(None, spec, threshold=threshold, meta=meta, name=name)
         self.onnx_bytes = bytes(onnx_bytes)
         self.batch_threads = int(batch_threads)
@@ -94,9 +102,11 @@ class OnnxModel(Model):
 
     def artifact_payload(self) -> tuple[str, bytes]:
         """What :func:`~workbench.modeling.artifact.save_model` writes: ``model.onnx``."""
-        self.meta["onnx"] = {**(self.meta.get("onnx") or {}),
-                             "classes": None if self._classes is None else [_native(c) for c in self._classes],
-                             "inputs": {safe: feature for safe, (feature, _) in self._inputs}}
+        self.meta["onnx"] = {
+            **(self.meta.get("onnx") or {}),
+            "classes": None if self._classes is None else [_native(c) for c in self._classes],
+            "inputs": {safe: feature for safe, (feature, _) in self._inputs},
+        }
         return "model.onnx", self.onnx_bytes
 
     @property
@@ -124,7 +134,8 @@ class OnnxModel(Model):
         unknown = [n for n in inputs if n not in features]
         if unknown:
             raise ModelFileError(
-                f"the ONNX model '{self.name}' expects inputs its spec does not declare: {', '.join(unknown[:5])}")
+                f"the ONNX model '{self.name}' expects inputs its spec does not declare: {', '.join(unknown[:5])}"
+            )
         # (input name, feature, dtype) in spec order; features the graph ignores are skipped
         self._inputs: list[tuple[str, tuple[str, Any]]] = []
         for safe, feature in features.items():
@@ -132,11 +143,14 @@ class OnnxModel(Model):
                 continue
             dtype = _INPUT_DTYPES.get(inputs[safe])
             if dtype is None:
-                raise ModelFileError(f"the ONNX model '{self.name}' has an input '{safe}' of unsupported type "
-                                     f"{inputs[safe]}")
+                raise ModelFileError(
+                    f"the ONNX model '{self.name}' has an input '{safe}' of unsupported type {inputs[safe]}"
+                )
             if (dtype is object) != (feature in self.spec.categorical):
-                raise ModelFileError(f"the ONNX model '{self.name}' types input '{safe}' as {inputs[safe]}, "
-                                     f"but the spec says the feature is {'categorical' if dtype is not object else 'numeric'}")
+                raise ModelFileError(
+                    f"the ONNX model '{self.name}' types input '{safe}' as {inputs[safe]}, "
+                    f"but the spec says the feature is {'categorical' if dtype is not object else 'numeric'}"
+                )
             self._inputs.append((safe, (feature, dtype)))
         outputs = [o.name for o in self._session.get_outputs()]
         want = "probabilities" if self.spec.is_classification else "variable"
@@ -207,7 +221,9 @@ class OnnxModel(Model):
             flat = block.reshape(-1)
             if not all(type(v) is str for v in flat):
                 flat[:] = [v if type(v) is str else _category(v) for v in flat]
-            feed.update(zip([safe for safe, _ in self._cat], block.reshape(len(self._cat), n, 1), strict=True))
+            feed.update(
+                zip([safe for safe, _ in self._cat], block.reshape(len(self._cat), n, 1), strict=True)
+            )
         return feed
 
     def _layout(self, columns: tuple) -> Any:
@@ -244,13 +260,16 @@ def from_artifact(blob: bytes, spec: DatasetSpec, meta: dict) -> OnnxModel:
     info = meta.get("onnx") or {}
     name = meta.get("name") or "model"
     try:
-        return OnnxModel(blob, spec, classes=info.get("classes"), threshold=meta.get("threshold"), meta=meta,
-                         name=name)
+        return OnnxModel(
+            blob, spec, classes=info.get("classes"), threshold=meta.get("threshold"), meta=meta, name=name
+        )
     except WorkbenchError:
         raise
     except Exception as exc:
-        raise ModelFileError(f"the model.onnx of '{name}' cannot be loaded by onnxruntime "
-                             f"({type(exc).__name__}: {_first_line(exc)})") from None
+        raise ModelFileError(
+            f"the model.onnx of '{name}' cannot be loaded by onnxruntime "
+            f"({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -270,8 +289,10 @@ def _session(blob: bytes, *, threads: int, name: str):
     try:
         return ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise ModelFileError(f"the model.onnx of '{name}' cannot be loaded by onnxruntime "
-                             f"({type(exc).__name__}: {_first_line(exc)})") from None
+        raise ModelFileError(
+            f"the model.onnx of '{name}' cannot be loaded by onnxruntime "
+            f"({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
 
 
 def _category(v: Any) -> str:

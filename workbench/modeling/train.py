@@ -31,8 +31,20 @@ from workbench.validation import check_choice, check_columns, check_number, chec
 IMBALANCE = ("none", "class_weight", "smote", "threshold")
 #: The leaderboard's columns after the candidate's name (and the selection metric, first): what the CLI prints
 #: and the panels show, from :meth:`TrainingResult.leaderboard_text` and :meth:`TrainingResult._repr_html_`.
-LEADERBOARD_COLUMNS = ("roc_auc", "pr_auc", "accuracy", "f1_macro", "log_loss", "cost", "rmse", "r2", "mae",
-                       "fit_time_s", "size_bytes", "latency_p50_us")
+LEADERBOARD_COLUMNS = (
+    "roc_auc",
+    "pr_auc",
+    "accuracy",
+    "f1_macro",
+    "log_loss",
+    "cost",
+    "rmse",
+    "r2",
+    "mae",
+    "fit_time_s",
+    "size_bytes",
+    "latency_p50_us",
+)
 LOWER_IS_BETTER = {"cost", "cost_per_row", "log_loss", "brier", "rmse", "mae", "median_abs_error"}
 
 
@@ -49,22 +61,44 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
-        Recipe("logistic_regression", "linear", ("binary", "multiclass"),
-               "L2-regularised logistic regression on scaled numerics and one-hot categoricals"),
-        Recipe("ridge", "linear", ("regression",), "ridge regression on scaled numerics and one-hot categoricals"),
-        Recipe("random_forest", "forest", ("binary", "multiclass", "regression"),
-               "random forest (200 trees, min 2 rows per leaf) on ordinal-encoded categoricals"),
-        Recipe("hist_gradient_boosting", "boosting", ("binary", "multiclass", "regression"),
-               "histogram gradient boosting with early stopping and L2 regularisation"),
+        Recipe(
+            "logistic_regression",
+            "linear",
+            ("binary", "multiclass"),
+            "L2-regularised logistic regression on scaled numerics and one-hot categoricals",
+        ),
+        Recipe(
+            "ridge", "linear", ("regression",), "ridge regression on scaled numerics and one-hot categoricals"
+        ),
+        Recipe(
+            "random_forest",
+            "forest",
+            ("binary", "multiclass", "regression"),
+            "random forest (200 trees, min 2 rows per leaf) on ordinal-encoded categoricals",
+        ),
+        Recipe(
+            "hist_gradient_boosting",
+            "boosting",
+            ("binary", "multiclass", "regression"),
+            "histogram gradient boosting with early stopping and L2 regularisation",
+        ),
     ]
 }
-_ALIASES = {"linear": {"regression": "ridge", "*": "logistic_regression"},
-            "logistic": {"*": "logistic_regression"}, "rf": {"*": "random_forest"},
-            "hgb": {"*": "hist_gradient_boosting"}, "gbm": {"*": "hist_gradient_boosting"}}
+_ALIASES = {
+    "linear": {"regression": "ridge", "*": "logistic_regression"},
+    "logistic": {"*": "logistic_regression"},
+    "rf": {"*": "random_forest"},
+    "hgb": {"*": "hist_gradient_boosting"},
+    "gbm": {"*": "hist_gradient_boosting"},
+}
 
 
 def default_recipes(task: str) -> list[str]:
-    return ["ridge" if task == "regression" else "logistic_regression", "random_forest", "hist_gradient_boosting"]
+    return [
+        "ridge" if task == "regression" else "logistic_regression",
+        "random_forest",
+        "hist_gradient_boosting",
+    ]
 
 
 @dataclass(frozen=True)
@@ -83,9 +117,16 @@ class Candidate:
     search: list = field(default_factory=list)
 
     def row(self) -> dict:
-        return {"name": self.name, "recipe": self.recipe, **self.metrics, "fit_time_s": self.fit_time_s,
-                "size_bytes": self.size_bytes, "latency_p50_us": self.latency_p50_us,
-                "latency_p95_us": self.latency_p95_us, "threshold": self.model.threshold}
+        return {
+            "name": self.name,
+            "recipe": self.recipe,
+            **self.metrics,
+            "fit_time_s": self.fit_time_s,
+            "size_bytes": self.size_bytes,
+            "latency_p50_us": self.latency_p50_us,
+            "latency_p95_us": self.latency_p95_us,
+            "threshold": self.model.threshold,
+        }
 
 
 @dataclass(frozen=True)
@@ -109,7 +150,9 @@ class TrainingResult:
         for c in self.candidates:
             if c.name == name:
                 return c
-        raise UnknownNameError(f"no candidate '{name}'; the candidates are {name_list(c.name for c in self.candidates)}")
+        raise UnknownNameError(
+            f"no candidate '{name}'; the candidates are {name_list(c.name for c in self.candidates)}"
+        )
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per candidate, best first."""
@@ -124,16 +167,24 @@ class TrainingResult:
         view = lb[cols].copy()
         view.index.name = None  # no stray 'name' header row in the printout
         view.insert(0, "", ["*" if n == self.champion_name else "" for n in view.index])
-        fmt = {c: (lambda v: f"{v:,.0f}") if c in ("size_bytes", "latency_p50_us") else (lambda v: f"{v:.4f}")
-               for c in cols}
+        fmt = {
+            c: (lambda v: f"{v:,.0f}") if c in ("size_bytes", "latency_p50_us") else (lambda v: f"{v:.4f}")
+            for c in cols
+        }
         fmt["fit_time_s"] = lambda v: f"{v:.1f}"
         return view.to_string(formatters=fmt, na_rep="—")
 
     def to_dict(self) -> dict:
         return {
-            "kind": "training", "champion": self.champion_name, "select_by": self.select_by,
-            "task": self.spec.task, "spec": self.spec.to_dict(), "validation": self.validation,
-            "imbalance": self.imbalance, "cost": self.cost, "notes": self.notes,
+            "kind": "training",
+            "champion": self.champion_name,
+            "select_by": self.select_by,
+            "task": self.spec.task,
+            "spec": self.spec.to_dict(),
+            "validation": self.validation,
+            "imbalance": self.imbalance,
+            "cost": self.cost,
+            "notes": self.notes,
             "candidates": [{**c.row(), "params": c.params} for c in self.candidates],
         }
 
@@ -146,13 +197,18 @@ class TrainingResult:
         """The leaderboard card (best first, the champion highlighted): the notebook's view and the Train panel's."""
         board = self.leaderboard().reset_index()
         rows = [{**r, "champion": r["name"] == self.champion_name} for r in board.to_dict("records")]
-        cols = [c for c in ("name", *dict.fromkeys([self.select_by, *LEADERBOARD_COLUMNS])) if c in board.columns]
+        cols = [
+            c for c in ("name", *dict.fromkeys([self.select_by, *LEADERBOARD_COLUMNS])) if c in board.columns
+        ]
         body = _html.table(rows, cols, highlight="champion")
         notes = "".join(f"<li>{_html.esc(n)}</li>" for n in self.notes)
         body += f"<ul style='color:#57606a'>{notes}</ul>" if notes else ""
-        return _html.card(f"Leaderboard — champion: {self.champion_name}", body,
-                          f"{self.spec.task}; validation: {self.validation.get('source')} "
-                          f"({self.validation.get('rows'):,} rows); best by {self.select_by}")
+        return _html.card(
+            f"Leaderboard — champion: {self.champion_name}",
+            body,
+            f"{self.spec.task}; validation: {self.validation.get('source')} "
+            f"({self.validation.get('rows'):,} rows); best by {self.select_by}",
+        )
 
 
 def train(
@@ -197,8 +253,9 @@ def train(
     recipes = resolve_recipes(recipes, spec.task)
     check_choice(imbalance, "imbalance strategy", IMBALANCE)
     n_iter = check_number(n_iter, "n_iter", low=1, integer=True, hint="settings tried per recipe")
-    validation_size = check_number(validation_size, "validation_size", low=0, high=1, low_open=True,
-                                   high_open=True)
+    validation_size = check_number(
+        validation_size, "validation_size", low=0, high=1, low_open=True, high_open=True
+    )
     random_state = check_number(random_state, "random_state", low=0, high=2**32 - 1, integer=True)
     if imbalance != "none" and spec.task == "regression":
         raise ParameterError(f"the imbalance strategy '{imbalance}' only applies to classification")
@@ -226,7 +283,10 @@ def train(
         X_fit, X_val, y_fit, y_val = train_test_split(
             X, y, test_size=validation_size, random_state=random_state, stratify=strat
         )
-        val_info = {"source": f"{validation_size:.0%} held out from the training data", "rows": int(len(y_val))}
+        val_info = {
+            "source": f"{validation_size:.0%} held out from the training data",
+            "rows": int(len(y_val)),
+        }
     _check_trainable(y_fit, spec, "the training part of the data")
     val_raw = validation if validation is not None else data.loc[X_val.index]
     fp = fingerprint(data)
@@ -239,25 +299,51 @@ def train(
         params: dict = {}
         trials: list = []
         if search:
-            params, trials = _search(recipe, spec, imbalance, cost_m, X_fit, y_fit, n_iter, quick, random_state,
-                                     progress)
+            params, trials = _search(
+                recipe, spec, imbalance, cost_m, X_fit, y_fit, n_iter, quick, random_state, progress
+            )
         t0 = time.perf_counter()
-        estimator, threshold = _fit(recipe, spec, imbalance, cost_m, X_fit, y_fit, params, quick, random_state)
+        estimator, threshold = _fit(
+            recipe, spec, imbalance, cost_m, X_fit, y_fit, params, quick, random_state
+        )
         fit_time = time.perf_counter() - t0
-        meta = {"recipe": recipe, "params": params, "imbalance": imbalance,
-                "cost": cost_m.to_dict() if cost_m else None, "training_data": fp,
-                "trained_rows": int(len(y_fit))}
+        meta = {
+            "recipe": recipe,
+            "params": params,
+            "imbalance": imbalance,
+            "cost": cost_m.to_dict() if cost_m else None,
+            "training_data": fp,
+            "trained_rows": int(len(y_fit)),
+        }
         model = Model(estimator, spec, threshold=threshold, meta=meta, name=name)
         metrics = _metrics(model, val_raw, y_val.to_numpy(), cost_m)
         model.meta["metrics"] = metrics
         lat = measure_latency(model, val_raw, n_single=100, batch_rows=5000)
-        candidates.append(Candidate(
-            name, recipe, model, metrics, round(fit_time, 3), serialized_size(model),
-            round(lat["p50_us"], 1), round(lat["p95_us"], 1), params, trials,
-        ))
+        candidates.append(
+            Candidate(
+                name,
+                recipe,
+                model,
+                metrics,
+                round(fit_time, 3),
+                serialized_size(model),
+                round(lat["p50_us"], 1),
+                round(lat["p95_us"], 1),
+                params,
+                trials,
+            )
+        )
     champion = _pick(candidates, select_by)
-    return TrainingResult(candidates, champion, select_by, spec, val_info, imbalance,
-                          cost_m.to_dict() if cost_m else None, notes)
+    return TrainingResult(
+        candidates,
+        champion,
+        select_by,
+        spec,
+        val_info,
+        imbalance,
+        cost_m.to_dict() if cost_m else None,
+        notes,
+    )
 
 
 def train_from_files(
@@ -321,11 +407,28 @@ def train_from_files(
     out = check_model_destination(check_path(out, "out", must_exist=False, kind="any"), overwrite=overwrite)
     table = load_table(data, what="training data")
     drop = check_columns(table, list(drop), where="the training data", what="the column to drop")
-    spec = infer_spec(table.drop(columns=drop), target=target, sensitive=list(sensitive), task=task,
-                      positive=positive, sensitive_as_features=sensitive_as_features)
+    spec = infer_spec(
+        table.drop(columns=drop),
+        target=target,
+        sensitive=list(sensitive),
+        task=task,
+        positive=positive,
+        sensitive_as_features=sensitive_as_features,
+    )
     held_out = load_table(validation, what="validation data") if validation is not None else None
-    result = train(table, spec, recipes=recipes, imbalance=imbalance, cost=cost, search=search, n_iter=n_iter,
-                   validation=held_out, quick=quick, random_state=random_state, progress=progress)
+    result = train(
+        table,
+        spec,
+        recipes=recipes,
+        imbalance=imbalance,
+        cost=cost,
+        search=search,
+        n_iter=n_iter,
+        validation=held_out,
+        quick=quick,
+        random_state=random_state,
+        progress=progress,
+    )
     return result, save_model(result.champion, out, overwrite=overwrite)
 
 
@@ -351,8 +454,15 @@ def resolve_recipes(recipes: Sequence[str] | str | None, task: str) -> list[str]
     return out
 
 
-def build_pipeline(recipe: str, spec: DatasetSpec, *, imbalance: str = "none", params: Mapping | None = None,
-                   quick: bool = False, random_state: int = 0):
+def build_pipeline(
+    recipe: str,
+    spec: DatasetSpec,
+    *,
+    imbalance: str = "none",
+    params: Mapping | None = None,
+    quick: bool = False,
+    random_state: int = 0,
+):
     """The (unfitted) preprocessing + estimator pipeline for a recipe, on safe column names."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -366,16 +476,26 @@ def build_pipeline(recipe: str, spec: DatasetSpec, *, imbalance: str = "none", p
     transformers = []
     if family == "linear":
         if num:
-            transformers.append(("num", Pipeline([("impute", SimpleImputer(strategy="median")),
-                                                  ("scale", StandardScaler())]), num))
+            transformers.append(
+                (
+                    "num",
+                    Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]),
+                    num,
+                )
+            )
         if cat:
             transformers.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat))
     else:
         if num:
             transformers.append(("num", SimpleImputer(strategy="median"), num))
         if cat:
-            transformers.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                                        dtype=np.float64), cat))
+            transformers.append(
+                (
+                    "cat",
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64),
+                    cat,
+                )
+            )
     prep = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
     est = _estimator(recipe, spec.task, imbalance, quick, random_state)
     if params:
@@ -401,13 +521,28 @@ def _estimator(recipe: str, task: str, imbalance: str, quick: bool, rs: int):
     n_trees = 60 if quick else 200
     if recipe == "random_forest":
         if task == "regression":
-            return RandomForestRegressor(n_estimators=n_trees, min_samples_leaf=2, max_features=0.5, n_jobs=-1,
-                                         random_state=rs)
-        return RandomForestClassifier(n_estimators=n_trees, min_samples_leaf=2, max_features="sqrt", n_jobs=-1,
-                                      class_weight="balanced_subsample" if cw else None, random_state=rs)
-    common = dict(learning_rate=0.08, max_iter=150 if quick else 500, max_leaf_nodes=31, min_samples_leaf=20,
-                  l2_regularization=1.0, early_stopping=True, validation_fraction=0.1, n_iter_no_change=20,
-                  random_state=rs)
+            return RandomForestRegressor(
+                n_estimators=n_trees, min_samples_leaf=2, max_features=0.5, n_jobs=-1, random_state=rs
+            )
+        return RandomForestClassifier(
+            n_estimators=n_trees,
+            min_samples_leaf=2,
+            max_features="sqrt",
+            n_jobs=-1,
+            class_weight="balanced_subsample" if cw else None,
+            random_state=rs,
+        )
+    common = dict(
+        learning_rate=0.08,
+        max_iter=150 if quick else 500,
+        max_leaf_nodes=31,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        random_state=rs,
+    )
     if task == "regression":
         return HistGradientBoostingRegressor(**common)
     return HistGradientBoostingClassifier(**common, class_weight="balanced" if cw else None)
@@ -419,15 +554,24 @@ def _search_space(recipe: str) -> dict:
     return {
         "logistic_regression": {"C": loguniform(1e-3, 1e2)},
         "ridge": {"alpha": loguniform(1e-3, 1e2)},
-        "random_forest": {"min_samples_leaf": [1, 2, 5, 10], "max_depth": [None, 12, 20],
-                          "max_features": ["sqrt", 0.3, 0.5]},
-        "hist_gradient_boosting": {"learning_rate": loguniform(0.02, 0.3), "max_leaf_nodes": [15, 31, 63],
-                                   "min_samples_leaf": [10, 20, 50], "l2_regularization": loguniform(1e-3, 10)},
+        "random_forest": {
+            "min_samples_leaf": [1, 2, 5, 10],
+            "max_depth": [None, 12, 20],
+            "max_features": ["sqrt", 0.3, 0.5],
+        },
+        "hist_gradient_boosting": {
+            "learning_rate": loguniform(0.02, 0.3),
+            "max_leaf_nodes": [15, 31, 63],
+            "min_samples_leaf": [10, 20, 50],
+            "l2_regularization": loguniform(1e-3, 10),
+        },
     }[recipe]
 
 
 def _scoring(spec: DatasetSpec) -> str:
-    return {"binary": "roc_auc", "multiclass": "neg_log_loss", "regression": "neg_root_mean_squared_error"}[spec.task]
+    return {"binary": "roc_auc", "multiclass": "neg_log_loss", "regression": "neg_root_mean_squared_error"}[
+        spec.task
+    ]
 
 
 def _search(recipe, spec, imbalance, cost_m, X, y, n_iter, quick, rs, progress):
@@ -460,7 +604,9 @@ def _trainable(recipe, spec, imbalance, params, quick, rs):
         sampler = SMOTENC(categorical_features=list(range(n_num, n_num + n_cat)), random_state=rs)
     else:
         sampler = SMOTE(random_state=rs)
-    return ImbPipeline([("prep", pipe.named_steps["prep"]), ("sampler", sampler), ("model", pipe.named_steps["model"])])
+    return ImbPipeline(
+        [("prep", pipe.named_steps["prep"]), ("sampler", sampler), ("model", pipe.named_steps["model"])]
+    )
 
 
 def _fit(recipe, spec, imbalance, cost_m, X, y, params, quick, rs):
@@ -500,18 +646,24 @@ def _negative_cost(y_true, y_pred, *, cost: CostMatrix, pos_label) -> float:
 
 def _metrics(model: Model, val_raw: pd.DataFrame, y_val: np.ndarray, cost_m) -> dict:
     if model.task == "regression":
-        return {k: v for k, v in regression_metrics(y_val, model.predict(val_raw)).items()
-                if k in MODEL_REGRESSION_METRICS}
+        return {
+            k: v
+            for k, v in regression_metrics(y_val, model.predict(val_raw)).items()
+            if k in MODEL_REGRESSION_METRICS
+        }
     proba = model.predict_proba(val_raw)
-    m, _ = classification_metrics(y_val, proba, model.classes_, model.task, model.spec.positive_label,
-                                  model.threshold, cost_m)
+    m, _ = classification_metrics(
+        y_val, proba, model.classes_, model.task, model.spec.positive_label, model.threshold, cost_m
+    )
     keep = (*MODEL_CLASSIFICATION_METRICS, "cost")
     return {k: m[k] for k in keep if k in m}
 
 
 def _pick(candidates: list[Candidate], metric: str) -> str:
     if metric not in candidates[0].metrics:
-        raise RecipeError(f"cannot select by '{metric}': the candidates have {', '.join(candidates[0].metrics)}")
+        raise RecipeError(
+            f"cannot select by '{metric}': the candidates have {', '.join(candidates[0].metrics)}"
+        )
     scored = [c for c in candidates if c.metrics.get(metric) is not None]
     if not scored:
         return candidates[0].name

@@ -32,8 +32,9 @@ def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) 
         cur = reps[name]
         vocab = cur["vocab"]
         ref_by = {g.group: g for g in ref_attrs[name].groups}
-        ref_counts = np.array([[ref_by[g].confusion[c] if g in ref_by else 0 for c in CELLS]
-                               for g in vocab], dtype=np.int64)
+        ref_counts = np.array(
+            [[ref_by[g].confusion[c] if g in ref_by else 0 for c in CELLS] for g in vocab], dtype=np.int64
+        )
         judged_c, judged_r = _judged(cur["counts"], min_size), _judged(ref_counts, min_size)
         judged = {m: judged_c[m] & judged_r[m] for m in judged_c}
         pc, pr = _rates(cur["counts"]), _rates(ref_counts)
@@ -51,8 +52,16 @@ def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) 
                 ok = judged["selection_rate" if m == "impact_ratio" else m][k]
                 if not ok:
                     continue
-                row = {"attribute": name, "group": g, "measure": m, "reference": _num(pr[m][k]),
-                       "current": _num(pc[m][k]), "change": _num(pc[m][k] - pr[m][k]), "ci": None, "z": None}
+                row = {
+                    "attribute": name,
+                    "group": g,
+                    "measure": m,
+                    "reference": _num(pr[m][k]),
+                    "current": _num(pc[m][k]),
+                    "change": _num(pc[m][k] - pr[m][k]),
+                    "ci": None,
+                    "z": None,
+                }
                 if rc is not None:
                     diff = rc[m][:, k] - rr[m][:, k]
                     row["ci"] = _ci(diff, lo_q, hi_q)
@@ -64,8 +73,18 @@ def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) 
             orient = -1.0 if DISPARITIES[m][2] == "lower" else 1.0
             vc, n_groups = _disparity(pc, judged, m)
             vr, _ = _disparity(pr, judged, m)
-            entry = {"attribute": name, "metric": m, "groups": n_groups, "reference": None, "current": None,
-                     "worsening": None, "ci": None, "lower_bound": None, "significant": False, "driver": None}
+            entry = {
+                "attribute": name,
+                "metric": m,
+                "groups": n_groups,
+                "reference": None,
+                "current": None,
+                "worsening": None,
+                "ci": None,
+                "lower_bound": None,
+                "significant": False,
+                "driver": None,
+            }
             if vc is not None and vr is not None and np.isfinite(vc) and np.isfinite(vr):
                 entry.update(reference=_num(vr[()]), current=_num(vc[()]), worsening=_num(orient * (vc - vr)))
                 if rc is not None:
@@ -76,10 +95,19 @@ def _compare(records, reps, ref: BiasResult, min_size, n_boot, confidence, rng) 
                 entry["driver"] = _driver(changes, m)
             out_d.append(entry)
     critical = _simultaneous(family, confidence)
-    return Comparison.from_dict({
-        "reference_rows": ref.n_rows, "reference_labelled": ref.n_labelled, "reference_model": ref.model_name,
-        "comparisons": len(family), "critical_value": critical,
-        "disparities": out_d, "groups": out_g, "not_in_reference": skipped})
+    return Comparison.from_dict(
+        {
+            "reference_rows": ref.n_rows,
+            "reference_labelled": ref.n_labelled,
+            "reference_model": ref.model_name,
+            "comparisons": len(family),
+            "critical_value": critical,
+            "disparities": out_d,
+            "groups": out_g,
+            "not_in_reference": skipped,
+        }
+    )
+
 
 if TYPE_CHECKING:
     from workbench.monitoring.bias import BiasResult

@@ -90,8 +90,10 @@ class _Table:
             ci, ni = self.sensitive[c]
             code, parts = code * len(ni) + ci, [*parts, ni]
         present, code = np.unique(code, return_inverse=True)
-        rows = [[p[int(k)] for p, k in zip(parts, _unravel(int(v), [len(p) for p in parts]), strict=True)]
-                for v in present]
+        rows = [
+            [p[int(k)] for p, k in zip(parts, _unravel(int(v), [len(p) for p in parts]), strict=True)]
+            for v in present
+        ]
         labels = [_SEP.join(r) for r in rows]
         order = sorted(range(len(labels)), key=lambda i: _group_order(labels[i]))
         rank = np.empty(len(order), dtype=np.int64)
@@ -115,23 +117,33 @@ class _Table:
         return r
 
 
-def _attributes(table: _Table, sens: list[str], intersections: bool, notes: list[str], where: str) -> list[tuple]:
+def _attributes(
+    table: _Table, sens: list[str], intersections: bool, notes: list[str], where: str
+) -> list[tuple]:
     usable = []
     for c in sens:
         codes, values = table.sensitive[c]
-        if len(values) >= 20 and len(values) >= 0.9 * len(codes):  # one group per row: an identifier (SSN-like)
-            what = (f"the sensitive column '{c}' has a different value in nearly every row of {where}: it "
-                    "identifies people rather than grouping them")
+        if len(values) >= 20 and len(values) >= 0.9 * len(
+            codes
+        ):  # one group per row: an identifier (SSN-like)
+            what = (
+                f"the sensitive column '{c}' has a different value in nearly every row of {where}: it "
+                "identifies people rather than grouping them"
+            )
             if len(sens) == 1:
                 raise DataError(what + " (its values are not listed)")
             notes.append(what[0].upper() + what[1:] + ", so it was not compared (its values are not listed).")
             continue
         if len(values) < 2:
             if len(sens) == 1:
-                raise DataError(f"the sensitive column '{c}' has a single group ('{values[0]}') in {where}; "
-                                "a bias analysis needs at least two groups to compare")
-            notes.append(f"The sensitive column '{c}' has a single group ('{values[0]}') in {where}, so it "
-                         "was not compared.")
+                raise DataError(
+                    f"the sensitive column '{c}' has a single group ('{values[0]}') in {where}; "
+                    "a bias analysis needs at least two groups to compare"
+                )
+            notes.append(
+                f"The sensitive column '{c}' has a single group ('{values[0]}') in {where}, so it "
+                "was not compared."
+            )
             continue
         usable.append(c)
     if not usable:
@@ -157,11 +169,17 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
     groups = []
     for k, g in enumerate(vocab):
         c = counts[k]
-        rec = {"group": g, "values": values[g],
-               "count": int(c.sum()), "n_labelled": int(c[:4].sum()), "n_positive": int(c[2] + c[3]),
-               "n_predicted_positive": int(c[1] + c[3] + c[5]), "too_small": bool(c.sum() < min_size),
-               "confusion": {cell: int(v) for cell, v in zip(CELLS, c, strict=True)},
-               "unjudged": [m for m in RATES if not judged[m][k]]}
+        rec = {
+            "group": g,
+            "values": values[g],
+            "count": int(c.sum()),
+            "n_labelled": int(c[:4].sum()),
+            "n_positive": int(c[2] + c[3]),
+            "n_predicted_positive": int(c[1] + c[3] + c[5]),
+            "too_small": bool(c.sum() < min_size),
+            "confusion": {cell: int(v) for cell, v in zip(CELLS, c, strict=True)},
+            "unjudged": [m for m in RATES if not judged[m][k]],
+        }
         for m in (*RATES, "impact_ratio"):
             rec[m] = _num(point[m][k])
             if reps is not None:
@@ -173,7 +191,11 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
     for m in DISPARITIES:
         value, n_groups = _disparity(point, judged, m)
         d = {"value": _num(value[()]) if value is not None else None, "groups": n_groups}
-        ci = _ci(_disparity(reps, judged, m)[0], lo_q, hi_q) if reps is not None and value is not None else None
+        ci = (
+            _ci(_disparity(reps, judged, m)[0], lo_q, hi_q)
+            if reps is not None and value is not None
+            else None
+        )
         if ci is not None:
             d["ci"] = ci
         disp[m] = d
@@ -182,10 +204,14 @@ def _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size,
         sr = np.where(judged["selection_rate"], point["selection_rate"], -np.inf)
         favoured = vocab[int(np.argmax(sr))]
     order = np.argsort(-counts.sum(axis=1), kind="stable")
-    rec = {"name": name, "columns": list(cols), "most_favoured": favoured,
-           "groups": [groups[i] for i in order if groups[i]["group"] != _MISSING]
-           + [g for g in groups if g["group"] == _MISSING],
-           "disparities": disp}
+    rec = {
+        "name": name,
+        "columns": list(cols),
+        "most_favoured": favoured,
+        "groups": [groups[i] for i in order if groups[i]["group"] != _MISSING]
+        + [g for g in groups if g["group"] == _MISSING],
+        "disparities": disp,
+    }
     return AttributeResult.from_dict(rec), {"vocab": vocab, "counts": counts}
 
 
@@ -207,7 +233,13 @@ def _metric_frame(counts: np.ndarray, vocab: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {g: {} for g in vocab}
     frames = []
     everything = {"count": _weighted_count, "selection_rate": selection_rate}
-    by_label = {"base_rate": _base_rate, "tpr": _tpr, "fpr": _fpr, "precision": _precision, "accuracy": _accuracy}
+    by_label = {
+        "base_rate": _base_rate,
+        "tpr": _tpr,
+        "fpr": _fpr,
+        "precision": _precision,
+        "accuracy": _accuracy,
+    }
     if labelled.all():  # one frame when every row is labelled (or none is)
         frames.append(({**everything, **by_label}, slice(None)))
     else:
@@ -217,9 +249,13 @@ def _metric_frame(counts: np.ndarray, vocab: list[str]) -> dict[str, dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for metrics, rows in frames:
-            mf = MetricFrame(metrics=metrics, y_true=y_true[rows] if metrics is not everything else y_pred,
-                             y_pred=y_pred[rows], sensitive_features=groups[rows],
-                             sample_params={m: {"sample_weight": w[rows]} for m in metrics})
+            mf = MetricFrame(
+                metrics=metrics,
+                y_true=y_true[rows] if metrics is not everything else y_pred,
+                y_pred=y_pred[rows],
+                sensitive_features=groups[rows],
+                sample_params={m: {"sample_weight": w[rows]} for m in metrics},
+            )
             for g, row in mf.by_group.iterrows():
                 out[str(g)].update({m: float(v) for m, v in row.items()})
     # a rate whose denominator is empty is undefined, whatever a library returns for it
@@ -283,8 +319,14 @@ def _rates(c: np.ndarray) -> dict[str, np.ndarray]:
     tn, fp, fn, tp, un, up = (c[..., i] for i in range(6))
     n, lab, pos, neg = c.sum(-1), tn + fp + fn + tp, fn + tp, tn + fp
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {"selection_rate": (fp + tp + up) / n, "base_rate": pos / lab, "tpr": tp / pos,
-                "fpr": fp / neg, "precision": tp / (fp + tp), "accuracy": (tn + tp) / lab}
+        return {
+            "selection_rate": (fp + tp + up) / n,
+            "base_rate": pos / lab,
+            "tpr": tp / pos,
+            "fpr": fp / neg,
+            "precision": tp / (fp + tp),
+            "accuracy": (tn + tp) / lab,
+        }
 
 
 def _bootstrap_rates(counts: np.ndarray, n_boot: int, rng, *, prior: float = 0.0) -> dict[str, np.ndarray]:

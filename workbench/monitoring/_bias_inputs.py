@@ -18,14 +18,17 @@ pd = lazy("pandas")
 def _require_binary(task: str | None, model_task: str | None) -> None:
     for t in (task, model_task):
         if t == "multiclass":
-            raise SpecError("bias analysis needs a binary classifier; for multiclass, evaluate per-group "
-                            "accuracy with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError(
+                "bias analysis needs a binary classifier; for multiclass, evaluate per-group "
+                "accuracy with workbench.evaluate(model, data, slices=[...])"
+            )
         if t == "regression":
-            raise SpecError("bias analysis needs a binary classifier; for a regression model, compare "
-                            "per-group errors with workbench.evaluate(model, data, slices=[...])")
+            raise SpecError(
+                "bias analysis needs a binary classifier; for a regression model, compare "
+                "per-group errors with workbench.evaluate(model, data, slices=[...])"
+            )
     if task != "binary":
-        raise SpecError("bias analysis needs a spec with a binary target (the task is "
-                        f"{task or 'not set'})")
+        raise SpecError(f"bias analysis needs a spec with a binary target (the task is {task or 'not set'})")
 
 
 def _sensitive_columns(spec, sensitive) -> list[str]:
@@ -36,8 +39,9 @@ def _sensitive_columns(spec, sensitive) -> list[str]:
     else:
         sens = list(dict.fromkeys(sensitive))
     if not sens:
-        raise ParameterError("bias analysis needs sensitive columns: declare them in the spec or pass "
-                             "sensitive=[...]")
+        raise ParameterError(
+            "bias analysis needs sensitive columns: declare them in the spec or pass sensitive=[...]"
+        )
     return sens
 
 
@@ -64,8 +68,10 @@ def _as_positive(pred, spec, where: str) -> np.ndarray:
         hit = np.array([bool(v) for v in values], dtype=bool)
     else:
         shown = ", ".join(repr(v) for v in values[:4])
-        raise DataError(f"the predictions for {where} must be class labels ({', '.join(map(repr, classes))}) or "
-                        f"0/1, not values such as {shown}")
+        raise DataError(
+            f"the predictions for {where} must be class labels ({', '.join(map(repr, classes))}) or "
+            f"0/1, not values such as {shown}"
+        )
     return hit[codes] if len(hit) else np.zeros(len(codes), dtype=bool)
 
 

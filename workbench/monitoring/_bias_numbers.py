@@ -57,8 +57,13 @@ def _driver_text(d) -> str:
     """The group behind a disparity's change (a :class:`~workbench.monitoring._bias_records.RateChange`), in words."""
     if d is None or d.change is None:
         return ""
-    what = {"impact_ratio": "selection rate relative to the most-favoured group", "tpr": "true positive rate",
-            "fpr": "false positive rate", "precision": "precision", "base_rate": "actual positive rate",
-            "selection_rate": "selection rate"}[d.measure]
+    what = {
+        "impact_ratio": "selection rate relative to the most-favoured group",
+        "tpr": "true positive rate",
+        "fpr": "false positive rate",
+        "precision": "precision",
+        "base_rate": "actual positive rate",
+        "selection_rate": "selection rate",
+    }[d.measure]
     verb = "fell" if d.change < 0 else "rose"
     return f"; mostly {d.group}: its {what} {verb} from {_f(d.reference)} to {_f(d.current)}"

@@ -63,10 +63,17 @@ class GroupRates:
         return self.intervals.get(name)
 
     def to_dict(self) -> dict:
-        d: dict[str, Any] = {"group": self.group, "values": dict(self.values), "count": self.count,
-                             "n_labelled": self.n_labelled, "n_positive": self.n_positive,
-                             "n_predicted_positive": self.n_predicted_positive, "too_small": self.too_small,
-                             "confusion": dict(self.confusion), "unjudged": list(self.unjudged)}
+        d: dict[str, Any] = {
+            "group": self.group,
+            "values": dict(self.values),
+            "count": self.count,
+            "n_labelled": self.n_labelled,
+            "n_positive": self.n_positive,
+            "n_predicted_positive": self.n_predicted_positive,
+            "too_small": self.too_small,
+            "confusion": dict(self.confusion),
+            "unjudged": list(self.unjudged),
+        }
         for m in _WITH_CI:
             d[m] = getattr(self, m)
             if m in self.intervals:
@@ -76,12 +83,19 @@ class GroupRates:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> GroupRates:
-        return cls(group=d["group"], values=dict(d.get("values") or {}), count=d["count"],
-                   n_labelled=d.get("n_labelled", 0), n_positive=d.get("n_positive", 0),
-                   n_predicted_positive=d.get("n_predicted_positive", 0), too_small=d["too_small"],
-                   confusion=dict(d.get("confusion") or {}), unjudged=list(d.get("unjudged") or []),
-                   **{m: d.get(m) for m in (*_WITH_CI, "roc_auc")},
-                   intervals={m: _list(d[f"{m}_ci"]) for m in _WITH_CI if f"{m}_ci" in d})
+        return cls(
+            group=d["group"],
+            values=dict(d.get("values") or {}),
+            count=d["count"],
+            n_labelled=d.get("n_labelled", 0),
+            n_positive=d.get("n_positive", 0),
+            n_predicted_positive=d.get("n_predicted_positive", 0),
+            too_small=d["too_small"],
+            confusion=dict(d.get("confusion") or {}),
+            unjudged=list(d.get("unjudged") or []),
+            **{m: d.get(m) for m in (*_WITH_CI, "roc_auc")},
+            intervals={m: _list(d[f"{m}_ci"]) for m in _WITH_CI if f"{m}_ci" in d},
+        )
 
 
 @dataclass(frozen=True)
@@ -117,14 +131,17 @@ class AttributeResult:
         for g in self.groups:
             if g.group == name:
                 return g
-        raise UnknownNameError(f"no group '{name}' of {self.name}; its groups are "
-                               f"{name_list([g.group for g in self.groups])}")
+        raise UnknownNameError(
+            f"no group '{name}' of {self.name}; its groups are {name_list([g.group for g in self.groups])}"
+        )
 
     def disparity(self, metric: str) -> Disparity:
         try:
             return self.disparities[metric]
         except KeyError:
-            raise UnknownNameError(f"unknown disparity '{metric}'; use one of {name_list(self.disparities)}") from None
+            raise UnknownNameError(
+                f"unknown disparity '{metric}'; use one of {name_list(self.disparities)}"
+            ) from None
 
     @property
     def judged(self) -> list[GroupRates]:
@@ -132,15 +149,23 @@ class AttributeResult:
         return [g for g in self.groups if "selection_rate" not in g.unjudged]
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "columns": list(self.columns), "most_favoured": self.most_favoured,
-                "groups": [g.to_dict() for g in self.groups],
-                "disparities": {m: d.to_dict() for m, d in self.disparities.items()}}
+        return {
+            "name": self.name,
+            "columns": list(self.columns),
+            "most_favoured": self.most_favoured,
+            "groups": [g.to_dict() for g in self.groups],
+            "disparities": {m: d.to_dict() for m, d in self.disparities.items()},
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> AttributeResult:
-        return cls(name=d["name"], columns=list(d["columns"]), most_favoured=d.get("most_favoured"),
-                   groups=[GroupRates.from_dict(g) for g in d["groups"]],
-                   disparities={m: Disparity.from_dict(v) for m, v in d["disparities"].items()})
+        return cls(
+            name=d["name"],
+            columns=list(d["columns"]),
+            most_favoured=d.get("most_favoured"),
+            groups=[GroupRates.from_dict(g) for g in d["groups"]],
+            disparities={m: Disparity.from_dict(v) for m, v in d["disparities"].items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -157,15 +182,29 @@ class RateChange:
     z: float | None = None  # change in bootstrap standard errors
 
     def to_dict(self) -> dict:
-        return {"attribute": self.attribute, "group": self.group, "measure": self.measure,
-                "reference": self.reference, "current": self.current, "change": self.change,
-                "ci": _list(self.ci), "z": self.z}
+        return {
+            "attribute": self.attribute,
+            "group": self.group,
+            "measure": self.measure,
+            "reference": self.reference,
+            "current": self.current,
+            "change": self.change,
+            "ci": _list(self.ci),
+            "z": self.z,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping, attribute: str | None = None) -> RateChange:
-        return cls(attribute=d.get("attribute", attribute), group=d["group"], measure=d["measure"],
-                   reference=d.get("reference"), current=d.get("current"), change=d.get("change"),
-                   ci=_list(d.get("ci")), z=d.get("z"))
+        return cls(
+            attribute=d.get("attribute", attribute),
+            group=d["group"],
+            measure=d["measure"],
+            reference=d.get("reference"),
+            current=d.get("current"),
+            change=d.get("change"),
+            ci=_list(d.get("ci")),
+            z=d.get("z"),
+        )
 
 
 @dataclass(frozen=True)
@@ -187,19 +226,34 @@ class DisparityChange:
         driver = None
         if self.driver is not None:  # stored without its attribute (the disparity's own)
             driver = {k: v for k, v in self.driver.to_dict().items() if k != "attribute"}
-        return {"attribute": self.attribute, "metric": self.metric, "groups": self.groups,
-                "reference": self.reference, "current": self.current, "worsening": self.worsening,
-                "ci": _list(self.ci), "lower_bound": self.lower_bound, "significant": self.significant,
-                "driver": driver}
+        return {
+            "attribute": self.attribute,
+            "metric": self.metric,
+            "groups": self.groups,
+            "reference": self.reference,
+            "current": self.current,
+            "worsening": self.worsening,
+            "ci": _list(self.ci),
+            "lower_bound": self.lower_bound,
+            "significant": self.significant,
+            "driver": driver,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> DisparityChange:
         driver = d.get("driver")
-        return cls(attribute=d["attribute"], metric=d["metric"], groups=d.get("groups", 0),
-                   reference=d.get("reference"), current=d.get("current"), worsening=d.get("worsening"),
-                   ci=_list(d.get("ci")), lower_bound=d.get("lower_bound"),
-                   significant=bool(d.get("significant", False)),
-                   driver=None if driver is None else RateChange.from_dict(driver, d["attribute"]))
+        return cls(
+            attribute=d["attribute"],
+            metric=d["metric"],
+            groups=d.get("groups", 0),
+            reference=d.get("reference"),
+            current=d.get("current"),
+            worsening=d.get("worsening"),
+            ci=_list(d.get("ci")),
+            lower_bound=d.get("lower_bound"),
+            significant=bool(d.get("significant", False)),
+            driver=None if driver is None else RateChange.from_dict(driver, d["attribute"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -216,19 +270,29 @@ class Comparison:
     not_in_reference: list[str] = field(default_factory=list)  # attributes the reference has no groups of
 
     def to_dict(self) -> dict:
-        return {"reference_rows": self.reference_rows, "reference_labelled": self.reference_labelled,
-                "reference_model": self.reference_model, "comparisons": self.comparisons,
-                "critical_value": self.critical_value, "disparities": [c.to_dict() for c in self.disparities],
-                "groups": [g.to_dict() for g in self.groups], "not_in_reference": list(self.not_in_reference)}
+        return {
+            "reference_rows": self.reference_rows,
+            "reference_labelled": self.reference_labelled,
+            "reference_model": self.reference_model,
+            "comparisons": self.comparisons,
+            "critical_value": self.critical_value,
+            "disparities": [c.to_dict() for c in self.disparities],
+            "groups": [g.to_dict() for g in self.groups],
+            "not_in_reference": list(self.not_in_reference),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Comparison:
-        return cls(reference_rows=d.get("reference_rows", 0), reference_labelled=d.get("reference_labelled", 0),
-                   reference_model=d.get("reference_model", ""), comparisons=d.get("comparisons", 0),
-                   critical_value=d.get("critical_value"),
-                   disparities=[DisparityChange.from_dict(c) for c in d.get("disparities", [])],
-                   groups=[RateChange.from_dict(g) for g in d.get("groups", [])],
-                   not_in_reference=list(d.get("not_in_reference") or []))
+        return cls(
+            reference_rows=d.get("reference_rows", 0),
+            reference_labelled=d.get("reference_labelled", 0),
+            reference_model=d.get("reference_model", ""),
+            comparisons=d.get("comparisons", 0),
+            critical_value=d.get("critical_value"),
+            disparities=[DisparityChange.from_dict(c) for c in d.get("disparities", [])],
+            groups=[RateChange.from_dict(g) for g in d.get("groups", [])],
+            not_in_reference=list(d.get("not_in_reference") or []),
+        )
 
 
 def _list(x: Any) -> list | None:

@@ -99,8 +99,16 @@ class ColumnDrift:
 
 
 # -- comparing one column ----------------------------------------------------------------
-def _compare_column(name: str, role: str, ref: ColumnStats | None, cur: ColumnStats | None,
-                    test: str | None, threshold: float | None, *, identifier: bool = False) -> ColumnDrift | dict:
+def _compare_column(
+    name: str,
+    role: str,
+    ref: ColumnStats | None,
+    cur: ColumnStats | None,
+    test: str | None,
+    threshold: float | None,
+    *,
+    identifier: bool = False,
+) -> ColumnDrift | dict:
     """Evidently's test on one column, or a dict saying why it cannot be compared.
 
     An identifier-like column (`identifier`, or detected from its values) is
@@ -108,8 +116,14 @@ def _compare_column(name: str, role: str, ref: ColumnStats | None, cur: ColumnSt
     """
     out = _compare(name, role, ref, cur, test, threshold)
     if isinstance(out, ColumnDrift) and (identifier or _identifier_like(ref, cur)):
-        return replace(out, bins={}, reference=_counts_only(out.reference), current=_counts_only(out.current),
-                       identifier_like=True, note=f"{out.note}; {ID_HIDDEN}" if out.note else ID_HIDDEN)
+        return replace(
+            out,
+            bins={},
+            reference=_counts_only(out.reference),
+            current=_counts_only(out.current),
+            identifier_like=True,
+            note=f"{out.note}; {ID_HIDDEN}" if out.note else ID_HIDDEN,
+        )
     return out
 
 
@@ -117,23 +131,56 @@ def _counts_only(summary: dict) -> dict:
     return {k: summary[k] for k in ("rows", "missing_share") if k in summary}
 
 
-def _compare(name: str, role: str, ref: ColumnStats | None, cur: ColumnStats | None,
-             test: str | None, threshold: float | None) -> ColumnDrift | dict:
-    label = {"feature": f"'{name}'", "target": f"the target '{name}'", "prediction": "the model's prediction"}[role]
+def _compare(
+    name: str,
+    role: str,
+    ref: ColumnStats | None,
+    cur: ColumnStats | None,
+    test: str | None,
+    threshold: float | None,
+) -> ColumnDrift | dict:
+    label = {
+        "feature": f"'{name}'",
+        "target": f"the target '{name}'",
+        "prediction": "the model's prediction",
+    }[role]
     if ref is None:
-        return _mismatch(name, "missing_in_reference", None, cur and cur.dtype, f"{label} is not in the reference")
+        return _mismatch(
+            name, "missing_in_reference", None, cur and cur.dtype, f"{label} is not in the reference"
+        )
     if cur is None:
-        return _mismatch(name, "missing_in_current", ref.dtype, None, f"{label} is missing from the current data")
+        return _mismatch(
+            name, "missing_in_current", ref.dtype, None, f"{label} is missing from the current data"
+        )
     if ref.n == 0:
-        return _mismatch(name, "empty_in_reference", ref.dtype, cur.dtype,
-                         f"{label} has no values in the reference, so there is nothing to compare against")
+        return _mismatch(
+            name,
+            "empty_in_reference",
+            ref.dtype,
+            cur.dtype,
+            f"{label} has no values in the reference, so there is nothing to compare against",
+        )
     if cur.n == 0:  # Evidently raises here; a column that went entirely missing has surely changed
-        return ColumnDrift(name=name, type=ref.type, stattest=_MISSING_TEST, score=None, threshold=None,
-                           drifted=True, role=role, reference=_summary(ref, ref), current=_summary(cur, ref),
-                           note=f"every value of {label} is missing (or infinite) in the current data")
+        return ColumnDrift(
+            name=name,
+            type=ref.type,
+            stattest=_MISSING_TEST,
+            score=None,
+            threshold=None,
+            drifted=True,
+            role=role,
+            reference=_summary(ref, ref),
+            current=_summary(cur, ref),
+            note=f"every value of {label} is missing (or infinite) in the current data",
+        )
     if not _same_kind(ref, cur):
-        return _mismatch(name, "type", ref.dtype, cur.dtype,
-                         f"{label} holds {ref.dtype} values in the reference but {cur.dtype} values in current")
+        return _mismatch(
+            name,
+            "type",
+            ref.dtype,
+            cur.dtype,
+            f"{label} holds {ref.dtype} values in the reference but {cur.dtype} values in current",
+        )
     allv, r, c = _union_counts(ref, cur)
     kind = "numeric" if ref.numeric else "categorical"  # text in a column declared numeric: categories
     if test is not None and kind not in STATTESTS[test][2]:
@@ -152,10 +199,22 @@ def _compare(name: str, role: str, ref: ColumnStats | None, cur: ColumnStats | N
         else:
             drifted = score >= thr
     psi, kl, bins = _fixed_bins(ref, allv, r, c)
-    return ColumnDrift(name=name, type=kind, stattest=test, score=_float(score), threshold=float(thr),
-                       drifted=bool(drifted), normalized_score=_normalized(test, score, thr), psi=psi,
-                       kl_divergence=kl, role=role, n_values=len(allv), reference=_summary(ref, ref),
-                       current=_summary(cur, ref), bins=bins)
+    return ColumnDrift(
+        name=name,
+        type=kind,
+        stattest=test,
+        score=_float(score),
+        threshold=float(thr),
+        drifted=bool(drifted),
+        normalized_score=_normalized(test, score, thr),
+        psi=psi,
+        kl_divergence=kl,
+        role=role,
+        n_values=len(allv),
+        reference=_summary(ref, ref),
+        current=_summary(cur, ref),
+        bins=bins,
+    )
 
 
 def _union_counts(ref: ColumnStats, cur: ColumnStats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,8 +227,9 @@ def _union_counts(ref: ColumnStats, cur: ColumnStats) -> tuple[np.ndarray, np.nd
     return allv, r, c
 
 
-def _stattest_score(test: str, ref: ColumnStats, cur: ColumnStats, allv: np.ndarray, r: np.ndarray,
-                    c: np.ndarray) -> float:
+def _stattest_score(
+    test: str, ref: ColumnStats, cur: ColumnStats, allv: np.ndarray, r: np.ndarray, c: np.ndarray
+) -> float:
     """Evidently 0.7's statistic, computed from counts over the union of values.
 
     Each branch is the formula of Evidently's ``evidently.legacy.calculations.
@@ -217,8 +277,9 @@ def _z_test(allv: np.ndarray, r: np.ndarray, c: np.ndarray, n1: int, n2: int) ->
     return float(2 * (1 - norm.cdf(np.abs(z))))
 
 
-def _evidently_binned(ref: ColumnStats, cur: ColumnStats, allv, r, c,
-                      fill_zeroes: bool) -> tuple[np.ndarray, np.ndarray]:
+def _evidently_binned(
+    ref: ColumnStats, cur: ColumnStats, allv, r, c, fill_zeroes: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """``stattests.utils.get_binned_data``: Sturges bins over both tables for numeric
     columns with more than 20 reference values, else shares per value."""
     n_r, n_c = r.sum(), c.sum()
@@ -301,8 +362,12 @@ def _summary(s: ColumnStats, ref: ColumnStats) -> dict:
         top = str(ref.values[int(np.argmax(ref.counts))]) if ref.n else None
         hit = np.flatnonzero(s.values == top) if top is not None else []
         own = int(np.argmax(s.counts))
-        out.update(top=top, top_share=float(s.counts[hit[0]] / s.n) if len(hit) else 0.0,
-                   most_common=str(s.values[own]), most_common_share=float(s.counts[own] / s.n))
+        out.update(
+            top=top,
+            top_share=float(s.counts[hit[0]] / s.n) if len(hit) else 0.0,
+            most_common=str(s.values[own]),
+            most_common_share=float(s.counts[own] / s.n),
+        )
     return out
 
 

@@ -23,6 +23,7 @@ pd = lazy("pandas")
 
 _FORMAT, _FORMAT_VERSION = "workbench-table-stats", 1
 
+
 # -- per-table statistics, computed once ------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class ColumnStats:
@@ -65,9 +66,16 @@ class ColumnStats:
         return float(np.dot(self.values, self.counts) / self.n)
 
     def meta(self) -> dict:
-        return {"name": self.name, "type": self.type, "dtype": self.dtype, "n_rows": self.n_rows,
-                "n_missing": self.n_missing, "std": self.std, "integer": self.integer,
-                "n_infinite": self.n_infinite}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "dtype": self.dtype,
+            "n_rows": self.n_rows,
+            "n_missing": self.n_missing,
+            "std": self.std,
+            "integer": self.integer,
+            "n_infinite": self.n_infinite,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,9 +102,17 @@ class TableStats:
         if path.suffix != ".npz":
             path = path.with_name(path.name + ".npz")
         cols = list(self.columns.values()) + ([self.prediction] if self.prediction is not None else [])
-        meta = {"format": _FORMAT, "version": _FORMAT_VERSION, "n_rows": self.n_rows, "dtypes": self.dtypes,
-                "target": self.target, "model_name": self.model_name, "duplicate_share": self.duplicate_share,
-                "columns": [c.meta() for c in cols], "prediction": self.prediction is not None}
+        meta = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "n_rows": self.n_rows,
+            "dtypes": self.dtypes,
+            "target": self.target,
+            "model_name": self.model_name,
+            "duplicate_share": self.duplicate_share,
+            "columns": [c.meta() for c in cols],
+            "prediction": self.prediction is not None,
+        }
         arrays = {"__meta__": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
         for i, c in enumerate(cols):
             arrays[f"v{i}"] = c.values if c.numeric else np.asarray(c.values, dtype=str)
@@ -124,20 +140,34 @@ class TableStats:
             raise DataError(f"'{path}' is not a workbench statistics file") from None
         if meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
             raise DataError(f"'{path}' is not a workbench statistics file of version {_FORMAT_VERSION}")
-        cols = [ColumnStats(values=arrays[f"v{i}"], counts=arrays[f"c{i}"].astype(np.int64), **m)
-                for i, m in enumerate(meta["columns"])]
+        cols = [
+            ColumnStats(values=arrays[f"v{i}"], counts=arrays[f"c{i}"].astype(np.int64), **m)
+            for i, m in enumerate(meta["columns"])
+        ]
         pred = cols.pop() if meta["prediction"] else None
-        return cls(n_rows=meta["n_rows"], columns={c.name: c for c in cols}, dtypes=meta["dtypes"],
-                   target=meta["target"], prediction=pred, model_name=meta["model_name"],
-                   duplicate_share=meta["duplicate_share"])
+        return cls(
+            n_rows=meta["n_rows"],
+            columns={c.name: c for c in cols},
+            dtypes=meta["dtypes"],
+            target=meta["target"],
+            prediction=pred,
+            model_name=meta["model_name"],
+            duplicate_share=meta["duplicate_share"],
+        )
 
 
 ReferenceStats = TableStats
 
 
-def compute_table_stats(data: pd.DataFrame, spec: DatasetSpec, *, model: Any = None,
-                        columns: Sequence[str] | None = None, duplicates: bool = False,
-                        where: str = "the reference data") -> TableStats:
+def compute_table_stats(
+    data: pd.DataFrame,
+    spec: DatasetSpec,
+    *,
+    model: Any = None,
+    columns: Sequence[str] | None = None,
+    duplicates: bool = False,
+    where: str = "the reference data",
+) -> TableStats:
     """Reduce a table to per-column distinct values and counts (features, target, predictions).
 
     `model` adds its predictions (binary: positive-class score; multiclass:
@@ -156,8 +186,11 @@ def compute_table_stats(data: pd.DataFrame, spec: DatasetSpec, *, model: Any = N
     if spec.target and spec.target not in names:
         names.append(spec.target)
     keys: dict[str, np.ndarray] = {}  # per-row value codes, for the duplicate count
-    stats = {c: _profile(data[c], c, _role_type(spec, c), keys if duplicates else None)
-             for c in names if c in data.columns}
+    stats = {
+        c: _profile(data[c], c, _role_type(spec, c), keys if duplicates else None)
+        for c in names
+        if c in data.columns
+    }
     dtypes = {str(c): (stats[c].dtype if c in stats else _cheap_kind(data[c])) for c in data.columns}
     pred, model_name = None, None
     if model is not None:
@@ -173,8 +206,15 @@ def compute_table_stats(data: pd.DataFrame, spec: DatasetSpec, *, model: Any = N
             if c not in keys:
                 _profile(data[c], c, _role_type(spec, c), keys)
         dup = _duplicate_share([keys[c] for c in keep], len(data))
-    return TableStats(n_rows=len(data), columns=stats, dtypes=dtypes, target=spec.target if spec.target in stats
-                      else None, prediction=pred, model_name=model_name, duplicate_share=dup)
+    return TableStats(
+        n_rows=len(data),
+        columns=stats,
+        dtypes=dtypes,
+        target=spec.target if spec.target in stats else None,
+        prediction=pred,
+        model_name=model_name,
+        duplicate_share=dup,
+    )
 
 
 compute_reference_stats = compute_table_stats
@@ -187,9 +227,13 @@ def _profile(s: pd.Series, name: str, col_type: str, keys: dict | None = None) -
     n_rows = len(s)
     if col_type == "numeric" and kind in ("numeric", "boolean"):
         integer = pd.api.types.is_integer_dtype(
-            s.dtype.categories.dtype if isinstance(s.dtype, pd.CategoricalDtype) else s.dtype)
-        x = s.to_numpy(dtype="float64", na_value=np.nan) if kind == "numeric" and s.dtype != object else \
-            pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            s.dtype.categories.dtype if isinstance(s.dtype, pd.CategoricalDtype) else s.dtype
+        )
+        x = (
+            s.to_numpy(dtype="float64", na_value=np.nan)
+            if kind == "numeric" and s.dtype != object
+            else pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        )
         nan, inf = np.isnan(x), np.isinf(x)
         n_nan, n_inf = int(nan.sum()), int(inf.sum())
         ok = x[~(nan | inf)] if n_nan or n_inf else x
@@ -197,25 +241,44 @@ def _profile(s: pd.Series, name: str, col_type: str, keys: dict | None = None) -
         std = float(np.std(ok)) if len(ok) else None  # as Evidently norms the Wasserstein distance
         if keys is not None:  # one bit pattern per value: -0.0 is 0.0, every NaN the same
             keys[name] = np.where(nan, np.nan, x + 0.0).view(np.uint64)
-        return ColumnStats(name, col_type, "missing" if len(ok) == 0 else kind, n_rows, n_nan,
-                           values, counts.astype(np.int64), std, integer, n_inf)
+        return ColumnStats(
+            name,
+            col_type,
+            "missing" if len(ok) == 0 else kind,
+            n_rows,
+            n_nan,
+            values,
+            counts.astype(np.int64),
+            std,
+            integer,
+            n_inf,
+        )
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)  # one hash pass; missing -> -1
-    per_code = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
+    per_code = (
+        np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
+    )
     if kind == "datetime" and len(uniques):
         labels = _datetime_labels(pd.DatetimeIndex(uniques))
     else:
-        labels = np.array([_label(v) for v in uniques], dtype=str) if len(uniques) else np.array([], dtype=str)
+        labels = (
+            np.array([_label(v) for v in uniques], dtype=str) if len(uniques) else np.array([], dtype=str)
+        )
     values, inverse = np.unique(labels, return_inverse=True)  # 1 and 1.0 are one category, as in pandas
     counts = np.bincount(inverse, weights=per_code, minlength=len(values)).astype(np.int64)
     values, counts = values[counts > 0], counts[counts > 0]
     if keys is not None:
-        keys[name] = codes.astype(np.uint64) if len(values) == len(uniques) else \
-            np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1).astype(np.uint64)
+        keys[name] = (
+            codes.astype(np.uint64)
+            if len(values) == len(uniques)
+            else np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1).astype(np.uint64)
+        )
     n_missing = n_rows - int(counts.sum())
-    return ColumnStats(name, col_type, "missing" if len(values) == 0 else kind, n_rows, n_missing, values, counts)
+    return ColumnStats(
+        name, col_type, "missing" if len(values) == 0 else kind, n_rows, n_missing, values, counts
+    )
 
 
 def _duplicate_share(keys: list[np.ndarray], n: int) -> float:
@@ -255,9 +318,18 @@ def _value_kind(s: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(dt):
         return "datetime"
     kind = pd.api.types.infer_dtype(values, skipna=True)
-    return {"string": "text", "empty": "missing", "integer": "numeric", "floating": "numeric",
-            "mixed-integer-float": "numeric", "decimal": "numeric", "boolean": "boolean",
-            "datetime": "datetime", "datetime64": "datetime", "date": "datetime"}.get(kind, "mixed")
+    return {
+        "string": "text",
+        "empty": "missing",
+        "integer": "numeric",
+        "floating": "numeric",
+        "mixed-integer-float": "numeric",
+        "decimal": "numeric",
+        "boolean": "boolean",
+        "datetime": "datetime",
+        "datetime64": "datetime",
+        "date": "datetime",
+    }.get(kind, "mixed")
 
 
 #: A text/categorical column with at least this many values, (nearly) all distinct, identifies rows.
@@ -274,8 +346,10 @@ def _identifier_like(*stats: ColumnStats | None) -> bool:
     distinct over 20 or more rows, in either table. (The spec's ``id`` column
     is hidden whatever its values; callers check that role themselves.)
     """
-    return any(s is not None and not s.numeric and s.n >= ID_MIN_ROWS and len(s.values) >= ID_DISTINCT_SHARE * s.n
-               for s in stats)
+    return any(
+        s is not None and not s.numeric and s.n >= ID_MIN_ROWS and len(s.values) >= ID_DISTINCT_SHARE * s.n
+        for s in stats
+    )
 
 
 def _cheap_kind(s: pd.Series) -> str:
@@ -341,7 +415,9 @@ def _prediction_stats(model: Any, data: pd.DataFrame, spec: DatasetSpec) -> Colu
 
 
 def _with_prediction(stats: TableStats, model: Any, data: pd.DataFrame, spec: DatasetSpec) -> TableStats:
-    return replace(stats, prediction=_prediction_stats(model, data, spec), model_name=getattr(model, "name", None))
+    return replace(
+        stats, prediction=_prediction_stats(model, data, spec), model_name=getattr(model, "name", None)
+    )
 
 
 def _check_spec(spec: Any) -> None:

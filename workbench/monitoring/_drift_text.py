@@ -28,12 +28,17 @@ def _rank(c: ColumnDrift) -> tuple:
     strength = math.inf if c.stattest == _MISSING_TEST else (c.normalized_score or 0.0)
     return (not c.drifted, -strength, c.name)
 
+
 if TYPE_CHECKING:
     from workbench.monitoring.drift import DriftResult
 
 
 def _column_check(name: str, c: ColumnDrift, config: ChecksConfig | None) -> Check | None:
-    who = {"feature": f"'{c.name}'", "target": f"the target '{c.name}'", "prediction": "the model's prediction"}[c.role]
+    who = {
+        "feature": f"'{c.name}'",
+        "target": f"the target '{c.name}'",
+        "prediction": "the model's prediction",
+    }[c.role]
     who = who.replace("{", "{{").replace("}", "}}")
     if c.stattest == _MISSING_TEST:
         return make_check(name, 1.0, "<", 1.0, f"every value of {who} is missing in the current data", config)
@@ -53,13 +58,20 @@ def _findings(r: DriftResult) -> list[str]:
     if n:
         line = f"{r.drift_share_threshold:.0%} dataset-drift line"
         if drifted:
-            names = ", ".join(c.name for c in drifted[:6]) + (f" and {len(drifted) - 6} more" if len(drifted) > 6 else "")
-            verdict = (f"at or above the {line}: the data as a whole has drifted" if r.dataset_drift
-                       else f"below the {line}")
+            names = ", ".join(c.name for c in drifted[:6]) + (
+                f" and {len(drifted) - 6} more" if len(drifted) > 6 else ""
+            )
+            verdict = (
+                f"at or above the {line}: the data as a whole has drifted"
+                if r.dataset_drift
+                else f"below the {line}"
+            )
             out.append(f"{len(drifted)} of {n} columns drifted ({r.drift_share:.0%}): {names} — {verdict}.")
         else:
-            out.append(f"None of the {n} columns drifted: each is as close to the reference as "
-                       "Evidently's default tests expect from chance.")
+            out.append(
+                f"None of the {n} columns drifted: each is as close to the reference as "
+                "Evidently's default tests expect from chance."
+            )
     if r.prediction is not None:
         who = r.prediction.note or "the model's predictions"
         out.append(_describe(r.prediction, who[0].upper() + who[1:]))
@@ -71,8 +83,10 @@ def _findings(r: DriftResult) -> list[str]:
         out.append(m["message"][0].upper() + m["message"][1:] + "; it was not compared.")
     out.extend(r.notes)
     if n:
-        out.append("Drift means a column's values are distributed differently from the reference, more than "
-                   "chance explains (Evidently's tests: p-values below 0.05, or distances of 0.1 or more).")
+        out.append(
+            "Drift means a column's values are distributed differently from the reference, more than "
+            "chance explains (Evidently's tests: p-values below 0.05, or distances of 0.1 or more)."
+        )
     return out
 
 
@@ -88,9 +102,13 @@ def _describe(c: ColumnDrift, who: str) -> str:
         change = ID_HIDDEN
     elif c.bins.get("labels"):
         delta = np.subtract(c.bins["current"], c.bins["reference"])
-        i = max(range(len(delta)), key=lambda k: (round(abs(delta[k]), 9), delta[k]))  # ties: the one that rose
-        change = (f"'{c.bins['labels'][i]}' is {c.bins['current'][i]:.0%} of the values, "
-                  f"{c.bins['reference'][i]:.0%} in the reference")
+        i = max(
+            range(len(delta)), key=lambda k: (round(abs(delta[k]), 9), delta[k])
+        )  # ties: the one that rose
+        change = (
+            f"'{c.bins['labels'][i]}' is {c.bins['current'][i]:.0%} of the values, "
+            f"{c.bins['reference'][i]:.0%} in the reference"
+        )
     else:
         change = ""
     return f"{who} {verb} ({how})" + (f": {change}." if change else ".")

@@ -49,24 +49,48 @@ class PerformanceEstimator:
     source: str = "reference data"
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "model": self.model_name, "task": self.task,
-                "classes": _natives(self.classes), "positive_label": _native(self.positive_label),
-                "threshold": self.threshold, "calibration": self.calibration,
-                "calibrators": [{"class": _native(c["class"]), "x": [float(v) for v in c["x"]],
-                                 "y": [float(v) for v in c["y"]]} for c in self.calibrators],
-                "reference": _clean(self.reference), "reference_rows": self.reference_rows,
-                "reliability": self.reliability, "source": self.source}
+        return {
+            "kind": self.kind,
+            "model": self.model_name,
+            "task": self.task,
+            "classes": _natives(self.classes),
+            "positive_label": _native(self.positive_label),
+            "threshold": self.threshold,
+            "calibration": self.calibration,
+            "calibrators": [
+                {
+                    "class": _native(c["class"]),
+                    "x": [float(v) for v in c["x"]],
+                    "y": [float(v) for v in c["y"]],
+                }
+                for c in self.calibrators
+            ],
+            "reference": _clean(self.reference),
+            "reference_rows": self.reference_rows,
+            "reliability": self.reliability,
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PerformanceEstimator:
         try:
-            return cls(model_name=d["model"], task=d["task"], classes=d.get("classes"),
-                       positive_label=d.get("positive_label"), threshold=d.get("threshold"),
-                       calibration=d.get("calibration", "none"), calibrators=list(d.get("calibrators") or []),
-                       reference=dict(d.get("reference") or {}), reference_rows=int(d.get("reference_rows", 0)),
-                       reliability=d.get("reliability"), source=d.get("source", "reference data"))
+            return cls(
+                model_name=d["model"],
+                task=d["task"],
+                classes=d.get("classes"),
+                positive_label=d.get("positive_label"),
+                threshold=d.get("threshold"),
+                calibration=d.get("calibration", "none"),
+                calibrators=list(d.get("calibrators") or []),
+                reference=dict(d.get("reference") or {}),
+                reference_rows=int(d.get("reference_rows", 0)),
+                reliability=d.get("reliability"),
+                source=d.get("source", "reference data"),
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise WorkbenchError(f"the stored performance estimator is incomplete ({exc}); fit it again") from None
+            raise WorkbenchError(
+                f"the stored performance estimator is incomplete ({exc}); fit it again"
+            ) from None
 
     @property
     def calibrated(self) -> bool:
@@ -102,15 +126,20 @@ class PerformanceEstimator:
         if model.task != self.task or (classes is not None and classes != _natives(self.classes)):
             raise WorkbenchError(
                 f"the performance estimator was fitted for another model ('{self.model_name}', {self.task}); "
-                "fit it again on labelled reference data with this model")
+                "fit it again on labelled reference data with this model"
+            )
 
     def _repr_html_(self) -> str:
-        body = _html.kv({k: self.reference.get(k) for k in ("accuracy", "roc_auc", "rmse") if k in self.reference})
+        body = _html.kv(
+            {k: self.reference.get(k) for k in ("accuracy", "roc_auc", "rmse") if k in self.reference}
+        )
         sub = f"{self.task}, {self.reference_rows:,} reference rows, calibration: {self.calibration}"
         return _html.card(f"Performance estimator for {self.model_name}", body, sub)
 
 
-def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "isotonic") -> PerformanceEstimator:
+def fit_estimator(
+    reference: pd.DataFrame, model: Any, *, calibration: str = "isotonic"
+) -> PerformanceEstimator:
     """Fit the label-free estimator on labelled `reference` data scored by `model`.
 
     Stores the reference metrics (measured with the model on `reference`) and,
@@ -132,8 +161,10 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
     _frame(reference, "the reference data")
     spec.check_columns(reference, where="the reference data")
     if spec.target is None or spec.target not in reference.columns:
-        raise DataError(f"the target column '{spec.target}' is missing from the reference data; "
-                        "calibrating the estimate needs labelled reference data")
+        raise DataError(
+            f"the target column '{spec.target}' is missing from the reference data; "
+            "calibrating the estimate needs labelled reference data"
+        )
     y = target_values(reference, spec, where="the reference data")
     keep = y.notna().to_numpy()
     if not keep.any():
@@ -142,14 +173,26 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
     name = getattr(model, "name", "model")
     if spec.task == "regression":
         metrics = regression_metrics(y.astype(float), np.asarray(model.predict(reference), dtype=float))
-        return PerformanceEstimator(name, "regression", None, None, None, "none",
-                                    reference=_pick(metrics, REGRESSION_METRICS), reference_rows=int(len(y)))
+        return PerformanceEstimator(
+            name,
+            "regression",
+            None,
+            None,
+            None,
+            "none",
+            reference=_pick(metrics, REGRESSION_METRICS),
+            reference_rows=int(len(y)),
+        )
     proba = model.predict_proba(reference)
     classes = list(model.classes_)
     if spec.task == "binary" and len(set(y.tolist())) < 2:
-        raise DataError(f"the reference data has a single class in '{spec.target}'; "
-                        "calibration needs rows of both classes")
-    metrics, extra = classification_metrics(y, proba, classes, spec.task, spec.positive_label, model.threshold)
+        raise DataError(
+            f"the reference data has a single class in '{spec.target}'; "
+            "calibration needs rows of both classes"
+        )
+    metrics, extra = classification_metrics(
+        y, proba, classes, spec.task, spec.positive_label, model.threshold
+    )
     calibrators = []
     if calibration == "isotonic":
         targets = [spec.positive_label] if spec.task == "binary" else classes
@@ -158,9 +201,15 @@ def fit_estimator(reference: pd.DataFrame, model: Any, *, calibration: str = "is
             calibrators.append(_fit_isotonic(proba[:, k], np.asarray(y == c, dtype=float), c))
     keys = BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS
     return PerformanceEstimator(
-        name, spec.task, _natives(classes), _native(spec.positive_label),
-        model.threshold if spec.task == "binary" else None, calibration, calibrators,
-        reference=_pick(metrics, keys), reference_rows=int(len(y)),
+        name,
+        spec.task,
+        _natives(classes),
+        _native(spec.positive_label),
+        model.threshold if spec.task == "binary" else None,
+        calibration,
+        calibrators,
+        reference=_pick(metrics, keys),
+        reference_rows=int(len(y)),
         reliability=extra["curves"].get("calibration") if spec.task == "binary" else None,
     )
 
@@ -190,8 +239,11 @@ def _estimate(est: PerformanceEstimator, proba: np.ndarray, threshold: float | N
             "base_rate": float(p.mean()),
             "selection_rate": float(predicted.mean()),
         }
-        return {"metrics": metrics, "labels": [classes[1 - pos], classes[pos]],
-                "confusion": [[tn, fp], [fn, tp]]}
+        return {
+            "metrics": metrics,
+            "labels": [classes[1 - pos], classes[pos]],
+            "confusion": [[tn, fp], [fn, tp]],
+        }
     predicted = np.argmax(proba, axis=1)
     k = len(classes)
     onehot = np.zeros((n, k))
@@ -206,9 +258,15 @@ def _estimate(est: PerformanceEstimator, proba: np.ndarray, threshold: float | N
     metrics = {
         "accuracy": float(cal[np.arange(n), predicted].mean()),
         "roc_auc": float(np.mean(aucs)) if len(aucs) >= 2 else None,
-        "precision_macro": float(prec.mean()), "recall_macro": float(rec.mean()), "f1_macro": float(f1.mean()),
+        "precision_macro": float(prec.mean()),
+        "recall_macro": float(rec.mean()),
+        "f1_macro": float(f1.mean()),
     }
-    return {"metrics": metrics, "labels": list(classes), "confusion": [[float(v) for v in r] for r in confusion]}
+    return {
+        "metrics": metrics,
+        "labels": list(classes),
+        "confusion": [[float(v) for v in r] for r in confusion],
+    }
 
 
 def _expected_auc(score: np.ndarray, p: np.ndarray) -> float | None:
@@ -233,27 +291,43 @@ def _fit_isotonic(score: np.ndarray, y: np.ndarray, cls: Any) -> dict:
     from sklearn.isotonic import IsotonicRegression
 
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(score, y)
-    return {"class": _native(cls), "x": [float(v) for v in iso.X_thresholds_],
-            "y": [float(v) for v in iso.y_thresholds_]}
+    return {
+        "class": _native(cls),
+        "x": [float(v) for v in iso.X_thresholds_],
+        "y": [float(v) for v in iso.y_thresholds_],
+    }
 
 
 def _apply(calibrator: Mapping, score: np.ndarray) -> np.ndarray:
     # linear between breakpoints, flat beyond them: what IsotonicRegression(out_of_bounds="clip") predicts
-    return np.interp(score, np.asarray(calibrator["x"], dtype=float), np.asarray(calibrator["y"], dtype=float))
+    return np.interp(
+        score, np.asarray(calibrator["x"], dtype=float), np.asarray(calibrator["y"], dtype=float)
+    )
 
 
 def _stored_estimator(model: Any) -> PerformanceEstimator:
     """No labelled reference: the model's validation metrics, uncalibrated probabilities."""
     spec = model.spec
     stored = dict((getattr(model, "meta", None) or {}).get("metrics") or {})
-    keys = REGRESSION_METRICS if spec.task == "regression" else (
-        BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS)
+    keys = (
+        REGRESSION_METRICS
+        if spec.task == "regression"
+        else (BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS)
+    )
     reference = _pick(stored, keys)
     classes = None if spec.task == "regression" else _natives(list(model.classes_))
     return PerformanceEstimator(
-        getattr(model, "name", "model"), spec.task, classes, _native(spec.positive_label),
-        model.threshold if spec.task == "binary" else None, "none", [], reference=reference, reference_rows=0,
-        source="the model's validation metrics" if reference else "none")
+        getattr(model, "name", "model"),
+        spec.task,
+        classes,
+        _native(spec.positive_label),
+        model.threshold if spec.task == "binary" else None,
+        "none",
+        [],
+        reference=reference,
+        reference_rows=0,
+        source="the model's validation metrics" if reference else "none",
+    )
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -298,7 +372,11 @@ def _thin(x: list, y: list) -> dict:
 
 
 def _clean(d: Mapping | None) -> dict | None:
-    return None if d is None else {k: _num(v) if isinstance(v, int | float | np.generic) else v for k, v in d.items()}
+    return (
+        None
+        if d is None
+        else {k: _num(v) if isinstance(v, int | float | np.generic) else v for k, v in d.items()}
+    )
 
 
 def _native(v: Any) -> Any:

@@ -24,75 +24,124 @@ _ESTIMATE_GAP = 0.03  # an estimate this far from the measurement says the relat
 def _classification_findings(r: PerformanceResult, config: ChecksConfig | None) -> list[tuple[int, str]]:
     """A classifier's findings, ranked (0 first): measured or estimated metrics against the reference."""
     out = []
-    ranks = ("positive cases above negative ones" if r.task == "binary" else
-             "each class's cases above the others, averaged over classes")
+    ranks = (
+        "positive cases above negative ones"
+        if r.task == "binary"
+        else "each class's cases above the others, averaged over classes"
+    )
     named = {"roc_auc": f"{METRIC_LABELS['roc_auc']} (how well the model ranks {ranks})"}
     for m in CLASSIFICATION_TRACKED:
         name = named.get(m, METRIC_LABELS[m])
-        est, act, ref = (_num((r.estimated or {}).get(m)), _num((r.actual or {}).get(m)),
-                         _num(r.reference.get(m)))
+        est, act, ref = (
+            _num((r.estimated or {}).get(m)),
+            _num((r.actual or {}).get(m)),
+            _num(r.reference.get(m)),
+        )
         now = act if r.labelled else est
         if now is None:
             continue
         what = f"actual {name} {_f2(now)}" if r.labelled else f"estimated {name} {_f2(now)} (no labels yet)"
-        tol = threshold_for(f"performance.{'' if r.labelled else 'estimated_'}{m}_drop",
-                            ACCURACY_TOLERANCE, config)
+        tol = threshold_for(
+            f"performance.{'' if r.labelled else 'estimated_'}{m}_drop", ACCURACY_TOLERANCE, config
+        )
         if ref is None:
             out.append((2, f"{what}; there is no reference value to compare it with"))
         elif tol is not None and ref - now > tol:
-            out.append((0, f"{what} vs {_f2(ref)} in the reference period: a drop of {_drop(ref - now, tol)}, "
-                           f"above the {tol:g} tolerance"))
+            out.append(
+                (
+                    0,
+                    f"{what} vs {_f2(ref)} in the reference period: a drop of {_drop(ref - now, tol)}, "
+                    f"above the {tol:g} tolerance",
+                )
+            )
         elif ref - now > 0.005:
             tail = f", within the {tol:g} tolerance" if tol is not None else ""
-            out.append((2, f"{what} vs {_f2(ref)} in the reference period: a drop of "
-                           f"{_drop(ref - now, tol)}{tail}"))
+            out.append(
+                (2, f"{what} vs {_f2(ref)} in the reference period: a drop of {_drop(ref - now, tol)}{tail}")
+            )
         elif now - ref > 0.005:
             out.append((2, f"{what} vs {_f2(ref)} in the reference period: up by {_f2(now - ref)}"))
         else:
             out.append((2, f"{what}, the same as in the reference period ({_f2(ref)})"))
         if r.labelled and est is not None and (m == "accuracy" or abs(est - act) > _ESTIMATE_GAP):
             short = name.split(" (")[0]
-            sentence = f"actual {short} {_f2(act)} measured now that labels arrived; the estimate was {_f2(est)}"
+            sentence = (
+                f"actual {short} {_f2(act)} measured now that labels arrived; the estimate was {_f2(est)}"
+            )
             missed = abs(est - act) > _ESTIMATE_GAP
             if missed:
-                sentence += (f": it missed by {_f2(abs(est - act))}, a sign that the relationship between the "
-                             "inputs and the outcome has changed (concept drift or a shift in the outcome "
-                             "rate), which a label-free estimate cannot see")
+                sentence += (
+                    f": it missed by {_f2(abs(est - act))}, a sign that the relationship between the "
+                    "inputs and the outcome has changed (concept drift or a shift in the outcome "
+                    "rate), which a label-free estimate cannot see"
+                )
             out.append((1 if missed else 2, sentence))
     if not r.labelled:
         ref_rate, est_rate = _num(r.reference.get("base_rate")), _num((r.estimated or {}).get("base_rate"))
         if r.task == "binary" and None not in (ref_rate, est_rate) and abs(est_rate - ref_rate) > 0.05:
-            out.append((2, f"the model expects {est_rate:.0%} of outcomes to be '{r.labels[1]}' in this "
-                           f"batch vs {ref_rate:.0%} in the reference period"))
-        out.append((3, "the estimate comes from the model's own confidence (confidence-based performance "
-                       "estimation, as in NannyML's CBPE): it follows changes in the inputs but cannot see a "
-                       "change in how the inputs relate to the outcome (concept drift); measure performance "
-                       "with labels when they arrive"))
+            out.append(
+                (
+                    2,
+                    f"the model expects {est_rate:.0%} of outcomes to be '{r.labels[1]}' in this "
+                    f"batch vs {ref_rate:.0%} in the reference period",
+                )
+            )
+        out.append(
+            (
+                3,
+                "the estimate comes from the model's own confidence (confidence-based performance "
+                "estimation, as in NannyML's CBPE): it follows changes in the inputs but cannot see a "
+                "change in how the inputs relate to the outcome (concept drift); measure performance "
+                "with labels when they arrive",
+            )
+        )
     if r.estimated is not None and not r.calibrated:
-        out.append((1, "the estimate is uncalibrated: without labelled reference data it trusts the model's "
-                       "raw probabilities, which are often over-confident; pass labelled reference data to "
-                       "calibrate it"))
+        out.append(
+            (
+                1,
+                "the estimate is uncalibrated: without labelled reference data it trusts the model's "
+                "raw probabilities, which are often over-confident; pass labelled reference data to "
+                "calibrate it",
+            )
+        )
     return out
+
 
 def _regression_findings(r: PerformanceResult, config: ChecksConfig | None) -> list[tuple[int, str]]:
     """A regressor's findings, ranked: RMSE against the reference (no label-free estimate)."""
     out = []
     now, ref = _num((r.actual or {}).get("rmse")), _num(r.reference.get("rmse"))
     if now is None:
-        out.append((0, "a label-free performance estimate isn't available for regression models: performance "
-                       "can only be measured once the actual values arrive"))
+        out.append(
+            (
+                0,
+                "a label-free performance estimate isn't available for regression models: performance "
+                "can only be measured once the actual values arrive",
+            )
+        )
     elif ref is None or ref == 0:
-        out.append((2, f"actual RMSE (typical size of an error) {_f(now)}; there is no reference value to "
-                       "compare it with"))
+        out.append(
+            (
+                2,
+                f"actual RMSE (typical size of an error) {_f(now)}; there is no reference value to "
+                "compare it with",
+            )
+        )
     else:
         rise = (now - ref) / ref
         tol = threshold_for("performance.rmse_increase", RMSE_TOLERANCE, config)
         judged = ("above" if tol is not None and rise > tol else "within") + (
-            f" the {tol:.0%} tolerance" if tol is not None else " no set tolerance")
+            f" the {tol:.0%} tolerance" if tol is not None else " no set tolerance"
+        )
         word = "higher" if rise >= 0 else "lower"
-        out.append((0 if tol is not None and rise > tol else 2,
-                    f"actual RMSE (typical size of an error) {_f(now)} vs {_f(ref)} in the reference period: "
-                    f"{abs(rise):.0%} {word}, {judged}"))
+        out.append(
+            (
+                0 if tol is not None and rise > tol else 2,
+                f"actual RMSE (typical size of an error) {_f(now)} vs {_f(ref)} in the reference period: "
+                f"{abs(rise):.0%} {word}, {judged}",
+            )
+        )
     return out
+
 
 # -- display -------------------------------------------------------------------

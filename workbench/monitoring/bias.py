@@ -105,8 +105,19 @@ from workbench.validation import check_number
 
 pd = lazy("pandas")
 
-__all__ = ["BiasResult", "AttributeResult", "GroupRates", "Disparity", "Comparison", "DisparityChange", "RateChange",
-           "assess_bias", "DISPARITIES", "ABSOLUTE_CHECKS", "WORSENED_CHECKS"]
+__all__ = [
+    "BiasResult",
+    "AttributeResult",
+    "GroupRates",
+    "Disparity",
+    "Comparison",
+    "DisparityChange",
+    "RateChange",
+    "assess_bias",
+    "DISPARITIES",
+    "ABSOLUTE_CHECKS",
+    "WORSENED_CHECKS",
+]
 
 
 @dataclass(frozen=True)
@@ -143,15 +154,23 @@ class BiasResult:
     # -- the result protocol --------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-safe fields, plus flat views (``groups``, ``disparities``, ``key_metrics``) for reports."""
-        records = {"attributes": [a.to_dict() for a in self.attributes],
-                   "reference": None if self.reference is None else _reference_dict(self.reference),
-                   "comparison": None if self.comparison is None else self.comparison.to_dict()}
+        records = {
+            "attributes": [a.to_dict() for a in self.attributes],
+            "reference": None if self.reference is None else _reference_dict(self.reference),
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
+        }
         d: dict[str, Any] = {"kind": self.kind}
         d.update({f.name: _jsonable(records.get(f.name, getattr(self, f.name))) for f in fields(self)})
-        d["groups"] = [{"sensitive": a["name"], **{k: v for k, v in g.items() if k != "confusion"}}
-                       for a in d["attributes"] for g in a["groups"]]
-        d["disparities"] = [{"sensitive": a["name"], "metric": m, **v}
-                            for a in d["attributes"] for m, v in a["disparities"].items()]
+        d["groups"] = [
+            {"sensitive": a["name"], **{k: v for k, v in g.items() if k != "confusion"}}
+            for a in d["attributes"]
+            for g in a["groups"]
+        ]
+        d["disparities"] = [
+            {"sensitive": a["name"], "metric": m, **v}
+            for a in d["attributes"]
+            for m, v in a["disparities"].items()
+        ]
         d["key_metrics"] = self.key_metrics()
         return d
 
@@ -188,8 +207,10 @@ class BiasResult:
         for a in self.attributes:
             if a.name == name:
                 return a
-        raise UnknownNameError(f"no sensitive attribute '{name}' in this result "
-                               f"(it has {', '.join(a.name for a in self.attributes)})")
+        raise UnknownNameError(
+            f"no sensitive attribute '{name}' in this result "
+            f"(it has {', '.join(a.name for a in self.attributes)})"
+        )
 
     def by_group(self, attribute: str) -> pd.DataFrame:
         """Per-group rates of one sensitive column (or intersection ``a+b``), with intervals."""
@@ -215,8 +236,16 @@ class BiasResult:
         for a in self.attributes:
             for m, d in a.disparities.items():
                 ci = d.ci or [None, None]
-                rows.append({"attribute": a.name, "metric": m, "value": d.value, "low": ci[0],
-                             "high": ci[1], "groups": d.groups})
+                rows.append(
+                    {
+                        "attribute": a.name,
+                        "metric": m,
+                        "value": d.value,
+                        "low": ci[0],
+                        "high": ci[1],
+                        "groups": d.groups,
+                    }
+                )
         return pd.DataFrame(rows)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
@@ -227,19 +256,23 @@ class BiasResult:
             for m, (op, default) in ABSOLUTE_CHECKS.items():
                 d = a.disparities[m]
                 text = self._words(m)
-                msg = (f"{a.name}: {text} is {{value:.3g}} (limit {op} {{threshold:g}}"
-                       + (f"; {level} interval {_fmt_ci(d.ci)})" if d.ci else ")"))
-                out.append(make_check(f"bias.{m}.{a.name}", d.value, op, default, msg, config,
-                                      severity="warning"))
+                msg = f"{a.name}: {text} is {{value:.3g}} (limit {op} {{threshold:g}}" + (
+                    f"; {level} interval {_fmt_ci(d.ci)})" if d.ci else ")"
+                )
+                out.append(
+                    make_check(f"bias.{m}.{a.name}", d.value, op, default, msg, config, severity="warning")
+                )
         comparison = self.comparison
         for c in comparison.disparities if comparison else []:
             if c.metric not in WORSENED_CHECKS:
                 continue
             name = f"bias.{c.metric}.{c.attribute}.worsened"
             n = comparison.comparisons or 1
-            msg = (f"{c.attribute}: {self._words(c.metric)} went from {_f(c.reference)} (reference) "
-                   f"to {_f(c.current)}; beyond chance it got worse by at least {{value:.3g}} ({level} "
-                   f"confidence over all {n} comparisons; fails above {{threshold:g}})" + _driver_text(c.driver))
+            msg = (
+                f"{c.attribute}: {self._words(c.metric)} went from {_f(c.reference)} (reference) "
+                f"to {_f(c.current)}; beyond chance it got worse by at least {{value:.3g}} ({level} "
+                f"confidence over all {n} comparisons; fails above {{threshold:g}})" + _driver_text(c.driver)
+            )
             out.append(make_check(name, c.lower_bound, "<=", 0.0, msg, config, severity="error"))
         return [c for c in out if c is not None]
 
@@ -254,45 +287,77 @@ class BiasResult:
         for a in self.attributes:
             scored.extend(_attribute_findings(self, a, pos))
         if not self.has_labels:
-            scored.append((-1, f"The data has no outcome labels, so only the share predicted {pos} could be "
-                               "compared between groups; true and false positive rates, precision and accuracy "
-                               "need the actual outcomes."))
-        small = [f"{a.name} = {g.group} ({g.count:,} rows)" for a in self.attributes
-                 if len(a.columns) == 1 for g in a.groups if g.too_small]
+            scored.append(
+                (
+                    -1,
+                    f"The data has no outcome labels, so only the share predicted {pos} could be "
+                    "compared between groups; true and false positive rates, precision and accuracy "
+                    "need the actual outcomes.",
+                )
+            )
+        small = [
+            f"{a.name} = {g.group} ({g.count:,} rows)"
+            for a in self.attributes
+            if len(a.columns) == 1
+            for g in a.groups
+            if g.too_small
+        ]
         if small:
-            scored.append((-2, f"Too small to judge (fewer than {self.min_group_size} rows): {', '.join(small)}; "
-                               "listed, but not ranked or used in the disparities."))
+            scored.append(
+                (
+                    -2,
+                    f"Too small to judge (fewer than {self.min_group_size} rows): {', '.join(small)}; "
+                    "listed, but not ranked or used in the disparities.",
+                )
+            )
         scored.extend((-3, n) for n in self.notes)
         missing = self.comparison.not_in_reference if self.comparison else []
         if missing:
-            scored.append((-3, f"The reference has no {', '.join(m.replace('+', ' × ') for m in missing)} groups "
-                               "to compare with, so those were not checked for worsening."))
+            scored.append(
+                (
+                    -3,
+                    f"The reference has no {', '.join(m.replace('+', ' × ') for m in missing)} groups "
+                    "to compare with, so those were not checked for worsening.",
+                )
+            )
         return [s for _, s in sorted(scored, key=lambda t: -t[0])]
 
     def figures(self) -> dict:
         from workbench.viz import fairness as fz
 
         figs = {}
-        words = {k: v.format(pos=f"'{self.positive_label}'", neg=f"'{self.negative_label}'")
-                 for k, v in _WORDS.items()}
+        words = {
+            k: v.format(pos=f"'{self.positive_label}'", neg=f"'{self.negative_label}'")
+            for k, v in _WORDS.items()
+        }
         for a in self.attributes:  # the figures draw from the stored (dict) shape
             ad = a.to_dict()
             figs[f"selection_rate.{a.name}"] = fz.selection_rate_figure(ad, words["selection_rate"])
             if self.has_labels:
                 figs[f"error_rates.{a.name}"] = fz.error_rates_figure(ad)
             if len(a.columns) == 2:
-                figs[f"intersection.{a.name}"] = fz.intersection_heatmap(ad, "selection_rate",
-                                                                           words["selection_rate"])
+                figs[f"intersection.{a.name}"] = fz.intersection_heatmap(
+                    ad, "selection_rate", words["selection_rate"]
+                )
         rows = []
         for a in self.attributes:
             for m, (op, thr) in ABSOLUTE_CHECKS.items():
                 d = a.disparities[m]
-                rows.append({"attribute": a.name, "metric": m, "value": d.value, "ci": d.ci,
-                             "op": op, "threshold": thr})
+                rows.append(
+                    {
+                        "attribute": a.name,
+                        "metric": m,
+                        "value": d.value,
+                        "ci": d.ci,
+                        "op": op,
+                        "threshold": thr,
+                    }
+                )
         figs["disparities"] = fz.disparity_figure(rows)
         if self.comparison and self.comparison.disparities:
-            figs["comparison"] = fz.comparison_figure([c.to_dict() for c in self.comparison.disparities],
-                                                      self.confidence)
+            figs["comparison"] = fz.comparison_figure(
+                [c.to_dict() for c in self.comparison.disparities], self.confidence
+            )
         return figs
 
     def figure(self):
@@ -303,20 +368,39 @@ class BiasResult:
         """The result's card; its checks under `config` (a report passes its run's check settings)."""
         items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
-        rows = [{"attribute": r.attribute, "metric": r.metric, "value": r.value,
-                 "interval": _fmt_ci([r.low, r.high]) if r.low is not None else "—"}
-                for r in self.disparities().itertuples() if r.metric in ABSOLUTE_CHECKS]
+        rows = [
+            {
+                "attribute": r.attribute,
+                "metric": r.metric,
+                "value": r.value,
+                "interval": _fmt_ci([r.low, r.high]) if r.low is not None else "—",
+            }
+            for r in self.disparities().itertuples()
+            if r.metric in ABSOLUTE_CHECKS
+        ]
         body += _html.table(rows)
         for a in self.attributes:
             if len(a.columns) == 1:
                 body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(a.name)}</div>"
-                body += _html.table([{"group": g.group, "count": g.count, **{m: g.rate(m) for m in RATES},
-                                      "impact_ratio": g.impact_ratio, "too small": g.too_small}
-                                     for g in a.groups], highlight="too small")
+                body += _html.table(
+                    [
+                        {
+                            "group": g.group,
+                            "count": g.count,
+                            **{m: g.rate(m) for m in RATES},
+                            "impact_ratio": g.impact_ratio,
+                            "too small": g.too_small,
+                        }
+                        for g in a.groups
+                    ],
+                    highlight="too small",
+                )
         body += checks_table_html(self.checks(config))
-        sub = (f"{self.n_rows:,} rows ({self.n_labelled:,} labelled), positive = '{self.positive_label}'"
-               + (f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
-               + (f"; compared with a reference of {self.reference.n_rows:,} rows" if self.reference else ""))
+        sub = (
+            f"{self.n_rows:,} rows ({self.n_labelled:,} labelled), positive = '{self.positive_label}'"
+            + (f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
+            + (f"; compared with a reference of {self.reference.n_rows:,} rows" if self.reference else "")
+        )
         return _html.card(f"Bias / fairness of {self.model_name}", body, sub)
 
     # -- sentences -----------------------------------------------------------
@@ -369,8 +453,9 @@ def assess_bias(
         raise ParameterError("pass either model= or predictions=, not both")
     min_group_size = check_number(min_group_size, "min_group_size", low=1, integer=True)
     n_bootstrap = check_number(n_bootstrap, "n_bootstrap", low=0, integer=True)
-    confidence = check_number(confidence, "confidence", low=0, high=1, low_open=True, high_open=True,
-                              hint="e.g. 0.95")
+    confidence = check_number(
+        confidence, "confidence", low=0, high=1, low_open=True, high_open=True, hint="e.g. 0.95"
+    )
     if random_state is not None:
         random_state = check_number(random_state, "random_state", low=0, integer=True)
     sens = _sensitive_columns(spec, sensitive)
@@ -381,28 +466,77 @@ def assess_bias(
     if isinstance(reference, BiasResult):
         ref_result = reference
         if ref_result.positive_label != _native(spec.positive_label):
-            raise DataError(f"the reference result's positive class {ref_result.positive_label!r} is not the "
-                            f"spec's {spec.positive_label!r}")
+            raise DataError(
+                f"the reference result's positive class {ref_result.positive_label!r} is not the "
+                f"spec's {spec.positive_label!r}"
+            )
     elif reference is not None:
-        if model is None and reference_predictions is None and not (
-                spec.prediction and isinstance(reference, pd.DataFrame) and spec.prediction in reference):
-            raise ParameterError("the reference table needs predictions too: pass model= or reference_predictions=")
-        ref_result, _ = _assess_table(reference, spec, model, reference_predictions, sens, intersections,
-                                      min_group_size, n_bootstrap, confidence, random_state, seeds[1],
-                                      "the reference data")
-    result, reps = _assess_table(data, spec, model, predictions, sens, intersections, min_group_size,
-                                 n_bootstrap, confidence, random_state, seeds[0], "the current data")
+        if (
+            model is None
+            and reference_predictions is None
+            and not (spec.prediction and isinstance(reference, pd.DataFrame) and spec.prediction in reference)
+        ):
+            raise ParameterError(
+                "the reference table needs predictions too: pass model= or reference_predictions="
+            )
+        ref_result, _ = _assess_table(
+            reference,
+            spec,
+            model,
+            reference_predictions,
+            sens,
+            intersections,
+            min_group_size,
+            n_bootstrap,
+            confidence,
+            random_state,
+            seeds[1],
+            "the reference data",
+        )
+    result, reps = _assess_table(
+        data,
+        spec,
+        model,
+        predictions,
+        sens,
+        intersections,
+        min_group_size,
+        n_bootstrap,
+        confidence,
+        random_state,
+        seeds[0],
+        "the current data",
+    )
     if ref_result is None:
         return result
-    comparison = _compare(result.attributes, reps, ref_result, min_group_size, n_bootstrap, confidence,
-                          np.random.default_rng(seeds[2]))
+    comparison = _compare(
+        result.attributes,
+        reps,
+        ref_result,
+        min_group_size,
+        n_bootstrap,
+        confidence,
+        np.random.default_rng(seeds[2]),
+    )
     # the reference's own result, without its own reference and comparison (as stored)
     reference = dataclasses.replace(ref_result, reference=None, comparison=None)
     return dataclasses.replace(result, reference=reference, comparison=comparison)
 
 
-def _assess_table(data, spec, model, predictions, sens, intersections, min_size, n_boot, confidence,
-                  random_state, seed, where) -> tuple[BiasResult, dict]:
+def _assess_table(
+    data,
+    spec,
+    model,
+    predictions,
+    sens,
+    intersections,
+    min_size,
+    n_boot,
+    confidence,
+    random_state,
+    seed,
+    where,
+) -> tuple[BiasResult, dict]:
     """One table's result (no comparison) and the bootstrap replicates behind it."""
     notes: list[str] = []
     table = _Table.build(data, spec, model, predictions, sens, where)
@@ -411,17 +545,27 @@ def _assess_table(data, spec, model, predictions, sens, intersections, min_size,
     for name, cols in _attributes(table, sens, intersections, notes, where):
         codes, vocab, values = table.groups(cols)
         counts = table.cell_counts(codes, len(vocab))
-        rec, rep = _assess_attribute(name, cols, vocab, values, counts, table, codes, min_size, n_boot, confidence,
-                                     rng)
+        rec, rep = _assess_attribute(
+            name, cols, vocab, values, counts, table, codes, min_size, n_boot, confidence, rng
+        )
         records.append(rec)
         reps[name] = rep
     positive = spec.positive_label
     negative = next((c for c in (spec.classes or []) if c != positive), None)
     result = BiasResult(
-        model_name=table.model_name, positive_label=_native(positive), negative_label=_native(negative),
-        threshold=table.threshold, n_rows=table.n, n_labelled=table.n_labelled, min_group_size=int(min_size),
-        confidence=float(confidence), n_bootstrap=int(n_boot), random_state=random_state,
-        overall=table.overall(), attributes=records, notes=notes,
+        model_name=table.model_name,
+        positive_label=_native(positive),
+        negative_label=_native(negative),
+        threshold=table.threshold,
+        n_rows=table.n,
+        n_labelled=table.n_labelled,
+        min_group_size=int(min_size),
+        confidence=float(confidence),
+        n_bootstrap=int(n_boot),
+        random_state=random_state,
+        overall=table.overall(),
+        attributes=records,
+        notes=notes,
     )
     return result, reps
 

@@ -72,8 +72,17 @@ from workbench.validation import check_number
 pd = lazy("pandas")
 
 __all__ = [
-    "STATTESTS", "SIZE_SWITCH", "ColumnStats", "TableStats", "ReferenceStats", "compute_table_stats",
-    "compute_reference_stats", "default_stattest", "ColumnDrift", "DriftResult", "detect_drift",
+    "STATTESTS",
+    "SIZE_SWITCH",
+    "ColumnStats",
+    "TableStats",
+    "ReferenceStats",
+    "compute_table_stats",
+    "compute_reference_stats",
+    "default_stattest",
+    "ColumnDrift",
+    "DriftResult",
+    "detect_drift",
 ]
 
 
@@ -111,34 +120,56 @@ class DriftResult:
             if c is not None and c.name == name:
                 return c
         known = [c.name for c in [*self.columns, self.target, self.prediction] if c is not None]
-        raise UnknownNameError(f"no drift result for column '{name}'; the compared columns are "
-                               f"{name_list(known)}")
+        raise UnknownNameError(
+            f"no drift result for column '{name}'; the compared columns are {name_list(known)}"
+        )
 
     def table(self) -> pd.DataFrame:
         """One row per compared column (features, then target and prediction), most drifted first."""
-        rows = [{"column": c.name, "role": c.role, "type": c.type, "stattest": c.stattest, "score": c.score,
-                 "threshold": c.threshold, "drifted": c.drifted, "normalized_score": c.normalized_score,
-                 "psi": c.psi, "kl_divergence": c.kl_divergence}
-                for c in [*self.columns, self.target, self.prediction] if c is not None]
+        rows = [
+            {
+                "column": c.name,
+                "role": c.role,
+                "type": c.type,
+                "stattest": c.stattest,
+                "score": c.score,
+                "threshold": c.threshold,
+                "drifted": c.drifted,
+                "normalized_score": c.normalized_score,
+                "psi": c.psi,
+                "kl_divergence": c.kl_divergence,
+            }
+            for c in [*self.columns, self.target, self.prediction]
+            if c is not None
+        ]
         return pd.DataFrame(rows)
 
     # -- the three faces -------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
-            "kind": self.kind, "drift_share": self.drift_share, "dataset_drift": self.dataset_drift,
-            "drift_share_threshold": self.drift_share_threshold, "n_reference": self.n_reference,
-            "n_current": self.n_current, "n_columns": len(self.columns),
-            "n_drifted": len(self.drifted_columns), "columns": [c.to_dict() for c in self.columns],
+            "kind": self.kind,
+            "drift_share": self.drift_share,
+            "dataset_drift": self.dataset_drift,
+            "drift_share_threshold": self.drift_share_threshold,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "n_columns": len(self.columns),
+            "n_drifted": len(self.drifted_columns),
+            "columns": [c.to_dict() for c in self.columns],
             "prediction": None if self.prediction is None else self.prediction.to_dict(),
             "target": None if self.target is None else self.target.to_dict(),
-            "mismatches": [dict(m) for m in self.mismatches], "notes": list(self.notes),
+            "mismatches": [dict(m) for m in self.mismatches],
+            "notes": list(self.notes),
             "key_metrics": self.key_metrics(),
         }
 
     def key_metrics(self) -> dict:
         """Flat figures for the ledger and the trend charts."""
-        out = {"drift.share": self.drift_share, "drift.columns_drifted": len(self.drifted_columns),
-               "drift.dataset": float(self.dataset_drift)}
+        out = {
+            "drift.share": self.drift_share,
+            "drift.columns_drifted": len(self.drifted_columns),
+            "drift.dataset": float(self.dataset_drift),
+        }
         for c in (self.prediction, self.target):
             if c is not None:
                 out[f"drift.{c.role}.drifted"] = float(c.drifted)
@@ -150,23 +181,36 @@ class DriftResult:
         def one(x):
             return None if x is None else ColumnDrift.from_dict(x)
 
-        return cls(columns=[ColumnDrift.from_dict(c) for c in d["columns"]], drift_share=d["drift_share"],
-                   dataset_drift=d["dataset_drift"], drift_share_threshold=d.get("drift_share_threshold", 0.5),
-                   n_reference=d.get("n_reference", 0), n_current=d.get("n_current", 0),
-                   prediction=one(d.get("prediction")), target=one(d.get("target")),
-                   mismatches=[dict(m) for m in d.get("mismatches", [])], notes=list(d.get("notes", [])))
+        return cls(
+            columns=[ColumnDrift.from_dict(c) for c in d["columns"]],
+            drift_share=d["drift_share"],
+            dataset_drift=d["dataset_drift"],
+            drift_share_threshold=d.get("drift_share_threshold", 0.5),
+            n_reference=d.get("n_reference", 0),
+            n_current=d.get("n_current", 0),
+            prediction=one(d.get("prediction")),
+            target=one(d.get("target")),
+            mismatches=[dict(m) for m in d.get("mismatches", [])],
+            notes=list(d.get("notes", [])),
+        )
 
     def figures(self) -> dict:
         from workbench.viz import monitoring as vm
 
         rows = [c.to_dict() for c in self.columns]
-        figs = {"scores": vm.drift_scores_figure(rows + [c.to_dict() for c in (self.target, self.prediction) if c])}
+        figs = {
+            "scores": vm.drift_scores_figure(
+                rows + [c.to_dict() for c in (self.target, self.prediction) if c]
+            )
+        }
         top = [c for c in self.columns if c.drifted and c.bins][:4] or [c for c in self.columns if c.bins][:2]
         if top:
             figs["distributions"] = vm.distributions_figure([c.to_dict() for c in top])
         extra = [c.to_dict() for c in (self.prediction, self.target) if c is not None and c.bins]
         if extra:
-            figs["prediction_target"] = vm.distributions_figure(extra, title="Prediction and target: reference vs current")
+            figs["prediction_target"] = vm.distributions_figure(
+                extra, title="Prediction and target: reference vs current"
+            )
         figs["psi"] = vm.psi_table_figure(rows + extra)
         return figs
 
@@ -179,11 +223,23 @@ class DriftResult:
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
         out = [
-            make_check("drift.share", self.drift_share, "<=", 0.3,
-                       "{value:.0%} of the feature columns drifted (allowed: {threshold:.0%})", config),
-            make_check("drift.dataset", self.drift_share, "<", self.drift_share_threshold,
-                       "dataset drift is declared when {threshold:.0%} or more of the columns drift "
-                       "(now {value:.0%})", config),
+            make_check(
+                "drift.share",
+                self.drift_share,
+                "<=",
+                0.3,
+                "{value:.0%} of the feature columns drifted (allowed: {threshold:.0%})",
+                config,
+            ),
+            make_check(
+                "drift.dataset",
+                self.drift_share,
+                "<",
+                self.drift_share_threshold,
+                "dataset drift is declared when {threshold:.0%} or more of the columns drift "
+                "(now {value:.0%})",
+                config,
+            ),
         ]
         out += [_column_check(f"drift.column.{c.name}", c, config) for c in self.columns]
         if self.prediction is not None:
@@ -195,16 +251,35 @@ class DriftResult:
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         """The result's card; its checks under `config` (a report passes its run's check settings)."""
         body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
-        body += _html.kv({"columns drifted": f"{len(self.drifted_columns)} of {len(self.columns)}",
-                          "drift share": f"{self.drift_share:.0%}", "dataset drift": self.dataset_drift})
-        rows = [{"column": c.name, "role": c.role, "test": c.stattest_name, "score": c.score,
-                 "threshold": c.threshold, "drifted": c.drifted, "PSI": c.psi}
-                for c in [*self.columns, self.target, self.prediction] if c is not None]
+        body += _html.kv(
+            {
+                "columns drifted": f"{len(self.drifted_columns)} of {len(self.columns)}",
+                "drift share": f"{self.drift_share:.0%}",
+                "dataset drift": self.dataset_drift,
+            }
+        )
+        rows = [
+            {
+                "column": c.name,
+                "role": c.role,
+                "test": c.stattest_name,
+                "score": c.score,
+                "threshold": c.threshold,
+                "drifted": c.drifted,
+                "PSI": c.psi,
+            }
+            for c in [*self.columns, self.target, self.prediction]
+            if c is not None
+        ]
         body += _html.table(rows, highlight="drifted")
         if self.mismatches:
-            body += "<div style='margin-top:6px'>Not compared</div>" + _html.table(self.mismatches, ["column", "issue", "message"])
+            body += "<div style='margin-top:6px'>Not compared</div>" + _html.table(
+                self.mismatches, ["column", "issue", "message"]
+            )
         body += checks_table_html(self.checks(config))
-        return _html.card("Drift", body, f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
+        return _html.card(
+            "Drift", body, f"{self.n_current:,} current rows against {self.n_reference:,} reference rows"
+        )
 
 
 # -- the analysis -----------------------------------------------------------------------
@@ -271,8 +346,10 @@ def detect_drift(
     notes: list[str] = []
     if model is not None and reference_stats.prediction is None:
         if reference is None:
-            raise DataError("the reference statistics hold no model predictions: compute them with "
-                            "compute_reference_stats(reference, spec, model=model)")
+            raise DataError(
+                "the reference statistics hold no model predictions: compute them with "
+                "compute_reference_stats(reference, spec, model=model)"
+            )
         reference_stats = _with_prediction(reference_stats, model, reference, spec)
     if current_stats is None:
         current_stats = compute_table_stats(current, spec, columns=features, where="the current data")
@@ -287,29 +364,56 @@ def detect_drift(
 
     results, mismatches = [], []
     for name in features:
-        out = _compare_column(name, "feature", reference_stats.columns.get(name), current_stats.columns.get(name),
-                              tests.get(name, global_test), thresholds.get(name), identifier=name == spec.id)
+        out = _compare_column(
+            name,
+            "feature",
+            reference_stats.columns.get(name),
+            current_stats.columns.get(name),
+            tests.get(name, global_test),
+            thresholds.get(name),
+            identifier=name == spec.id,
+        )
         (results if isinstance(out, ColumnDrift) else mismatches).append(out)
     ignore = {spec.target, spec.id, spec.time, spec.prediction}
     for name in current_stats.dtypes:
         if name not in reference_stats.dtypes and name not in ignore and name not in features:
-            mismatches.append({"column": name, "issue": "only_in_current", "reference": None,
-                               "current": current_stats.dtypes[name],
-                               "message": f"'{name}' is in the current data but not in the reference"})
+            mismatches.append(
+                {
+                    "column": name,
+                    "issue": "only_in_current",
+                    "reference": None,
+                    "current": current_stats.dtypes[name],
+                    "message": f"'{name}' is in the current data but not in the reference",
+                }
+            )
     target = pred = None
     if spec.target and spec.target in reference_stats.columns and spec.target in current_stats.columns:
-        target = _compare_column(spec.target, "target", reference_stats.columns[spec.target],
-                                 current_stats.columns[spec.target], tests.get(spec.target, global_test),
-                                 thresholds.get(spec.target))
+        target = _compare_column(
+            spec.target,
+            "target",
+            reference_stats.columns[spec.target],
+            current_stats.columns[spec.target],
+            tests.get(spec.target, global_test),
+            thresholds.get(spec.target),
+        )
     if reference_stats.prediction is not None and current_stats.prediction is not None:
-        pred = _compare_column("prediction", "prediction", reference_stats.prediction, current_stats.prediction,
-                               tests.get("prediction", global_test), thresholds.get("prediction"))
+        pred = _compare_column(
+            "prediction",
+            "prediction",
+            reference_stats.prediction,
+            current_stats.prediction,
+            tests.get("prediction", global_test),
+            thresholds.get("prediction"),
+        )
         if isinstance(pred, ColumnDrift):
             task = getattr(model, "task", None) if model is not None else None
             what = {"binary": "scores", "multiclass": "predicted classes", "regression": "predictions"}.get(
-                task, "scores" if pred.type == "numeric" else "predicted classes")
-            pred = replace(pred, note=f"the model's {what}" + ("" if model is not None else
-                                                               f" (column '{spec.prediction}')"))
+                task, "scores" if pred.type == "numeric" else "predicted classes"
+            )
+            pred = replace(
+                pred,
+                note=f"the model's {what}" + ("" if model is not None else f" (column '{spec.prediction}')"),
+            )
     for extra in (target, pred):
         if isinstance(extra, dict):
             notes.append(extra["message"][0].upper() + extra["message"][1:] + "; it was not compared.")
@@ -321,7 +425,15 @@ def detect_drift(
     share = n_drifted / len(results) if results else 0.0
     if not results:
         notes.append("No feature column could be compared: see the mismatches.")
-    return DriftResult(columns=results, drift_share=share, dataset_drift=bool(results) and share >= share_line,
-                       drift_share_threshold=share_line, n_reference=reference_stats.n_rows,
-                       n_current=current_stats.n_rows, prediction=pred, target=target, mismatches=mismatches,
-                       notes=notes)
+    return DriftResult(
+        columns=results,
+        drift_share=share,
+        dataset_drift=bool(results) and share >= share_line,
+        drift_share_threshold=share_line,
+        n_reference=reference_stats.n_rows,
+        n_current=current_stats.n_rows,
+        prediction=pred,
+        target=target,
+        mismatches=mismatches,
+        notes=notes,
+    )

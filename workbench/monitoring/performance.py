@@ -83,12 +83,16 @@ from workbench.monitoring._performance_findings import (
 pd = lazy("pandas")
 
 __all__ = [
-    "ACCURACY_TOLERANCE", "CALIBRATIONS", "RMSE_TOLERANCE", "PerformanceEstimator", "PerformanceResult",
-    "assess_performance", "fit_estimator",
+    "ACCURACY_TOLERANCE",
+    "CALIBRATIONS",
+    "RMSE_TOLERANCE",
+    "PerformanceEstimator",
+    "PerformanceResult",
+    "assess_performance",
+    "fit_estimator",
 ]
 
 _MIN_REFERENCE_ROWS = 200
-
 
 
 # -- the result -----------------------------------------------------------------------
@@ -126,26 +130,47 @@ class PerformanceResult:
     # -- conversions ------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
-            "kind": self.kind, "model": self.model_name, "task": self.task, "rows": self.n_rows,
-            "period": self.period, "labelled_rows": self.n_labelled,
-            "estimated": _clean(self.estimated), "actual": _clean(self.actual),
-            "reference": _clean(self.reference), "reference_source": self.reference_source,
-            "calibration": self.calibration, "threshold": self.threshold, "labels": _natives(self.labels),
-            "expected_confusion": self.expected_confusion, "actual_confusion": self.actual_confusion,
-            "calibration_curve": self.calibration_curve, "sampling_error": _clean(self.sampling_error),
-            "notes": list(self.notes), "key_metrics": self.trend_row(),
+            "kind": self.kind,
+            "model": self.model_name,
+            "task": self.task,
+            "rows": self.n_rows,
+            "period": self.period,
+            "labelled_rows": self.n_labelled,
+            "estimated": _clean(self.estimated),
+            "actual": _clean(self.actual),
+            "reference": _clean(self.reference),
+            "reference_source": self.reference_source,
+            "calibration": self.calibration,
+            "threshold": self.threshold,
+            "labels": _natives(self.labels),
+            "expected_confusion": self.expected_confusion,
+            "actual_confusion": self.actual_confusion,
+            "calibration_curve": self.calibration_curve,
+            "sampling_error": _clean(self.sampling_error),
+            "notes": list(self.notes),
+            "key_metrics": self.trend_row(),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PerformanceResult:
         try:
             return cls(
-                model_name=d["model"], task=d["task"], n_rows=int(d["rows"]), period=d.get("period"),
-                estimated=d.get("estimated"), actual=d.get("actual"), reference=dict(d.get("reference") or {}),
-                reference_source=d.get("reference_source", ""), calibration=d.get("calibration", "none"),
-                threshold=d.get("threshold"), labels=d.get("labels"), expected_confusion=d.get("expected_confusion"),
-                actual_confusion=d.get("actual_confusion"), calibration_curve=d.get("calibration_curve"),
-                sampling_error=dict(d.get("sampling_error") or {}), n_labelled=int(d.get("labelled_rows", 0)),
+                model_name=d["model"],
+                task=d["task"],
+                n_rows=int(d["rows"]),
+                period=d.get("period"),
+                estimated=d.get("estimated"),
+                actual=d.get("actual"),
+                reference=dict(d.get("reference") or {}),
+                reference_source=d.get("reference_source", ""),
+                calibration=d.get("calibration", "none"),
+                threshold=d.get("threshold"),
+                labels=d.get("labels"),
+                expected_confusion=d.get("expected_confusion"),
+                actual_confusion=d.get("actual_confusion"),
+                calibration_curve=d.get("calibration_curve"),
+                sampling_error=dict(d.get("sampling_error") or {}),
+                n_labelled=int(d.get("labelled_rows", 0)),
                 notes=list(d.get("notes") or []),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -165,8 +190,11 @@ class PerformanceResult:
         """Estimate minus measurement per metric (empty until labels arrive)."""
         if not self.estimated or not self.actual:
             return {}
-        return {k: self.estimated[k] - self.actual[k] for k in self.estimated
-                if _num(self.estimated.get(k)) is not None and _num(self.actual.get(k)) is not None}
+        return {
+            k: self.estimated[k] - self.actual[k]
+            for k in self.estimated
+            if _num(self.estimated.get(k)) is not None and _num(self.actual.get(k)) is not None
+        }
 
     def key_metrics(self) -> dict:
         """Flat figures for the ledger and the trend charts: :meth:`trend_row` without its period."""
@@ -197,23 +225,40 @@ class PerformanceResult:
         if self.task == "regression":
             now, ref = _num((self.actual or {}).get("rmse")), _num(self.reference.get("rmse"))
             value = (now - ref) / ref if now is not None and ref else None
-            out.append(make_check(
-                "performance.rmse_increase", value, "<=", RMSE_TOLERANCE,
-                f"RMSE {_f(now)} vs {_f(ref)} in the reference period: {{value:+.1%}} "
-                "(largest allowed rise {threshold:.0%})",
-                config))
+            out.append(
+                make_check(
+                    "performance.rmse_increase",
+                    value,
+                    "<=",
+                    RMSE_TOLERANCE,
+                    f"RMSE {_f(now)} vs {_f(ref)} in the reference period: {{value:+.1%}} "
+                    "(largest allowed rise {threshold:.0%})",
+                    config,
+                )
+            )
         else:
-            block, prefix, word = (self.actual, "", "actual") if self.labelled else (
-                self.estimated, "estimated_", "estimated")
+            block, prefix, word = (
+                (self.actual, "", "actual") if self.labelled else (self.estimated, "estimated_", "estimated")
+            )
             for m in CLASSIFICATION_TRACKED:
                 now, ref = _num((block or {}).get(m)), _num(self.reference.get(m))
                 value = ref - now if now is not None and ref is not None else None
-                change = "" if value is None else (
-                    f"a drop of {value:.3f}" if value >= 0 else f"up by {-value:.3f}")
-                out.append(make_check(
-                    f"performance.{prefix}{m}_drop", value, "<=", ACCURACY_TOLERANCE,
-                    f"{word} {METRIC_LABELS[m]} {_f(now)} vs {_f(ref)} in the reference period: {change} "
-                    "(largest allowed drop {threshold:g})", config))
+                change = (
+                    ""
+                    if value is None
+                    else (f"a drop of {value:.3f}" if value >= 0 else f"up by {-value:.3f}")
+                )
+                out.append(
+                    make_check(
+                        f"performance.{prefix}{m}_drop",
+                        value,
+                        "<=",
+                        ACCURACY_TOLERANCE,
+                        f"{word} {METRIC_LABELS[m]} {_f(now)} vs {_f(ref)} in the reference period: {change} "
+                        "(largest allowed drop {threshold:g})",
+                        config,
+                    )
+                )
         return [c for c in out if c is not None]
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
@@ -224,8 +269,13 @@ class PerformanceResult:
         else:
             ranked += _classification_findings(self, config)
         if self.n_labelled and self.n_labelled < self.n_rows:
-            ranked.append((3, f"labels arrived for {self.n_labelled:,} of {self.n_rows:,} rows; the measured "
-                              "metrics use those rows only"))
+            ranked.append(
+                (
+                    3,
+                    f"labels arrived for {self.n_labelled:,} of {self.n_rows:,} rows; the measured "
+                    "metrics use those rows only",
+                )
+            )
         ranked += [(4, n) for n in self.notes]
         return [s for _, s in sorted(ranked, key=lambda t: t[0])]
 
@@ -235,20 +285,30 @@ class PerformanceResult:
         figs = {}
         if self.task == "regression":
             figs["metrics"] = vp.performance_metrics_figure(
-                self.reference, None, self.actual, list(REGRESSION_TRACKED), tolerance={"rmse": RMSE_TOLERANCE},
-                relative=["rmse"])
+                self.reference,
+                None,
+                self.actual,
+                list(REGRESSION_TRACKED),
+                tolerance={"rmse": RMSE_TOLERANCE},
+                relative=["rmse"],
+            )
             return figs
         keys = list(BINARY_SHOWN if self.task == "binary" else MULTICLASS_METRICS)
         se = self.sampling_error.get("accuracy")
         figs["metrics"] = vp.performance_metrics_figure(
-            self.reference, self.estimated, self.actual, keys,
+            self.reference,
+            self.estimated,
+            self.actual,
+            keys,
             tolerance={"accuracy": ACCURACY_TOLERANCE, "roc_auc": ACCURACY_TOLERANCE},
-            error_bars={"accuracy": 3 * se} if se else None)
+            error_bars={"accuracy": 3 * se} if se else None,
+        )
         if self.expected_confusion is not None:
             figs["expected_confusion"] = vp.expected_confusion_figure(self.expected_confusion, self.labels)
         if self.actual_confusion is not None:
             figs["actual_confusion"] = vp.expected_confusion_figure(
-                self.actual_confusion, self.labels, title="Confusion matrix (measured with labels)")
+                self.actual_confusion, self.labels, title="Confusion matrix (measured with labels)"
+            )
         if self.calibration_curve is not None:
             figs["calibration"] = vp.calibration_map_figure(self.calibration_curve)
         return figs
@@ -259,16 +319,28 @@ class PerformanceResult:
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         """The result's card; its checks under `config` (a report passes its run's check settings)."""
         findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        keys = [k for k in (REGRESSION_SHOWN if self.task == "regression" else (*BINARY_SHOWN, "f1_macro"))
-                if any(k in (b or {}) for b in (self.reference, self.estimated, self.actual))]
-        rows = [{"metric": k, "reference period": self.reference.get(k),
-                 "estimated (no labels)": (self.estimated or {}).get(k), "actual (labels)": (self.actual or {}).get(k)}
-                for k in keys]
+        keys = [
+            k
+            for k in (REGRESSION_SHOWN if self.task == "regression" else (*BINARY_SHOWN, "f1_macro"))
+            if any(k in (b or {}) for b in (self.reference, self.estimated, self.actual))
+        ]
+        rows = [
+            {
+                "metric": k,
+                "reference period": self.reference.get(k),
+                "estimated (no labels)": (self.estimated or {}).get(k),
+                "actual (labels)": (self.actual or {}).get(k),
+            }
+            for k in keys
+        ]
         body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{findings}</ul>" + _html.table(rows)
         body += checks_table_html(self.checks(config))
         when = f", period {self.period}" if self.period else ""
-        how = "measured with labels" if self.labelled else (
-            "estimated without labels" + ("" if self.calibrated else ", uncalibrated"))
+        how = (
+            "measured with labels"
+            if self.labelled
+            else ("estimated without labels" + ("" if self.calibrated else ", uncalibrated"))
+        )
         sub = f"{self.task}, {self.n_rows:,} rows{when}; {how}"
         return _html.card(f"Performance of {self.model_name}", body, sub)
 
@@ -313,24 +385,37 @@ def assess_performance(
         raise ParameterError("give either reference data or reference_stats (a fitted estimator), not both")
     notes: list[str] = []
     if reference_stats is not None:
-        est = reference_stats if isinstance(reference_stats, PerformanceEstimator) else \
-            PerformanceEstimator.from_dict(reference_stats)
+        est = (
+            reference_stats
+            if isinstance(reference_stats, PerformanceEstimator)
+            else PerformanceEstimator.from_dict(reference_stats)
+        )
         est.check_model(model)
-        if est.threshold is not None and model.threshold is not None and abs(est.threshold - model.threshold) > 1e-12:
-            notes.append(f"the estimator was fitted at threshold {est.threshold:g} but the model now uses "
-                         f"{model.threshold:g}: the reference metrics are at the old threshold")
+        if (
+            est.threshold is not None
+            and model.threshold is not None
+            and abs(est.threshold - model.threshold) > 1e-12
+        ):
+            notes.append(
+                f"the estimator was fitted at threshold {est.threshold:g} but the model now uses "
+                f"{model.threshold:g}: the reference metrics are at the old threshold"
+            )
     elif reference is not None and _has_labels(reference, spec):
         est = fit_estimator(reference, model, calibration=calibration)
     else:
         if reference is not None:
             _frame(reference, "the reference data")
-            notes.append(f"the reference data has no values in the target column '{spec.target}', so it could "
-                         "not calibrate the estimate; the reference metrics are the model's validation metrics")
+            notes.append(
+                f"the reference data has no values in the target column '{spec.target}', so it could "
+                "not calibrate the estimate; the reference metrics are the model's validation metrics"
+            )
         est = _stored_estimator(model)
-    reference_source = (f"{est.source} ({est.reference_rows:,} rows)" if est.reference_rows else est.source)
+    reference_source = f"{est.source} ({est.reference_rows:,} rows)" if est.reference_rows else est.source
     if est.calibrated and est.reference_rows < _MIN_REFERENCE_ROWS:
-        notes.append(f"the calibration rests on only {est.reference_rows:,} labelled reference rows, so the "
-                     "estimate is rough; a larger reference period makes it steadier")
+        notes.append(
+            f"the calibration rests on only {est.reference_rows:,} labelled reference rows, so the "
+            "estimate is rough; a larger reference period makes it steadier"
+        )
     if period is None:
         period = _period_of(current, spec)
 
@@ -346,27 +431,52 @@ def assess_performance(
             pred = np.asarray(model.predict(current.loc[keep]), dtype=float)
             actual = _pick(regression_metrics(y[keep].to_numpy(dtype=float), pred), REGRESSION_METRICS)
         return PerformanceResult(
-            getattr(model, "name", "model"), "regression", int(len(current)), _str(period), None, actual,
-            dict(est.reference), reference_source, "none", n_labelled=n_labelled, notes=notes)
+            getattr(model, "name", "model"),
+            "regression",
+            int(len(current)),
+            _str(period),
+            None,
+            actual,
+            dict(est.reference),
+            reference_source,
+            "none",
+            n_labelled=n_labelled,
+            notes=notes,
+        )
 
     proba = model.predict_proba(current)
     estimate = _estimate(est, proba, model.threshold)
     classes = list(model.classes_)
     if labelled:
-        metrics, extra = classification_metrics(y[keep].to_numpy(), proba[keep], classes, spec.task,
-                                                spec.positive_label, model.threshold)
+        metrics, extra = classification_metrics(
+            y[keep].to_numpy(), proba[keep], classes, spec.task, spec.positive_label, model.threshold
+        )
         actual = _pick(metrics, BINARY_METRICS if spec.task == "binary" else MULTICLASS_METRICS)
         actual_confusion = [[int(v) for v in row] for row in extra["confusion"]]
     labels = estimate["labels"]
     acc_ref = _num(est.reference.get("accuracy"))
     acc_sd = acc_ref if acc_ref is not None else estimate["metrics"]["accuracy"]
     se = math.sqrt(max(acc_sd * (1 - acc_sd), 0.0) / len(current))
-    curve = {"reliability": est.reliability,
-             "maps": [{"class": _native(c["class"]), **_thin(c["x"], c["y"])} for c in est.calibrators]}
+    curve = {
+        "reliability": est.reliability,
+        "maps": [{"class": _native(c["class"]), **_thin(c["x"], c["y"])} for c in est.calibrators],
+    }
     return PerformanceResult(
-        getattr(model, "name", "model"), spec.task, int(len(current)), _str(period), estimate["metrics"], actual,
-        dict(est.reference), reference_source, est.calibration if est.calibrated else "none",
-        threshold=model.threshold if spec.task == "binary" else None, labels=_natives(labels),
-        expected_confusion=estimate["confusion"], actual_confusion=actual_confusion, calibration_curve=curve,
-        sampling_error={"accuracy": se}, n_labelled=n_labelled, notes=notes,
+        getattr(model, "name", "model"),
+        spec.task,
+        int(len(current)),
+        _str(period),
+        estimate["metrics"],
+        actual,
+        dict(est.reference),
+        reference_source,
+        est.calibration if est.calibrated else "none",
+        threshold=model.threshold if spec.task == "binary" else None,
+        labels=_natives(labels),
+        expected_confusion=estimate["confusion"],
+        actual_confusion=actual_confusion,
+        calibration_curve=curve,
+        sampling_error={"accuracy": se},
+        n_labelled=n_labelled,
+        notes=notes,
     )

@@ -153,35 +153,51 @@ class QualityResult:
         for c in self.columns:
             if c.name == name:
                 return c
-        raise UnknownNameError(f"no quality result for column '{name}'; the checked columns are "
-                               f"{name_list([c.name for c in self.columns])}")
+        raise UnknownNameError(
+            f"no quality result for column '{name}'; the checked columns are "
+            f"{name_list([c.name for c in self.columns])}"
+        )
 
     def issues(self) -> list[dict]:
         """Every problem found under the default thresholds, most serious kind first."""
         return _issues(self)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "n_reference": self.n_reference, "n_current": self.n_current,
-                "columns": [c.to_dict() for c in self.columns], "missing_columns": list(self.missing_columns),
-                "extra_columns": list(self.extra_columns), "missing_target": self.missing_target,
-                "duplicate_share": _clean(self.duplicate_share),
-                "reference_duplicate_share": _clean(self.reference_duplicate_share),
-                "n_issues": len(self.issues()), "key_metrics": self.key_metrics()}
+        return {
+            "kind": self.kind,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "columns": [c.to_dict() for c in self.columns],
+            "missing_columns": list(self.missing_columns),
+            "extra_columns": list(self.extra_columns),
+            "missing_target": self.missing_target,
+            "duplicate_share": _clean(self.duplicate_share),
+            "reference_duplicate_share": _clean(self.reference_duplicate_share),
+            "n_issues": len(self.issues()),
+            "key_metrics": self.key_metrics(),
+        }
 
     def key_metrics(self) -> dict:
         """Flat figures for the ledger and the trend charts."""
         rises = [c.missing_increase for c in self.columns if c.missing_increase is not None]
-        return {"quality.issues": sum(i["flag"] for i in self.issues()),
-                "quality.max_missing_rise": max(rises, default=0.0),
-                "quality.duplicate_share": self.duplicate_share}
+        return {
+            "quality.issues": sum(i["flag"] for i in self.issues()),
+            "quality.max_missing_rise": max(rises, default=0.0),
+            "quality.duplicate_share": self.duplicate_share,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> QualityResult:
-        return cls(columns=[ColumnQuality.from_dict(c) for c in d["columns"]], n_reference=d["n_reference"],
-                   n_current=d["n_current"], missing_columns=list(d.get("missing_columns", [])),
-                   extra_columns=list(d.get("extra_columns", [])), missing_target=d.get("missing_target", False),
-                   duplicate_share=d.get("duplicate_share"),
-                   reference_duplicate_share=d.get("reference_duplicate_share"))
+        return cls(
+            columns=[ColumnQuality.from_dict(c) for c in d["columns"]],
+            n_reference=d["n_reference"],
+            n_current=d["n_current"],
+            missing_columns=list(d.get("missing_columns", [])),
+            extra_columns=list(d.get("extra_columns", [])),
+            missing_target=d.get("missing_target", False),
+            duplicate_share=d.get("duplicate_share"),
+            reference_duplicate_share=d.get("reference_duplicate_share"),
+        )
 
     def figures(self) -> dict:
         from workbench.viz import monitoring as vm
@@ -200,42 +216,108 @@ class QualityResult:
         """One sentence per problem found under the default thresholds (the check table applies `config`)."""
         found = [i["finding"] for i in self.issues()]
         if not any(i["flag"] for i in self.issues()):
-            found.insert(0, "No data-quality problem found: missing values, categories, value ranges, types and "
-                            "columns are in line with the reference.")
+            found.insert(
+                0,
+                "No data-quality problem found: missing values, categories, value ranges, types and "
+                "columns are in line with the reference.",
+            )
         return found
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        out = [make_check("quality.columns", float(len(self.missing_columns)), "<=", 0,
-                          "{value:.0f} feature column(s) of the reference missing from the current data", config)]
+        out = [
+            make_check(
+                "quality.columns",
+                float(len(self.missing_columns)),
+                "<=",
+                0,
+                "{value:.0f} feature column(s) of the reference missing from the current data",
+                config,
+            )
+        ]
         for c in self.columns:
             n = c.name.replace("{", "{{").replace("}", "}}")
             if c.current_dtype is None:
                 continue
-            out.append(make_check(f"quality.type.{c.name}", float(c.type_mismatch), "<=", 0,
-                                  f"'{n}' holds {c.current_dtype} values (reference: {c.reference_dtype})"
-                                  if c.type_mismatch else f"'{n}' holds the same kind of values as the reference",
-                                  config))
-            out.append(make_check(f"quality.missing.{c.name}", c.missing_increase, "<=", DEFAULTS["missing"],
-                                  f"'{n}' missing rate {c.current_missing_share:.1%} vs {c.reference_missing_share:.1%} "
-                                  "in the reference (rise {value:.1%}, allowed {threshold:.1%})", config))
+            out.append(
+                make_check(
+                    f"quality.type.{c.name}",
+                    float(c.type_mismatch),
+                    "<=",
+                    0,
+                    f"'{n}' holds {c.current_dtype} values (reference: {c.reference_dtype})"
+                    if c.type_mismatch
+                    else f"'{n}' holds the same kind of values as the reference",
+                    config,
+                )
+            )
+            out.append(
+                make_check(
+                    f"quality.missing.{c.name}",
+                    c.missing_increase,
+                    "<=",
+                    DEFAULTS["missing"],
+                    f"'{n}' missing rate {c.current_missing_share:.1%} vs {c.reference_missing_share:.1%} "
+                    "in the reference (rise {value:.1%}, allowed {threshold:.1%})",
+                    config,
+                )
+            )
             if c.unseen is not None:
-                out.append(_count_check(f"quality.unseen.{c.name}", "unseen", c.unseen, self.n_reference, n,
-                                        "rows", "hold categories never seen in the reference", config))
+                out.append(
+                    _count_check(
+                        f"quality.unseen.{c.name}",
+                        "unseen",
+                        c.unseen,
+                        self.n_reference,
+                        n,
+                        "rows",
+                        "hold categories never seen in the reference",
+                        config,
+                    )
+                )
             if c.out_of_range is not None:
                 o = c.out_of_range
-                bounds = f"({ID_HIDDEN})" if c.identifier_like else \
-                    f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
-                out.append(_count_check(f"quality.range.{c.name}", "range", o, self.n_reference, n,
-                                        "values", f"lie outside the reference's range {bounds}", config))
+                bounds = (
+                    f"({ID_HIDDEN})"
+                    if c.identifier_like
+                    else f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
+                )
+                out.append(
+                    _count_check(
+                        f"quality.range.{c.name}",
+                        "range",
+                        o,
+                        self.n_reference,
+                        n,
+                        "values",
+                        f"lie outside the reference's range {bounds}",
+                        config,
+                    )
+                )
             if c.constant:
-                out.append(make_check(f"quality.constant.{c.name}", 1.0, ">=", 2,
-                                      f"'{n}' holds a single value in the current data", config))
+                out.append(
+                    make_check(
+                        f"quality.constant.{c.name}",
+                        1.0,
+                        ">=",
+                        2,
+                        f"'{n}' holds a single value in the current data",
+                        config,
+                    )
+                )
         if self.duplicate_share is not None:
             rise = self.duplicate_share - (self.reference_duplicate_share or 0.0)
-            out.append(make_check("quality.duplicates", rise, "<=", DEFAULTS["duplicates"],
-                                  f"{self.duplicate_share:.1%} of rows are duplicates "
-                                  f"({(self.reference_duplicate_share or 0):.1%} in the reference; "
-                                  "rise {value:.1%}, allowed {threshold:.1%})", config))
+            out.append(
+                make_check(
+                    "quality.duplicates",
+                    rise,
+                    "<=",
+                    DEFAULTS["duplicates"],
+                    f"{self.duplicate_share:.1%} of rows are duplicates "
+                    f"({(self.reference_duplicate_share or 0):.1%} in the reference; "
+                    "rise {value:.1%}, allowed {threshold:.1%})",
+                    config,
+                )
+            )
         return [c for c in out if c is not None]
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
@@ -243,14 +325,25 @@ class QualityResult:
         body = "<ul>" + "".join(f"<li>{_html.esc(f)}</li>" for f in self.findings()) + "</ul>"
         checks = self.checks(config)
         problems = _column_problems(checks)
-        rows = [{"column": c.name, "missing (ref)": c.reference_missing_share, "missing (current)":
-                 c.current_missing_share, "unseen rows": (c.unseen or {}).get("rows"),
-                 "out of range": (c.out_of_range or {}).get("rows"), "type": c.current_dtype,
-                 "problem": ", ".join(problems.get(c.name, [])) or False} for c in self.columns]
+        rows = [
+            {
+                "column": c.name,
+                "missing (ref)": c.reference_missing_share,
+                "missing (current)": c.current_missing_share,
+                "unseen rows": (c.unseen or {}).get("rows"),
+                "out of range": (c.out_of_range or {}).get("rows"),
+                "type": c.current_dtype,
+                "problem": ", ".join(problems.get(c.name, [])) or False,
+            }
+            for c in self.columns
+        ]
         body += _html.table(rows, highlight="problem")
         body += checks_table_html(checks)
-        return _html.card("Data quality", body,
-                          f"{self.n_current:,} current rows against {self.n_reference:,} reference rows")
+        return _html.card(
+            "Data quality",
+            body,
+            f"{self.n_current:,} current rows against {self.n_reference:,} reference rows",
+        )
 
 
 def _allowed(kind: str, found: Mapping, share_threshold: float) -> float:
@@ -264,8 +357,16 @@ def _allowed(kind: str, found: Mapping, share_threshold: float) -> float:
     return max(share_threshold + (found.get("expected") or 0.0), floor)
 
 
-def _count_check(name: str, kind: str, found: Mapping, n_reference: int, column: str, unit: str, what: str,
-                 config: ChecksConfig | None) -> Check | None:
+def _count_check(
+    name: str,
+    kind: str,
+    found: Mapping,
+    n_reference: int,
+    column: str,
+    unit: str,
+    what: str,
+    config: ChecksConfig | None,
+) -> Check | None:
     """The unseen/range check: its threshold and sentence state the share, the chance allowance and the minimum.
 
     E.g. "12 of 2,000 'age' values (0.6%) lie outside the reference's range [17 – 90]; the check fails when
@@ -275,13 +376,21 @@ def _count_check(name: str, kind: str, found: Mapping, n_reference: int, column:
     if share_threshold is None:
         return None
     total, expected = found.get("total"), found.get("expected") or 0.0
-    counted = (f"{found['rows']:,} of {total:,} '{column}' {unit} ({_pct(found['share'])})" if total
-               else f"{{value:.1%}} of '{column}' {unit}")
+    counted = (
+        f"{found['rows']:,} of {total:,} '{column}' {unit} ({_pct(found['share'])})"
+        if total
+        else f"{{value:.1%}} of '{column}' {unit}"
+    )
     size = found.get("reference_values", n_reference)
-    chance = (f" + {_pct(expected)} expected by chance from a {size:,}-{unit[:-1]} reference"
-              if expected >= 5e-4 else "")
-    msg = (f"{counted} {what}; the check fails when more than {share_threshold:.1%}{chance} "
-           f"and at least {MIN_ROWS[kind]} {unit} do")
+    chance = (
+        f" + {_pct(expected)} expected by chance from a {size:,}-{unit[:-1]} reference"
+        if expected >= 5e-4
+        else ""
+    )
+    msg = (
+        f"{counted} {what}; the check fails when more than {share_threshold:.1%}{chance} "
+        f"and at least {MIN_ROWS[kind]} {unit} do"
+    )
     return make_check(name, found["share"], "<=", _allowed(kind, found, share_threshold), msg)
 
 
@@ -290,9 +399,14 @@ def _fails(kind: str, found: Mapping | None) -> bool:
     return bool(found) and found["rows"] > 0 and found["share"] > _allowed(kind, found, DEFAULTS[kind])
 
 
-def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, spec: DatasetSpec, *,
-                  reference_stats: TableStats | None = None,
-                  current_stats: TableStats | None = None) -> QualityResult:
+def check_quality(
+    reference: pd.DataFrame | None,
+    current: pd.DataFrame | None,
+    spec: DatasetSpec,
+    *,
+    reference_stats: TableStats | None = None,
+    current_stats: TableStats | None = None,
+) -> QualityResult:
     """Data quality of `current` against `reference`, column by column (roles from `spec`).
 
     Either table may be replaced by its :func:`compute_table_stats` (computed
@@ -319,40 +433,65 @@ def check_quality(reference: pd.DataFrame | None, current: pd.DataFrame | None, 
         current_stats = compute_table_stats(current, spec, duplicates=True, where="the current data")
     ref_cols, cur_cols = reference_stats.dtypes, current_stats.dtypes
     names = [c for c in [*spec.features, spec.target] if c and c in reference_stats.columns]
-    columns = [_column(name, "target" if name == spec.target else "feature", reference_stats.columns[name],
-                       current_stats.columns.get(name), identifier=name == spec.id) for name in names]
+    columns = [
+        _column(
+            name,
+            "target" if name == spec.target else "feature",
+            reference_stats.columns[name],
+            current_stats.columns.get(name),
+            identifier=name == spec.id,
+        )
+        for name in names
+    ]
     ignore = {spec.id, spec.time, spec.prediction, spec.target}
     return QualityResult(
-        columns=columns, n_reference=reference_stats.n_rows, n_current=current_stats.n_rows,
+        columns=columns,
+        n_reference=reference_stats.n_rows,
+        n_current=current_stats.n_rows,
         missing_columns=[c for c in spec.features if c in ref_cols and c not in cur_cols],
         extra_columns=[c for c in cur_cols if c not in ref_cols and c not in ignore],
         missing_target=bool(spec.target) and spec.target in ref_cols and spec.target not in cur_cols,
-        duplicate_share=current_stats.duplicate_share, reference_duplicate_share=reference_stats.duplicate_share,
+        duplicate_share=current_stats.duplicate_share,
+        reference_duplicate_share=reference_stats.duplicate_share,
     )
 
 
-def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None, *,
-            identifier: bool = False) -> ColumnQuality:
+def _column(
+    name: str, role: str, ref: ColumnStats, cur: ColumnStats | None, *, identifier: bool = False
+) -> ColumnQuality:
     hidden = identifier or _identifier_like(ref, cur)  # its values are never kept (privacy)
     if cur is None:
-        return ColumnQuality(name, ref.type, role, ref.dtype, None, ref.missing_share, None, identifier_like=hidden)
+        return ColumnQuality(
+            name, ref.type, role, ref.dtype, None, ref.missing_share, None, identifier_like=hidden
+        )
     mismatch = "missing" not in (ref.dtype, cur.dtype) and not _same_kind(ref, cur)
     unseen = out_of_range = None
     examples: list = []
     if mismatch:  # what the unexpected values look like
         top = np.argsort(-cur.counts, kind="stable")[:_EXAMPLES]
-        examples = [] if hidden else [_short(cur.values[i]) if cur.numeric else str(cur.values[i]) for i in top]
+        examples = (
+            [] if hidden else [_short(cur.values[i]) if cur.numeric else str(cur.values[i]) for i in top]
+        )
     elif ref.numeric and cur.numeric and ref.n:
         lo, hi = float(ref.values[0]), float(ref.values[-1])
         below = int(cur.counts[: np.searchsorted(cur.values, lo, side="left")].sum())
-        above = int(cur.counts[np.searchsorted(cur.values, hi, side="right"):].sum())
+        above = int(cur.counts[np.searchsorted(cur.values, hi, side="right") :].sum())
         rows = below + above + cur.n_infinite
         total = cur.n + cur.n_infinite
-        out_of_range = {"rows": rows, "share": rows / total if total else 0.0, "below": below, "above": above,
-                        "infinite": cur.n_infinite, "reference_min": lo, "reference_max": hi,
-                        "current_min": float(cur.values[0]) if cur.n else None,
-                        "current_max": float(cur.values[-1]) if cur.n else None,
-                        "total": total, "expected": 2.0 / (ref.n + 1), "reference_values": ref.n}
+        out_of_range = {
+            "rows": rows,
+            "share": rows / total if total else 0.0,
+            "below": below,
+            "above": above,
+            "infinite": cur.n_infinite,
+            "reference_min": lo,
+            "reference_max": hi,
+            "current_min": float(cur.values[0]) if cur.n else None,
+            "current_max": float(cur.values[-1]) if cur.n else None,
+            "total": total,
+            "expected": 2.0 / (ref.n + 1),
+            "reference_values": ref.n,
+        }
         if hidden:  # an identifier's extremes are identifiers too
             out_of_range.update(reference_min=None, reference_max=None, current_min=None, current_max=None)
     elif not ref.numeric and not cur.numeric:
@@ -361,23 +500,46 @@ def _column(name: str, role: str, ref: ColumnStats, cur: ColumnStats | None, *,
         order = np.argsort(-counts, kind="stable")[:_EXAMPLES]
         rows = int(counts.sum())
         singletons = int(np.count_nonzero(ref.counts == 1))  # Good-Turing: P(a new category) ~ n1 / n
-        unseen = {"rows": rows, "share": rows / cur.n_rows, "values": int(new.sum()),
-                  "examples": [] if hidden else [{"value": str(values[i]), "rows": int(counts[i])} for i in order],
-                  "total": cur.n_rows, "expected": singletons / ref.n if ref.n else 0.0, "reference_values": ref.n}
+        unseen = {
+            "rows": rows,
+            "share": rows / cur.n_rows,
+            "values": int(new.sum()),
+            "examples": [] if hidden else [{"value": str(values[i]), "rows": int(counts[i])} for i in order],
+            "total": cur.n_rows,
+            "expected": singletons / ref.n if ref.n else 0.0,
+            "reference_values": ref.n,
+        }
     constant = len(cur.values) == 1 and len(ref.values) > 1 and cur.n > 1
     shown_constant = None
     if constant:
-        shown_constant = ID_HIDDEN if hidden else (str(cur.values[0]) if not cur.numeric else _short(cur.values[0]))
+        shown_constant = (
+            ID_HIDDEN if hidden else (str(cur.values[0]) if not cur.numeric else _short(cur.values[0]))
+        )
     return ColumnQuality(
-        name=name, type=ref.type, role=role, reference_dtype=ref.dtype, current_dtype=cur.dtype,
-        reference_missing_share=ref.missing_share, current_missing_share=cur.missing_share, unseen=unseen,
-        out_of_range=out_of_range, type_mismatch=bool(mismatch), constant=bool(constant),
-        constant_value=shown_constant, examples=examples, identifier_like=hidden,
+        name=name,
+        type=ref.type,
+        role=role,
+        reference_dtype=ref.dtype,
+        current_dtype=cur.dtype,
+        reference_missing_share=ref.missing_share,
+        current_missing_share=cur.missing_share,
+        unseen=unseen,
+        out_of_range=out_of_range,
+        type_mismatch=bool(mismatch),
+        constant=bool(constant),
+        constant_value=shown_constant,
+        examples=examples,
+        identifier_like=hidden,
     )
 
 
-_PROBLEMS = {"type": "type", "missing": "missing values", "unseen": "unseen categories", "range": "out of range",
-             "constant": "constant"}
+_PROBLEMS = {
+    "type": "type",
+    "missing": "missing values",
+    "unseen": "unseen categories",
+    "range": "out of range",
+    "constant": "constant",
+}
 
 
 def _column_problems(checks: list[Check]) -> dict[str, list[str]]:
@@ -399,35 +561,59 @@ def _issues(r: QualityResult) -> list[dict]:
 
     if r.missing_columns:
         names = ", ".join(f"'{c}'" for c in r.missing_columns)
-        add(", ".join(r.missing_columns), "missing column", "in the reference, not in current",
-            f"The current data lacks {len(r.missing_columns)} feature column(s) of the reference: {names}.")
+        add(
+            ", ".join(r.missing_columns),
+            "missing column",
+            "in the reference, not in current",
+            f"The current data lacks {len(r.missing_columns)} feature column(s) of the reference: {names}.",
+        )
     for c in r.columns:
         if c.type_mismatch:
-            eg = f"({ID_HIDDEN})" if c.identifier_like else \
-                f"(e.g. {', '.join(repr(e) for e in c.examples[:3])})" if c.examples else ""
-            add(c.name, "type", f"{c.reference_dtype} → {c.current_dtype}",
+            eg = (
+                f"({ID_HIDDEN})"
+                if c.identifier_like
+                else f"(e.g. {', '.join(repr(e) for e in c.examples[:3])})"
+                if c.examples
+                else ""
+            )
+            add(
+                c.name,
+                "type",
+                f"{c.reference_dtype} → {c.current_dtype}",
                 f"'{c.name}' holds {c.current_dtype} values in the current data where the reference had "
-                f"{c.reference_dtype} values" + (f" {eg}." if eg else "."))
+                f"{c.reference_dtype} values" + (f" {eg}." if eg else "."),
+            )
     for c in r.columns:
         rise = c.missing_increase
         if rise is not None and (rise > DEFAULTS["missing"] or (c.current_missing_share == 1.0)):
-            add(c.name, "missing values", f"{_pct(c.reference_missing_share)} → {_pct(c.current_missing_share)}",
+            add(
+                c.name,
+                "missing values",
+                f"{_pct(c.reference_missing_share)} → {_pct(c.current_missing_share)}",
                 f"{_pct(c.current_missing_share)} of '{c.name}' is missing ({_pct(c.reference_missing_share)} in "
-                "the reference).")
+                "the reference).",
+            )
     for c in r.columns:
         if c.unseen and c.unseen["rows"]:
             flag = _fails("unseen", c.unseen)
             ex = c.unseen["examples"]
-            what = ("a category never seen before" if c.unseen["values"] == 1
-                    else f"{c.unseen['values']:,} categories never seen before")
+            what = (
+                "a category never seen before"
+                if c.unseen["values"] == 1
+                else f"{c.unseen['values']:,} categories never seen before"
+            )
             if c.identifier_like:
                 listed = f" in {c.unseen['rows']:,} rows ({ID_HIDDEN})"
             else:
                 more = "" if c.unseen["values"] <= len(ex) else f" and {c.unseen['values'] - len(ex)} more"
                 listed = ": " + ", ".join(f"'{e['value']}' ({e['rows']:,} rows)" for e in ex) + more
-            add(c.name, "unseen categories", f"{c.unseen['rows']:,} rows ({_pct(c.unseen['share'])})",
+            add(
+                c.name,
+                "unseen categories",
+                f"{c.unseen['rows']:,} rows ({_pct(c.unseen['share'])})",
                 f"'{c.name}' has {what}{listed}" + ("." if flag else " — within what the check allows."),
-                flag)
+                flag,
+            )
     for c in r.columns:
         o = c.out_of_range
         if o and o["rows"]:
@@ -439,28 +625,55 @@ def _issues(r: QualityResult) -> list[dict]:
                 side.append(f"{o['above']:,} above the maximum")
             if o["infinite"]:
                 side.append(f"{o['infinite']:,} infinite")
-            bounds = f"({ID_HIDDEN})" if c.identifier_like else \
-                f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
-            add(c.name, "out of range", f"{o['rows']:,} values ({_pct(o['share'])})",
+            bounds = (
+                f"({ID_HIDDEN})"
+                if c.identifier_like
+                else f"[{_short(o['reference_min'])} – {_short(o['reference_max'])}]"
+            )
+            add(
+                c.name,
+                "out of range",
+                f"{o['rows']:,} values ({_pct(o['share'])})",
                 f"{_pct(o['share'])} of '{c.name}' values lie outside the reference's range "
-                f"{bounds} ({', '.join(side)})" + ("." if flag else " — few enough to pass the check."), flag)
+                f"{bounds} ({', '.join(side)})" + ("." if flag else " — few enough to pass the check."),
+                flag,
+            )
     for c in r.columns:
         if c.constant:
-            add(c.name, "constant", f"only {c.constant_value!r}",
+            add(
+                c.name,
+                "constant",
+                f"only {c.constant_value!r}",
                 f"'{c.name}' holds a single value in the current data ({c.constant_value!r}); "
-                "it varied in the reference.")
+                "it varied in the reference.",
+            )
     if r.duplicate_share is not None:
         ref = r.reference_duplicate_share or 0.0
         if r.duplicate_share - ref > DEFAULTS["duplicates"]:
-            add("(all)", "duplicate rows", f"{_pct(ref)} → {_pct(r.duplicate_share)}",
+            add(
+                "(all)",
+                "duplicate rows",
+                f"{_pct(ref)} → {_pct(r.duplicate_share)}",
                 f"{_pct(r.duplicate_share)} of rows are exact duplicates of another row ({_pct(ref)} in the "
-                "reference).")
+                "reference).",
+            )
     if r.extra_columns:
-        add(", ".join(r.extra_columns), "extra column", "in current, not in the reference",
+        add(
+            ", ".join(r.extra_columns),
+            "extra column",
+            "in current, not in the reference",
             f"The current data has {len(r.extra_columns)} column(s) the reference does not: "
-            + ", ".join(f"'{c}'" for c in r.extra_columns) + " (ignored).", False)
+            + ", ".join(f"'{c}'" for c in r.extra_columns)
+            + " (ignored).",
+            False,
+        )
     if r.missing_target:
-        add("(target)", "no labels", "target column absent",
-            "The current data has no target column (no labels yet): label checks were skipped.", False)
+        add(
+            "(target)",
+            "no labels",
+            "target column absent",
+            "The current data has no target column (no labels yet): label checks were skipped.",
+            False,
+        )
     out.sort(key=lambda i: not i["flag"])
     return out

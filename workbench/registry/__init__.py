@@ -23,7 +23,19 @@ from workbench.registry.versions import (
 )
 
 __all__ = [
-    "ModelNotFoundError", "ModelVersionInfo", "RegistryError", "RegistryLocation", "RegistryValueError",
-    "ResolvedModel", "get_alias", "is_model_uri", "list_versions", "parse_model_uri", "register_model",
-    "registry_location", "registry_uri", "resolve_model_uri", "set_alias",
+    "ModelNotFoundError",
+    "ModelVersionInfo",
+    "RegistryError",
+    "RegistryLocation",
+    "RegistryValueError",
+    "ResolvedModel",
+    "get_alias",
+    "is_model_uri",
+    "list_versions",
+    "parse_model_uri",
+    "register_model",
+    "registry_location",
+    "registry_uri",
+    "resolve_model_uri",
+    "set_alias",
 ]

@@ -24,14 +24,19 @@ def artifact_sha256(path: str | os.PathLike) -> str:
     """
     path = Path(path)
     if not os.path.lexists(path):
-        raise RegistryError(f"the registered artifact '{path}' does not exist: it was deleted after registration")
+        raise RegistryError(
+            f"the registered artifact '{path}' does not exist: it was deleted after registration"
+        )
     if not path.is_dir():
         return _file_sha256(path)
     outer = hashlib.sha256()
     for item in sorted(p for p in path.rglob("*") if p.is_symlink() or p.is_file()):
         rel = item.relative_to(path).as_posix()
-        digest = hashlib.sha256(os.readlink(item).encode()).hexdigest() if item.is_symlink() \
+        digest = (
+            hashlib.sha256(os.readlink(item).encode()).hexdigest()
+            if item.is_symlink()
             else _file_sha256(item)
+        )
         outer.update(f"{rel}\0{digest}\n".encode())
     return outer.hexdigest()
 
@@ -39,14 +44,17 @@ def artifact_sha256(path: str | os.PathLike) -> str:
 def verify_artifact(path: str | os.PathLike, expected: str | None, what: str) -> str:
     """`path`'s hash when it equals `expected`; a :class:`RegistryError` naming `what` otherwise."""
     if not expected:
-        raise RegistryError(f"{what} has no registered file hash (tag workbench.sha256): "
-                            "it was not registered by workbench; register the model file again")
+        raise RegistryError(
+            f"{what} has no registered file hash (tag workbench.sha256): "
+            "it was not registered by workbench; register the model file again"
+        )
     actual = artifact_sha256(path)
     if actual != expected:
         raise RegistryError(
             f"{what}: the artifact at '{path}' does not match the hash registered for it "
             f"({actual[:12]}… instead of {expected[:12]}…); it was altered after registration, "
-            "so it is refused: register the intended file again")
+            "so it is refused: register the intended file again"
+        )
     return actual
 
 

@@ -41,7 +41,7 @@ class RegistryLocation:
     def database(self) -> Path | None:
         """The SQLite file of an embedded store, else None."""
         if self.uri.startswith("sqlite:///"):
-            return Path(self.uri[len("sqlite:///"):])
+            return Path(self.uri[len("sqlite:///") :])
         return None
 
     @property
@@ -78,8 +78,11 @@ def registry_uri(registry: str | os.PathLike | None = None) -> str:
 
 
 def _location(value: str | os.PathLike, source: str) -> RegistryLocation:
-    where = "the registry" if source == "argument" else (
-        "the default registry" if source == "default" else source)
+    where = (
+        "the registry"
+        if source == "argument"
+        else ("the default registry" if source == "default" else source)
+    )
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str) or not value.strip():
@@ -89,18 +92,24 @@ def _location(value: str | os.PathLike, source: str) -> RegistryLocation:
     if match:
         scheme = match.group(1).lower()
         if scheme == "sqlite":
-            rest = value[len("sqlite:///"):] if value.lower().startswith("sqlite:///") else ""
+            rest = value[len("sqlite:///") :] if value.lower().startswith("sqlite:///") else ""
             if not rest or rest.startswith(":memory:"):
                 raise RegistryValueError(
-                    f"{where} '{value}' names no database file; use sqlite:///path/to/registry.db")
+                    f"{where} '{value}' names no database file; use sqlite:///path/to/registry.db"
+                )
             return _sqlite(Path(rest), source)
         if scheme == "file":
             raise RegistryValueError(
                 f"{where} '{value}' is MLflow's file store, which has no model registry worth the name; "
-                "give a folder (a SQLite store is made there) or a database/server URI")
+                "give a folder (a SQLite store is made there) or a database/server URI"
+            )
         artifact_root = None if scheme in ("http", "https") else _file_uri(Path(DEFAULT_DIR, ARTIFACTS_DIR))
         return RegistryLocation(value, source, artifact_root)
-    if value.lower() == "databricks" or value.lower().startswith("databricks-uc") or value.startswith("databricks:"):
+    if (
+        value.lower() == "databricks"
+        or value.lower().startswith("databricks-uc")
+        or value.startswith("databricks:")
+    ):
         return RegistryLocation(value, source, None)
     path = Path(value).expanduser()
     if path.suffix.lower() in _SQLITE_SUFFIXES:

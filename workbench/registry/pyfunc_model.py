@@ -28,7 +28,9 @@ class WorkbenchModel(PythonModel):
 
         path = context.artifacts[ARTIFACT_KEY]
         config = context.model_config or {}
-        verify_artifact(path, config.get("sha256"), f"the MLflow model '{config.get('name', 'workbench model')}'")
+        verify_artifact(
+            path, config.get("sha256"), f"the MLflow model '{config.get('name', 'workbench model')}'"
+        )
         self.model = load_model(path)
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None):

@@ -25,7 +25,13 @@ from workbench.registry.location import RegistryLocation, registry_location
 EXPERIMENT = "workbench-models"
 #: seconds before a tracking server that does not answer is reported (MLflow's default is 120, with retries)
 HTTP_TIMEOUT_S = 10
-_NO_ANSWER = ("Max retries exceeded", "NewConnectionError", "ConnectTimeout", "Read timed out", "Connection refused")
+_NO_ANSWER = (
+    "Max retries exceeded",
+    "NewConnectionError",
+    "ConnectTimeout",
+    "Read timed out",
+    "Connection refused",
+)
 _QUIET_LOGGERS = ("mlflow", "alembic", "sqlalchemy", "databricks", "git", "urllib3", "opentelemetry")
 
 
@@ -62,11 +68,15 @@ def open_registry(registry: str | os.PathLike | None = None, *, create: bool = F
     db = location.database
     if db is not None and not db.exists():
         if not create:
-            raise ModelNotFoundError(f"the registry at {location.display()} holds no models yet: register one first")
+            raise ModelNotFoundError(
+                f"the registry at {location.display()} holds no models yet: register one first"
+            )
         try:
             db.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RegistryError(f"cannot create the registry folder '{db.parent}': {exc.strerror or exc}") from None
+            raise RegistryError(
+                f"cannot create the registry folder '{db.parent}': {exc.strerror or exc}"
+            ) from None
     with quiet(location):
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
@@ -78,8 +88,10 @@ def open_registry(registry: str | os.PathLike | None = None, *, create: bool = F
         except MlflowException as exc:
             raise _translate(exc, location) from None
         except (OSError, ConnectionError) as exc:
-            raise RegistryError(f"the registry at {location.display()} could not be reached or written: "
-                                f"{_first_line(str(exc))}") from None
+            raise RegistryError(
+                f"the registry at {location.display()} could not be reached or written: "
+                f"{_first_line(str(exc))}"
+            ) from None
 
 
 @contextmanager
@@ -115,8 +127,10 @@ def _translate(exc: Exception, location: RegistryLocation) -> RegistryError:
     if code == "INVALID_PARAMETER_VALUE":
         return RegistryValueError(message)
     if any(sign in message for sign in _NO_ANSWER):
-        return RegistryError(f"the registry at {location.display()} does not answer (no connection within "
-                             f"{HTTP_TIMEOUT_S} s); check the URI, or start the tracking server")
+        return RegistryError(
+            f"the registry at {location.display()} does not answer (no connection within "
+            f"{HTTP_TIMEOUT_S} s); check the URI, or start the tracking server"
+        )
     return RegistryError(f"the registry at {location.display()} refused the request: {message}")
 
 

@@ -20,7 +20,9 @@ from workbench.errors import RegistryError, RegistryValueError
 
 SCHEME = "models:/"
 _URI = re.compile(r"^models:/([^/@]+)(?:/([^/@]+)|@([^/@]+))$")
-_USAGE = "write models:/NAME/VERSION (e.g. models:/credit/3) or models:/NAME@ALIAS (e.g. models:/credit@champion)"
+_USAGE = (
+    "write models:/NAME/VERSION (e.g. models:/credit/3) or models:/NAME@ALIAS (e.g. models:/credit@champion)"
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,13 @@ class ResolvedModel:
         return f"{SCHEME}{self.name}/{self.version}" if self.name is not None else None
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path), "name": self.name, "version": self.version, "alias": self.alias,
-                "uri": self.uri}
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "version": self.version,
+            "alias": self.alias,
+            "uri": self.uri,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ResolvedModel:
@@ -65,8 +72,10 @@ class ResolvedModel:
         if self.name is None:
             return f"<div>model file <code>{html.escape(str(self.path))}</code></div>"
         alias = f" (@{html.escape(self.alias)})" if self.alias else ""
-        return (f"<div><b>{html.escape(self.uri or '')}</b>{alias} at "
-                f"<code>{html.escape(str(self.path))}</code></div>")
+        return (
+            f"<div><b>{html.escape(self.uri or '')}</b>{alias} at "
+            f"<code>{html.escape(str(self.path))}</code></div>"
+        )
 
 
 def is_model_uri(text) -> bool:
@@ -126,14 +135,18 @@ def _local_artifact(session, info) -> Path:
 
     file_name = info.tags.get(TAG_PREFIX + "artifact")
     if not file_name or not info.source:
-        raise RegistryError(f"{info.uri} was not registered by workbench (it has no workbench.artifact tag); "
-                            "register the workbench model file with workbench.registry.register_model")
+        raise RegistryError(
+            f"{info.uri} was not registered by workbench (it has no workbench.artifact tag); "
+            "register the workbench model file with workbench.registry.register_model"
+        )
     parsed = urlparse(info.source)
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path)) / "artifacts" / file_name
         if not os.path.lexists(path):
-            raise RegistryError(f"the artifact of {info.uri} is missing from '{path}': it was deleted after "
-                                "registration; register the model file again")
+            raise RegistryError(
+                f"the artifact of {info.uri} is missing from '{path}': it was deleted after "
+                "registration; register the model file again"
+            )
         return path
     return _download(session, info, file_name)
 
@@ -149,6 +162,9 @@ def _download(session, info, file_name: str) -> Path:
     if os.path.lexists(cached) and artifact_sha256(cached) == info.sha256:
         return cached
     target.mkdir(parents=True, exist_ok=True)
-    local = mlflow.artifacts.download_artifacts(artifact_uri=f"{info.source.rstrip('/')}/artifacts/{file_name}",
-                                                dst_path=str(target), tracking_uri=session.location.uri)
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"{info.source.rstrip('/')}/artifacts/{file_name}",
+        dst_path=str(target),
+        tracking_uri=session.location.uri,
+    )
     return Path(local)

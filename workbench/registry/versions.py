@@ -67,14 +67,30 @@ class ModelVersionInfo:
         return f"<ModelVersionInfo {self.uri}{aliases} created {self.created}>"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "aliases": list(self.aliases), "tags": dict(self.tags),
-                "created": self.created, "description": self.description, "run_id": self.run_id,
-                "source": self.source, "uri": self.uri}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "aliases": list(self.aliases),
+            "tags": dict(self.tags),
+            "created": self.created,
+            "description": self.description,
+            "run_id": self.run_id,
+            "source": self.source,
+            "uri": self.uri,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelVersionInfo:
-        return cls(d["name"], int(d["version"]), tuple(d.get("aliases") or ()), dict(d.get("tags") or {}),
-                   d.get("created"), d.get("description"), d.get("run_id"), d.get("source"))
+        return cls(
+            d["name"],
+            int(d["version"]),
+            tuple(d.get("aliases") or ()),
+            dict(d.get("tags") or {}),
+            d.get("created"),
+            d.get("description"),
+            d.get("run_id"),
+            d.get("source"),
+        )
 
     def figures(self) -> list:
         return []
@@ -82,18 +98,32 @@ class ModelVersionInfo:
     def _repr_html_(self) -> str:
         esc = html.escape
         aliases = ", ".join(f"<b>@{esc(a)}</b>" for a in self.aliases) or "no alias"
-        metrics = ", ".join(f"{esc(k)} {v:.4g}" for k, v in self.metrics.items() if isinstance(v, int | float))
-        rows = [("aliases", aliases), ("created", esc(self.created or "—")),
-                ("recipe", esc(self.tags.get(TAG_PREFIX + "recipe") or "—")), ("metrics", metrics or "—"),
-                ("parent", esc(self.parent or "—")), ("file sha256", esc((self.sha256 or "—")[:16]))]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                       for k, v in rows)
+        metrics = ", ".join(
+            f"{esc(k)} {v:.4g}" for k, v in self.metrics.items() if isinstance(v, int | float)
+        )
+        rows = [
+            ("aliases", aliases),
+            ("created", esc(self.created or "—")),
+            ("recipe", esc(self.tags.get(TAG_PREFIX + "recipe") or "—")),
+            ("metrics", metrics or "—"),
+            ("parent", esc(self.parent or "—")),
+            ("file sha256", esc((self.sha256 or "—")[:16])),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+            for k, v in rows
+        )
         return f"<div><b>{esc(self.uri)}</b><table>{body}</table></div>"
 
 
-def register_model(model_path: str | os.PathLike, name: str, *, registry: str | os.PathLike | None = None,
-                   parent: str | int | ModelVersionInfo | None = None,
-                   description: str | None = None) -> ModelVersionInfo:
+def register_model(
+    model_path: str | os.PathLike,
+    name: str,
+    *,
+    registry: str | os.PathLike | None = None,
+    parent: str | int | ModelVersionInfo | None = None,
+    description: str | None = None,
+) -> ModelVersionInfo:
     """Register the workbench artifact at `model_path` as a new version of `name`; return that version.
 
     The artifact is checked as :func:`workbench.load_model` checks it and
@@ -118,12 +148,15 @@ def register_model(model_path: str | os.PathLike, name: str, *, registry: str | 
         tags = version_tags(info.meta, sha, path.name, parent_uri)
         source, run_id = _log_model(session, name, path, info.meta, sha, tags)
         _ensure_registered_model(session, name)
-        mv = session.client.create_model_version(name, source, run_id=run_id, tags=tags, description=description)
+        mv = session.client.create_model_version(
+            name, source, run_id=run_id, tags=tags, description=description
+        )
         return _info(session.client.get_model_version(name, mv.version))
 
 
-def set_alias(name: str, alias: str, version: int | str, *,
-              registry: str | os.PathLike | None = None) -> ModelVersionInfo:
+def set_alias(
+    name: str, alias: str, version: int | str, *, registry: str | os.PathLike | None = None
+) -> ModelVersionInfo:
     """Point `alias` (``champion``, ``challenger``, ...) of `name` at `version`; return that version."""
     from workbench.registry.session import open_registry
 
@@ -167,16 +200,22 @@ def check_name(name: Any) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise RegistryValueError(
             f"{name!r} is not a registered model name: use letters, digits, '_', '-' or '.' "
-            "(starting with a letter or digit, at most 128 characters)")
+            "(starting with a letter or digit, at most 128 characters)"
+        )
     return name
 
 
 def check_alias(alias: Any) -> str:
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.lower() == "latest" \
-            or re.fullmatch(r"[vV]\d+", alias):
+    if (
+        not isinstance(alias, str)
+        or not _ALIAS.match(alias)
+        or alias.lower() == "latest"
+        or re.fullmatch(r"[vV]\d+", alias)
+    ):
         raise RegistryValueError(
             f"{alias!r} is not an alias: use letters, digits, '_' or '-', starting with a letter "
-            "(not 'latest' nor v<number>, which MLflow reserves)")
+            "(not 'latest' nor v<number>, which MLflow reserves)"
+        )
     return alias
 
 
@@ -212,12 +251,22 @@ def latest_version(session, name: str) -> ModelVersionInfo:
 
 def version_tags(meta: dict, sha: str, file_name: str, parent_uri: str | None) -> dict[str, str]:
     """The ``workbench.*`` tags of a version: what the artifact's ``meta.json`` knows, and its file hash."""
-    options = {k: meta.get(k) for k in ("params", "imbalance", "cost", "threshold") if meta.get(k) is not None}
+    options = {
+        k: meta.get(k) for k in ("params", "imbalance", "cost", "threshold") if meta.get(k) is not None
+    }
     values = {
-        "sha256": sha, "artifact": file_name, "model_sha256": meta.get("model_sha256"),
-        "model_name": meta.get("name"), "kind": meta.get("kind"), "task": meta.get("task"),
-        "recipe": meta.get("recipe"), "options": options or None, "data_fingerprint": meta.get("training_data"),
-        "metrics": meta.get("metrics"), "lineage": meta.get("lineage"), "parent": parent_uri,
+        "sha256": sha,
+        "artifact": file_name,
+        "model_sha256": meta.get("model_sha256"),
+        "model_name": meta.get("name"),
+        "kind": meta.get("kind"),
+        "task": meta.get("task"),
+        "recipe": meta.get("recipe"),
+        "options": options or None,
+        "data_fingerprint": meta.get("training_data"),
+        "metrics": meta.get("metrics"),
+        "lineage": meta.get("lineage"),
+        "parent": parent_uri,
         "format_version": meta.get("format_version"),
     }
     tags = {}
@@ -240,8 +289,9 @@ def _registered_model(session, name: str):
             raise
     names = sorted(m.name for m in session.client.search_registered_models(max_results=50))
     known = ", ".join(names) if names else "none yet"
-    raise ModelNotFoundError(f"no model named '{name}' in the registry at {session.location.display()} "
-                             f"(registered: {known})") from None
+    raise ModelNotFoundError(
+        f"no model named '{name}' in the registry at {session.location.display()} (registered: {known})"
+    ) from None
 
 
 def _version(session, name: str, version: int):
@@ -254,8 +304,9 @@ def _version(session, name: str, version: int):
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
     found = sorted(int(mv.version) for mv in session.client.search_model_versions(f"name = '{name}'"))
-    raise ModelNotFoundError(f"the model '{name}' has no version {version} "
-                             f"(versions: {', '.join(map(str, found)) or 'none'})") from None
+    raise ModelNotFoundError(
+        f"the model '{name}' has no version {version} (versions: {', '.join(map(str, found)) or 'none'})"
+    ) from None
 
 
 def _parent_uri(session, name: str, parent) -> str | None:
@@ -287,18 +338,28 @@ def _log_model(session, name: str, path: Path, meta: dict, sha: str, tags: dict)
     with tempfile.TemporaryDirectory(prefix="wb-register-") as tmp:
         local = Path(tmp) / "model"
         mlflow.pyfunc.save_model(
-            str(local), python_model=pyfunc_model.__file__, artifacts={pyfunc_model.ARTIFACT_KEY: str(path)},
-            model_config={"sha256": sha, "name": name}, pip_requirements=_requirements(),
+            str(local),
+            python_model=pyfunc_model.__file__,
+            artifacts={pyfunc_model.ARTIFACT_KEY: str(path)},
+            model_config={"sha256": sha, "name": name},
+            pip_requirements=_requirements(),
             metadata={"workbench": {"artifact": path.name, "sha256": sha}},
         )
-        run = session.client.create_run(session.experiment_id(), run_name=f"register {name}",
-                                        tags={"workbench.registered_model": name})
+        run = session.client.create_run(
+            session.experiment_id(), run_name=f"register {name}", tags={"workbench.registered_model": name}
+        )
         run_id = run.info.run_id
         now = int(time.time() * 1000)
-        metrics = [Metric(k, float(v), now, 0) for k, v in (meta.get("metrics") or {}).items()
-                   if isinstance(v, int | float) and not isinstance(v, bool)]
-        params = [Param(k[len(TAG_PREFIX):], v[:6000]) for k, v in tags.items()
-                  if k in (TAG_PREFIX + "recipe", TAG_PREFIX + "options", TAG_PREFIX + "task")]
+        metrics = [
+            Metric(k, float(v), now, 0)
+            for k, v in (meta.get("metrics") or {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        params = [
+            Param(k[len(TAG_PREFIX) :], v[:6000])
+            for k, v in tags.items()
+            if k in (TAG_PREFIX + "recipe", TAG_PREFIX + "options", TAG_PREFIX + "task")
+        ]
         session.client.log_batch(run_id, metrics=metrics, params=params)
         session.client.log_artifacts(run_id, str(local), "model")
         session.client.set_terminated(run_id)
@@ -331,10 +392,20 @@ def _requirements() -> list[str]:
 def _info(mv, aliases=None) -> ModelVersionInfo:
     created = None
     if mv.creation_timestamp:
-        created = _dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, _dt.UTC).isoformat(timespec="seconds")
+        created = _dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, _dt.UTC).isoformat(
+            timespec="seconds"
+        )
     found = tuple(getattr(mv, "aliases", None) or ()) or tuple(aliases or ())
-    return ModelVersionInfo(mv.name, int(mv.version), tuple(sorted(found)), dict(mv.tags or {}), created,
-                            mv.description or None, mv.run_id or None, mv.source)
+    return ModelVersionInfo(
+        mv.name,
+        int(mv.version),
+        tuple(sorted(found)),
+        dict(mv.tags or {}),
+        created,
+        mv.description or None,
+        mv.run_id or None,
+        mv.source,
+    )
 
 
 def _json_tag(text: str | None) -> Any:
@@ -344,4 +415,3 @@ def _json_tag(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-

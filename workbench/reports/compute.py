@@ -34,10 +34,16 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     lineage: dict[str, Any] = {"data": {}, "model": None}
     notes: list[str] = []
     if model is not None:
-        lineage["model"] = {"path": str(params["model"]), "name": model.name,
-                            "sha256": model.meta.get("model_sha256"), "recipe": model.meta.get("recipe")}
+        lineage["model"] = {
+            "path": str(params["model"]),
+            "name": model.name,
+            "sha256": model.meta.get("model_sha256"),
+            "recipe": model.meta.get("recipe"),
+        }
         if model.registered_as is not None:  # a models:/ URI: which registered version it resolved to
-            lineage["model"]["registered"] = {k: v for k, v in model.registered_as.to_dict().items() if k != "path"}
+            lineage["model"]["registered"] = {
+                k: v for k, v in model.registered_as.to_dict().items() if k != "path"
+            }
 
     if kind == "drift":
         from workbench.monitoring.drift import detect_drift
@@ -47,8 +53,10 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
         current = load_table(params["current"], what="current data")
         _non_empty(reference, "reference data")
         _non_empty(current, "current data")
-        lineage["data"] = {"reference": _fingerprint(params["reference"], reference),
-                           "current": _fingerprint(params["current"], current)}
+        lineage["data"] = {
+            "reference": _fingerprint(params["reference"], reference),
+            "current": _fingerprint(params["current"], current),
+        }
         if model is not None:
             spec = model.spec
         else:
@@ -60,9 +68,12 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
         # one pass over each table feeds both drift and quality
         ref_stats = compute_table_stats(reference, spec, model=model, duplicates=True)
         cur_stats = compute_table_stats(current, spec, duplicates=True, where="the current data")
-        results = [detect_drift(reference, current, spec, model=model, reference_stats=ref_stats,
-                                current_stats=cur_stats),
-                   check_quality(reference, current, spec, reference_stats=ref_stats, current_stats=cur_stats)]
+        results = [
+            detect_drift(
+                reference, current, spec, model=model, reference_stats=ref_stats, current_stats=cur_stats
+            ),
+            check_quality(reference, current, spec, reference_stats=ref_stats, current_stats=cur_stats),
+        ]
         if model is not None:
             from workbench.monitoring.performance import assess_performance
 
@@ -73,7 +84,9 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
         data = load_table(params["data"], what="data")
         _non_empty(data, "data")
-        reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
+        reference = (
+            load_table(params["reference"], what="reference data") if params.get("reference") else None
+        )
         lineage["data"] = {"current": _fingerprint(params["data"], data)}
         if reference is not None:
             lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
@@ -86,7 +99,9 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
         data = load_table(params["data"], what="data")
         _non_empty(data, "data")
-        reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
+        reference = (
+            load_table(params["reference"], what="reference data") if params.get("reference") else None
+        )
         lineage["data"] = {"current": _fingerprint(params["data"], data)}
         if reference is not None:
             lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
@@ -156,12 +171,19 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
             raise ParameterError("a bias report needs at least one sensitive column (--sensitive COL)")
         check_columns(cols, sensitive, where="the data", what="the sensitive column")
     if kind == "performance" and model.spec.target not in cols and model.task == "regression":
-        raise DataError(f"the target column '{model.spec.target}' is missing from the data; "
-                        "a regression model's performance can only be measured with labels")
+        raise DataError(
+            f"the target column '{model.spec.target}' is missing from the data; "
+            "a regression model's performance can only be measured with labels"
+        )
     _check_values(params["data"], cols, model, "data", sensitive=sensitive)
     if ref_cols is not None:
-        _check_values(params["reference"], ref_cols, model, "reference data",
-                      sensitive=[s for s in sensitive if s in ref_cols])
+        _check_values(
+            params["reference"],
+            ref_cols,
+            model,
+            "reference data",
+            sensitive=[s for s in sensitive if s in ref_cols],
+        )
 
 
 class _ModelInfo:
@@ -195,12 +217,17 @@ def _check_skops_types(blob: bytes, path: Path) -> None:
 
     try:
         refuse_untrusted_types(blob, path)
-    except (TypeError, AttributeError, ValueError):  # pragma: no cover - a schema it cannot read: the kernel checks
+    except (
+        TypeError,
+        AttributeError,
+        ValueError,
+    ):  # pragma: no cover - a schema it cannot read: the kernel checks
         return
 
 
-def _check_values(path: str | Path, columns: list[str], model: _ModelInfo, what: str, *,
-                  sensitive: list[str] = ()) -> None:
+def _check_values(
+    path: str | Path, columns: list[str], model: _ModelInfo, what: str, *, sensitive: list[str] = ()
+) -> None:
     """Read only the columns that can hold values the model (or a bias analysis) cannot take, and check them."""
     from workbench.data._spec import target_values
     from workbench.data._values import reject_infinite, reject_text_in_numeric
@@ -223,8 +250,11 @@ def _check_values(path: str | Path, columns: list[str], model: _ModelInfo, what:
         target_values(pd.DataFrame({target: labels}), spec, where=where)
     problems = [p for p in (_groups_problem(df[s], s, where) for s in sensitive) if p]
     if sensitive and len(problems) == len(sensitive):  # as the analysis: refused when no column is usable
-        raise DataError(problems[0] if len(problems) == 1 else
-                        f"no sensitive column defines groups to compare in {where}: {'; '.join(problems)}")
+        raise DataError(
+            problems[0]
+            if len(problems) == 1
+            else f"no sensitive column defines groups to compare in {where}: {'; '.join(problems)}"
+        )
 
 
 def _groups_problem(s, name: str, where: str) -> str | None:
@@ -238,11 +268,15 @@ def _groups_problem(s, name: str, where: str) -> str | None:
     groups = len(uniques) + int((codes < 0).any())
     if groups < 2:
         shown = repr(str(uniques[0])) if len(uniques) else "missing"
-        return (f"the sensitive column '{name}' has a single group ({shown}) in {where}; "
-                "a bias analysis needs at least two groups to compare")
+        return (
+            f"the sensitive column '{name}' has a single group ({shown}) in {where}; "
+            "a bias analysis needs at least two groups to compare"
+        )
     if groups >= 20 and groups >= 0.9 * len(codes):
-        return (f"the sensitive column '{name}' has a different value in nearly every row of {where}: it "
-                "identifies people rather than grouping them (its values are not listed)")
+        return (
+            f"the sensitive column '{name}' has a different value in nearly every row of {where}: it "
+            "identifies people rather than grouping them (its values are not listed)"
+        )
     return None
 
 
@@ -261,8 +295,10 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
         else:
             dup = sorted({c for c in cols if cols.count(c) > 1})
             if dup:
-                raise DataError(f"the {what} file '{p}' has duplicate column names: "
-                                f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own")
+                raise DataError(
+                    f"the {what} file '{p}' has duplicate column names: "
+                    f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own"
+                )
             return cols, rows
     from workbench.data.io import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_header, load_table
 
@@ -275,8 +311,10 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
                 named = [h for h in header if h != ""]
                 dup = sorted({c for c in named if named.count(c) > 1})
                 if dup:
-                    raise DataError(f"the {what} file '{p}' has duplicate column names: "
-                                    f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own")
+                    raise DataError(
+                        f"the {what} file '{p}' has duplicate column names: "
+                        f"{', '.join(repr(c) for c in dup[:5])}; every column needs a name of its own"
+                    )
                 head = pd.read_csv(p, nrows=2, sep="\t" if ".tsv" in p.name.lower() else ",")
                 return [str(c) for c in head.columns], len(head)
             except DataError:
@@ -326,7 +364,9 @@ def _period(params: Mapping, spec, data) -> str:
 
 def _demo_inputs(kind: str, params: Mapping) -> dict:
     """Bundled inputs so a template also runs as-is in JupyterLab (Adult + a simulated batch)."""
-    needed = {"drift": ("reference", "current"), "bias": ("data", "model"), "performance": ("data", "model")}[kind]
+    needed = {"drift": ("reference", "current"), "bias": ("data", "model"), "performance": ("data", "model")}[
+        kind
+    ]
     if all(params.get(k) for k in needed):
         return {}
     import tempfile
@@ -336,18 +376,27 @@ def _demo_inputs(kind: str, params: Mapping) -> dict:
 
     demo = load_demo("adult")
     folder = Path(tempfile.mkdtemp(prefix="workbench-demo-inputs-"))
-    batch = simulate_batches(demo.test, demo.spec, [{"kind": "covariate_shift", "column": "age"}],
-                             random_state=0)[0]
+    batch = simulate_batches(
+        demo.test, demo.spec, [{"kind": "covariate_shift", "column": "age"}], random_state=0
+    )[0]
     demo.train.to_parquet(folder / "reference.parquet", index=False)
     batch.data.to_parquet(folder / "current.parquet", index=False)
-    out = {"reference": str(folder / "reference.parquet"), "current": str(folder / "current.parquet"),
-           "data": str(folder / "current.parquet"), "period": batch.period}
+    out = {
+        "reference": str(folder / "reference.parquet"),
+        "current": str(folder / "current.parquet"),
+        "data": str(folder / "current.parquet"),
+        "period": batch.period,
+    }
     if kind != "drift" or params.get("model"):
         from workbench.modeling.artifact import save_model
         from workbench.modeling.train import train
 
-        res = train(demo.train.sample(8000, random_state=0), demo.spec, recipes=["logistic_regression"],
-                    progress=False)
+        res = train(
+            demo.train.sample(8000, random_state=0),
+            demo.spec,
+            recipes=["logistic_regression"],
+            progress=False,
+        )
         out["model"] = str(save_model(res.champion, folder / "model.wbm"))
         out["sensitive"] = list(demo.spec.sensitive)
     return out

@@ -19,9 +19,27 @@ from typing import Any
 from workbench.errors import WorkbenchError
 
 LEDGER_NAME = "ledger.sqlite"
-_COLUMNS = ("id", "kind", "name", "status", "started_at", "finished_at", "period", "params", "metrics", "checks",
-            "n_failed", "failed_checks", "run_dir", "model_sha256", "data_fingerprint", "error", "pid", "host",
-            "findings")
+_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "status",
+    "started_at",
+    "finished_at",
+    "period",
+    "params",
+    "metrics",
+    "checks",
+    "n_failed",
+    "failed_checks",
+    "run_dir",
+    "model_sha256",
+    "data_fingerprint",
+    "error",
+    "pid",
+    "host",
+    "findings",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -68,7 +86,8 @@ class Ledger:
                     raise
                 raise LedgerError(
                     f"the ledger '{self.path}' is damaged ({exc}); `workbench runs --rebuild --reports-dir "
-                    f"{self.reports_dir}` rebuilds it from the run folders") from None
+                    f"{self.reports_dir}` rebuilds it from the run folders"
+                ) from None
             yield conn
         finally:
             conn.close()
@@ -82,8 +101,14 @@ class Ledger:
         with self.connect() as conn:
             _retry(lambda: conn.execute(sql, list(data.values())))
 
-    def runs(self, *, kind: str | None = None, status: str | None = None, limit: int | None = None,
-             reconcile: bool = True) -> list[dict]:
+    def runs(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        reconcile: bool = True,
+    ) -> list[dict]:
         """Runs, newest first (stale 'running' rows are reconciled first)."""
         if not self.path.exists():
             if not self.has_run_dirs():
@@ -91,8 +116,11 @@ class Ledger:
             try:  # the index was deleted or never written: the run folders are the truth
                 self.rebuild()
             except (OSError, sqlite3.Error):  # a read-only folder: list them without writing an index
-                rows = [r for r in self.read_run_dirs()[0] if (not kind or r["kind"] == kind)
-                        and (not status or r["status"] == status)]
+                rows = [
+                    r
+                    for r in self.read_run_dirs()[0]
+                    if (not kind or r["kind"] == kind) and (not status or r["status"] == status)
+                ]
                 rows.sort(key=lambda r: (r["started_at"] or "", r["id"]), reverse=True)
                 return rows[:limit] if limit else rows
         if reconcile:
@@ -128,7 +156,9 @@ class Ledger:
 
         fixed, killed = [], []
         with self.connect() as conn:
-            rows = conn.execute("SELECT id, pid, host, run_dir, kind FROM runs WHERE status = 'running'").fetchall()
+            rows = conn.execute(
+                "SELECT id, pid, host, run_dir, kind FROM runs WHERE status = 'running'"
+            ).fetchall()
         for r in rows:
             if r["host"] != hostname() or _alive(r["pid"]):
                 continue  # still working, or another machine's run: not ours to judge
@@ -137,10 +167,15 @@ class Ledger:
                 self.upsert({**row_from_summary(summary, Path(r["run_dir"])), "pid": None, "host": r["host"]})
             else:
                 with self.connect() as conn:
-                    _retry(lambda r=r: conn.execute(
-                        "UPDATE runs SET status='failed', error=? WHERE id=? AND status='running'",
-                        ("the run was killed before it finished (its process is gone); no report was written",
-                         r["id"])))
+                    _retry(
+                        lambda r=r: conn.execute(
+                            "UPDATE runs SET status='failed', error=? WHERE id=? AND status='running'",
+                            (
+                                "the run was killed before it finished (its process is gone); no report was written",
+                                r["id"],
+                            ),
+                        )
+                    )
                 killed.append(r["id"])
             fixed.append(r["id"])
         for run_id in killed:
@@ -219,9 +254,17 @@ def row_from_summary(summary: Mapping[str, Any], run_dir: Path) -> dict:
         "period": summary.get("period"),
         "params": summary.get("params") or {},
         "metrics": summary.get("metrics") or {},
-        "checks": [{"name": c["name"], "passed": c.get("passed", True), "value": c.get("value"),
-                    "threshold": c.get("threshold"), "op": c.get("op"), "severity": c.get("severity", "error")}
-                   for c in checks],
+        "checks": [
+            {
+                "name": c["name"],
+                "passed": c.get("passed", True),
+                "value": c.get("value"),
+                "threshold": c.get("threshold"),
+                "op": c.get("op"),
+                "severity": c.get("severity", "error"),
+            }
+            for c in checks
+        ],
         "n_failed": len(failed),
         "failed_checks": failed,
         "run_dir": str(run_dir),

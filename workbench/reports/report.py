@@ -68,7 +68,9 @@ class Report:
         what = REPORT_KINDS[self.kind].title
         period = f" for {self.period}" if self.period else ""
         if failed:
-            names = ", ".join(c.name for c in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+            names = ", ".join(c.name for c in failed[:3]) + (
+                f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            )
             return f"{what}{period}: {len(failed)} of {len(checks)} checks failed ({names})."
         if warned:
             return f"{what}{period}: all gating checks passed; {len(warned)} warning(s) to read."
@@ -92,24 +94,38 @@ class Report:
 
     # -- faces ------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "results": [result_to_entry(r) for r in self.results], "params": self.params,
-                "period": self.period, "lineage": self.lineage, "notes": self.notes,
-                "checks_config": self.checks_config}
+        return {
+            "kind": self.kind,
+            "results": [result_to_entry(r) for r in self.results],
+            "params": self.params,
+            "period": self.period,
+            "lineage": self.lineage,
+            "notes": self.notes,
+            "checks_config": self.checks_config,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Report:
-        return cls(d["kind"], [result_from_entry(e) for e in d.get("results", [])], dict(d.get("params") or {}),
-                   d.get("period"), dict(d.get("lineage") or {}), list(d.get("notes") or []),
-                   dict(d.get("checks_config") or {}))
+        return cls(
+            d["kind"],
+            [result_from_entry(e) for e in d.get("results", [])],
+            dict(d.get("params") or {}),
+            d.get("period"),
+            dict(d.get("lineage") or {}),
+            list(d.get("notes") or []),
+            dict(d.get("checks_config") or {}),
+        )
 
     def summary_html(self) -> str:
         checks = self.checks()
         states = {c.status for c in checks}
         color = "#cf222e" if "FAIL" in states else "#9a6700" if "warn" in states else "#1a7f37"
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings()[:12])
-        return (f"<div class='wb-summary' style='border-left:6px solid {color};padding:8px 14px;margin:6px 0;"
-                f"font-family:system-ui,sans-serif'><div class='wb-headline' style='font-size:17px;font-weight:600'>"
-                f"{html.escape(self.headline(checks))}</div><ul style='margin:6px 0'>{items}</ul></div>")
+        return (
+            f"<div class='wb-summary' style='border-left:6px solid {color};padding:8px 14px;margin:6px 0;"
+            f"font-family:system-ui,sans-serif'><div class='wb-headline' style='font-size:17px;font-weight:600'>"
+            f"{html.escape(self.headline(checks))}</div><ul style='margin:6px 0'>{items}</ul></div>"
+        )
 
     def checks_html(self) -> str:
         return checks_table_html(self.checks())
@@ -139,7 +155,9 @@ class Report:
             with checks_shown_above():  # the check table above holds every check: a card does not repeat it
                 display(HTML(r._repr_html_(self.checks_config)))
             for fig in figs.values():
-                display_figure(fig)  # what fig.show() publishes in JupyterLab/papermill/Voila, minus its imports
+                display_figure(
+                    fig
+                )  # what fig.show() publishes in JupyterLab/papermill/Voila, minus its imports
 
     def _repr_html_(self) -> str:
         return self.summary_html() + self.checks_html()
@@ -158,10 +176,15 @@ class Report:
             for name, fig in figs.items():
                 sentence = no_data_html(fig)  # a chart with nothing to draw: its sentence, not an empty axis
                 if sentence is not None:
-                    parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}' data-no-data='1'>{sentence}</div>")
+                    parts.append(
+                        f"<div class='wb-figure' data-name='{html.escape(name)}' data-no-data='1'>{sentence}</div>"
+                    )
                     continue
-                parts.append(f"<div class='wb-figure' data-name='{html.escape(name)}'>"
-                             + fig.to_html(full_html=False, include_plotlyjs=False) + "</div>")
+                parts.append(
+                    f"<div class='wb-figure' data-name='{html.escape(name)}'>"
+                    + fig.to_html(full_html=False, include_plotlyjs=False)
+                    + "</div>"
+                )
         lineage = html.escape(json.dumps(self.lineage, indent=1, default=str))
         parts.append(f"<details><summary>Lineage</summary><pre>{lineage}</pre></details>")
         return (
@@ -191,8 +214,9 @@ def report_title(kind: str, name: str | None = None, period: str | None = None) 
     return " — ".join(bits)
 
 
-def load_or_compute(kind: str, params: Mapping[str, Any], run_dir: str | Path = ".", *,
-                    name: str | None = None) -> Report:
+def load_or_compute(
+    kind: str, params: Mapping[str, Any], run_dir: str | Path = ".", *, name: str | None = None
+) -> Report:
     """Render stored results when `run_dir` has them; else compute, store and return them.
 
     This is what the report notebooks call: a run executed by papermill
@@ -294,8 +318,15 @@ def summary_of(report: Report, checks: Sequence[Check] | None = None) -> dict:
     results = report.to_dict()["results"]
     main = results[0]["data"] if results else {}
     top = {k: v for k, v in main.items() if k not in ("kind", "status", "checks", "params", "period")}
-    return {**top, "period": report.period, "headline": report.headline(checks), "findings": report.findings(),
-            "checks": [c.to_dict() for c in checks], "metrics": report.metrics(), "results": results}
+    return {
+        **top,
+        "period": report.period,
+        "headline": report.headline(checks),
+        "findings": report.findings(),
+        "checks": [c.to_dict() for c in checks],
+        "metrics": report.metrics(),
+        "results": results,
+    }
 
 
 def store_results(report: Report, run_dir: str | Path) -> Path:
@@ -310,8 +341,12 @@ def store_results(report: Report, run_dir: str | Path) -> Path:
     path = Path(run_dir) / RESULTS_FILE
     summary = summary_of(report)
     summary.pop("results")
-    payload = {"schema": STORE_SCHEMA, "report": report.to_dict(), "summary": summary,
-               "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()}}
+    payload = {
+        "schema": STORE_SCHEMA,
+        "report": report.to_dict(),
+        "summary": summary,
+        "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()},
+    }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, default=json_default))
     os.replace(tmp, path)

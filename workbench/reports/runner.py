@@ -144,14 +144,23 @@ def run_report(
         error = _reason(exc)
         summary, check_list = _failed_summary(kind, params, config, nb_template, t0, error), []
     except BaseException as exc:  # Ctrl-C, SIGTERM, a cancelled task: record the run, then stop
-        run.finish(_failed_summary(kind, params, config, nb_template, t0,
-                                   f"the run was interrupted ({type(exc).__name__})"))
+        run.finish(
+            _failed_summary(
+                kind, params, config, nb_template, t0, f"the run was interrupted ({type(exc).__name__})"
+            )
+        )
         raise
     final = run.finish(summary)
     summary = json.loads((final / "summary.json").read_text())
     if junit:
-        write_junit(check_list, junit, kind=kind, run_dir=final, error=error,
-                    gated=[c.name for c in failed_checks(check_list, fail_on)])
+        write_junit(
+            check_list,
+            junit,
+            kind=kind,
+            run_dir=final,
+            error=error,
+            gated=[c.name for c in failed_checks(check_list, fail_on)],
+        )
     if error is not None:
         code = EXIT_FAILED
     elif failed_checks(check_list, fail_on):
@@ -199,14 +208,22 @@ def _is_uri(text: str) -> bool:
     return text.startswith("models:/") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) is not None
 
 
-def _execute(pm, run, kind, nb_template, params, config, name, progress, t0) -> tuple[dict, list[Check], str | None]:
+def _execute(
+    pm, run, kind, nb_template, params, config, name, progress, t0
+) -> tuple[dict, list[Check], str | None]:
     """Execute the template into the run's folder and summarise it; (summary, checks, error or None)."""
     nb_params = {**params, "checks": config, "run_dir": ".", "name": name}
     error = None
     try:
         pm.execute_notebook(
-            _with_prelude(nb_template), str(run.work_dir / "report.ipynb"), parameters=nb_params, kernel_name="python3",
-            cwd=str(run.work_dir.resolve()), progress_bar=progress, log_output=False, report_mode=True,
+            _with_prelude(nb_template),
+            str(run.work_dir / "report.ipynb"),
+            parameters=nb_params,
+            kernel_name="python3",
+            cwd=str(run.work_dir.resolve()),
+            progress_bar=progress,
+            log_output=False,
+            report_mode=True,
             kernel_manager_class="workbench.reports.runner.IPCKernelManager",
         )
     except pm.PapermillExecutionError as exc:
@@ -218,8 +235,12 @@ def _execute(pm, run, kind, nb_template, params, config, name, progress, t0) -> 
         error = f"the template finished without storing its results ({RESULTS_FILE})"
     if error is not None:
         return _failed_summary(kind, params, config, nb_template, t0, error), [], error
-    summary: dict[str, Any] = {"params": params, "checks_config": config,
-                               "duration_s": round(time.perf_counter() - t0, 3), "template": str(nb_template)}
+    summary: dict[str, Any] = {
+        "params": params,
+        "checks_config": config,
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "template": str(nb_template),
+    }
     payload = json.loads(stored.read_text())
     stored_report = payload["report"]
     report = None
@@ -231,21 +252,34 @@ def _execute(pm, run, kind, nb_template, params, config, name, progress, t0) -> 
         report = Report.from_dict(stored_report)
         check_list = report.checks(config)
         summary.update(summary_of(report, check_list))
-    summary["lineage"] = {**stored_report.get("lineage", {}), "kernel": payload.get("kernel", {}),
-                          "runner": {"python": sys.executable}}
+    summary["lineage"] = {
+        **stored_report.get("lineage", {}),
+        "kernel": payload.get("kernel", {}),
+        "runner": {"python": sys.executable},
+    }
     if not (run.work_dir / HTML_FILE).is_file():  # the kernel writes it where it draws the figures
         report = report or Report.from_dict(stored_report)
         report.write_html(run.work_dir / HTML_FILE, title=report_title(kind, name, report.period))
-    summary["status"] = "checks_failed" if any(not c.passed and c.severity == "error" for c in check_list) \
-        else "passed"
+    summary["status"] = (
+        "checks_failed" if any(not c.passed and c.severity == "error" for c in check_list) else "passed"
+    )
     return summary, check_list, None
 
 
 def _failed_summary(kind, params, config, nb_template, t0, error: str) -> dict:
-    return {"params": params, "checks_config": config, "duration_s": round(time.perf_counter() - t0, 3),
-            "template": str(nb_template), "status": "failed", "error": error, "checks": [],
-            "headline": f"The {kind} report run failed: {error}", "findings": [], "metrics": {},
-            "lineage": {"runner": {"python": sys.executable}}}
+    return {
+        "params": params,
+        "checks_config": config,
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "template": str(nb_template),
+        "status": "failed",
+        "error": error,
+        "checks": [],
+        "headline": f"The {kind} report run failed: {error}",
+        "findings": [],
+        "metrics": {},
+        "lineage": {"runner": {"python": sys.executable}},
+    }
 
 
 def _reason(exc: BaseException) -> str:
@@ -335,8 +369,15 @@ def _with_prelude(path: Path):
     return nb
 
 
-def write_junit(checks: Sequence[Check], path: str | Path, *, kind: str, run_dir: Path,
-                error: str | None = None, gated: Sequence[str] = ()) -> Path:
+def write_junit(
+    checks: Sequence[Check],
+    path: str | Path,
+    *,
+    kind: str,
+    run_dir: Path,
+    error: str | None = None,
+    gated: Sequence[str] = (),
+) -> Path:
     """The checks as JUnit XML, one test case per check (CI systems show failures natively).
 
     A failed error check is a failure; so is a warning the run gates on (named by
@@ -351,17 +392,26 @@ def write_junit(checks: Sequence[Check], path: str | Path, *, kind: str, run_dir
     for c, fails in zip(checks, failing, strict=True):
         body = ""
         if fails:
-            body = (f"<failure message={quoteattr(c.message)} type={quoteattr(c.severity)}>"
-                    f"{escape(f'{c.name}: {c.outcome_text()}; run: {run_dir}')}</failure>")
+            body = (
+                f"<failure message={quoteattr(c.message)} type={quoteattr(c.severity)}>"
+                f"{escape(f'{c.name}: {c.outcome_text()}; run: {run_dir}')}</failure>"
+            )
         elif c.status == "warn":  # read it, it does not gate: not a failure
             body = f"<system-out>{escape(f'warning: {c.name}: {c.outcome_text()}: {c.message}; run: {run_dir}')}</system-out>"
-        cases.append(f"<testcase classname={quoteattr('workbench.' + kind)} name={quoteattr(c.name)}>{body}</testcase>")
+        cases.append(
+            f"<testcase classname={quoteattr('workbench.' + kind)} name={quoteattr(c.name)}>{body}</testcase>"
+        )
     if error:
-        cases.append(f"<testcase classname={quoteattr('workbench.' + kind)} name='run'>"
-                     f"<error message={quoteattr(error)}/></testcase>")
-    xml = (f"<?xml version='1.0' encoding='utf-8'?>\n<testsuite name={quoteattr('workbench ' + kind + ' report')} "
-           f"tests='{len(cases)}' failures='{failures}' errors='{1 if error else 0}'>" + "".join(cases)
-           + "</testsuite>\n")
+        cases.append(
+            f"<testcase classname={quoteattr('workbench.' + kind)} name='run'>"
+            f"<error message={quoteattr(error)}/></testcase>"
+        )
+    xml = (
+        f"<?xml version='1.0' encoding='utf-8'?>\n<testsuite name={quoteattr('workbench ' + kind + ' report')} "
+        f"tests='{len(cases)}' failures='{failures}' errors='{1 if error else 0}'>"
+        + "".join(cases)
+        + "</testsuite>\n"
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(xml)

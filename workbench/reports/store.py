@@ -63,8 +63,14 @@ class Run:
 
     def finish(self, summary: dict[str, Any]) -> Path:
         """Write summary.json, move the run to its final name, index it; returns the final dir."""
-        summary = {**summary, "run_id": self.id, "kind": self.kind, "name": self.name,
-                   "started_at": self.started_at, "finished_at": now_iso()}
+        summary = {
+            **summary,
+            "run_id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "started_at": self.started_at,
+            "finished_at": now_iso(),
+        }
         summary.setdefault("period", self.period)
         summary.setdefault("params", self.params)
         summary["run_dir"] = str(self.final_dir)
@@ -72,7 +78,9 @@ class Run:
         tmp_summary.write_text(json.dumps(summary, indent=2, default=json_default))
         os.replace(tmp_summary, self.work_dir / "summary.json")
         os.replace(self.work_dir, self.final_dir)  # atomic on one filesystem; ids are unique
-        self.store.ledger.upsert({**row_from_summary(summary, self.final_dir), "pid": None, "host": hostname()})
+        self.store.ledger.upsert(
+            {**row_from_summary(summary, self.final_dir), "pid": None, "host": hostname()}
+        )
         return self.final_dir
 
 
@@ -86,24 +94,39 @@ class RunStore:
     def kind_dir(self, kind: str) -> Path:
         return self.root / kind
 
-    def start(self, kind: str, *, name: str | None = None, params: dict | None = None,
-              period: str | None = None) -> Run:
+    def start(
+        self, kind: str, *, name: str | None = None, params: dict | None = None, period: str | None = None
+    ) -> Run:
         run = Run(self, kind, new_run_id(kind, name), name, dict(params or {}), period)
         run.work_dir.mkdir(parents=True, exist_ok=False)
         try:  # the row first, or no run: a folder nobody indexed would vanish from every listing
-            self.ledger.upsert({
-                "id": run.id, "kind": kind, "name": name, "status": "running", "started_at": run.started_at,
-                "period": period, "params": run.params, "run_dir": str(run.final_dir), "pid": os.getpid(),
-                "host": hostname(),
-            })
+            self.ledger.upsert(
+                {
+                    "id": run.id,
+                    "kind": kind,
+                    "name": name,
+                    "status": "running",
+                    "started_at": run.started_at,
+                    "period": period,
+                    "params": run.params,
+                    "run_dir": str(run.final_dir),
+                    "pid": os.getpid(),
+                    "host": hostname(),
+                }
+            )
         except BaseException:
             shutil.rmtree(run.work_dir, ignore_errors=True)
             raise
         return run
 
     def run_dirs(self, kind: str | None = None) -> list[Path]:
-        kinds = [self.kind_dir(kind)] if kind else [p for p in self.root.iterdir() if p.is_dir()] \
-            if self.root.exists() else []
+        kinds = (
+            [self.kind_dir(kind)]
+            if kind
+            else [p for p in self.root.iterdir() if p.is_dir()]
+            if self.root.exists()
+            else []
+        )
         out = []
         for k in kinds:
             if k.is_dir():

@@ -43,6 +43,8 @@ def display_figures(figs: list[Any], *, css_class: str = "") -> None:
     """Publish `figs` as one block whose element has `css_class`, for workbench's Voila template."""
     from IPython.display import display
 
-    bundle = {FIGURES_MIMETYPE: {"class": css_class, "figures": [figure_bundle(f)[MIMETYPE] for f in figs]},
-              "text/plain": f"{len(figs)} chart{'s' if len(figs) != 1 else ''}"}
+    bundle = {
+        FIGURES_MIMETYPE: {"class": css_class, "figures": [figure_bundle(f)[MIMETYPE] for f in figs]},
+        "text/plain": f"{len(figs)} chart{'s' if len(figs) != 1 else ''}",
+    }
     display(bundle, raw=True)

@@ -25,11 +25,26 @@ CSS_CLASS = "wb-no-data"
 def no_data(sentence: str, title: str | None = None) -> go.Figure:
     """A figure that is only `sentence` (why there is nothing to draw), under `title` when given."""
     fig = go.Figure()
-    fig.add_annotation(text=html.escape(sentence), showarrow=False, x=0, xanchor="left", y=0.5, xref="paper",
-                       yref="paper", font=dict(size=14, color="#57606a"))
-    fig.update_layout(template=slim_template(), title=title, height=130 if title else 80, showlegend=False,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False),
-                      margin=dict(l=20, r=20, t=50 if title else 10, b=10), meta={META_KEY: sentence})
+    fig.add_annotation(
+        text=html.escape(sentence),
+        showarrow=False,
+        x=0,
+        xanchor="left",
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font=dict(size=14, color="#57606a"),
+    )
+    fig.update_layout(
+        template=slim_template(),
+        title=title,
+        height=130 if title else 80,
+        showlegend=False,
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+        margin=dict(l=20, r=20, t=50 if title else 10, b=10),
+        meta={META_KEY: sentence},
+    )
     return fig
 
 
@@ -51,9 +66,15 @@ def no_data_html(fig: Any) -> str | None:
     if sentence is None:
         return None
     try:
-        title = fig.layout.title.text if not isinstance(fig, dict) else (fig["layout"].get("title") or {}).get("text")
+        title = (
+            fig.layout.title.text
+            if not isinstance(fig, dict)
+            else (fig["layout"].get("title") or {}).get("text")
+        )
     except (AttributeError, KeyError, TypeError):
         title = None
     head = f"<strong>{html.escape(str(title))}:</strong> " if title else ""
-    return (f"<p class='{CSS_CLASS}' style='color:#57606a;font-family:system-ui,sans-serif;margin:8px 0'>"
-            f"{head}{html.escape(sentence)}</p>")
+    return (
+        f"<p class='{CSS_CLASS}' style='color:#57606a;font-family:system-ui,sans-serif;margin:8px 0'>"
+        f"{head}{html.escape(sentence)}</p>"
+    )

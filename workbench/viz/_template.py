@@ -24,4 +24,6 @@ def slim_template(name: str = "plotly_white"):
 
     template = pio.templates[name]
     data = template.data.to_plotly_json()
-    return go.layout.Template(layout=template.layout, data={k: v for k, v in data.items() if k in TRACE_TYPES})
+    return go.layout.Template(
+        layout=template.layout, data={k: v for k, v in data.items() if k in TRACE_TYPES}
+    )

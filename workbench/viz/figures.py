@@ -36,7 +36,10 @@ def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | Non
     )
     fig.update_layout(
         title=f"Candidates: {metric} vs single-row latency (champion in red)",
-        xaxis_title="single-row latency p50 (µs, log)", yaxis_title=metric, xaxis_type="log", **_LAYOUT,
+        xaxis_title="single-row latency p50 (µs, log)",
+        yaxis_title=metric,
+        xaxis_type="log",
+        **_LAYOUT,
     )
     ys = [float(r[metric]) for r in rows if isinstance(r.get(metric), int | float)]
     if ys:  # plotly pads one point (or close ones) to a range from 0: frame the candidates instead
@@ -50,15 +53,21 @@ def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
         return no_data("No ROC curve: it needs labels of both classes.", "ROC curve")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name="model"))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="chance"))
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="chance")
+    )
     title = "ROC curve" + (f" (AUC {auc:.4f})" if auc is not None else "")
-    fig.update_layout(title=title, xaxis_title="false positive rate", yaxis_title="true positive rate", **_LAYOUT)
+    fig.update_layout(
+        title=title, xaxis_title="false positive rate", yaxis_title="true positive rate", **_LAYOUT
+    )
     return fig
 
 
 def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None = None) -> go.Figure:
     if not _has(curve, "recall", "precision"):
-        return no_data("No precision-recall curve: it needs labels of both classes.", "Precision-recall curve")
+        return no_data(
+            "No precision-recall curve: it needs labels of both classes.", "Precision-recall curve"
+        )
     fig = go.Figure(go.Scatter(x=curve["recall"], y=curve["precision"], mode="lines", name="model"))
     if base_rate is not None:
         fig.add_hline(y=base_rate, line_dash="dash", line_color="gray", annotation_text="base rate")
@@ -73,55 +82,92 @@ def calibration_figure(curve: Mapping) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=curve["mean_predicted"], y=curve["fraction_positive"], mode="lines+markers", name="model",
-            customdata=curve.get("count"), hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}"
-            "<br>rows %{customdata}<extra></extra>",
+            x=curve["mean_predicted"],
+            y=curve["fraction_positive"],
+            mode="lines+markers",
+            name="model",
+            customdata=curve.get("count"),
+            hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}<extra></extra>",
         )
     )
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="perfect"))
-    fig.update_layout(title="Calibration", xaxis_title="mean predicted probability",
-                      yaxis_title="observed positive rate", **_LAYOUT)
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="perfect")
+    )
+    fig.update_layout(
+        title="Calibration",
+        xaxis_title="mean predicted probability",
+        yaxis_title="observed positive rate",
+        **_LAYOUT,
+    )
     return fig
 
 
-def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix") -> go.Figure:
+def confusion_figure(
+    matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix"
+) -> go.Figure:
     if not matrix or not any(len(r) for r in matrix):
         return no_data("No confusion matrix: no labelled rows.", title)
     labels = [str(x) for x in labels]
     total = sum(sum(r) for r in matrix) or 1
     text = [[f"{v:,}<br>({v / total:.1%})" for v in row] for row in matrix]
     fig = go.Figure(
-        go.Heatmap(z=matrix, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues", showscale=False)
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+        )
     )
-    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="actual", yaxis_autorange="reversed", **_LAYOUT)
+    fig.update_layout(
+        title=title, xaxis_title="predicted", yaxis_title="actual", yaxis_autorange="reversed", **_LAYOUT
+    )
     return fig
 
 
 def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figure:
     if not _has(curve, "threshold", "cost"):
-        return no_data("No cost curve: no costs were given for the decisions.", "Business cost by decision threshold")
+        return no_data(
+            "No cost curve: no costs were given for the decisions.", "Business cost by decision threshold"
+        )
     fig = go.Figure(go.Scatter(x=curve["threshold"], y=curve["cost"], mode="lines", name="cost"))
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728", annotation_text="threshold")
-    fig.update_layout(title="Business cost by decision threshold", xaxis_title="threshold",
-                      yaxis_title="total cost", **_LAYOUT)
+    fig.update_layout(
+        title="Business cost by decision threshold",
+        xaxis_title="threshold",
+        yaxis_title="total cost",
+        **_LAYOUT,
+    )
     return fig
 
 
-def slices_figure(slices: Sequence[Mapping], metric: str, overall: float | None = None, top: int = 15) -> go.Figure:
+def slices_figure(
+    slices: Sequence[Mapping], metric: str, overall: float | None = None, top: int = 15
+) -> go.Figure:
     rows = [s for s in slices if s.get(metric) is not None][:top]
     if not rows:
         return no_data(f"No slice has enough rows to judge its {metric}.", f"Weakest slices by {metric}")
     labels = [f"{s['column']} = {s['value']}" for s in rows][::-1]
     values = [s[metric] for s in rows][::-1]
     fig = go.Figure(
-        go.Bar(x=values, y=labels, orientation="h", customdata=[s["count"] for s in rows][::-1],
-               hovertemplate="%{y}<br>" + metric + " %{x:.4f}<br>rows %{customdata}<extra></extra>")
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            customdata=[s["count"] for s in rows][::-1],
+            hovertemplate="%{y}<br>" + metric + " %{x:.4f}<br>rows %{customdata}<extra></extra>",
+        )
     )
     if overall is not None:
         fig.add_vline(x=overall, line_dash="dash", line_color="gray", annotation_text="overall")
-    fig.update_layout(title=f"Weakest slices by {metric}", xaxis_title=metric,
-                      **{**_LAYOUT, "height": max(300, 24 * len(rows) + 120), "margin": dict(l=220, r=20, t=50, b=50)})
+    fig.update_layout(
+        title=f"Weakest slices by {metric}",
+        xaxis_title=metric,
+        **{**_LAYOUT, "height": max(300, 24 * len(rows) + 120), "margin": dict(l=220, r=20, t=50, b=50)},
+    )
     return fig
 
 
@@ -130,15 +176,26 @@ def regression_figure(curve: Mapping) -> go.Figure:
     if not _has(curve, "mean_predicted", "mean_actual"):
         return no_data("No predictions to compare with actual values.", "Predicted vs actual (binned)")
     fig = go.Figure(
-        go.Scatter(x=curve["mean_predicted"], y=curve["mean_actual"], mode="lines+markers", name="model",
-                   customdata=curve.get("count"), hovertemplate="predicted %{x:.4g}<br>actual %{y:.4g}"
-                   "<br>rows %{customdata}<extra></extra>")
+        go.Scatter(
+            x=curve["mean_predicted"],
+            y=curve["mean_actual"],
+            mode="lines+markers",
+            name="model",
+            customdata=curve.get("count"),
+            hovertemplate="predicted %{x:.4g}<br>actual %{y:.4g}<br>rows %{customdata}<extra></extra>",
+        )
     )
     lo = min(curve["mean_predicted"] + curve["mean_actual"])
     hi = max(curve["mean_predicted"] + curve["mean_actual"])
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(dash="dash", color="gray"), name="ideal"))
-    fig.update_layout(title="Predicted vs actual (binned)", xaxis_title="mean predicted", yaxis_title="mean actual",
-                      **_LAYOUT)
+    fig.add_trace(
+        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(dash="dash", color="gray"), name="ideal")
+    )
+    fig.update_layout(
+        title="Predicted vs actual (binned)",
+        xaxis_title="mean predicted",
+        yaxis_title="mean actual",
+        **_LAYOUT,
+    )
     return fig
 
 

@@ -41,18 +41,29 @@ def performance_metrics_figure(
     if not shown:
         return no_data("No performance figure yet: no metric was measured or estimated.", title)
     fig = go.Figure()
-    for key, block, label in (("reference", reference, "reference period"),
-                              ("estimated", estimated, "estimated (no labels)"),
-                              ("actual", actual, "actual (labels)")):
+    for key, block, label in (
+        ("reference", reference, "reference period"),
+        ("estimated", estimated, "estimated (no labels)"),
+        ("actual", actual, "actual (labels)"),
+    ):
         if not block or not any(_num(block.get(m)) for m in shown):
             continue
         ys = [_num(block.get(m)) for m in shown]
         err = None
         if key == "estimated" and error_bars:
             err = dict(type="data", array=[error_bars.get(m) or 0 for m in shown], visible=True)
-        fig.add_trace(go.Bar(name=label, x=shown, y=ys, marker_color=_COLORS[key], error_y=err,
-                             text=[f"{y:.3f}" if y is not None else "" for y in ys], textposition="outside",
-                             hovertemplate="%{x}: %{y:.4f}<extra>" + label + "</extra>"))
+        fig.add_trace(
+            go.Bar(
+                name=label,
+                x=shown,
+                y=ys,
+                marker_color=_COLORS[key],
+                error_y=err,
+                text=[f"{y:.3f}" if y is not None else "" for y in ys],
+                textposition="outside",
+                hovertemplate="%{x}: %{y:.4f}<extra>" + label + "</extra>",
+            )
+        )
     limits_x, limits_y = [], []
     for m, tol in (tolerance or {}).items():
         ref = _num((reference or {}).get(m))
@@ -60,28 +71,52 @@ def performance_metrics_figure(
             limits_x.append(m)
             limits_y.append(ref * (1 + tol) if m in relative else ref - tol)
     if limits_x:
-        fig.add_trace(go.Scatter(x=limits_x, y=limits_y, mode="markers", name="tolerance limit",
-                                 marker=dict(symbol="line-ew-open", size=46, color=_COLORS["limit"],
-                                             line=dict(width=3)),
-                                 hovertemplate="%{x} limit %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=title, barmode="group",
-                      yaxis_title="value", legend=dict(orientation="h", y=-0.15), **_LAYOUT)
+        fig.add_trace(
+            go.Scatter(
+                x=limits_x,
+                y=limits_y,
+                mode="markers",
+                name="tolerance limit",
+                marker=dict(symbol="line-ew-open", size=46, color=_COLORS["limit"], line=dict(width=3)),
+                hovertemplate="%{x} limit %{y:.4f}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title, barmode="group", yaxis_title="value", legend=dict(orientation="h", y=-0.15), **_LAYOUT
+    )
     return fig
 
 
-def expected_confusion_figure(matrix: Sequence[Sequence[float]], labels: Sequence,
-                              title: str = "Expected confusion matrix (estimated, no labels)") -> go.Figure:
+def expected_confusion_figure(
+    matrix: Sequence[Sequence[float]],
+    labels: Sequence,
+    title: str = "Expected confusion matrix (estimated, no labels)",
+) -> go.Figure:
     """A confusion matrix of expected (fractional) counts; rows actual, columns predicted."""
     if not matrix or not any(len(r) for r in matrix):
         return no_data("No expected confusion matrix: no rows to estimate it on.", title)
     labels = [str(x) for x in labels]
     total = sum(sum(r) for r in matrix) or 1
     text = [[f"{v:,.1f}<br>({v / total:.1%})" for v in row] for row in matrix]
-    fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, text=text, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False,
-                               hovertemplate="actual %{y}<br>predicted %{x}<br>%{z:,.1f} rows<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="actual (expected)",
-                      yaxis_autorange="reversed", **_LAYOUT)
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="actual %{y}<br>predicted %{x}<br>%{z:,.1f} rows<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="predicted",
+        yaxis_title="actual (expected)",
+        yaxis_autorange="reversed",
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -94,30 +129,55 @@ def calibration_map_figure(curve: Mapping) -> go.Figure:
     """
     rel = (curve or {}).get("reliability")
     if not (curve or {}).get("maps") and not (rel and rel.get("mean_predicted")):
-        return no_data("Uncalibrated: the reference period had no labelled rows to calibrate on.",
-                       "Calibration fitted on the reference period")
+        return no_data(
+            "Uncalibrated: the reference period had no labelled rows to calibrate on.",
+            "Calibration fitted on the reference period",
+        )
     fig = go.Figure()
     if rel and rel.get("mean_predicted"):
-        fig.add_trace(go.Scatter(x=rel["mean_predicted"], y=rel["fraction_positive"], mode="markers",
-                                 name="observed on reference", customdata=rel.get("count"),
-                                 marker=dict(size=9, color=_COLORS["reference"]),
-                                 hovertemplate="raw %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}"
-                                 "<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=rel["mean_predicted"],
+                y=rel["fraction_positive"],
+                mode="markers",
+                name="observed on reference",
+                customdata=rel.get("count"),
+                marker=dict(size=9, color=_COLORS["reference"]),
+                hovertemplate="raw %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}<extra></extra>",
+            )
+        )
     for m in curve.get("maps") or []:
-        fig.add_trace(go.Scatter(x=m["x"], y=m["y"], mode="lines", line_shape="linear",
-                                 name=f"calibration map ({m['class']})",
-                                 hovertemplate="raw %{x:.3f} -> calibrated %{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"),
-                             name="no change"))
+        fig.add_trace(
+            go.Scatter(
+                x=m["x"],
+                y=m["y"],
+                mode="lines",
+                line_shape="linear",
+                name=f"calibration map ({m['class']})",
+                hovertemplate="raw %{x:.3f} -> calibrated %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="no change")
+    )
     if not curve.get("maps"):
         _empty(fig, "uncalibrated: no calibration map was fitted")
-    fig.update_layout(title="Calibration fitted on the reference period", xaxis_title="model probability",
-                      yaxis_title="calibrated probability / observed rate", **_LAYOUT)
+    fig.update_layout(
+        title="Calibration fitted on the reference period",
+        xaxis_title="model probability",
+        yaxis_title="calibrated probability / observed rate",
+        **_LAYOUT,
+    )
     return fig
 
 
-def control_limits(rows: Sequence[Mapping], metric: str = "accuracy", *, tolerance: float = 0.02,
-                   baseline: int | Sequence[str] | None = None) -> dict:
+def control_limits(
+    rows: Sequence[Mapping],
+    metric: str = "accuracy",
+    *,
+    tolerance: float = 0.02,
+    baseline: int | Sequence[str] | None = None,
+) -> dict:
     """Control limits for a performance trend.
 
     With a `baseline` (the first n periods, or a list of period labels known to
@@ -138,17 +198,30 @@ def control_limits(rows: Sequence[Mapping], metric: str = "accuracy", *, toleran
         if len(vals) >= 2:
             mean = sum(vals) / len(vals)
             sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
-            return {"method": "mean ± 3 sd of the baseline periods", "center": mean,
-                    "lower": mean - 3 * sd, "upper": mean + 3 * sd}
+            return {
+                "method": "mean ± 3 sd of the baseline periods",
+                "center": mean,
+                "lower": mean - 3 * sd,
+                "upper": mean + 3 * sd,
+            }
     refs = [v for v in (_num(r.get(f"reference_{metric}")) for r in rows) if v is not None]
     if refs:
-        return {"method": f"reference ± {tolerance:g}", "center": refs[-1],
-                "lower": refs[-1] - tolerance, "upper": refs[-1] + tolerance}
+        return {
+            "method": f"reference ± {tolerance:g}",
+            "center": refs[-1],
+            "lower": refs[-1] - tolerance,
+            "upper": refs[-1] + tolerance,
+        }
     return {"method": "none", "center": None, "lower": None, "upper": None}
 
 
-def performance_trend_figure(rows: Sequence[Mapping], metric: str = "accuracy", *, tolerance: float = 0.02,
-                             baseline: int | Sequence[str] | None = None) -> go.Figure:
+def performance_trend_figure(
+    rows: Sequence[Mapping],
+    metric: str = "accuracy",
+    *,
+    tolerance: float = 0.02,
+    baseline: int | Sequence[str] | None = None,
+) -> go.Figure:
     """Estimated (no labels) beside measured `metric` per period, with control limits.
 
     `rows` are dicts such as ``{"period", "estimated_accuracy", "accuracy",
@@ -157,32 +230,67 @@ def performance_trend_figure(rows: Sequence[Mapping], metric: str = "accuracy", 
     """
     rows = sorted(rows, key=lambda r: str(r.get("period")))
     if not any(_num(r.get(k)) is not None for r in rows for k in (metric, f"estimated_{metric}")):
-        return no_data(f"No {metric.replace('_', ' ')} to draw yet: no run measured or estimated it.",
-                       f"{metric.replace('_', ' ')} over time")
+        return no_data(
+            f"No {metric.replace('_', ' ')} to draw yet: no run measured or estimated it.",
+            f"{metric.replace('_', ' ')} over time",
+        )
     periods = [str(r.get("period")) for r in rows]
     limits = control_limits(rows, metric, tolerance=tolerance, baseline=baseline)
     fig = go.Figure()
     if limits["lower"] is not None and periods:
         fig.add_hrect(y0=limits["lower"], y1=limits["upper"], fillcolor="#2ca02c", opacity=0.08, line_width=0)
         for y, name in ((limits["lower"], "lower limit"), (limits["upper"], "upper limit")):
-            fig.add_trace(go.Scatter(x=periods, y=[y] * len(periods), mode="lines", name=name,
-                                     line=dict(color=_COLORS["limit"], dash="dot", width=1),
-                                     hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=periods,
+                    y=[y] * len(periods),
+                    mode="lines",
+                    name=name,
+                    line=dict(color=_COLORS["limit"], dash="dot", width=1),
+                    hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>",
+                )
+            )
     ref = [_num(r.get(f"reference_{metric}")) for r in rows]
     if any(v is not None for v in ref):
-        fig.add_trace(go.Scatter(x=periods, y=ref, mode="lines", name="reference period", line_shape="hv",
-                                 line=dict(color=_COLORS["reference"], dash="dash")))
-    for key, name, dash in ((f"estimated_{metric}", "estimated (no labels)", "dash"), (metric, "actual", "solid")):
+        fig.add_trace(
+            go.Scatter(
+                x=periods,
+                y=ref,
+                mode="lines",
+                name="reference period",
+                line_shape="hv",
+                line=dict(color=_COLORS["reference"], dash="dash"),
+            )
+        )
+    for key, name, dash in (
+        (f"estimated_{metric}", "estimated (no labels)", "dash"),
+        (metric, "actual", "solid"),
+    ):
         ys = [_num(r.get(key)) for r in rows]
         if not any(v is not None for v in ys):
             continue
         color = _COLORS["estimated" if key.startswith("estimated") else "actual"]
         marks = [_COLORS["limit"] if _outside(v, limits) else color for v in ys]
-        fig.add_trace(go.Scatter(x=periods, y=ys, mode="lines+markers", name=name, connectgaps=True,
-                                 line=dict(color=color, dash=dash), marker=dict(color=marks, size=9),
-                                 hovertemplate="%{x}<br>" + name + " %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=f"{metric.replace('_', ' ')} over time: estimated vs measured", xaxis_title="period",
-                      yaxis_title=metric, xaxis_type="category", legend=dict(orientation="h", y=-0.2), **_LAYOUT)
+        fig.add_trace(
+            go.Scatter(
+                x=periods,
+                y=ys,
+                mode="lines+markers",
+                name=name,
+                connectgaps=True,
+                line=dict(color=color, dash=dash),
+                marker=dict(color=marks, size=9),
+                hovertemplate="%{x}<br>" + name + " %{y:.4f}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=f"{metric.replace('_', ' ')} over time: estimated vs measured",
+        xaxis_title="period",
+        yaxis_title=metric,
+        xaxis_type="category",
+        legend=dict(orientation="h", y=-0.2),
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -201,5 +309,12 @@ def _outside(v: float | None, limits: Mapping) -> bool:
 
 
 def _empty(fig: go.Figure, text: str) -> None:
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=14, color="#57606a"))
+    fig.add_annotation(
+        text=text,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font=dict(size=14, color="#57606a"),
+    )

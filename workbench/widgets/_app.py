@@ -44,7 +44,9 @@ class Workbench(w.VBox):
         self.monitor = MonitorPanel(self.state)
         self.tabs = w.Tab(children=self.panels, titles=[p.title for p in self.panels])
         self.header = w.HTML()
-        self.state.observe(lambda _change: self._show_header(), ["data", "spec", "dataset", "model", "model_path"])
+        self.state.observe(
+            lambda _change: self._show_header(), ["data", "spec", "dataset", "model", "model_path"]
+        )
         self._show_header()
         self.children = (self.header, self.tabs)
 
@@ -58,5 +60,7 @@ class Workbench(w.VBox):
             p.wait(timeout)
 
     def _show_header(self) -> None:
-        self.header.value = ("<div style='font-family:system-ui,sans-serif;padding:6px 0'><b>workbench</b> — "
-                             f"{html.escape(self.state.describe())}</div>")
+        self.header.value = (
+            "<div style='font-family:system-ui,sans-serif;padding:6px 0'><b>workbench</b> — "
+            f"{html.escape(self.state.describe())}</div>"
+        )

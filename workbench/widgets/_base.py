@@ -33,8 +33,10 @@ class Banner(w.HTML):
     def show(self, message: str, level: str = "error") -> None:
         self.message, self.level = message, level
         style = _BANNER_STYLE.get(level, _BANNER_STYLE["info"])
-        self.value = (f"<div role='alert' style='{style};border-radius:6px;padding:6px 10px;margin:4px 0'>"
-                      f"{html.escape(message)}</div>")
+        self.value = (
+            f"<div role='alert' style='{style};border-radius:6px;padding:6px 10px;margin:4px 0'>"
+            f"{html.escape(message)}</div>"
+        )
         self.layout.display = None
 
     def error(self, message: str) -> None:
@@ -57,8 +59,15 @@ class ChartSlot(w.Box):
     a chart built for a full page fits a panel.
     """
 
-    def __init__(self, *, width: int | None = None, height: int | None = None, margin: dict | None = None,
-                 legend: dict | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        margin: dict | None = None,
+        legend: dict | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.figure = None
         self.fit: dict[str, Any] = {}
@@ -144,13 +153,16 @@ class Panel(w.VBox):
 
     # -- layout -------------------------------------------------------------------------
     def _compose(self, *body: w.Widget, intro: str = "") -> None:
-        head = w.HTML(f"<h3 style='margin:4px 0'>{html.escape(self.title)}</h3>"
-                      + (f"<div style='color:#57606a'>{html.escape(intro)}</div>" if intro else ""))
+        head = w.HTML(
+            f"<h3 style='margin:4px 0'>{html.escape(self.title)}</h3>"
+            + (f"<div style='color:#57606a'>{html.escape(intro)}</div>" if intro else "")
+        )
         self.children = (head, self.banner, *body, self.status, self.progress)
         fit_labels(self)
 
-    def _button(self, description: str, handler: Callable[[], None], *, style: str = "",
-                tooltip: str = "") -> w.Button:
+    def _button(
+        self, description: str, handler: Callable[[], None], *, style: str = "", tooltip: str = ""
+    ) -> w.Button:
         """A button whose click runs `handler` guarded (errors become the banner), disabled while busy."""
         b = w.Button(description=description, button_style=style, tooltip=tooltip or description)
         b.on_click(lambda _b: self._guarded(handler)())
@@ -206,7 +218,9 @@ class Panel(w.VBox):
         if self.state.run_in_thread:
             # the copied context keeps the click's parent message, so output reaches this panel's Output
             ctx = contextvars.copy_context()
-            self._thread = threading.Thread(target=ctx.run, args=(job,), name=f"workbench-{self.title}", daemon=True)
+            self._thread = threading.Thread(
+                target=ctx.run, args=(job,), name=f"workbench-{self.title}", daemon=True
+            )
             self._thread.start()
         else:
             job()

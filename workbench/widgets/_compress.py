@@ -11,8 +11,15 @@ from workbench.errors import DataError, WorkbenchError
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
-_COLUMNS = ("loss", "size_bytes", "latency_p50_us", "throughput_rows_s", "parity_max_abs_diff",
-            "accepted", "reason")
+_COLUMNS = (
+    "loss",
+    "size_bytes",
+    "latency_p50_us",
+    "throughput_rows_s",
+    "parity_max_abs_diff",
+    "accepted",
+    "reason",
+)
 
 
 class CompressPanel(Panel):
@@ -29,12 +36,24 @@ class CompressPanel(Panel):
         super().__init__(state, **kwargs)
         from workbench.compression._techniques import TECHNIQUES
 
-        self.max_loss = w.BoundedFloatText(value=0.005, min=0.0, max=1.0, step=0.001, description="Max loss",
-                                           tooltip="how much the metric (ROC AUC for classifiers) may drop")
+        self.max_loss = w.BoundedFloatText(
+            value=0.005,
+            min=0.0,
+            max=1.0,
+            step=0.001,
+            description="Max loss",
+            tooltip="how much the metric (ROC AUC for classifiers) may drop",
+        )
         self.quick = w.Checkbox(value=False, description="Quick (noisier timings)")
-        self.techniques = w.SelectMultiple(options=list(TECHNIQUES), value=tuple(TECHNIQUES), description="Techniques",
-                                           rows=min(7, len(TECHNIQUES)))
-        self.out = w.Text(value="", placeholder="folder to save every variant (optional)", description="Save to")
+        self.techniques = w.SelectMultiple(
+            options=list(TECHNIQUES),
+            value=tuple(TECHNIQUES),
+            description="Techniques",
+            rows=min(7, len(TECHNIQUES)),
+        )
+        self.out = w.Text(
+            value="", placeholder="folder to save every variant (optional)", description="Save to"
+        )
         self.run_button = self._button("Run study", self.run_study, style="primary")
         self.findings = w.HTML()
         self.table = w.HTML()
@@ -65,8 +84,13 @@ class CompressPanel(Panel):
         if st.data is None:
             raise DataError("load a dataset in the Data panel first")
         model, data, validation = st.model, st.data, st.validation
-        options = dict(max_loss=float(self.max_loss.value), techniques=list(self.techniques.value) or None,
-                       out=self.out.value.strip() or None, quick=self.quick.value, random_state=st.random_state)
+        options = dict(
+            max_loss=float(self.max_loss.value),
+            techniques=list(self.techniques.value) or None,
+            out=self.out.value.strip() or None,
+            quick=self.quick.value,
+            random_state=st.random_state,
+        )
 
         def work():
             return compress(model, data, validation=validation, progress=True, **options)
@@ -100,11 +124,22 @@ class CompressPanel(Panel):
         self.findings.value = _html.card(
             f"Compression of {study.model_name}",
             "<ul style='margin:4px 0 4px 18px;padding:0'>"
-            + "".join(f"<li>{_html.esc(s)}</li>" for s in study.findings()) + "</ul>",
-            f"{study.metric} on {study.holdout.get('rows', 0):,} held-out rows; budget {study.max_loss:g}")
-        self.table_rows = [{"variant": v.name, study.metric: v.score, **{c: getattr(v, c) for c in _COLUMNS},
-                            "chosen": v.name == study.chosen} for v in study.variants]
-        self.table.value = _html.table(self.table_rows, ["variant", study.metric, *_COLUMNS], highlight="chosen")
+            + "".join(f"<li>{_html.esc(s)}</li>" for s in study.findings())
+            + "</ul>",
+            f"{study.metric} on {study.holdout.get('rows', 0):,} held-out rows; budget {study.max_loss:g}",
+        )
+        self.table_rows = [
+            {
+                "variant": v.name,
+                study.metric: v.score,
+                **{c: getattr(v, c) for c in _COLUMNS},
+                "chosen": v.name == study.chosen,
+            }
+            for v in study.variants
+        ]
+        self.table.value = _html.table(
+            self.table_rows, ["variant", study.metric, *_COLUMNS], highlight="chosen"
+        )
         self.chart.show(study.figure())
         usable = [v.name for v in study.variants if v.accepted and not v.parity_failed]
         self.variant.options = usable

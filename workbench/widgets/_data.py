@@ -40,8 +40,9 @@ class DataPanel(Panel):
         self.path = w.Text(placeholder="path/to/table.csv or .parquet", description="File")
         self.path_target = w.Text(placeholder="its target column", description="Target")
         self.load_file_button = self._button("Load file", self._load_path)
-        self.upload = w.FileUpload(accept=".csv,.tsv,.txt,.parquet,.pq,.csv.gz", multiple=False,
-                                   description="Upload")
+        self.upload = w.FileUpload(
+            accept=".csv,.tsv,.txt,.parquet,.pq,.csv.gz", multiple=False, description="Upload"
+        )
         self.upload.observe(self._guarded(self._on_upload), "value")
         self.target = w.Dropdown(options=[], description="Target")
         self.target.observe(self._guarded(self._on_target), "value")
@@ -79,7 +80,9 @@ class DataPanel(Panel):
         self.run(f"Loading {name}", work, done)
 
     def _load_path(self) -> None:
-        path = check_text(self.path.value, "the data path", empty="type the path of a CSV or Parquet file first")
+        path = check_text(
+            self.path.value, "the data path", empty="type the path of a CSV or Parquet file first"
+        )
         self._load_table(path, path, self.path_target.value.strip() or None)
 
     def _on_upload(self, change: dict) -> None:
@@ -144,10 +147,17 @@ class DataPanel(Panel):
             raise DataError(f"the target column '{target}' cannot be excluded too")
         features = [c for c in table.columns if c != target and c not in excluded]
         positive = None if self.positive.value == _NO_POSITIVE else self.positive.value
-        spec = infer_spec(table, target=target, sensitive=list(self.sensitive.value), features=features,
-                          positive=_typed(positive, table[target]) if positive is not None else None)
+        spec = infer_spec(
+            table,
+            target=target,
+            sensitive=list(self.sensitive.value),
+            features=features,
+            positive=_typed(positive, table[target]) if positive is not None else None,
+        )
         old = self.state.spec.excluded if self.state.spec is not None else {}
-        spec = spec.replace(excluded={c: old.get(c, "excluded by you") for c in table.columns if c in excluded})
+        spec = spec.replace(
+            excluded={c: old.get(c, "excluded by you") for c in table.columns if c in excluded}
+        )
         if self._split is not None:
             train, validation = self._split
         else:
@@ -155,7 +165,9 @@ class DataPanel(Panel):
         with self.state.hold_trait_notifications():
             self.state.data, self.state.validation = train, validation
             self.state.spec = spec
-        self.banner.info(f"Roles applied: target '{spec.target}' ({spec.task}), {len(spec.features)} features.")
+        self.banner.info(
+            f"Roles applied: target '{spec.target}' ({spec.task}), {len(spec.features)} features."
+        )
 
     def _on_spec(self, change: dict) -> None:
         if change["new"] is not None:
@@ -186,8 +198,10 @@ class DataPanel(Panel):
             if r["column"] == spec.target and spec.positive_label is not None:
                 r["type"] = f"{spec.task}; positive class '{spec.positive_label}'"
         self.roles.value = _html.card(
-            f"Column roles — {self.state.dataset or 'data'}", _html.table(rows, ["column", "role", "type", "sensitive"]),
-            f"task: {spec.task}; {len(spec.numeric)} numeric and {len(spec.categorical)} categorical features")
+            f"Column roles — {self.state.dataset or 'data'}",
+            _html.table(rows, ["column", "role", "type", "sensitive"]),
+            f"task: {spec.task}; {len(spec.numeric)} numeric and {len(spec.categorical)} categorical features",
+        )
 
     def _columns_of_state(self) -> list[str]:
         table = self.table if self.table is not None else self.state.data

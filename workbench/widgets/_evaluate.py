@@ -34,16 +34,29 @@ class EvaluatePanel(Panel):
         self.latency = w.Checkbox(value=False, description="Measure latency")
         self.evaluate_button = self._button("Evaluate", self.evaluate, style="primary")
         self.metrics = w.HTML()
-        self.threshold = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.005, continuous_update=True,
-                                       readout_format=".3f", description="Threshold",
-                                       layout=w.Layout(width="480px"))
+        self.threshold = w.FloatSlider(
+            value=0.5,
+            min=0.0,
+            max=1.0,
+            step=0.005,
+            continuous_update=True,
+            readout_format=".3f",
+            description="Threshold",
+            layout=w.Layout(width="480px"),
+        )
         self.threshold.observe(self._guarded(self._on_threshold), "value")
         self.at_threshold = w.HTML()
         # side by side in a panel ~900 px wide (a narrower one wraps them): fixed sizes, margins that hold
         # the axis titles and tick labels, the calibration legend under its plot instead of beside it
-        self.confusion = ChartSlot(width=CHART_WIDTH, height=CHART_HEIGHT, margin=dict(l=90, r=20, t=60, b=70))
-        self.calibration = ChartSlot(width=CHART_WIDTH, height=CHART_HEIGHT, margin=dict(l=70, r=20, t=60, b=100),
-                                     legend=dict(orientation="h", x=0, y=-0.28, xanchor="left", yanchor="top"))
+        self.confusion = ChartSlot(
+            width=CHART_WIDTH, height=CHART_HEIGHT, margin=dict(l=90, r=20, t=60, b=70)
+        )
+        self.calibration = ChartSlot(
+            width=CHART_WIDTH,
+            height=CHART_HEIGHT,
+            margin=dict(l=70, r=20, t=60, b=100),
+            legend=dict(orientation="h", x=0, y=-0.28, xanchor="left", yanchor="top"),
+        )
         self.slices = w.HTML()
         self.current: dict | None = None  # the last at_threshold() answer shown
         self._quiet = False
@@ -55,7 +68,9 @@ class EvaluatePanel(Panel):
             self.metrics,
             self.threshold,
             self.at_threshold,
-            w.HBox([self.confusion, self.calibration], layout=w.Layout(flex_flow="row wrap", overflow="visible")),
+            w.HBox(
+                [self.confusion, self.calibration], layout=w.Layout(flex_flow="row wrap", overflow="visible")
+            ),
             self.slices,
             intro="Metrics on held-out rows; drag the threshold to see the errors and the cost move.",
         )
@@ -89,7 +104,11 @@ class EvaluatePanel(Panel):
         self.run(f"Evaluating {getattr(model, 'name', 'the model')} on {len(data):,} rows", work, done)
 
     def cost(self) -> dict | None:
-        return {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)} if self.use_cost.value else None
+        return (
+            {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)}
+            if self.use_cost.value
+            else None
+        )
 
     def set_cost(self, cost: dict | None) -> None:
         """Fill the cost inputs (e.g. with the cost a notebook evaluated with) without evaluating again."""
@@ -97,14 +116,19 @@ class EvaluatePanel(Panel):
         try:
             self.use_cost.value = cost is not None
             if cost is not None:
-                self.cost_fn.value, self.cost_fp.value = float(cost.get("fn", 1.0)), float(cost.get("fp", 1.0))
+                self.cost_fn.value, self.cost_fp.value = (
+                    float(cost.get("fn", 1.0)),
+                    float(cost.get("fp", 1.0)),
+                )
         finally:
             self._quiet = False
 
     # -- reacting --------------------------------------------------------------------------------
     def _on_model(self, change: dict) -> None:
         self.state.evaluation = None
-        if self.state.model is not None and (self.state.validation is not None or self.state.data is not None):
+        if self.state.model is not None and (
+            self.state.validation is not None or self.state.data is not None
+        ):
             self.evaluate()
 
     def _on_cost(self, change: dict) -> None:
@@ -131,7 +155,9 @@ class EvaluatePanel(Panel):
         else:
             self.confusion.clear()
         figs = ev.figures()
-        self.calibration.show(figs.get("calibration") or figs.get("predicted_vs_actual") or figs.get("confusion"))
+        self.calibration.show(
+            figs.get("calibration") or figs.get("predicted_vs_actual") or figs.get("confusion")
+        )
         self.slices.value = ev.slices_html(_SLICES_SHOWN)
         if binary:
             if abs(self.threshold.value - ev.threshold) > 1e-12:
@@ -160,9 +186,13 @@ class EvaluatePanel(Panel):
                 fig.data[0].z = matrix
                 fig.data[0].text = [[f"{v:,}<br>({v / total:.1%})" for v in row] for row in matrix]
                 fig.layout.title.text = f"Confusion matrix at threshold {t:.3f}"
-        shown = {"threshold": t, "precision": r["precision"], "recall": r["recall"], "accuracy": r["accuracy"],
-                 "selection rate": r["selection_rate"]}
+        shown = {
+            "threshold": t,
+            "precision": r["precision"],
+            "recall": r["recall"],
+            "accuracy": r["accuracy"],
+            "selection rate": r["selection_rate"],
+        }
         if "cost" in r:
             shown["cost"] = r["cost"]
         self.at_threshold.value = _html.kv(shown)
-

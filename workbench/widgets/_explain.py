@@ -13,8 +13,9 @@ from workbench.widgets._base import Banner, ChartSlot, Panel
 from workbench.widgets._state import AppState
 
 #: What the Explain tab says until there is a model to explain.
-NEEDS_MODEL = ("Explanations need a model: train one in the Train tab (or load a saved one there), "
-               "then come back here.")
+NEEDS_MODEL = (
+    "Explanations need a model: train one in the Train tab (or load a saved one there), then come back here."
+)
 
 
 class ExplainPanel(Panel):
@@ -36,7 +37,9 @@ class ExplainPanel(Panel):
         self.error_kind = w.Dropdown(options=["any"], description="Errors")
         self.n_errors = w.BoundedIntText(value=5, min=1, max=20, description="How many")
         self.errors_button = self._button("Worst errors", self.explain_errors)
-        self.samples = w.BoundedIntText(value=5000, min=100, max=100_000, step=500, description="LIME samples")
+        self.samples = w.BoundedIntText(
+            value=5000, min=100, max=100_000, step=500, description="LIME samples"
+        )
         self.explained = w.Dropdown(options=[], description="Showing")
         self.explained.observe(self._guarded(self._on_explained), "value")
         self.sentence = w.HTML()
@@ -96,8 +99,9 @@ class ExplainPanel(Panel):
                 raise DataError(f"rows are numbered: '{text}' is not a row number") from None
         return text
 
-    def show_results(self, *, local: Any = None, importance: Any = None, dependence: Any = None,
-                     surrogate: Any = None) -> None:
+    def show_results(
+        self, *, local: Any = None, importance: Any = None, dependence: Any = None, surrogate: Any = None
+    ) -> None:
         """Show explanations computed elsewhere (a notebook's), as if the panel had computed them."""
         if local is not None:
             self._show_local(local)
@@ -118,10 +122,18 @@ class ExplainPanel(Panel):
         label = self.row_label(self.row.value)
         samples = int(self.samples.value)
         self._select(label)
-        self.run(f"Explaining row {label}",
-                 lambda: ex.explain_local(model, data, rows=[label], reference=reference, num_samples=samples,
-                                          random_state=self.state.random_state),
-                 self._show_local)
+        self.run(
+            f"Explaining row {label}",
+            lambda: ex.explain_local(
+                model,
+                data,
+                rows=[label],
+                reference=reference,
+                num_samples=samples,
+                random_state=self.state.random_state,
+            ),
+            self._show_local,
+        )
 
     def explain_errors(self) -> None:
         """Explain the most confident mistakes of the chosen kind (the "Worst errors" button)."""
@@ -135,10 +147,19 @@ class ExplainPanel(Panel):
             if len(result):
                 self._select(result.explanations[0].row_id)
 
-        self.run(f"Explaining the {n} worst errors",
-                 lambda: ex.explain_worst_errors(model, data, kind=kind, n=n, reference=reference,
-                                                 num_samples=samples, random_state=self.state.random_state),
-                 done)
+        self.run(
+            f"Explaining the {n} worst errors",
+            lambda: ex.explain_worst_errors(
+                model,
+                data,
+                kind=kind,
+                n=n,
+                reference=reference,
+                num_samples=samples,
+                random_state=self.state.random_state,
+            ),
+            done,
+        )
 
     def _show_local(self, result) -> None:
         self.local = result
@@ -147,8 +168,9 @@ class ExplainPanel(Panel):
         self.explained.options = ids  # selects the first id: its observer draws it (once)
         if not ids:
             self.lime_chart.clear()
-            self.sentence.value = _html.card("Local explanation", "".join(
-                f"<p>{_html.esc(s)}</p>" for s in result.findings()))
+            self.sentence.value = _html.card(
+                "Local explanation", "".join(f"<p>{_html.esc(s)}</p>" for s in result.findings())
+            )
         elif self._drawn == drawn:  # the value did not change (same first row): draw it here
             self._on_explained({"new": self.explained.value or ids[0]})
 
@@ -181,9 +203,11 @@ class ExplainPanel(Panel):
         from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
-        self.run("Permutation importance",
-                 lambda: ex.permutation_importance(model, data, random_state=self.state.random_state),
-                 self._show_importance)
+        self.run(
+            "Permutation importance",
+            lambda: ex.permutation_importance(model, data, random_state=self.state.random_state),
+            self._show_importance,
+        )
 
     def _show_importance(self, result) -> None:
         self.importance = result
@@ -198,9 +222,11 @@ class ExplainPanel(Panel):
         feature = self.feature.value
         if feature is None:
             raise ParameterError("choose a feature first")
-        self.run(f"Partial dependence on '{feature}'",
-                 lambda: ex.partial_dependence(model, data, feature, random_state=self.state.random_state),
-                 self._show_dependence)
+        self.run(
+            f"Partial dependence on '{feature}'",
+            lambda: ex.partial_dependence(model, data, feature, random_state=self.state.random_state),
+            self._show_dependence,
+        )
 
     def _show_dependence(self, result) -> None:
         self.dependence = result
@@ -210,15 +236,19 @@ class ExplainPanel(Panel):
         from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
-        self.run("Fitting a surrogate tree",
-                 lambda: ex.surrogate_tree(model, data, random_state=self.state.random_state),
-                 self._show_surrogate)
+        self.run(
+            "Fitting a surrogate tree",
+            lambda: ex.surrogate_tree(model, data, random_state=self.state.random_state),
+            self._show_surrogate,
+        )
 
     def _show_surrogate(self, result) -> None:
         self.surrogate = result
         self.surrogate_text.value = _html.card(
-            "Surrogate decision tree", "".join(f"<p>{_html.esc(s)}</p>" for s in result.findings()[:2]),
-            f"fidelity {result.fidelity:.1%} ({result.fidelity_metric}) on {result.n_rows_holdout:,} held-out rows")
+            "Surrogate decision tree",
+            "".join(f"<p>{_html.esc(s)}</p>" for s in result.findings()[:2]),
+            f"fidelity {result.fidelity:.1%} ({result.fidelity_metric}) on {result.n_rows_holdout:,} held-out rows",
+        )
         self.rules.value = result.rules_text()
 
     # -- reacting ---------------------------------------------------------------------------------

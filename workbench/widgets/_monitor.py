@@ -30,7 +30,9 @@ class MonitorPanel(Panel):
 
     def __init__(self, state: AppState | None = None, **kwargs: Any):
         super().__init__(state, **kwargs)
-        self.batch_size = w.BoundedIntText(value=2000, min=50, max=1_000_000, step=500, description="Batch rows")
+        self.batch_size = w.BoundedIntText(
+            value=2000, min=50, max=1_000_000, step=500, description="Batch rows"
+        )
         self.simulate_button = self._button("Simulate batches", self.simulate)
         self.batch = w.Dropdown(options=[], description="Batch")
         self.batch.observe(self._guarded(self._on_batch), "value")
@@ -77,8 +79,11 @@ class MonitorPanel(Panel):
             self.batch.options = list(self.batches)
             self.banner.info(f"{len(batches)} batches of {size:,} rows simulated from the held-out rows.")
 
-        self.run("Simulating batches",
-                 lambda: simulate_batches(holdout, spec, batch_size=size, random_state=st.random_state), done)
+        self.run(
+            "Simulating batches",
+            lambda: simulate_batches(holdout, spec, batch_size=size, random_state=st.random_state),
+            done,
+        )
 
     def current(self):
         """The batch to check: the file when a path is typed, else the chosen simulated batch."""
@@ -97,9 +102,14 @@ class MonitorPanel(Panel):
             self.manifest.value = ""
             return
         m = b.manifest
-        what = "; ".join(f"{c['kind']} {_params(c.get('params', {}))}" for c in m["changes"]) or "nothing (clean)"
-        self.manifest.value = (f"<div style='color:#57606a'>{html.escape(b.name)} ({m['period']}, {m['rows']:,} rows): "
-                               f"injected {html.escape(what)}</div>")
+        what = (
+            "; ".join(f"{c['kind']} {_params(c.get('params', {}))}" for c in m["changes"])
+            or "nothing (clean)"
+        )
+        self.manifest.value = (
+            f"<div style='color:#57606a'>{html.escape(b.name)} ({m['period']}, {m['rows']:,} rows): "
+            f"injected {html.escape(what)}</div>"
+        )
 
     def _on_data(self, change: dict) -> None:
         self.batches, self.results = {}, {}
@@ -124,8 +134,10 @@ class MonitorPanel(Panel):
         reference = st.data
 
         def work():
-            out = {"drift": detect_drift(reference, current, spec, model=model),
-                   "quality": check_quality(reference, current, spec)}
+            out = {
+                "drift": detect_drift(reference, current, spec, model=model),
+                "quality": check_quality(reference, current, spec),
+            }
             if model is not None and model.task == "binary" and spec.sensitive:
                 out["bias"] = assess_bias(current, spec, model=model)
             return out
@@ -141,9 +153,12 @@ class MonitorPanel(Panel):
             checks = [c for r in results.values() for c in r.checks() if c is not None]
             failed = [c.name for c in checks if c.status == "FAIL"]
             warned = [c.name for c in checks if c.status == "warn"]
-            self.banner.info(f"{name}: {len(failed)} check{'s' if len(failed) != 1 else ''} failed"
-                             + (f" ({', '.join(failed[:4])}{', ...' if len(failed) > 4 else ''})" if failed else "")
-                             + (f"; {len(warned)} warning{'s' if len(warned) != 1 else ''}" if warned else "") + ".")
+            self.banner.info(
+                f"{name}: {len(failed)} check{'s' if len(failed) != 1 else ''} failed"
+                + (f" ({', '.join(failed[:4])}{', ...' if len(failed) > 4 else ''})" if failed else "")
+                + (f"; {len(warned)} warning{'s' if len(warned) != 1 else ''}" if warned else "")
+                + "."
+            )
 
         self.run(f"Checking {name}", work, done)
 
@@ -173,9 +188,11 @@ class MonitorPanel(Panel):
             path = model_path
             if path is None:
                 path = str(save_model(model, inputs / f"{_safe(model.name)}.wbm", overwrite=True))
-            params = {"drift": {"reference": str(ref_path), "current": str(cur_path), "model": path},
-                      "bias": {"data": str(cur_path), "model": path, "reference": str(ref_path)},
-                      "performance": {"data": str(cur_path), "model": path, "reference": str(ref_path)}}[kind]
+            params = {
+                "drift": {"reference": str(ref_path), "current": str(cur_path), "model": path},
+                "bias": {"data": str(cur_path), "model": path, "reference": str(ref_path)},
+                "performance": {"data": str(cur_path), "model": path, "reference": str(ref_path)},
+            }[kind]
             return run_report(kind, params, reports_dir=reports_dir, name=_safe(name), progress=False)
 
         def done(outcome) -> None:
@@ -183,8 +200,10 @@ class MonitorPanel(Panel):
             report = Path(outcome.run_dir) / "report.html"
             href = _href(report)
             status = outcome.summary.get("status", "")
-            self.link.value = (f"<div>{html.escape(kind.capitalize())} report on {html.escape(name)} ({status}): "
-                               f"<a href='{html.escape(href)}' target='_blank'>{html.escape(str(report))}</a></div>")
+            self.link.value = (
+                f"<div>{html.escape(kind.capitalize())} report on {html.escape(name)} ({status}): "
+                f"<a href='{html.escape(href)}' target='_blank'>{html.escape(str(report))}</a></div>"
+            )
             headline = outcome.summary.get("headline") or f"The {kind} report finished."
             (self.banner.error if outcome.exit_code == 3 else self.banner.info)(headline)
 

@@ -12,8 +12,9 @@ from workbench.errors import DataError
 from workbench.widgets._state import AppState
 
 
-def ensure_model(state: AppState, model_path: str | Path, *, recipe: str = "hist_gradient_boosting",
-                 quick: bool = False) -> Any:
+def ensure_model(
+    state: AppState, model_path: str | Path, *, recipe: str = "hist_gradient_boosting", quick: bool = False
+) -> Any:
     """Load the model at `model_path` into `state`; when the file is missing, train one quickly and save it there.
 
     So that each notebook also runs on its own: 02/03/04 take the champion of
@@ -30,8 +31,15 @@ def ensure_model(state: AppState, model_path: str | Path, *, recipe: str = "hist
     else:
         if state.data is None or state.spec is None:
             raise DataError("load data before training a model")
-        result = train(state.data, state.spec, validation=state.validation, recipes=[recipe], quick=quick,
-                       random_state=state.random_state, progress=False)
+        result = train(
+            state.data,
+            state.spec,
+            validation=state.validation,
+            recipes=[recipe],
+            quick=quick,
+            random_state=state.random_state,
+            progress=False,
+        )
         model = result.champion
         save_model(model, path)
         state.train_result = result
@@ -50,8 +58,13 @@ def save_json(result: Any, path: str | Path) -> Path:
     return path
 
 
-def save_explanations(results: Mapping[str, Any], json_path: str | Path, html_path: str | Path | None = None,
-                      *, title: str = "Explanations") -> tuple[Path, Path | None]:
+def save_explanations(
+    results: Mapping[str, Any],
+    json_path: str | Path,
+    html_path: str | Path | None = None,
+    *,
+    title: str = "Explanations",
+) -> tuple[Path, Path | None]:
     """Write explanation results as one JSON file and, optionally, one static HTML page (cards and charts).
 
     The HTML page inlines plotly.js once, so it works offline and as an attachment.
@@ -67,8 +80,10 @@ def save_explanations(results: Mapping[str, Any], json_path: str | Path, html_pa
         for fig in result.figures().values():
             parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
             first = False
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body style='font-family:system-ui,sans-serif'><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body style='font-family:system-ui,sans-serif'><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"
+    )
     html_out = Path(html_path)
     html_out.parent.mkdir(parents=True, exist_ok=True)
     html_out.write_text(page)

@@ -92,7 +92,9 @@ def load_state(
     if data_path:
         table = load_table(data_path)
         if target is None:
-            raise ParameterError(f"name the target column of '{data_path}' (one of its {table.shape[1]} columns)")
+            raise ParameterError(
+                f"name the target column of '{data_path}' (one of its {table.shape[1]} columns)"
+            )
         spec = infer_spec(table, target=target, sensitive=sensitive, positive=positive)
         data, validation = holdout_split(table, spec, random_state=random_state)
         name = str(data_path)
@@ -105,7 +107,9 @@ def load_state(
             new_target = target or spec.target
             if positive is None and new_target == spec.target:
                 positive = spec.positive_label  # keep the demo's positive class for its own target
-            spec = infer_spec(data, target=new_target, sensitive=sensitive or spec.sensitive, positive=positive)
+            spec = infer_spec(
+                data, target=new_target, sensitive=sensitive or spec.sensitive, positive=positive
+            )
         name = dataset
     if max_rows is not None:  # a quick preview: a seeded sample of each part
         if len(data) > max_rows:
@@ -131,7 +135,9 @@ def holdout_split(table, spec, *, random_state: int = 0, size: float = HOLDOUT_S
     y = table[spec.target]
     labelled = y.notna()
     if labelled.sum() < 10:
-        raise DataError(f"the target column '{spec.target}' has fewer than 10 values; there is nothing to learn from")
+        raise DataError(
+            f"the target column '{spec.target}' has fewer than 10 values; there is nothing to learn from"
+        )
     strat = None
     if spec.is_classification:
         counts = y[labelled].value_counts()

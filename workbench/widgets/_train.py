@@ -67,9 +67,14 @@ class TrainPanel(Panel):
         if st.data is None or st.spec is None:
             raise DataError("load a dataset in the Data panel first")
         data, validation, spec = st.data, st.validation, st.spec
-        options = dict(recipes=list(self.recipes.value) or None, imbalance=self.imbalance.value,
-                       cost=self.cost() if spec.task == "binary" else None, search=self.search.value,
-                       quick=self.quick.value, random_state=st.random_state)
+        options = dict(
+            recipes=list(self.recipes.value) or None,
+            imbalance=self.imbalance.value,
+            cost=self.cost() if spec.task == "binary" else None,
+            search=self.search.value,
+            quick=self.quick.value,
+            random_state=st.random_state,
+        )
         n = len(options["recipes"] or []) or 3
 
         def work():
@@ -83,13 +88,19 @@ class TrainPanel(Panel):
                 st.model_path = None
                 st.model = result.champion
             n = len(result.candidates)
-            self.banner.info(f"Trained {n} candidate{'s' if n > 1 else ''}; champion: {result.champion_name}.")
+            self.banner.info(
+                f"Trained {n} candidate{'s' if n > 1 else ''}; champion: {result.champion_name}."
+            )
 
         self.run(f"Training {n} candidate{'s' if n > 1 else ''}", work, done)
 
     def cost(self) -> dict | None:
         """The business cost matrix from the inputs (None when unused)."""
-        return {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)} if self.use_cost.value else None
+        return (
+            {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)}
+            if self.use_cost.value
+            else None
+        )
 
     def save(self) -> None:
         from workbench.modeling.artifact import save_model
@@ -97,11 +108,14 @@ class TrainPanel(Panel):
         st = self.state
         if st.model is None:
             raise WorkbenchError("train or load a model before saving it")
-        path = check_text(self.path.value, "the model path",
-                          empty="type the path to save the model to (e.g. champion.wbm)")
+        path = check_text(
+            self.path.value, "the model path", empty="type the path to save the model to (e.g. champion.wbm)"
+        )
         if Path(path).exists() and not self.overwrite.value:
-            raise ModelFileError(f"'{path}' already exists; choose another path, or tick "
-                                 f"'{self.overwrite.description}' to overwrite it")
+            raise ModelFileError(
+                f"'{path}' already exists; choose another path, or tick "
+                f"'{self.overwrite.description}' to overwrite it"
+            )
         saved = save_model(st.model, path, overwrite=self.overwrite.value)
         st.model_path = str(saved)
         self.banner.info(f"Saved '{st.model.name}' to {saved}.")
@@ -115,8 +129,10 @@ class TrainPanel(Panel):
         if st.data is not None:
             model.spec.check_columns(st.data, where=f"the data ({st.dataset or 'loaded table'})")
             if st.spec is not None and model.spec.target != st.spec.target:
-                raise DataError(f"the model predicts '{model.spec.target}' but the data's target is "
-                                f"'{st.spec.target}'; load matching data or another model")
+                raise DataError(
+                    f"the model predicts '{model.spec.target}' but the data's target is "
+                    f"'{st.spec.target}'; load matching data or another model"
+                )
         with st.hold_trait_notifications():
             st.model_path = str(Path(path))
             st.model = model

@@ -17,9 +17,21 @@ from workbench.errors import DataError
 __all__ = ["ADULT_COLUMNS", "DemoDataset", "list_demos", "load_demo"]
 
 ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
-    "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
-    "hours-per-week", "native-country", "income",
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
 ]
 _ADULT_SHA256 = {
     "adult.data": "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
@@ -80,7 +92,10 @@ def load_demo(name: str = "adult") -> DemoDataset:
         train, test = _adult()
         spec = infer_spec(train, target="income", sensitive=["sex", "race"], positive=">50K")
         return DemoDataset(
-            "adult", train.copy(), test.copy(), spec,
+            "adult",
+            train.copy(),
+            test.copy(),
+            spec,
             description="UCI Adult census income (1994 US Census extract): income >50K per year",
             licence="CC BY 4.0",
             source="UCI Machine Learning Repository, Adult (Becker & Kohavi, 1996), doi:10.24432/C5XW20",
@@ -100,8 +115,13 @@ def _adult() -> tuple[pd.DataFrame, pd.DataFrame]:
         if digest != _ADULT_SHA256[fname]:
             raise DataError(f"the bundled {fname} is corrupted (checksum mismatch); reinstall workbench")
         df = pd.read_csv(
-            BytesIO(raw), names=ADULT_COLUMNS, header=None, skiprows=skip, skipinitialspace=True,
-            na_values="?", index_col=False,
+            BytesIO(raw),
+            names=ADULT_COLUMNS,
+            header=None,
+            skiprows=skip,
+            skipinitialspace=True,
+            na_values="?",
+            index_col=False,
         )
         df = df.dropna(how="all")
         df["income"] = df["income"].str.rstrip(".")
@@ -126,7 +146,11 @@ def _sklearn_demo(name: str) -> DemoDataset:
     pos = "malignant" if name == "breast_cancer" else None
     spec = infer_spec(train, target=target, task=task, positive=pos)
     return DemoDataset(
-        name, train.reset_index(drop=True), test.reset_index(drop=True), spec,
-        description=f"scikit-learn's bundled {name} dataset", licence="BSD-3-Clause (scikit-learn)",
+        name,
+        train.reset_index(drop=True),
+        test.reset_index(drop=True),
+        spec,
+        description=f"scikit-learn's bundled {name} dataset",
+        licence="BSD-3-Clause (scikit-learn)",
         source=f"sklearn.datasets.{loader}",
     )
