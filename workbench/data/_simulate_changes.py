@@ -55,6 +55,7 @@ class Change:
     effects: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """JSON-safe form, as a batch's manifest records it."""
         return _jsonable(
             {"kind": self.kind, "columns": self.columns, "params": self.params, "effects": self.effects}
         )

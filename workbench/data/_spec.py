@@ -82,6 +82,7 @@ class DatasetSpec:
 
     # -- conversions ---------------------------------------------------------
     def to_dict(self) -> dict:
+        """The roles as a JSON-safe dict (NumPy labels as Python values), as ``meta.json`` stores them."""
         d = asdict(self)
         d["positive_label"] = _native(self.positive_label)
         d["classes"] = None if self.classes is None else [_native(c) for c in self.classes]
@@ -89,6 +90,7 @@ class DatasetSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> DatasetSpec:
+        """A spec from :meth:`to_dict`'s output; keys it does not know are ignored."""
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -99,6 +101,7 @@ class DatasetSpec:
     # -- derived -------------------------------------------------------------
     @property
     def is_classification(self) -> bool:
+        """True for binary and multiclass tasks."""
         return self.task in ("binary", "multiclass")
 
     @property
@@ -160,6 +163,50 @@ def infer_spec(
     than 10 values; binary for two classes; multiclass otherwise. The
     positive class is 1/True/"yes"-like when present, else the minority class.
     Sensitive attributes stay features unless ``sensitive_as_features=False``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table (column names as the user knows them).
+    target : str, optional
+        The column to predict (none: a spec for unlabelled data, without a task).
+    sensitive : list of str
+        Sensitive attributes (for bias analyses and slices).
+    features, categorical : list of str, optional
+        The feature columns, and which of them are categorical, instead of the guesses.
+    time, id, prediction : str, optional
+        Columns with those roles (a single datetime column is the time column by default).
+    task : {"binary", "multiclass", "regression"}, optional
+        The task instead of the guess.
+    positive : optional
+        The positive class (binary only).
+    sensitive_as_features : bool
+        Whether sensitive attributes are also features.
+
+    Returns
+    -------
+    DatasetSpec
+
+    Raises
+    ------
+    DataError
+        When `data` is not a non-empty DataFrame, a named column is missing or has no values,
+        or a mostly numeric column holds text.
+    SpecError
+        When the roles contradict each other or the data (no feature left, a column in two
+        roles, too many classes for a classifier, a positive class that is not a value).
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> table = load_demo("adult").train.sample(500, random_state=0)
+    >>> spec = infer_spec(table, target="income", sensitive=["sex", "race"], positive=">50K")
+    >>> spec.task, spec.positive_label, spec.classes
+    ('binary', '>50K', ['<=50K', '>50K'])
+    >>> spec.numeric
+    ['age', 'fnlwgt', 'education-num', 'capital-gain', 'capital-loss', 'hours-per-week']
+    >>> infer_spec(table, target="occupation").task
+    'multiclass'
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError("expected a pandas DataFrame")
