@@ -85,10 +85,12 @@ class Model:
     # -- the prediction interface ------------------------------------------
     @property
     def task(self) -> str:
+        """The learning task: ``"binary"``, ``"multiclass"`` or ``"regression"``."""
         return self.spec.task
 
     @property
     def classes_(self) -> np.ndarray:
+        """The class labels, in the order of :meth:`predict_proba`'s columns."""
         return np.asarray(self.estimator.classes_)
 
     @property
@@ -124,6 +126,11 @@ class Model:
         return self.labels_from_proba(proba)
 
     def labels_from_proba(self, proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Labels from probabilities already computed.
+
+        Binary: the positive class where its probability >= `threshold` (default :attr:`threshold`);
+        multiclass: the most probable class.
+        """
         classes = self.classes_
         if self.task == "binary":
             t = self.threshold if threshold is None else threshold
@@ -148,6 +155,39 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
     is a workbench model of the same layout: a folder holding other files, a
     file that is not a model or a link is refused with a
     :class:`ModelFileError` and left untouched.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save (an ONNX variant is saved as ``model.onnx``).
+    path : str or Path
+        A file with a suffix (zip) or a folder without one.
+    overwrite : bool
+        Replace a workbench model already at `path`.
+
+    Returns
+    -------
+    Path
+        Where the model was written; ``model.meta`` is the ``meta.json`` written.
+
+    Raises
+    ------
+    ModelFileError
+        When `path` may not be written (see :func:`check_model_destination`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(trained.champion, Path(tmp) / "champion.wbm")
+    ...     print(path.name, path.is_file(), trained.champion.meta["format"])
+    champion.wbm True workbench-model
     """
     import skops.io as sio
 
@@ -191,6 +231,7 @@ class ModelInfo:
 
     @property
     def task(self) -> str | None:
+        """The learning task the file records."""
         return self.meta.get("task") or self.spec.task
 
 
@@ -237,6 +278,41 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None, registry: 
     unless the caller names it in `trusted` (do so only for files whose origin
     you trust). Trees are checked before anything predicts with them; sizes
     are capped (``WORKBENCH_MAX_MODEL_BYTES``, default 2 GiB, for the model).
+
+    Parameters
+    ----------
+    path : str or Path
+        An artifact (zip file or folder) or a model URI.
+    trusted : list of str, optional
+        Further types to trust (full names, as skops reports them), for files you trust.
+    registry : str, optional
+        The registry to look model URIs up in.
+
+    Returns
+    -------
+    Model
+        A :class:`Model`, or an :class:`~workbench.modeling.onnx_model.OnnxModel` for ``model.onnx``.
+
+    Raises
+    ------
+    ModelFileError
+        For a file that is not a valid workbench model or holds an untrusted type.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     model = load_model(save_model(trained.champion, Path(tmp) / "champion.wbm"))
+    >>> model
+    <workbench.Model 'logistic_regression' binary on 14 features, threshold=...>
+    >>> model.predict(demo.test.head(3)).shape
+    (3,)
     """
     from workbench.modeling._skops_trust import load_skops
 
@@ -331,6 +407,11 @@ def serialized_size(model: Model) -> int:
 
 
 def build_meta(model: Model, model_file: str, blob: bytes) -> dict:
+    """The ``meta.json`` for `model` stored as `model_file` holding `blob`.
+
+    The model's own meta plus the format, checksum, spec, threshold, time and
+    library versions; the lineage defaults to a trained model.
+    """
     meta = dict(model.meta)
     meta.update(
         format=FORMAT,
@@ -351,6 +432,7 @@ def build_meta(model: Model, model_file: str, blob: bytes) -> dict:
 
 
 def library_versions() -> dict:
+    """Python's version and those of the installed libraries a model file depends on."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}

@@ -48,6 +48,13 @@ class CostMatrix:
 
     @classmethod
     def coerce(cls, cost: CostMatrix | Mapping[str, float] | None) -> CostMatrix | None:
+        """A cost matrix from a mapping such as ``{"fn": 10, "fp": 1}`` (None and CostMatrix pass through).
+
+        Raises
+        ------
+        ParameterError
+            For a key other than ``fn``, ``fp``, ``tp``, ``tn`` or an entry that is not a number.
+        """
         if cost is None or isinstance(cost, CostMatrix):
             return cost
         unknown = set(cost) - {"fn", "fp", "tp", "tn"}
@@ -56,9 +63,11 @@ class CostMatrix:
         return cls(**{k: check_number(v, f"the cost matrix entry '{k}'") for k, v in cost.items()})
 
     def total(self, tp: Any, fp: Any, fn: Any, tn: Any) -> Any:
+        """The total cost of these outcome counts (numbers or arrays of them)."""
         return self.tp * tp + self.fp * fp + self.fn * fn + self.tn * tn
 
     def to_dict(self) -> dict:
+        """The four costs as a JSON-safe dict."""
         return {"fn": self.fn, "fp": self.fp, "tp": self.tp, "tn": self.tn}
 
 
@@ -88,6 +97,7 @@ class EvaluationResult:
     _neg_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
+        """JSON-safe: metrics, curves, slices, latency (not the sorted scores behind :meth:`at_threshold`)."""
         return {
             "kind": "evaluation",
             "model": self.model_name,
@@ -134,6 +144,11 @@ class EvaluationResult:
         return out
 
     def figures(self) -> dict:
+        """The figures the task has, as ``{name: plotly Figure}``.
+
+        ROC, PR and calibration curves (and the cost curve, with a cost matrix) for binary; the
+        confusion matrix for classifiers; predicted vs actual for regression; the slices, if any.
+        """
         from workbench import viz
 
         figs = {}
@@ -156,6 +171,7 @@ class EvaluationResult:
         return figs
 
     def figure(self):
+        """The headline figure: ROC curve, else confusion matrix, else predicted vs actual."""
         figs = self.figures()
         return figs.get("roc") or figs.get("confusion") or figs.get("predicted_vs_actual")
 
@@ -229,6 +245,50 @@ def evaluate(
     `min_slice_size` rows (default: 5% of the rows, between 20 and 100) are
     listed but not ranked. `latency` times
     single-row `predict_proba` as users call it, and batch throughput.
+
+    Parameters
+    ----------
+    model : Model
+        A trained or loaded model (its spec says the target and the task).
+    data : DataFrame
+        Labelled rows; rows without a target value are left out.
+    threshold : float, optional
+        The decision threshold in [0, 1] (binary; default: the model's own).
+    cost : CostMatrix or mapping, optional
+        Business cost of each outcome, e.g. ``{"fn": 5, "fp": 1}`` (binary only).
+    slices : list of str, optional
+        Columns to slice by.
+    min_slice_size : int, optional
+        Slices with fewer rows are listed but not ranked.
+    latency : bool
+        Time the model (off: ``result.latency`` is None).
+    where : str
+        What `data` is called in error messages.
+
+    Returns
+    -------
+    EvaluationResult
+
+    Raises
+    ------
+    DataError
+        When the target column is missing or empty, or a numeric feature holds an infinity.
+    ParameterError
+        For a threshold outside [0, 1] or a cost matrix on a task that is not binary.
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> result = evaluate(trained.champion, demo.test.sample(1000, random_state=0),
+    ...                   cost={"fn": 5, "fp": 1}, latency=False)
+    >>> result.task, result.n_rows, round(result.metrics["roc_auc"], 1)
+    ('binary', 1000, 0.9)
+    >>> sorted(result.at_threshold(0.3))
+    ['accuracy', 'cost', 'fn', 'fp', 'precision', 'recall', 'selection_rate', 'threshold', 'tn', 'tp']
     """
     spec = model.spec
     if threshold is not None:

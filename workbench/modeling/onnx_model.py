@@ -84,6 +84,7 @@ class OnnxModel(Model):
     # -- the prediction interface (same as Model) ----------------------------
     @property
     def classes_(self) -> np.ndarray:
+        """The class labels, in the order of :meth:`predict_proba`'s columns (regression has none)."""
         if self._classes is None:
             raise ModelFileError(f"'{self.name}' is a regression model: it has no classes")
         return self._classes
@@ -111,6 +112,7 @@ class OnnxModel(Model):
 
     @property
     def input_names(self) -> list[str]:
+        """The ONNX graph's input names (the features' safe names)."""
         return [name for name, _ in self._inputs]
 
     def __getstate__(self) -> dict:  # sessions are not picklable: rebuild them on load
