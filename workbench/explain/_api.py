@@ -129,6 +129,32 @@ def explain_local(
         generator seeded with it, so results do not depend on the order of rows.
     threads : OpenMP/BLAS threads the model may use while LIME queries it
         (1 is fastest on 5,000-row batches on shared cores; None leaves it alone).
+
+    Returns
+    -------
+    LocalExplanationResult
+        One :class:`LocalExplanation` per row, by row id (``result[row_id]``).
+
+    Raises
+    ------
+    DataError
+        When `data` or `reference` lacks a feature column or `reference` is too small.
+    UnknownNameError
+        When a row label is not in `data` (a ``KeyError``).
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> rows = demo.test.head(200)
+    >>> result = explain_local(trained.champion, rows, rows=[0, 1], num_features=3, num_samples=500)
+    >>> len(result), len(result[0].features), result[0].explained_class
+    (2, 3, '>50K')
+    >>> result[0].sentence()
+    "Row 0: the model gives '>50K' a probability of ...
     """
     _check_model(model)
     _check_frame(data, model.spec, "the data to explain")
@@ -300,6 +326,41 @@ def permutation_importance(
     ``log_loss``, ``r2`` (regression default), ``rmse`` or ``mae``; for the
     last-named kind (lower is better) importance is the rise. At most
     `max_rows` rows (a random sample) are used.
+
+    Parameters
+    ----------
+    model : a workbench model.
+    data : labelled rows with the model's feature columns.
+    scoring : the score to watch (default by task, see above).
+    n_repeats : shuffles per column (the spread is their standard deviation).
+    max_rows : the most rows used.
+    random_state : seed of the shuffles and of the row sample.
+    threads : OpenMP/BLAS threads the model may use (None leaves it alone).
+
+    Returns
+    -------
+    ImportanceResult
+        The features, most important first (``result.ranking``, ``result.table()``).
+
+    Raises
+    ------
+    ParameterError
+        For a scoring that does not apply to the task.
+    DataError
+        When the target column is missing or fewer than 10 labelled rows remain.
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> result = permutation_importance(trained.champion, demo.test.sample(500, random_state=0), n_repeats=2)
+    >>> result.scoring, len(result.ranking) == len(demo.spec.features)
+    ('roc_auc', True)
+    >>> result.table().columns.tolist()
+    ['importance_mean', 'importance_std']
     """
     from workbench.explain._global import DEFAULT_SCORING, SCORINGS
     from workbench.explain._global import permutation_importance as compute

@@ -62,6 +62,7 @@ class ImportanceResult:
     random_state: int = 0
 
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {
             "kind": self.kind,
             "model_name": self.model_name,
@@ -76,6 +77,13 @@ class ImportanceResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ImportanceResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a field.
+        """
         return _from(cls, d, "permutation importance")
 
     @property
@@ -84,14 +92,17 @@ class ImportanceResult:
         return [f["feature"] for f in self.features]
 
     def table(self) -> pd.DataFrame:
+        """The features as a DataFrame indexed by feature, most important first."""
         return pd.DataFrame(self.features).set_index("feature")
 
     def figures(self) -> dict:
+        """``{"importance": bar chart}`` of the mean importance with its spread."""
         from workbench.viz.explain import importance_figure
 
         return {"importance": importance_figure(self.features, self.scoring, self.baseline_score)}
 
     def figure(self):
+        """The importance chart."""
         return self.figures()["importance"]
 
     def key_metrics(self) -> dict:
@@ -102,6 +113,7 @@ class ImportanceResult:
         }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain sentences: the columns the model relies on most, and those it barely uses."""
         metric = _METRIC_WORDS.get(self.scoring, self.scoring)
         top = [f for f in self.features if f["importance_mean"] > 0][:3]
         out = []
@@ -125,6 +137,7 @@ class ImportanceResult:
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """No checks: importance describes the model, it does not pass or fail (always ``[]``)."""
         return []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
@@ -165,10 +178,18 @@ class PartialDependenceResult:
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PartialDependenceResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a field.
+        """
         return _from(cls, d, "partial dependence")
 
     @property
@@ -188,11 +209,13 @@ class PartialDependenceResult:
         return "mixed"
 
     def figures(self) -> dict:
+        """``{"partial_dependence": figure}``: the average curve over the ICE lines."""
         from workbench.viz.explain import partial_dependence_figure
 
         return {"partial_dependence": partial_dependence_figure(self.to_dict())}
 
     def figure(self):
+        """The partial dependence figure."""
         return self.figures()["partial_dependence"]
 
     def key_metrics(self) -> dict:
@@ -202,6 +225,7 @@ class PartialDependenceResult:
         return {f"explanation.partial_dependence.{self.feature}.range": swing}
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain sentences: how the average output moves with the feature, and whether rows differ."""
         out = []
         if self.averages and not self.average:
             swings = {c: float(np.ptp(v)) for c, v in self.averages.items() if v}
@@ -248,6 +272,7 @@ class PartialDependenceResult:
         return out + list(self.notes)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """No checks: partial dependence describes the model (always ``[]``)."""
         return []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
@@ -292,10 +317,18 @@ class SurrogateResult:
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> SurrogateResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a field.
+        """
         return _from(cls, d, "surrogate tree")
 
     def rules_text(self) -> str:
@@ -303,6 +336,7 @@ class SurrogateResult:
         return "\n".join(r["text"] for r in self.rules)
 
     def figures(self) -> dict:
+        """``{"fidelity": fidelity by depth, "rules": the rules}``."""
         from workbench.viz.explain import surrogate_fidelity_figure, surrogate_rules_figure
 
         return {
@@ -313,6 +347,7 @@ class SurrogateResult:
         }
 
     def figure(self):
+        """The fidelity-by-depth figure."""
         return self.figures()["fidelity"]
 
     def key_metrics(self) -> dict:
@@ -323,6 +358,7 @@ class SurrogateResult:
         }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain sentences: the tree's fidelity, whether its rules can be trusted, the largest rule."""
         n = len(self.rules)
         if self.fidelity_metric == "agreement":
             head = (
@@ -351,6 +387,7 @@ class SurrogateResult:
         return out + list(self.notes)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """The warning ``explanation.surrogate.fidelity``: fidelity on held-out rows against its threshold."""
         c = make_check(
             "explanation.surrogate.fidelity",
             self.fidelity,

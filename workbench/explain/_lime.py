@@ -155,6 +155,7 @@ class LocalExplainer:
 
     @property
     def model(self) -> Any:
+        """The explained model (held by a weak reference where the model allows one: None once it is gone)."""
         return self._model()
 
     # -- explaining -----------------------------------------------------------------

@@ -48,10 +48,12 @@ class LocalExplanation:
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-safe form (its fields as a dict)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> LocalExplanation:
+        """Rebuild from :meth:`to_dict`'s output; keys it does not know are ignored."""
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     @property
@@ -60,6 +62,7 @@ class LocalExplanation:
         return self.probability if self.explained_class is not None else _float(self.predicted)
 
     def top(self, k: int = 3) -> list[dict]:
+        """The `k` strongest conditions (``features[:k]``)."""
         return self.features[:k]
 
     def sentence(self) -> str:
@@ -160,6 +163,7 @@ class LocalExplanationResult:
 
     # -- the faces ------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {
             "kind": self.kind,
             "model": self.model_name,
@@ -176,6 +180,13 @@ class LocalExplanationResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> LocalExplanationResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a field.
+        """
         try:
             return cls(
                 model_name=d["model"],
@@ -193,11 +204,13 @@ class LocalExplanationResult:
             raise WorkbenchError(f"the stored local explanation is incomplete (missing {exc})") from None
 
     def figures(self) -> dict:
+        """``{"row <id>": bar chart of the conditions' weights}``, one per explained row."""
         from workbench.viz.explain import lime_figure
 
         return {f"row {e.row_id}": lime_figure(e.to_dict(), self.task) for e in self.explanations}
 
     def figure(self):
+        """The first row's chart (a figure saying so when no row was explained)."""
         figs = self.figures()
         if figs:
             return next(iter(figs.values()))
@@ -213,6 +226,10 @@ class LocalExplanationResult:
         }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain sentences: what was selected, one per explained row, and rows LIME fits poorly.
+
+        `config` is accepted for the protocol's signature; the sentences do not depend on it.
+        """
         out = []
         sel = self.selection
         if sel.get("method") == "worst_errors":
@@ -237,6 +254,7 @@ class LocalExplanationResult:
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """The warning ``explanation.local.fit_r2``: the weakest local fit (R²) against its threshold."""
         worst = min((e.r2 for e in self.explanations), default=None)
         c = make_check(
             "explanation.local.fit_r2",
@@ -296,6 +314,7 @@ class StabilityResult:
     verdict: str  # "stable" | "fairly stable" | "unstable"
 
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {
             "kind": self.kind,
             "model": self.model_name,
@@ -312,6 +331,13 @@ class StabilityResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> StabilityResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a field.
+        """
         try:
             return cls(
                 model_name=d["model"],
@@ -330,6 +356,7 @@ class StabilityResult:
 
     @property
     def stable(self) -> bool:
+        """True when the verdict is ``"stable"``."""
         return self.verdict == "stable"
 
     def summary(self) -> str:
@@ -349,11 +376,13 @@ class StabilityResult:
         return s
 
     def figures(self) -> dict:
+        """``{"stability": figure}``: each row's agreement across seeds."""
         from workbench.viz.explain import stability_figure
 
         return {"stability": stability_figure(self.rows, self.top_k, len(self.seeds))}
 
     def figure(self):
+        """The stability figure."""
         return self.figures()["stability"]
 
     def key_metrics(self) -> dict:
@@ -365,6 +394,7 @@ class StabilityResult:
         }
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """The verdict (:meth:`summary`) and the least stable rows (`config` is not used)."""
         out = [self.summary()]
         shaky = [r for r in self.rows if r["top_k_jaccard"] < FAIR_JACCARD]
         if shaky and len(self.rows) > 1:
@@ -373,6 +403,7 @@ class StabilityResult:
         return out
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """The warning ``explanation.stability.top_k_jaccard``: mean top-k overlap against its threshold."""
         c = make_check(
             "explanation.stability.top_k_jaccard",
             self.mean_top_k_jaccard,
