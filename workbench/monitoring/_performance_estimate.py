@@ -49,6 +49,7 @@ class PerformanceEstimator:
     source: str = "reference data"
 
     def to_dict(self) -> dict:
+        """Plain JSON (isotonic breakpoints, no pickle), to store and pass as ``reference_stats``."""
         return {
             "kind": self.kind,
             "model": self.model_name,
@@ -73,6 +74,13 @@ class PerformanceEstimator:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PerformanceEstimator:
+        """Rebuild from :meth:`to_dict`'s output.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a required field (fit the estimator again).
+        """
         try:
             return cls(
                 model_name=d["model"],
@@ -94,6 +102,7 @@ class PerformanceEstimator:
 
     @property
     def calibrated(self) -> bool:
+        """True when it holds calibration maps (isotonic calibration was fitted)."""
         return bool(self.calibrators)
 
     def calibrate(self, proba: np.ndarray) -> np.ndarray:

@@ -116,6 +116,13 @@ class DriftResult:
         return [c.name for c in self.columns if c.drifted]
 
     def column(self, name: str) -> ColumnDrift:
+        """One column's drift (a feature, the target or ``"prediction"``).
+
+        Raises
+        ------
+        UnknownNameError
+            When `name` was not compared (a ``KeyError``; the message lists the compared columns).
+        """
         for c in [*self.columns, self.target, self.prediction]:
             if c is not None and c.name == name:
                 return c
@@ -146,6 +153,7 @@ class DriftResult:
 
     # -- the three faces -------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {
             "kind": self.kind,
             "drift_share": self.drift_share,
@@ -178,6 +186,8 @@ class DriftResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> DriftResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing."""
+
         def one(x):
             return None if x is None else ColumnDrift.from_dict(x)
 
@@ -195,6 +205,12 @@ class DriftResult:
         )
 
     def figures(self) -> dict:
+        """The figures, as ``{name: plotly Figure}``.
+
+        ``scores`` (every column's score against its threshold), ``distributions``
+        (reference vs current for the most drifted columns), ``prediction_target``
+        (when those were compared with bins) and ``psi`` (a PSI table).
+        """
         from workbench.viz import monitoring as vm
 
         rows = [c.to_dict() for c in self.columns]
@@ -215,6 +231,7 @@ class DriftResult:
         return figs
 
     def figure(self):
+        """The scores figure."""
         return self.figures()["scores"]
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
@@ -222,6 +239,11 @@ class DriftResult:
         return _findings(self)
 
     def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """The checks under `config` (the run's check settings; None: the defaults).
+
+        ``drift.share``, ``drift.dataset``, ``drift.column.<name>``, and
+        ``drift.prediction`` / ``drift.target`` when those were compared.
+        """
         out = [
             make_check(
                 "drift.share",

@@ -129,6 +129,7 @@ class PerformanceResult:
 
     # -- conversions ------------------------------------------------------------
     def to_dict(self) -> dict:
+        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
         return {
             "kind": self.kind,
             "model": self.model_name,
@@ -153,6 +154,13 @@ class PerformanceResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PerformanceResult:
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
+
+        Raises
+        ------
+        WorkbenchError
+            When the stored dict lacks a required field.
+        """
         try:
             return cls(
                 model_name=d["model"],
@@ -184,6 +192,7 @@ class PerformanceResult:
 
     @property
     def calibrated(self) -> bool:
+        """True when the estimate used isotonic calibration on labelled reference data."""
         return self.calibration == "isotonic"
 
     def estimate_error(self) -> dict:
@@ -280,6 +289,12 @@ class PerformanceResult:
         return [s for _, s in sorted(ranked, key=lambda t: t[0])]
 
     def figures(self) -> dict:
+        """The figures, as ``{name: plotly Figure}``.
+
+        ``metrics`` (reference, estimated and measured side by side); for classifiers
+        also ``expected_confusion``, ``actual_confusion`` (with labels) and
+        ``calibration`` (the calibration map), when there is data for them.
+        """
         from workbench.viz import performance as vp
 
         figs = {}
@@ -314,6 +329,7 @@ class PerformanceResult:
         return figs
 
     def figure(self):
+        """The metrics figure."""
         return self.figures()["metrics"]
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
@@ -373,6 +389,34 @@ def assess_performance(
 
     The label-free estimate is computed in both cases, so a labelled batch
     shows how far the estimate was from the truth.
+
+    Returns
+    -------
+    PerformanceResult
+
+    Raises
+    ------
+    ParameterError
+        When both `reference` and `reference_stats` are given, or for an unknown `calibration`.
+    DataError
+        When `current` lacks a feature column of the model.
+
+    Examples
+    --------
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> batch = demo.test.sample(1000, random_state=1)
+    >>> unlabelled = assess_performance(batch.drop(columns="income"), trained.champion,
+    ...                                 reference=demo.test.sample(1000, random_state=2))
+    >>> unlabelled.labelled, unlabelled.calibrated, 0.7 < unlabelled.estimated["accuracy"] < 0.95
+    (False, True, True)
+    >>> labelled = assess_performance(batch, trained.champion,
+    ...                               reference=demo.test.sample(1000, random_state=2))
+    >>> labelled.labelled, abs(labelled.estimate_error()["accuracy"]) < 0.05
+    (True, True)
     """
     from workbench.data._spec import target_values
     from workbench.metrics import classification_metrics, regression_metrics
