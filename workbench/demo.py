@@ -33,6 +33,7 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
+        """True when every report run completed."""
         return not self.failed_runs
 
 

@@ -156,6 +156,11 @@ def classification_metrics(y, proba, classes, task, positive, threshold, cost=No
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Regression metrics of predictions `pred` against actual values `y`.
+
+    MAE, RMSE, R² (None when `y` is constant), median absolute error and the
+    means of the actual and predicted values, as floats.
+    """
     err = pred - y
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     return {

@@ -55,18 +55,24 @@ class AnalysisResult(Protocol):
     kind: ClassVar[str]
     SCHEMA: ClassVar[int]
 
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """A JSON-safe dict: what ``results.json`` stores."""
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> AnalysisResult: ...
+    def from_dict(cls, data: Mapping) -> AnalysisResult:
+        """The result rebuilt from :meth:`to_dict`'s output, without recomputing."""
 
-    def checks(self, config: ChecksConfig | None = None) -> list: ...
+    def checks(self, config: ChecksConfig | None = None) -> list:
+        """The :class:`~workbench.checks.Check` list under the run's check settings (``[]``: none)."""
 
-    def findings(self, config: ChecksConfig | None = None) -> list[str]: ...
+    def findings(self, config: ChecksConfig | None = None) -> list[str]:
+        """Plain-language sentences, most important first."""
 
-    def key_metrics(self) -> dict[str, float | None]: ...
+    def key_metrics(self) -> dict[str, float | None]:
+        """A flat ``{name: number or None}`` for the ledger and the trend charts."""
 
-    def figures(self) -> dict[str, Any]: ...
+    def figures(self) -> dict[str, Any]:
+        """``{name: plotly Figure}``, in display order."""
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str: ...
 
@@ -93,7 +99,38 @@ UPGRADES: dict[tuple[str, int], Callable[[dict], dict]] = {}
 
 
 def result_class(kind: str) -> type[AnalysisResult]:
-    """The class of a result kind (imported on first use)."""
+    """The class of a result kind (imported on first use).
+
+    Parameters
+    ----------
+    kind : str
+        A registered kind (:data:`RESULT_KINDS`), as ``results.json`` names it.
+
+    Returns
+    -------
+    type
+        The class, which satisfies :class:`AnalysisResult`.
+
+    Raises
+    ------
+    UnknownNameError
+        For a kind that is not registered (a ``KeyError``; the message lists the known kinds).
+
+    Examples
+    --------
+    >>> cls = result_class("drift")
+    >>> cls.__name__, cls.kind, cls.SCHEMA
+    ('DriftResult', 'drift', 1)
+    >>> stored = result_to_entry(cls.from_dict({"columns": [], "drift_share": 0.0, "dataset_drift": False}))
+    >>> stored["kind"], stored["schema"], stored["data"]["drift_share"]
+    ('drift', 1, 0.0)
+    >>> type(result_from_entry(stored)).__name__
+    'DriftResult'
+    >>> result_class("nope")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownNameError: unknown result kind 'nope'; the known kinds are 'drift', ...
+    """
     try:
         module, name = RESULT_MODULES[kind]
     except KeyError:

@@ -29,6 +29,7 @@ def template(name: str) -> Path:
 
 
 def list_templates() -> list[str]:
+    """The templates' paths relative to :func:`notebooks_dir` (``monitoring/drift_report.ipynb``), sorted."""
     root = notebooks_dir()
     return sorted(
         str(p.relative_to(root)) for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts

@@ -111,8 +111,29 @@ def check_fraction(
 def check_choice(x: Any, name: str, choices: Iterable[Any]) -> Any:
     """`x` if it is one of `choices`; else "unknown NAME 'x'; use one of a, b, c".
 
+    Parameters
+    ----------
+    x : the value to check (a bool matches only ``True``/``False`` themselves, never 1 or 0).
+    name : what the value is, as the user knows it (``"imbalance strategy"``).
+    choices : the accepted values, in the order the message lists them.
+
+    Returns
+    -------
+    The value, unchanged.
+
+    Raises
+    ------
+    ParameterError
+        For a value that is not one of `choices` (a ``ValueError`` too).
+
+    Examples
+    --------
     >>> check_choice("flip", "the mode", ("flip", "to_positive"))
     'flip'
+    >>> check_choice("up", "direction", ("down", "flat"))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ParameterError: unknown direction 'up'; use one of down, flat
     """
     choices = tuple(choices)
     # True == 1 in Python: a bool is only ever the choice True/False itself

@@ -39,6 +39,7 @@ class Check:
     severity: str = "error"
 
     def to_dict(self) -> dict:
+        """Its fields as a JSON-safe dict (:meth:`from_dict` reads it back)."""
         return asdict(self)
 
     @classmethod
@@ -151,6 +152,43 @@ def make_check(
 
     `message` may use ``{value}`` and ``{threshold}`` placeholders. A missing
     value (``None``/NaN: nothing to judge) passes and says so.
+
+    Parameters
+    ----------
+    name : str
+        The check's stable name (``drift.share``), what `config` overrides by name or pattern.
+    value : float or None
+        The measured value.
+    op : {"<=", "<", ">=", ">", "=="}
+        How `value` must compare with the threshold to pass.
+    default : float
+        The threshold when `config` does not override it.
+    message : str
+        What the check means, with ``{value}`` and ``{threshold}`` placeholders.
+    config : mapping, optional
+        The run's check settings (:func:`~workbench.checks.load_checks_file`).
+    severity : {"error", "warning", "info"}
+        A failed check of severity "error" fails; the others only warn.
+
+    Returns
+    -------
+    Check or None
+        None when `config` disables the check.
+
+    Raises
+    ------
+    ValueError
+        For an unknown `op`.
+
+    Examples
+    --------
+    >>> c = make_check("drift.share", 0.4, "<=", 0.3, "{value:.0%} of the columns drifted")
+    >>> c.passed, c.status, c.message, c.outcome_text()
+    (False, 'FAIL', '40% of the columns drifted', '0.4 > 0.3 (must be ≤ 0.3)')
+    >>> make_check("drift.share", 0.4, "<=", 0.3, "...", {"drift.share": 0.5}).passed
+    True
+    >>> make_check("drift.share", 0.4, "<=", 0.3, "...", {"drift.*": False}) is None
+    True
     """
     threshold = threshold_for(name, default, config)
     if threshold is None:

@@ -49,6 +49,7 @@ def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | Non
 
 
 def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
+    """The ROC curve from ``{"fpr", "tpr"}`` (a figure saying why when it is empty), AUC in the title."""
     if not _has(curve, "fpr", "tpr"):
         return no_data("No ROC curve: it needs labels of both classes.", "ROC curve")
     fig = go.Figure()
@@ -64,6 +65,7 @@ def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
 
 
 def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None = None) -> go.Figure:
+    """The precision-recall curve from ``{"recall", "precision"}``, with the base rate as a line."""
     if not _has(curve, "recall", "precision"):
         return no_data(
             "No precision-recall curve: it needs labels of both classes.", "Precision-recall curve"
@@ -77,6 +79,7 @@ def pr_figure(curve: Mapping, ap: float | None = None, base_rate: float | None =
 
 
 def calibration_figure(curve: Mapping) -> go.Figure:
+    """Observed positive rate against mean predicted probability per bin, beside the diagonal."""
     if not _has(curve, "mean_predicted", "fraction_positive"):
         return no_data("No calibration curve: no predicted probabilities to bin.", "Calibration")
     fig = go.Figure()
@@ -105,6 +108,7 @@ def calibration_figure(curve: Mapping) -> go.Figure:
 def confusion_figure(
     matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix"
 ) -> go.Figure:
+    """The confusion matrix as a heatmap (rows actual, columns predicted), counts and shares."""
     if not matrix or not any(len(r) for r in matrix):
         return no_data("No confusion matrix: no labelled rows.", title)
     labels = [str(x) for x in labels]
@@ -128,6 +132,7 @@ def confusion_figure(
 
 
 def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figure:
+    """Business cost by decision threshold from ``{"threshold", "cost"}``, the threshold marked."""
     if not _has(curve, "threshold", "cost"):
         return no_data(
             "No cost curve: no costs were given for the decisions.", "Business cost by decision threshold"
@@ -147,6 +152,7 @@ def cost_curve_figure(curve: Mapping, threshold: float | None = None) -> go.Figu
 def slices_figure(
     slices: Sequence[Mapping], metric: str, overall: float | None = None, top: int = 15
 ) -> go.Figure:
+    """The `top` weakest slices by `metric` as bars, the overall value as a line."""
     rows = [s for s in slices if s.get(metric) is not None][:top]
     if not rows:
         return no_data(f"No slice has enough rows to judge its {metric}.", f"Weakest slices by {metric}")
