@@ -54,6 +54,7 @@ class RegistryLocation:
         return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", self.uri)
 
     def to_dict(self) -> dict:
+        """JSON-safe form, the URI without any password (safe to print or store)."""
         return {"uri": self.display(), "source": self.source, "artifact_root": self.artifact_root}
 
 

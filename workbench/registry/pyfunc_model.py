@@ -23,6 +23,13 @@ class WorkbenchModel(PythonModel):
     """A workbench artifact behind MLflow's pyfunc interface."""
 
     def load_context(self, context) -> None:
+        """Check the artifact's file hash against the registered one, then load it with workbench's loader.
+
+        Raises
+        ------
+        RegistryError
+            When the artifact's hash differs from the registered one (it was altered after registering).
+        """
         from workbench.modeling.artifact import load_model
         from workbench.registry.integrity import verify_artifact
 
@@ -34,6 +41,7 @@ class WorkbenchModel(PythonModel):
         self.model = load_model(path)
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None):
+        """What :meth:`workbench.Model.predict` returns for `model_input` (made a DataFrame if need be)."""
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
         return self.model.predict(model_input)

@@ -52,6 +52,7 @@ class ResolvedModel:
         return f"{SCHEME}{self.name}/{self.version}" if self.name is not None else None
 
     def to_dict(self) -> dict:
+        """JSON-safe form, with the URI (:meth:`from_dict` reads it back)."""
         return {
             "path": str(self.path),
             "name": self.name,
@@ -62,10 +63,12 @@ class ResolvedModel:
 
     @classmethod
     def from_dict(cls, d: dict) -> ResolvedModel:
+        """Rebuild from :meth:`to_dict`'s output (the URI is derived, not read)."""
         version = d.get("version")
         return cls(Path(d["path"]), d.get("name"), None if version is None else int(version), d.get("alias"))
 
     def figures(self) -> list:
+        """No figures (always ``[]``)."""
         return []
 
     def _repr_html_(self) -> str:

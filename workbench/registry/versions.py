@@ -51,6 +51,7 @@ class ModelVersionInfo:
 
     @property
     def sha256(self) -> str | None:
+        """The artifact's file hash registered with the version (checked when it is loaded)."""
         return self.tags.get(TAG_PREFIX + "sha256")
 
     @property
@@ -60,6 +61,7 @@ class ModelVersionInfo:
 
     @property
     def metrics(self) -> dict:
+        """The model's metrics, as registered with the version (``{}`` when none were)."""
         return _json_tag(self.tags.get(TAG_PREFIX + "metrics")) or {}
 
     def __repr__(self) -> str:
@@ -67,6 +69,7 @@ class ModelVersionInfo:
         return f"<ModelVersionInfo {self.uri}{aliases} created {self.created}>"
 
     def to_dict(self) -> dict:
+        """JSON-safe form, with the version's URI (:meth:`from_dict` reads it back)."""
         return {
             "name": self.name,
             "version": self.version,
@@ -81,6 +84,7 @@ class ModelVersionInfo:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelVersionInfo:
+        """Rebuild from :meth:`to_dict`'s output (the URI is derived, not read)."""
         return cls(
             d["name"],
             int(d["version"]),
@@ -93,6 +97,7 @@ class ModelVersionInfo:
         )
 
     def figures(self) -> list:
+        """No figures: a version is shown as its card (always ``[]``)."""
         return []
 
     def _repr_html_(self) -> str:
@@ -197,6 +202,13 @@ def list_versions(name: str, *, registry: str | os.PathLike | None = None) -> li
 
 # -- validation (names go into URIs and search filters) ------------------------------------------
 def check_name(name: Any) -> str:
+    """`name` if it can be a registered model's name (it goes into URIs and search filters).
+
+    Raises
+    ------
+    RegistryValueError
+        For anything but letters, digits, '_', '-' or '.', starting with a letter or digit, at most 128.
+    """
     if not isinstance(name, str) or not _NAME.match(name):
         raise RegistryValueError(
             f"{name!r} is not a registered model name: use letters, digits, '_', '-' or '.' "
@@ -206,6 +218,13 @@ def check_name(name: Any) -> str:
 
 
 def check_alias(alias: Any) -> str:
+    """`alias` if it can be an alias: letters, digits, '_' or '-', starting with a letter.
+
+    Raises
+    ------
+    RegistryValueError
+        Also for ``latest`` and ``v<number>``, which MLflow reserves.
+    """
     if (
         not isinstance(alias, str)
         or not _ALIAS.match(alias)
@@ -220,6 +239,13 @@ def check_alias(alias: Any) -> str:
 
 
 def check_version(version: Any) -> int:
+    """`version` as an int if it is a whole number from 1 (digits as text are accepted).
+
+    Raises
+    ------
+    RegistryValueError
+        For anything else.
+    """
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -229,6 +255,13 @@ def check_version(version: Any) -> int:
 
 # -- reading versions (used by uris.py too) -------------------------------------------------------
 def aliased_version(session, name: str, alias: str) -> ModelVersionInfo:
+    """The version `alias` points to.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the model or the alias does not exist (the message lists the aliases).
+    """
     model = _registered_model(session, name)
     version = (model.aliases or {}).get(alias)
     if version is None:
@@ -238,10 +271,24 @@ def aliased_version(session, name: str, alias: str) -> ModelVersionInfo:
 
 
 def numbered_version(session, name: str, version: int) -> ModelVersionInfo:
+    """Version `version` of model `name`.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the model or the version does not exist.
+    """
     return _info(_version(session, name, version))
 
 
 def latest_version(session, name: str) -> ModelVersionInfo:
+    """The highest version of model `name`.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the model does not exist or has no versions.
+    """
     model = _registered_model(session, name)
     found = session.client.search_model_versions(f"name = '{name}'")
     if not found:
