@@ -76,6 +76,13 @@ class Ledger:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection to the ledger (created if need be), closed when the block ends.
+
+        Raises
+        ------
+        LedgerError
+            When the file is damaged (the message says how to rebuild it).
+        """
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
@@ -93,6 +100,7 @@ class Ledger:
             conn.close()
 
     def upsert(self, row: Mapping[str, Any]) -> None:
+        """Insert the run `row` (a dict of ledger columns), or update the row with the same id."""
         data = {k: _encode(k, row.get(k)) for k in _COLUMNS if k in row}
         cols = ", ".join(data)
         marks = ", ".join("?" for _ in data)
@@ -139,6 +147,7 @@ class Ledger:
             return [_decode(dict(r)) for r in conn.execute(sql, args)]
 
     def get(self, run_id: str) -> dict | None:
+        """The run with id `run_id`, or None (also when there is no ledger yet)."""
         if not self.path.exists():
             return None
         with self.connect() as conn:
@@ -213,6 +222,7 @@ class Ledger:
         return rows, unreadable
 
     def has_run_dirs(self) -> bool:
+        """True when any run folder under the reports directory holds a ``summary.json``."""
         return any(True for _ in self.reports_dir.glob("*/*/summary.json"))
 
     def rebuild(self) -> int:
@@ -240,6 +250,7 @@ class Ledger:
 
 
 def row_from_summary(summary: Mapping[str, Any], run_dir: Path) -> dict:
+    """The ledger row of a finished run, from its ``summary.json`` and its folder."""
     checks = summary.get("checks") or []
     failed = [c["name"] for c in checks if not c.get("passed", True)]
     lineage = summary.get("lineage") or {}

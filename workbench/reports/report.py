@@ -49,6 +49,7 @@ class Report:
 
     # -- asking it things -----------------------------------------------------
     def checks(self, config: Mapping | None = None) -> list[Check]:
+        """Every result's checks under `config` (default: the run's own check settings)."""
         config = self.checks_config if config is None else config
         out: list[Check] = []
         for r in self.results:
@@ -56,12 +57,14 @@ class Report:
         return out
 
     def findings(self) -> list[str]:
+        """The report's notes, then each result's findings under the run's check settings."""
         out = list(self.notes)
         for r in self.results:  # under the run's check settings, where a result's findings depend on them
             out += list(r.findings(self.checks_config))
         return out
 
     def headline(self, checks: Sequence[Check] | None = None) -> str:
+        """One sentence: how many checks failed (naming the first three), or that all passed."""
         checks = self.checks() if checks is None else checks
         failed = [c for c in checks if not c.passed and c.severity == "error"]
         warned = [c for c in checks if not c.passed and c.severity != "error"]
@@ -87,6 +90,7 @@ class Report:
         return out
 
     def result(self, kind: str):
+        """The result of kind `kind` (``"drift"``, ``"bias"``...), or None when the run has none."""
         for r in self.results:
             if r.kind == kind:
                 return r
@@ -94,6 +98,7 @@ class Report:
 
     # -- faces ------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """What ``results.json`` stores: each result as ``{"kind", "schema", "data"}``, params, lineage."""
         return {
             "kind": self.kind,
             "results": [result_to_entry(r) for r in self.results],
@@ -106,6 +111,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Report:
+        """Rebuild from :meth:`to_dict`'s output (older result schemas are upgraded), without recomputing."""
         return cls(
             d["kind"],
             [result_from_entry(e) for e in d.get("results", [])],
@@ -117,6 +123,7 @@ class Report:
         )
 
     def summary_html(self) -> str:
+        """The headline and the first findings, bordered by the worst check state."""
         checks = self.checks()
         states = {c.status for c in checks}
         color = "#cf222e" if "FAIL" in states else "#9a6700" if "warn" in states else "#1a7f37"
@@ -128,9 +135,11 @@ class Report:
         )
 
     def checks_html(self) -> str:
+        """The check table of :meth:`checks`."""
         return checks_table_html(self.checks())
 
     def figures(self) -> list[tuple[str, Any]]:
+        """``[("<kind>.<name>", plotly Figure)]`` of every result, in display order."""
         out = []
         for r, figs in self._result_figures():
             for name, fig in figs.items():

@@ -91,6 +91,7 @@ class RunOutcome:
 
     @property
     def failed(self) -> list[str]:
+        """Names of the run's failed checks (warnings included)."""
         return [c["name"] for c in self.summary.get("checks", []) if not c["passed"]]
 
 

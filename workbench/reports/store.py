@@ -27,10 +27,12 @@ TMP_PREFIX = ".tmp-"
 
 
 def hostname() -> str:
+    """This machine's host name (recorded with running runs, to reconcile them later)."""
     return socket.gethostname()
 
 
 def now_iso() -> str:
+    """The current UTC time in ISO 8601, to the second."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
@@ -55,10 +57,12 @@ class Run:
 
     @property
     def work_dir(self) -> Path:
+        """The temporary folder the run writes into (``.tmp-<id>``: listings skip it)."""
         return self.store.kind_dir(self.kind) / f"{TMP_PREFIX}{self.id}"
 
     @property
     def final_dir(self) -> Path:
+        """The folder the run is renamed to when it finishes."""
         return self.store.kind_dir(self.kind) / self.id
 
     def finish(self, summary: dict[str, Any]) -> Path:
@@ -92,11 +96,17 @@ class RunStore:
         self.ledger = Ledger(self.root)
 
     def kind_dir(self, kind: str) -> Path:
+        """The folder of the runs of report kind `kind`."""
         return self.root / kind
 
     def start(
         self, kind: str, *, name: str | None = None, params: dict | None = None, period: str | None = None
     ) -> Run:
+        """Start a run: create its work folder and index it as 'running'.
+
+        The ledger row is written first; if that fails the folder is removed, so
+        no run exists that the ledger does not list.
+        """
         run = Run(self, kind, new_run_id(kind, name), name, dict(params or {}), period)
         run.work_dir.mkdir(parents=True, exist_ok=False)
         try:  # the row first, or no run: a folder nobody indexed would vanish from every listing
@@ -120,6 +130,7 @@ class RunStore:
         return run
 
     def run_dirs(self, kind: str | None = None) -> list[Path]:
+        """The finished runs' folders (of `kind`, or of every kind), sorted by path."""
         kinds = (
             [self.kind_dir(kind)]
             if kind
