@@ -32,6 +32,7 @@ class HostCheck:
 
     @classmethod
     def for_server(cls, host: str, port: int, allow: list[str] | tuple[str, ...] = ()) -> HostCheck:
+        """The check for a server bound to `host`:`port`, with the extra names in `allow`."""
         names = {"127.0.0.1", "localhost", "[::1]"}
         any_ip = host in ANY_ADDRESS
         if any_ip:
@@ -42,6 +43,7 @@ class HostCheck:
         return cls(port, names, allowed, any_ip)
 
     def allows(self, host_header: str | None) -> bool:
+        """True when a request's ``Host`` header names this server (see the class docstring)."""
         name, port = split_host(host_header or "")
         if not name:
             return False

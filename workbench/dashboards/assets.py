@@ -33,12 +33,14 @@ def plotlyjs_version() -> str:
 
 
 def full_bundle() -> Path:
+    """The full plotly.js bundle shipped with the plotly package."""
     import plotly
 
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
 def partial_bundle_path(prefix: str | Path | None = None) -> Path:
+    """Where the smaller partial bundle for this plotly.js version is installed under `prefix`."""
     return (
         Path(prefix or sys.prefix) / "share" / "workbench" / f"plotly-cartesian-{plotlyjs_version()}.min.js"
     )
@@ -88,6 +90,10 @@ def fetch_partial_bundle(prefix: str | Path | None = None, npm: str | None = Non
 
 
 def main() -> int:
+    """Install the partial bundle if it can be fetched and print what happened.
+
+    Returns 0 always: a missing bundle never fails an install (the full one works).
+    """
     _, message = fetch_partial_bundle()
     print(f"workbench: {message}")
     return 0  # never fails an install: the full bundle always works

@@ -65,6 +65,7 @@ MAX_CHIPS = 3
 
 
 def header_html(reports_dir: str, n_runs: int, updated: str) -> str:
+    """The index page's title line: how many runs in which folder, as of when."""
     return (
         f"{STYLE}<div class='wb-dash'><h1>Model monitoring</h1><div class='wb-sub'>{n_runs} report run"
         f"{'s' if n_runs != 1 else ''} in {html.escape(reports_dir)} · as of {html.escape(updated)} "
@@ -73,6 +74,7 @@ def header_html(reports_dir: str, n_runs: int, updated: str) -> str:
 
 
 def headline_html(text: str, bad: bool) -> str:
+    """The one-sentence headline, marked bad (red) when `bad`."""
     return f"<div class='wb-dash'><div class='wb-dash-headline{' wb-bad' if bad else ''}'>{html.escape(text)}</div></div>"
 
 
@@ -93,6 +95,7 @@ def problems_html(problems: Sequence[Problem], *, limit: int = MAX_CARDS) -> str
 
 
 def card_html(problem: Problem) -> str:
+    """One problem as a card coloured by its severity (`backticked` parts shown as code)."""
     rid = f" data-run='{html.escape(problem.run_id)}'" if problem.run_id else ""
     return (
         f"<div class='wb-card wb-card-{problem.severity}' data-problem='{problem.kind}'{rid}>"
@@ -213,6 +216,7 @@ def key_figures(run: Mapping) -> str:
 
 
 def run_header_html(run: Mapping, links: Links | None = None) -> str:
+    """One run's title line: kind, name, period and status, then model, start, id and links."""
     name = f" “{html.escape(run['name'])}”" if run.get("name") else ""
     return (
         f"<div class='wb-dash'><div class='wb-run-head'>{html.escape(run['kind'].capitalize())} run{name} for "
@@ -232,6 +236,7 @@ def ledger_checks_html(run: Mapping) -> str:
 
 
 def findings_html(findings: Sequence[str]) -> str:
+    """The findings as a list (empty text when there are none)."""
     if not findings:
         return ""
     return "<ul class='wb-findings'>" + "".join(f"<li>{html.escape(str(f))}</li>" for f in findings) + "</ul>"

@@ -17,16 +17,20 @@ class PlotlyJSHandler(tornado.web.StaticFileHandler):
     """plotly.js for the charts the template draws (one file per route: see dashboards.assets)."""
 
     def initialize(self, path, filename):
+        """Serve `filename` from the folder `path` (tornado passes the route's arguments)."""
         super().initialize(path)
         self.filename = filename
 
     def get(self, include_body=True):
+        """Send the route's file, whatever the request path says."""
         return super().get(self.filename, include_body)  # the route names the file; nothing else is served
 
     def head(self):
+        """The headers of :meth:`get`, without the body."""
         return self.get(include_body=False)
 
     def set_extra_headers(self, path):
+        """Let browsers cache the bundle for a day."""
         self.set_header("Cache-Control", "public, max-age=86400")
 
 
@@ -37,6 +41,7 @@ class RefusedHost(Matcher):
         self.check = check
 
     def match(self, request):
+        """``{}`` (a match: the refusal handler answers) when the ``Host`` is not allowed, else None."""
         return None if self.check.allows(request.headers.get("Host")) else {}
 
 

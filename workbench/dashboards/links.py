@@ -35,10 +35,12 @@ class Links:
         return cls(f"{base}/voila/render/", f"{base}/voila/files/", Path(reports_dir).resolve())
 
     def run_page(self, run_path: str | os.PathLike) -> str | None:
+        """The URL of the run's report page in Voila, or None for a run outside the served folder."""
         rel = self._rel(run_path)
         return None if rel is None else self.render + quote(f"{rel}/report.ipynb")
 
     def report_html(self, run_path: str | os.PathLike) -> str | None:
+        """The URL of the run's static ``report.html``, or None for a run outside the served folder."""
         rel = self._rel(run_path)
         return None if rel is None else self.files + quote(f"{rel}/report.html")
 

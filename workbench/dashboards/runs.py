@@ -46,15 +46,19 @@ class RunsIndex:
     problems: list[Problem] = field(default_factory=list)
 
     def get(self, run_id: str) -> dict | None:
+        """The run with id `run_id`, or None."""
         return next((r for r in self.runs if r["id"] == run_id), None)
 
     def problems_of(self, run_id: str) -> list[Problem]:
+        """The problems found for run `run_id`."""
         return [p for p in self.problems if p.run_id == run_id]
 
     def models(self) -> list[str]:
+        """The model names the runs were made for, sorted."""
         return sorted({r["model"] for r in self.runs})
 
     def kinds(self) -> list[str]:
+        """The report kinds among the runs, sorted."""
         return sorted({r["kind"] for r in self.runs})
 
 
@@ -327,6 +331,7 @@ def metric(run: Mapping, key: str) -> float | None:
 
 
 def check_of(run: Mapping, name: str) -> dict | None:
+    """The run's check named `name` (as the ledger stores it), or None."""
     return next((c for c in run.get("checks") or [] if c.get("name") == name), None)
 
 

@@ -259,6 +259,7 @@ def pick_port(host: str, port: int | None) -> int:
 
 
 def dashboard_url(host: str, port: int, token: str = "", path: str = INDEX_PATH) -> str:
+    """The URL to open: this machine's name for an all-addresses bind, the token as a query parameter."""
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
         shown = f"[{shown}]"

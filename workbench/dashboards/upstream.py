@@ -98,11 +98,13 @@ class DashboardVoila(Voila):
     host_check: HostCheck | None = None
 
     def listen(self):
+        """Put the host check before every route, then listen as Voila does."""
         if self.host_check is not None:  # before every route, static files and websockets included
             self.app.default_router.rules.insert(0, Rule(RefusedHost(self.host_check), HostRefused))
         return super().listen()
 
     def init_settings(self):
+        """Voila's settings with :class:`DashboardContentsManager` as the contents manager."""
         settings = super().init_settings()
         # Voila makes a plain LargeFileManager here, with no option to choose another.
         self.contents_manager = DashboardContentsManager(parent=self, root_dir=self.root_dir)
@@ -110,6 +112,10 @@ class DashboardVoila(Voila):
         return settings
 
     def init_handlers(self):
+        """Voila's routes with workbench's handlers swapped in, plus the plotly.js routes.
+
+        The root URL redirects to the index page.
+        """
         ours = {
             AllowListFileHandler: ReportFileHandler,
             TornadoVoilaHandler: PageHandler,
@@ -136,6 +142,7 @@ class DashboardContentsManager(LargeFileManager):
     """
 
     def get(self, path, content=True, type=None, format=None, **kwargs):
+        """Jupyter's model of `path`; a notebook's content adapted for its dashboard page."""
         model = super().get(path, content=content, type=type, format=format, **kwargs)
         if content and model.get("type") == "notebook" and model.get("content") is not None:
             model["content"] = prepare_notebook(model["content"], Path(self.root_dir), path.strip("/"))
@@ -145,11 +152,13 @@ class DashboardContentsManager(LargeFileManager):
         # Voila runs what it serves in a new kernel and draws only the new outputs (the stored ones
         # are dropped above): a notebook signature decides nothing here, and checking it logged
         # "Notebook ... is not trusted" on every visit.
+        """Do nothing (see the comment): Voila runs what it serves in a new kernel."""
         return None
 
     def validate_notebook_model(self, model, validation_error=None):
         # Voila executes what it gets and reports a broken notebook as an error card; validating
         # every notebook's JSON schema on every visit (~0.1 s for a report's) checks nothing more.
+        """Return `model` unvalidated (see the comment)."""
         return model
 
 
@@ -163,17 +172,20 @@ class ReportFileHandler(AuthenticatedFileHandler):
     """
 
     def initialize(self, allowlist=(), denylist=(), **kwargs):
+        """Keep Voila's allow- and deny-lists; the rest goes to Jupyter's file handler."""
         self.allowlist, self.denylist = list(allowlist), list(denylist)
         super().initialize(**kwargs)
 
     def check_xsrf_cookie(self):
         # Jupyter checks it on file GETs; a report link opened from an e-mail has no same-origin
         # referer. Reading a static report has no side effect, and it runs sandboxed (CSP).
+        """No XSRF check on reading a file (see the comment)."""
         return None
 
     def write_error(self, status_code, **kwargs):
         # Jupyter's error page needs templates and a static path Voila's application lacks: each refused
         # file printed a traceback ("'403.html' not found", "define the 'static_path' setting") instead.
+        """The error as one plain-text line (Jupyter's error page cannot render here)."""
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         exc = kwargs.get("exc_info", (None, None))[1]
         reason = getattr(exc, "log_message", None) if isinstance(exc, tornado.web.HTTPError) else None
@@ -181,6 +193,13 @@ class ReportFileHandler(AuthenticatedFileHandler):
 
     def get_absolute_path(self, root, path):
         # Voila's allow- and deny-lists, as its AllowListFileHandler applies them
+        """The file's path, if Voila's allow- and deny-lists let it be served.
+
+        Raises
+        ------
+        tornado.web.HTTPError
+            403 for a file they do not allow.
+        """
         if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
             re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist
         ):
@@ -249,12 +268,14 @@ class HostRefused(tornado.web.RequestHandler):
     seen: set[str] = set()
 
     def check_xsrf_cookie(self):
+        """No XSRF check: every request is refused anyway."""
         return None
 
     def _log(self):
         return None  # said once per name below; tornado's access log would say it again at every request
 
     def prepare(self):
+        """Refuse with 403 in one line; log each refused host name once (at most 20)."""
         host = (self.request.headers.get("Host") or "")[:100]
         if host not in self.seen and len(self.seen) < 20:  # the person running it may need --allow-host
             self.seen.add(host)
@@ -287,6 +308,7 @@ class KernelSocket(VoilaKernelWebsocketHandler):
     """
 
     def get_websocket_protocol(self):
+        """Tornado's protocol with its own pings switched off (Jupyter's go on)."""
         protocol = super().get_websocket_protocol()
         params = getattr(protocol, "params", None)
         if params is not None:
@@ -319,10 +341,12 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
         self.store: dict[str, bytes] = {}
 
     def load_bytecode(self, bucket) -> None:
+        """Fill `bucket` from memory when its template was compiled before."""
         if bucket.key in self.store:
             bucket.bytecode_from_string(self.store[bucket.key])
 
     def dump_bytecode(self, bucket) -> None:
+        """Keep `bucket`'s compiled template in memory."""
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
