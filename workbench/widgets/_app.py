@@ -52,6 +52,7 @@ class Workbench(w.VBox):
 
     @property
     def panels(self) -> list:
+        """The six panels, in tab order."""
         return [self.data, self.train, self.compress, self.explain, self.evaluate, self.monitor]
 
     def wait(self, timeout: float | None = None) -> None:

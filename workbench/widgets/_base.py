@@ -31,6 +31,7 @@ class Banner(w.HTML):
     level = traitlets.Unicode("")
 
     def show(self, message: str, level: str = "error") -> None:
+        """Show `message` at `level` (``"error"`` red, anything else blue)."""
         self.message, self.level = message, level
         style = _BANNER_STYLE.get(level, _BANNER_STYLE["info"])
         self.value = (
@@ -40,12 +41,15 @@ class Banner(w.HTML):
         self.layout.display = None
 
     def error(self, message: str) -> None:
+        """Show `message` as an error."""
         self.show(message, "error")
 
     def info(self, message: str) -> None:
+        """Show `message` as information."""
         self.show(message, "info")
 
     def clear(self) -> None:
+        """Hide the banner."""
         self.message, self.level, self.value = "", "", ""
         self.layout.display = "none"
 
@@ -83,6 +87,7 @@ class ChartSlot(w.Box):
             self.fit["legend"] = dict(legend)
 
     def show(self, fig) -> None:
+        """Show `fig` (a plotly Figure or FigureWidget) at the slot's size, replacing the chart shown."""
         import plotly.graph_objects as go
 
         if not isinstance(fig, go.FigureWidget):
@@ -97,6 +102,7 @@ class ChartSlot(w.Box):
         self.children = (self.figure,)
 
     def clear(self) -> None:
+        """Remove the chart."""
         self.figure = None
         self.children = ()
 
@@ -232,6 +238,7 @@ class Panel(w.VBox):
             t.join(timeout)
 
     def status_text(self) -> str:
+        """The status line as plain text (``"Training…"`` while busy, else empty)."""
         return html.unescape(self.status.value.replace("<em>", "").replace("</em>", ""))
 
     def _set_busy(self, busy: bool, label: str = "") -> None:

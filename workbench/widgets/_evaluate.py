@@ -104,6 +104,7 @@ class EvaluatePanel(Panel):
         self.run(f"Evaluating {getattr(model, 'name', 'the model')} on {len(data):,} rows", work, done)
 
     def cost(self) -> dict | None:
+        """The cost matrix the panel's fields give, or None when costs are off."""
         return (
             {"fn": float(self.cost_fn.value), "fp": float(self.cost_fp.value)}
             if self.use_cost.value

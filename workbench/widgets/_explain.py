@@ -200,6 +200,7 @@ class ExplainPanel(Panel):
 
     # -- global ---------------------------------------------------------------------------------
     def compute_importance(self) -> None:
+        """Compute permutation importance of the current model in the background, then chart it."""
         from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
@@ -216,6 +217,13 @@ class ExplainPanel(Panel):
             self.feature.value = result.ranking[0]
 
     def compute_dependence(self) -> None:
+        """Compute partial dependence on the chosen feature in the background, then chart it.
+
+        Raises
+        ------
+        ParameterError
+            When no feature is chosen.
+        """
         from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()
@@ -233,6 +241,7 @@ class ExplainPanel(Panel):
         self.dependence_chart.show(result.figure())
 
     def compute_surrogate(self) -> None:
+        """Fit a surrogate tree to the current model in the background, then show its rules."""
         from workbench.explain import _api as ex
 
         model, data, _ = self._inputs()

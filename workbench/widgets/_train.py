@@ -103,6 +103,14 @@ class TrainPanel(Panel):
         )
 
     def save(self) -> None:
+        """Save the current model to the path typed in the panel.
+
+        Raises
+        ------
+        WorkbenchError
+            When there is no model or no path; :class:`~workbench.errors.ModelFileError` when the path
+            exists and overwriting is not ticked.
+        """
         from workbench.modeling.artifact import save_model
 
         st = self.state
@@ -121,6 +129,13 @@ class TrainPanel(Panel):
         self.banner.info(f"Saved '{st.model.name}' to {saved}.")
 
     def load(self) -> None:
+        """Load the model at the path typed in the panel and make it the current model.
+
+        Raises
+        ------
+        DataError
+            When the loaded data lacks the model's features or has another target.
+        """
         from workbench.modeling.artifact import load_model
 
         path = check_text(self.path.value, "the model path", empty="type the path of a saved model first")
