@@ -27,6 +27,7 @@ COMMANDS = ("train", "evaluate", "report", "runs", "compress", "dashboard", "dem
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``workbench`` argument parser with every command of :data:`COMMANDS` added."""
     p = _Parser(
         prog="workbench", description="Train, compress, explain, evaluate and monitor scikit-learn models."
     )
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``workbench`` command with `argv` (default: ``sys.argv[1:]``) and return its exit code.
+
+    A :class:`~workbench.errors.WorkbenchError` becomes one line on stderr and
+    exit 2; any other exception exit 3, with the traceback written to a log file
+    whose path is printed; Ctrl-C exit 130.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

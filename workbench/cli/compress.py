@@ -98,6 +98,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    """Run a compression study (``compress_from_files``) and print its table, or its dict with ``--json``."""
     from workbench.compression._study import compress_from_files
 
     if args.max_loss is not None and not (math.isfinite(args.max_loss) and args.max_loss >= 0):

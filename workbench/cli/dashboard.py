@@ -7,6 +7,7 @@ import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``dashboard`` command to `subparsers` (from ``parser.add_subparsers``)."""
     from workbench.dashboards.server import (
         CULL_CLOSED,
         CULL_IDLE,
@@ -96,6 +97,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    """Serve the dashboards over the reports folder until stopped (:func:`~workbench.dashboards.serve`)."""
     from workbench.dashboards.server import serve
     from workbench.errors import ParameterError
     from workbench.validation import check_number

@@ -9,6 +9,7 @@ from workbench.exit_codes import EXIT_FAILED, EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add the ``demo`` command to `sub` (from ``parser.add_subparsers``)."""
     d = sub.add_parser(
         "demo",
         help="the main job on the bundled Adult census data",
@@ -24,6 +25,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Run the main job (:func:`~workbench.demo.run_demo`), then serve its dashboards.
+
+    Exit 3 when a report run failed; nothing is served with ``--no-serve`` or ``--no-monitoring``.
+    """
     from workbench.demo import run_demo
 
     result = run_demo(

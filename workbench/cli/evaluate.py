@@ -10,6 +10,7 @@ from workbench.exit_codes import EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add the ``evaluate`` command to `sub` (from ``parser.add_subparsers``)."""
     e = sub.add_parser(
         "evaluate",
         help="evaluate a saved model on a labelled table",
@@ -42,6 +43,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Evaluate a saved model (``evaluate_from_files``) and print the metrics, or the dict with ``--json``."""
     from workbench._json import json_default
     from workbench.modeling.evaluate import evaluate_from_files
 

@@ -12,6 +12,7 @@ from workbench.report_kinds import KIND_NAMES
 
 
 def add_parser(sub) -> None:
+    """Add the ``report`` command and its kinds to `sub` (from ``parser.add_subparsers``)."""
     r = sub.add_parser(
         "report",
         help="run a monitoring report (drift, bias, performance) with papermill",
@@ -85,6 +86,7 @@ def _no_kind(parser) -> int:
 
 
 def run(args) -> int:
+    """Run one report (:func:`~workbench.reports.run_report`); return the run's exit code (0, 1 or 3)."""
     from workbench._json import json_default
     from workbench.reports.runner import run_report
 

@@ -12,6 +12,7 @@ from workbench.validation import check_number, check_path
 
 
 def add_parser(sub) -> None:
+    """Add the ``runs`` command to `sub` (from ``parser.add_subparsers``)."""
     ru = sub.add_parser(
         "runs",
         help="list report runs from the ledger",
@@ -28,6 +29,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """List the runs of a reports folder from its ledger (``--rebuild`` rebuilds it first)."""
     from workbench._json import json_default
     from workbench.reports.ledger import Ledger
 

@@ -13,6 +13,7 @@ from workbench.validation import check_number
 
 
 def add_parser(sub) -> None:
+    """Add the ``train`` command to `sub` (from ``parser.add_subparsers``)."""
     t = sub.add_parser(
         "train",
         help="train candidate models, print the leaderboard, save the champion",
@@ -73,6 +74,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Train and save the champion (``train_from_files``); print the leaderboard (``--json``: the dict)."""
     from workbench._json import json_default
     from workbench.modeling.train import train_from_files
 
