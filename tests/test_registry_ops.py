@@ -389,7 +389,9 @@ def test_the_registry_option_reaches_the_one_api_call(monkeypatch, capsys):
     evaluate, compress = _Recorder(_Result()), _Recorder(_Result())
     monkeypatch.setattr("workbench.modeling.evaluate.evaluate_from_files", evaluate)
     monkeypatch.setattr("workbench.compression._study.compress_from_files", compress)
-    outcome = SimpleNamespace(summary={"status": "passed", "checks": []}, run_dir="run", exit_code=0, failed=[])
+    outcome = SimpleNamespace(
+        summary={"status": "passed", "checks": []}, run_dir="run", exit_code=0, failed=[]
+    )
     report = _Recorder(outcome)
     monkeypatch.setattr("workbench.reports.runner.run_report", report)
     uri, reg = "models:/credit@champion", ["--registry", "team-registry"]
