@@ -121,7 +121,7 @@ def test_every_alias_move_is_a_record_oldest_first(model_file, store, tmp_path):
 
 def test_rollback_moves_back_to_the_previous_champion_and_is_recorded(model_file, store):
     v1, v2, v3 = _versions(model_file, store, "loans", 3)
-    with pytest.raises(ReleaseStateError, match="never moved through workbench"):
+    with pytest.raises(ReleaseStateError, match="no move of @champion through workbench is left to undo"):
         rollback("loans", registry=store)
     move_alias("loans", "champion", v1, action="promote", by="ann", registry=store)
     with pytest.raises(
@@ -135,9 +135,16 @@ def test_rollback_moves_back_to_the_previous_champion_and_is_recorded(model_file
     assert (back.action, back.from_version, back.to_version, back.by) == ("rollback", 3, 2, "carol")
     assert get_alias("loans", "champion", registry=store).version == 2
     assert [r.action for r in history("loans", registry=store)] == ["promote"] * 3 + ["rollback"]
+    # a second rollback goes one more move back: it never brings back the version just rolled back from
+    again = rollback("loans", registry=store)
+    assert (again.from_version, again.to_version) == (2, 1)
+    with pytest.raises(ReleaseStateError, match="version 1 is the first @champion on record"):
+        rollback("loans", registry=store)
+    move_alias("loans", "champion", v3, action="promote", registry=store)  # a new move stands again
+    assert rollback("loans", registry=store).to_version == 1
 
-    set_alias("loans", "champion", v1, registry=store)  # moved outside workbench: the history is out of step
-    with pytest.raises(ReleaseStateError, match="points at version 1, not version 2.*outside workbench"):
+    set_alias("loans", "champion", v2, registry=store)  # moved outside workbench: the history is out of step
+    with pytest.raises(ReleaseStateError, match="points at version 2, not version 1.*outside workbench"):
         rollback("loans", registry=store)
     with pytest.raises(ModelNotFoundError, match="no model named 'nope'"):
         rollback("nope", registry=store)

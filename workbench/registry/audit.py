@@ -195,11 +195,13 @@ def rollback(
     reason: str | None = None,
     registry: str | os.PathLike | None = None,
 ) -> AliasMove:
-    """Move `alias` back to the version it pointed at before its last move (from the history); the record.
+    """Undo the last move of `alias` not undone yet: back to the version it pointed at before it; the record.
 
-    Refused with one sentence when the alias was never moved through
-    workbench, when its last move set it for the first time (no previous
-    version), or when it was moved outside workbench since its last record.
+    Read from the history as a stack: each rollback undoes one move, so
+    rolling back twice goes two moves back and never brings back the version
+    just rolled back from. Refused with one sentence when no move is left to
+    undo, when that move set the alias for the first time (no previous
+    version), or when the alias was moved outside workbench since.
     """
     from workbench.registry.lock import registry_lock
     from workbench.registry.session import open_registry
@@ -209,18 +211,13 @@ def rollback(
     check_alias(alias)
     fields = dict(by=who(by), reason=text_or_none(reason, "the reason"))
     with open_registry(registry) as session, registry_lock(session.location):
-        moves = [m for m in records(session, name) if m.alias == alias and m.moves_alias]
-        if not moves:
+        standing = standing_moves(records(session, name), alias)
+        if not standing:
             raise ReleaseStateError(
-                f"there is no previous {alias} of '{name}' to roll back to: @{alias} was never moved "
-                "through workbench (see `workbench registry history`)"
+                f"there is no previous {alias} of '{name}' to roll back to: no move of @{alias} through "
+                "workbench is left to undo (see `workbench registry history`)"
             )
-        last = moves[-1]
-        if last.from_version is None:
-            raise ReleaseStateError(
-                f"there is no previous {alias} of '{name}' to roll back to: version {last.to_version} "
-                f"is the first @{alias} on record"
-            )
+        last = standing[-1]
         current = alias_version(session, name, alias)
         if current != last.to_version:
             raise ReleaseStateError(
@@ -229,7 +226,26 @@ def rollback(
                 + f", not version {last.to_version} where its last recorded move put it (it was moved "
                 "outside workbench): move it with move_alias instead"
             )
+        if last.from_version is None:
+            raise ReleaseStateError(
+                f"there is no previous {alias} of '{name}' to roll back to: version {last.to_version} "
+                f"is the first @{alias} on record"
+            )
         return move_locked(session, name, alias, last.from_version, action="rollback", **fields)
+
+
+def standing_moves(history: list[AliasMove], alias: str) -> list[AliasMove]:
+    """The moves of `alias` still standing, oldest first: each rollback takes back the latest one."""
+    standing: list[AliasMove] = []
+    for move in history:
+        if move.alias != alias or not move.moves_alias:
+            continue
+        if move.action == "rollback":
+            if standing:
+                standing.pop()
+        else:
+            standing.append(move)
+    return standing
 
 
 # -- shared with approvals.py ---------------------------------------------------------------------
