@@ -306,6 +306,7 @@ def test_evaluate(monkeypatch, capsys):
         "slices": ["sex"],
         "latency": False,
         "trusted": ["a.B"],
+        "registry": None,
     }
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
     assert main(["evaluate", "--model", "m.wbm", "--data", "h.csv"]) == EXIT_OK
@@ -315,6 +316,7 @@ def test_evaluate(monkeypatch, capsys):
         "slices": None,
         "latency": True,
         "trusted": [],
+        "registry": None,
     }
     out = capsys.readouterr().out
     assert "m (binary) on 10 rows, threshold 0.3" in out and "roc_auc" in out
@@ -335,7 +337,7 @@ def test_evaluate_from_files_loads_then_evaluates(monkeypatch):
         )
         == "RESULT"
     )
-    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
+    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"], "registry": None}
     assert load_table.args == ("h.csv",) and load_table.kwargs == {"what": "evaluation data"}
     assert evaluate.args == ("MODEL", "DATA")
     assert evaluate.kwargs == {"threshold": 0.3, "cost": {"fn": 2}, "slices": ["sex"], "latency": False}
@@ -547,6 +549,7 @@ def test_compress(monkeypatch, capsys):
         "quick": True,
         "random_state": 3,
         "trusted": ["a.B"],
+        "registry": None,
         "progress": False,
     }
     assert json.loads(capsys.readouterr().out) == {"kind": "fake"}
@@ -584,7 +587,7 @@ def test_compress_from_files_loads_then_compresses(monkeypatch):
         )
         == "RESULT"
     )
-    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"]}
+    assert load_model.args == ("m.wbm",) and load_model.kwargs == {"trusted": ["a.B"], "registry": None}
     assert [c[0][0] for c in load_table.calls] == ["d.csv", "v.csv"]
     assert compress.args == ("MODEL", "DATA")
     assert compress.kwargs == {

@@ -196,6 +196,7 @@ REPORTS_A_VALUE = {
     "RegistryError": False,  # the registry refused or failed an operation
     "RegistryValueError": True,  # a malformed model URI, name, alias, version or registry location
     "ModelNotFoundError": False,  # no such registered model, version or alias: an UnknownNameError
+    "ReleaseStateError": False,  # the registry's state refuses an alias move, rollback or approval
 }
 
 

@@ -60,3 +60,8 @@ class RegistryValueError(RegistryError, ParameterError):
 
 class ModelNotFoundError(RegistryError, UnknownNameError):
     """No such registered model, version or alias (an :class:`UnknownNameError`, so also a ``KeyError``)."""
+
+
+class ReleaseStateError(RegistryError):
+    """The registry's state refuses a release step: the version already holds the alias, no previous version
+    to roll back to, a release that is not pending approval (a state, not a bad value: no ``ValueError``)."""

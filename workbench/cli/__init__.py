@@ -23,7 +23,18 @@ from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED,
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_FAILED"]
 
 # in the order `workbench --help` lists them
-COMMANDS = ("train", "evaluate", "report", "runs", "compress", "dashboard", "demo")
+COMMANDS = (
+    "train",
+    "evaluate",
+    "report",
+    "runs",
+    "compress",
+    "registry",
+    "rollback",
+    "approve",
+    "dashboard",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

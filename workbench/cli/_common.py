@@ -30,3 +30,13 @@ def _cost(args):
 
 def _f(v) -> str:
     return "—" if v is None else f"{v:.4f}"
+
+
+def add_registry_option(parser) -> None:
+    """``--registry URI`` on a command that takes a model (a ``models:/`` URI is looked up there)."""
+    parser.add_argument(
+        "--registry",
+        metavar="URI",
+        help="the model registry: a folder, a .db file or an MLflow tracking URI (default: "
+        "WORKBENCH_REGISTRY, else MLFLOW_TRACKING_URI, else ./workbench-work/registry)",
+    )

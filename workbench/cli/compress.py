@@ -13,6 +13,7 @@ import json
 import math
 import sys
 
+from workbench.cli._common import add_registry_option
 from workbench.errors import ParameterError
 from workbench.metrics import COMPRESSION_METRICS
 
@@ -33,7 +34,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "side by side on held-out rows and save the fastest single-row variant within the budget "
         "as OUT/model.wbm (every variant under OUT/variants/, the study in OUT/compression.json).",
     )
-    c.add_argument("--model", required=True, help="a workbench model (file or folder)")
+    c.add_argument("--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)")
+    add_registry_option(c)
     c.add_argument(
         "--data",
         required=True,
@@ -121,6 +123,7 @@ def run(args) -> int:
         quick=args.quick,
         random_state=args.seed,
         trusted=args.trust,
+        registry=args.registry,
         progress=not args.json,
     )
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.cli._common import _cost, _f
+from workbench.cli._common import _cost, _f, add_registry_option
 from workbench.exit_codes import EXIT_OK
 
 
@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
         help="evaluate a saved model on a labelled table",
         description="Evaluate a saved model on a table that holds the target column.",
     )
-    e.add_argument("--model", required=True, help="a workbench model (file or folder)")
+    e.add_argument("--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)")
+    add_registry_option(e)
     e.add_argument("--data", required=True, help="labelled table (CSV or Parquet)")
     e.add_argument("--threshold", type=float, help="decision threshold (binary; default: the model's)")
     e.add_argument(
@@ -55,6 +56,7 @@ def run(args) -> int:
         slices=args.slices,
         latency=not args.no_latency,
         trusted=args.trust,
+        registry=args.registry,
     )
     if args.json:
         print(json.dumps(result.to_dict(), default=json_default))

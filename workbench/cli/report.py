@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from workbench.cli._common import _Parser
+from workbench.cli._common import _Parser, add_registry_option
 from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED
 from workbench.report_kinds import KIND_NAMES
 
@@ -72,6 +72,7 @@ def add_parser(sub) -> None:
             help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)",
         )
         sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
+        add_registry_option(sp)
         sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
         sp.set_defaults(func=run)
 
@@ -108,6 +109,8 @@ def run(args) -> int:
     else:
         params = {"data": args.data, "model": args.model, "reference": args.reference}
     params["period"] = args.period  # relative paths are resolved by the runner, for every caller
+    if args.registry is not None:  # else the notebook's default: the environment, then the embedded store
+        params["registry"] = args.registry
     outcome = run_report(
         kind,
         params,

@@ -350,6 +350,9 @@ class Study:
             )
             keep = MODEL_CLASSIFICATION_METRICS
         model.meta["metrics"] = {k: full[k] for k in keep if k in full}
+        registered = getattr(self.model, "registered_as", None)
+        if registered is not None:  # compressed from a models:/ model: name the version it derives from
+            model.meta["lineage"] = {**(model.meta.get("lineage") or {}), "registered_parent": registered.uri}
         model.meta["compression"] = {
             "original": self.model.name,
             "variant": cand.name,

@@ -501,6 +501,7 @@ def compress_from_files(
     quick: bool = False,
     random_state: int = 0,
     trusted: Sequence[str] = (),
+    registry: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> CompressionResult:
     """Run a compression study on a saved model and table files: what ``workbench compress`` does, as one call.
@@ -516,6 +517,8 @@ def compress_from_files(
     max_loss, metric, techniques, batch_threads, quick, random_state, progress :
         passed to :func:`compress`.
     trusted : types to trust when loading the model (only for files you trust).
+    registry : the registry of a ``models:/`` model (default: ``WORKBENCH_REGISTRY``,
+        ``MLFLOW_TRACKING_URI``, else the embedded store; see :mod:`workbench.registry`).
 
     Returns
     -------
@@ -531,7 +534,7 @@ def compress_from_files(
     from workbench.data.io import load_table
     from workbench.modeling.artifact import load_model
 
-    loaded = load_model(model, trusted=list(trusted))
+    loaded = load_model(model, trusted=list(trusted), registry=registry)
     table = load_table(data, what="compression data")
     held_out = load_table(validation, what="validation data") if validation is not None else None
     return compress(

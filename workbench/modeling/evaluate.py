@@ -365,6 +365,7 @@ def evaluate_from_files(
     slices: Sequence[str] | None = None,
     latency: bool = True,
     trusted: Sequence[str] = (),
+    registry: str | os.PathLike | None = None,
 ) -> EvaluationResult:
     """Evaluate a saved model on a labelled table file: what ``workbench evaluate`` does, as one call.
 
@@ -375,6 +376,8 @@ def evaluate_from_files(
     threshold, cost, slices, latency : passed to :func:`evaluate`.
     trusted : types to trust when loading the model (only for files you trust),
         as :func:`~workbench.modeling.artifact.load_model` takes them.
+    registry : the registry of a ``models:/`` model (default: ``WORKBENCH_REGISTRY``,
+        ``MLFLOW_TRACKING_URI``, else the embedded store; see :mod:`workbench.registry`).
 
     Returns
     -------
@@ -391,7 +394,7 @@ def evaluate_from_files(
 
     if threshold is not None:
         threshold = check_number(threshold, "the threshold", low=0, high=1)
-    loaded = load_model(model, trusted=list(trusted))
+    loaded = load_model(model, trusted=list(trusted), registry=registry)
     table = load_table(data, what="evaluation data")
     return evaluate(loaded, table, threshold=threshold, cost=cost, slices=slices, latency=latency)
 

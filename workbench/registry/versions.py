@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,13 +129,19 @@ def register_model(
     registry: str | os.PathLike | None = None,
     parent: str | int | ModelVersionInfo | None = None,
     description: str | None = None,
+    aliases: Sequence[str] = (),
+    by: str | None = None,
 ) -> ModelVersionInfo:
     """Register the workbench artifact at `model_path` as a new version of `name`; return that version.
 
     The artifact is checked as :func:`workbench.load_model` checks it and
     stored unchanged. `parent`: the version it derives from (a compressed or
     retrained model), as a version number of `name`, a ``models:/`` URI or a
-    :class:`ModelVersionInfo`; it must exist. `registry`: see
+    :class:`ModelVersionInfo`; it must exist. Without it, a model compressed
+    from a registered one names that version (its ``lineage.registered_parent``).
+    `aliases`: pointed at the new version, each move an audit record
+    (action ``register``, by `by`, else the OS user; see
+    :mod:`workbench.registry.audit`). `registry`: see
     :func:`~workbench.registry.location.registry_location`.
     """
     from workbench.modeling.artifact import read_model_info
@@ -143,6 +150,7 @@ def register_model(
     from workbench.registry.uris import is_model_uri, resolve_model_uri
 
     check_name(name)
+    aliases = [check_alias(a) for a in ([aliases] if isinstance(aliases, str) else aliases or ())]
     if isinstance(model_path, str) and is_model_uri(model_path):
         model_path = resolve_model_uri(model_path, registry=registry).path
     path = Path(model_path).expanduser().resolve()
@@ -150,13 +158,22 @@ def register_model(
     sha = artifact_sha256(path)
     with open_registry(registry, create=True) as session:
         parent_uri = _parent_uri(session, name, parent)
+        if parent_uri is None:  # compressed from a models:/ model: the version it came from, as recorded
+            parent_uri = (info.meta.get("lineage") or {}).get("registered_parent")
         tags = version_tags(info.meta, sha, path.name, parent_uri)
         source, run_id = _log_model(session, name, path, info.meta, sha, tags)
         _ensure_registered_model(session, name)
         mv = session.client.create_model_version(
             name, source, run_id=run_id, tags=tags, description=description
         )
-        return _info(session.client.get_model_version(name, mv.version))
+        version = int(mv.version)
+    if aliases:
+        from workbench.registry.audit import move_alias
+
+        for alias in dict.fromkeys(aliases):
+            move_alias(name, alias, version, action="register", by=by, registry=registry)
+    with open_registry(registry) as session:
+        return _info(session.client.get_model_version(name, str(version)))
 
 
 def set_alias(

@@ -22,10 +22,13 @@ def ensure_model(
     """
     from workbench.modeling.artifact import load_model, save_model
     from workbench.modeling.train import train
+    from workbench.registry.uris import is_model_uri
 
     path = Path(model_path)
-    if path.exists():
-        model = load_model(path)
+    if is_model_uri(model_path) or path.exists():  # a models:/ URI is loaded, never trained in its place
+        model = load_model(model_path if is_model_uri(model_path) else path)
+        if model.registered_as is not None:  # pinned to the version loaded
+            path = model.registered_as.uri
         if state.data is not None:
             model.spec.check_columns(state.data, where=f"the data ({state.dataset or 'loaded table'})")
     else:

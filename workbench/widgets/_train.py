@@ -149,7 +149,8 @@ class TrainPanel(Panel):
                     f"'{st.spec.target}'; load matching data or another model"
                 )
         with st.hold_trait_notifications():
-            st.model_path = str(Path(path))
+            # a models:/ alias is pinned to the version loaded: a report run later uses this very model
+            st.model_path = model.registered_as.uri if model.registered_as else str(Path(path))
             st.model = model
         self.banner.info(f"Loaded '{model.name}' from {path}.")
 
