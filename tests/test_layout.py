@@ -1,4 +1,7 @@
-"""The rooms of the package and which may import which (read from the source, function-local imports included)."""
+"""The rooms of the package and which may import which.
+
+Read from the source, function-local imports included.
+"""
 
 from __future__ import annotations
 
@@ -111,7 +114,10 @@ def test_checks_and_metrics_import_light():
 
 
 def test_every_package_exports_through_one_helper():
-    """Each package's ``__init__`` lists its public names in ``__all__``; re-exports go through ``lazy_exports``."""
+    """Each package's ``__init__`` lists its public names in ``__all__``.
+
+    Re-exports go through ``lazy_exports``.
+    """
     import importlib
 
     for init in sorted(PACKAGE.rglob("__init__.py")):

@@ -43,8 +43,9 @@ from workbench.errors import UnknownNameError, WorkbenchError
 
 ChecksConfig = Mapping[str, Any]
 
-#: Version of the ``results.json`` layout. 2: each stored result is ``{"kind", "schema", "data"}`` and the file
-#: says its own version at the top; 1 (no version written): ``{"kind", "data"}`` entries, read as schema 1.
+#: Version of the ``results.json`` layout. 2: each stored result is ``{"kind", "schema", "data"}``
+#: and the file says its own version at the top; 1 (no version written): ``{"kind", "data"}``
+#: entries, read as schema 1.
 STORE_SCHEMA = 2
 
 
@@ -116,7 +117,10 @@ def result_to_entry(result: AnalysisResult) -> dict:
 
 
 def result_from_entry(entry: Mapping) -> AnalysisResult:
-    """``{"kind", "schema", "data"}`` -> the result object; an entry without ``schema`` (older runs) is schema 1."""
+    """``{"kind", "schema", "data"}`` -> the result object.
+
+    An entry without ``schema`` (older runs) is schema 1.
+    """
     cls = result_class(entry["kind"])
     schema = int(entry.get("schema", 1))
     data = dict(entry["data"])
@@ -132,7 +136,10 @@ def result_from_entry(entry: Mapping) -> AnalysisResult:
 
 
 def name_list(names, limit: int = 8) -> str:
-    """``'a', 'b' and 'c'`` (the first `limit`, then how many more): what an :class:`UnknownNameError` names."""
+    """``'a', 'b' and 'c'`` (the first `limit`, then how many more).
+
+    What an :class:`UnknownNameError` names.
+    """
     names = [f"'{n}'" for n in names]
     if not names:
         return "none"

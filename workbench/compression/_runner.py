@@ -359,7 +359,10 @@ class Study:
         }
 
     def _save(self, model: Any, name: str, *, original: bool) -> int:
-        """Save as a compressed artifact (the size users get on disk); the original's meta is left as it was."""
+        """Save as a compressed artifact (the size users get on disk).
+
+        The original's meta is left as it was.
+        """
         from workbench.modeling.artifact import artifact_size, save_model
 
         if original:
