@@ -77,7 +77,7 @@ RESULT_MODULES: dict[str, tuple[str, str]] = {
     "drift": ("workbench.monitoring.drift", "DriftResult"),
     "quality": ("workbench.monitoring.quality", "QualityResult"),
     "performance": ("workbench.monitoring.performance", "PerformanceResult"),
-    "bias": ("workbench.monitoring.bias", "BiasResult"),
+    "bias": ("workbench.monitoring._bias_result", "BiasResult"),
     # Explanations (notebook 03_explain stores them the same way).
     "local_explanation": ("workbench.explain._local_results", "LocalExplanationResult"),
     "explanation_stability": ("workbench.explain._local_results", "StabilityResult"),

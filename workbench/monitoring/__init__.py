@@ -21,7 +21,7 @@ _EXPORTS = {
     "PerformanceResult": "workbench.monitoring.performance",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring._performance_estimate",
-    "BiasResult": "workbench.monitoring.bias",
+    "BiasResult": "workbench.monitoring._bias_result",
     "assess_bias": "workbench.monitoring.bias",
 }
 
