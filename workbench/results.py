@@ -75,7 +75,7 @@ class AnalysisResult(Protocol):
 #: result kind -> (module, class). Module paths live only here: a module that moves changes one line.
 RESULT_MODULES: dict[str, tuple[str, str]] = {
     "drift": ("workbench.monitoring.drift", "DriftResult"),
-    "quality": ("workbench.monitoring.quality", "QualityResult"),
+    "quality": ("workbench.monitoring._quality_result", "QualityResult"),
     "performance": ("workbench.monitoring.performance", "PerformanceResult"),
     "bias": ("workbench.monitoring._bias_result", "BiasResult"),
     # Explanations (notebook 03_explain stores them the same way).

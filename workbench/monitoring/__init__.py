@@ -15,7 +15,7 @@ from workbench._lazy import lazy_exports
 _EXPORTS = {
     "DriftResult": "workbench.monitoring.drift",
     "detect_drift": "workbench.monitoring.drift",
-    "QualityResult": "workbench.monitoring.quality",
+    "QualityResult": "workbench.monitoring._quality_result",
     "check_quality": "workbench.monitoring.quality",
     "PerformanceEstimator": "workbench.monitoring._performance_estimate",
     "PerformanceResult": "workbench.monitoring.performance",

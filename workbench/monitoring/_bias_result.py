@@ -250,7 +250,8 @@ class BiasResult:
         Parameters
         ----------
         config : ChecksConfig, optional
-            Thresholds and severities by check name or pattern.
+            Thresholds by check name or glob pattern; a check set to ``False``
+            is left out.
 
         Returns
         -------
