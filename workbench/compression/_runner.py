@@ -15,7 +15,8 @@ import pandas as pd
 
 from workbench.compression import _measure as measure
 from workbench.compression import _techniques as tech
-from workbench.compression._study import TechniqueOutcome, Variant, slug
+from workbench.compression._output import slug
+from workbench.compression._variants import TechniqueOutcome, Variant
 from workbench.data._spec import target_values
 from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.validation import check_choice, check_number
