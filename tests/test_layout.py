@@ -129,3 +129,17 @@ def test_every_package_exports_through_one_helper():
             assert hook.__qualname__.startswith("lazy_exports."), f"{name} has its own __getattr__"
         for public in module.__all__:
             assert hasattr(module, public), f"{name}.{public} does not resolve"
+
+
+#: the house limit on a module's length (physical lines): past it, split the module by what it holds
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_the_line_limit():
+    """Every module under workbench/ is at most MAX_MODULE_LINES lines long (blank lines counted)."""
+    long = {
+        str(path.relative_to(PACKAGE.parent)): n
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (n := len(path.read_bytes().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split each by what it holds): {long}"
