@@ -29,14 +29,18 @@ chromium:
 demo: install
 	$(BIN)/workbench demo
 
-test: install chromium
+# Lint first: a long or unformatted line fails `make test` (and so CI, which runs it) before any test.
+test: install chromium lint
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser and not notebook"
 
+# ruff's lint rules (line length 110 included) and its formatter, both from pyproject.toml's [tool.ruff].
+LINTED := workbench tests benchmarks docs
 lint: install
-	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 # The README's pictures: the browser tests take the screenshots, docs/make_images.py shrinks them.
 images: install chromium

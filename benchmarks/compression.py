@@ -189,7 +189,8 @@ def _conversion(recipe: str, onnx_model, test, rounds: int) -> dict:
 
 def _print(rows: list[dict], conversions: list[dict]) -> None:
     print(
-        "\nOriginal pipeline vs chosen variant on UCI Adult (test split, 16,281 rows; medians of interleaved rounds)"
+        "\nOriginal pipeline vs chosen variant on UCI Adult "
+        "(test split, 16,281 rows; medians of interleaved rounds)"
     )
     head = (
         f"{'recipe':<24} {'p50 orig µs':>11} {'(1 thread)':>10} {'p50 chosen':>10} {'ratio':>7} "
@@ -202,7 +203,8 @@ def _print(rows: list[dict], conversions: list[dict]) -> None:
             f"{r['recipe']:<24} {r['p50_original_us']:>11,.0f} {r['p50_original_1thread_us']:>10,.0f} "
             f"{r['p50_chosen_us']:>10,.0f} {r['latency_ratio']:>6,.0f}x "
             f"{r['size_original']:>11,} {r['size_chosen']:>11,} {r['size_ratio']:>5.1f}x "
-            f"{r['throughput_original']:>11,.0f} {r['throughput_chosen']:>9,.0f} {r['throughput_ratio']:>5.1f}x "
+            f"{r['throughput_original']:>11,.0f} {r['throughput_chosen']:>9,.0f} "
+            f"{r['throughput_ratio']:>5.1f}x "
             f"{r['auc_original']:>8.4f} {r['auc_chosen']:>7.4f} {r['auc_change']:>+8.4f}  {r['chosen']}"
         )
     goals = [r for r in rows if r["latency_ratio"] >= 50 and r["auc_change"] >= -0.005]

@@ -124,8 +124,8 @@ def main() -> int:
             _load(browser, url, settle=6)  # warm the server's caches once (templates, static files)
             # a pause between loads lets the pool refill, as between two visitors
             figures["index_s"] = [_load(browser, url, settle=6) for _ in range(args.repeats)]
-            # for transparency: when the filters (widgets, drawn by Voila's app once its kernel connection is up)
-            # can be used; the first view before them is static
+            # for transparency: when the filters (widgets, drawn by Voila's app once its kernel connection
+            # is up) can be used; the first view before them is static
             figures["index_controls_s"] = [
                 _load(browser, url, settle=6, until=CONTROLS) for _ in range(args.repeats)
             ]
@@ -256,7 +256,10 @@ def _demo_runs() -> Path:
 
 
 def _large_run(demo: Path, rows: int) -> Path:
-    """A real drift run (the CLI) of the demo's champion over `rows` resampled Adult rows (made once, cached)."""
+    """A real drift run (the CLI) of the demo's champion over `rows` resampled Adult rows.
+
+    Made once, then cached.
+    """
     reports = RESULTS / f"large-{rows}" / "reports"
     done = sorted(p.parent for p in reports.glob("drift/*/results.json"))
     if done:
@@ -401,7 +404,8 @@ def _report(f: dict) -> None:
         rows = f"{f['large_batch_rows']:,}"
         f["large_speedup"] = round(med["large_recompute_s"] / med["large_run_view_s"], 1)
         print(
-            f"{'(b) run page, a ' + rows + '-row batch (stored results)':<52} {med['large_run_view_s']:>7.2f}  "
+            f"{'(b) run page, a ' + rows + '-row batch (stored results)':<52} "
+            f"{med['large_run_view_s']:>7.2f}  "
             f"{f['large_run_view_s']}"
         )
         print(

@@ -120,11 +120,13 @@ def main() -> int:
     if not args.only:
         b, a = out["before"], out["after"]
         print(
-            f"\n{'MB':<10}{'idle':>8}{'warm':>8}{'peak':>8}{'settled':>9}   live kernels idle -> warm -> peak -> settled"
+            f"\n{'MB':<10}{'idle':>8}{'warm':>8}{'peak':>8}{'settled':>9}   "
+            "live kernels idle -> warm -> peak -> settled"
         )
         for name, f in (("before", b), ("after", a)):
             print(
-                f"{name:<10}{f['idle_mb']:>8.0f}{f['warm_mb']:>8.0f}{f['peak_mb']:>8.0f}{f['settled_mb']:>9.0f}   "
+                f"{name:<10}{f['idle_mb']:>8.0f}{f['warm_mb']:>8.0f}{f['peak_mb']:>8.0f}"
+                f"{f['settled_mb']:>9.0f}   "
                 f"{f['idle_kernels']} -> {f['warm_kernels']} -> {f['peak_kernels']} -> {f['settled_kernels']}"
             )
     return 0
@@ -348,10 +350,12 @@ def print_one(name: str, options: list[str], f: dict) -> None:
         f"{f['never_connected']})"
     )
     print(
-        f"  idle     {f['idle_mb']:7.0f} MB   {f['idle_kernels']} kernels (server process {f['idle_server_mb']:.0f} MB)"
+        f"  idle     {f['idle_mb']:7.0f} MB   {f['idle_kernels']} kernels "
+        f"(server process {f['idle_server_mb']:.0f} MB)"
     )
     print(
-        f"  warm     {f['warm_mb']:7.0f} MB   {f['warm_kernels']} kernels (server process {f['warm_server_mb']:.0f} MB), "
+        f"  warm     {f['warm_mb']:7.0f} MB   {f['warm_kernels']} kernels "
+        f"(server process {f['warm_server_mb']:.0f} MB), "
         "after one visit of each kind of page"
     )
     print(f"  peak     {f['peak_mb']:7.0f} MB   {f['peak_kernels']} kernels")

@@ -239,9 +239,10 @@ def _profile_cli(folder: Path) -> None:
         t = json.loads(timings.read_text())
         rest = total - t["kernel_age_at_start_s"] - t["compute"] - t["html"]
         print(
-            f"profiled CLI run: {total:.2f} s = report kernel start-up and imports {t['kernel_age_at_start_s']:.2f}"
-            f" + compute {t['compute']:.2f} + static HTML {t['html']:.2f} + the rest {rest:.2f} (the runner's "
-            "imports and input checks, launching the kernel, the notebook's display, shutdown, filing the run)"
+            f"profiled CLI run: {total:.2f} s = report kernel start-up and imports "
+            f"{t['kernel_age_at_start_s']:.2f} + compute {t['compute']:.2f} + static HTML {t['html']:.2f} "
+            f"+ the rest {rest:.2f} (the runner's imports and input checks, launching the kernel, "
+            "the notebook's display, shutdown, filing the run)"
         )
         for phase in ("compute", "html"):
             (dump,) = Path(prof).glob(f"*-{phase}.prof")
@@ -277,7 +278,8 @@ def _cli_run(folder: Path) -> dict:
             "import json, resource, subprocess, sys, time\n"
             "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
             "s = time.perf_counter() - t\n"
-            "print(json.dumps({'seconds': s, 'rc': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr[-2000:],"
+            "print(json.dumps({'seconds': s, 'rc': p.returncode, 'stdout': p.stdout,"
+            " 'stderr': p.stderr[-2000:],"
             " 'peak_rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))"
         )
         out = json.loads(

@@ -1,4 +1,4 @@
-"""Bias / fairness: numbers equal an independent count and fairlearn, bootstrap intervals, injected bias found.
+"""Bias (fairness): numbers equal an independent count and fairlearn, bootstrap intervals, injected bias.
 
 The model is a logistic regression fitted on the `adult_small` training rows:
 the reference period is 10,000 *other* rows of Adult's training split, and

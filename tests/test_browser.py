@@ -480,8 +480,8 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
             kept.goto(server.url, timeout=LOAD_TIMEOUT)
             kept.wait_for_function(chart_js(4), timeout=LOAD_TIMEOUT)
             kept_kernel = _wait_connected(kept)["id"]
-            # a tab closed as a user closes it: Voila's page posts a shutdown beacon, and its kernel goes at once
-            # (the beacon was refused for want of an _xsrf cookie, and the kernel stayed)
+            # a tab closed as a user closes it: Voila's page posts a shutdown beacon, and its kernel goes at
+            # once (the beacon was refused for want of an _xsrf cookie, and the kernel stayed)
             tab = keep.new_page()
             tab.goto(
                 f"{server.base}/voila/render/{runs[0].parent.name}/{runs[0].name}/report.ipynb",
@@ -496,7 +496,8 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
                 url = (
                     server.url
                     if i % 2
-                    else f"{server.base}/voila/render/{runs[i // 2].parent.name}/{runs[i // 2].name}/report.ipynb"
+                    else f"{server.base}/voila/render/{runs[i // 2].parent.name}/{runs[i // 2].name}"
+                    "/report.ipynb"
                 )
                 context = browser.new_context(viewport={"width": 1200, "height": 900})
                 page = context.new_page()

@@ -1,6 +1,7 @@
-"""Each command maps its options onto one Python API call: the API is patched with a recorder, nothing heavy runs.
+"""Each command maps its options onto one Python API call.
 
-In process and fast (papermill's CLI test style); tests/test_cli.py runs the real work through subprocesses.
+The API is patched with a recorder, nothing heavy runs: in process and fast
+(papermill's CLI test style); tests/test_cli.py runs the real work through subprocesses.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Explanations: LIME in the original columns, worst errors, stability, importance, PDP/ICE, surrogate tree."""
+"""Explanations: LIME in original columns, worst errors, stability, importance, PDP/ICE, surrogate tree."""
 
 from __future__ import annotations
 

@@ -114,7 +114,8 @@ def test_jupyterlab_runs_the_train_notebook_and_renders_the_panel(lab):
         page.wait_for_function(
             "() => { const w = window.jupyterapp.shell.currentWidget;"
             " const cells = w.content.widgets.filter(c => c.model.type === 'code');"
-            " return cells.every(c => c.model.executionCount) && w.sessionContext.session.kernel.status === 'idle'; }",
+            " return cells.every(c => c.model.executionCount)"
+            " && w.sessionContext.session.kernel.status === 'idle'; }",
             timeout=600_000,
             polling=1000,
         )

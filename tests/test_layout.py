@@ -1,4 +1,7 @@
-"""The rooms of the package and which may import which (read from the source, function-local imports included)."""
+"""The rooms of the package and which may import which.
+
+Read from the source, function-local imports included.
+"""
 
 from __future__ import annotations
 
@@ -111,7 +114,10 @@ def test_checks_and_metrics_import_light():
 
 
 def test_every_package_exports_through_one_helper():
-    """Each package's ``__init__`` lists its public names in ``__all__``; re-exports go through ``lazy_exports``."""
+    """Each package's ``__init__`` lists its public names in ``__all__``.
+
+    Re-exports go through ``lazy_exports``.
+    """
     import importlib
 
     for init in sorted(PACKAGE.rglob("__init__.py")):
@@ -123,3 +129,17 @@ def test_every_package_exports_through_one_helper():
             assert hook.__qualname__.startswith("lazy_exports."), f"{name} has its own __getattr__"
         for public in module.__all__:
             assert hasattr(module, public), f"{name}.{public} does not resolve"
+
+
+#: the house limit on a module's length (physical lines): past it, split the module by what it holds
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_the_line_limit():
+    """Every module under workbench/ is at most MAX_MODULE_LINES lines long (blank lines counted)."""
+    long = {
+        str(path.relative_to(PACKAGE.parent)): n
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (n := len(path.read_bytes().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split each by what it holds): {long}"

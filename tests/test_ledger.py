@@ -1,4 +1,7 @@
-"""The ledger never misreports: a renamed-but-unindexed run, unreadable folders, a missing or damaged ledger."""
+"""The ledger never misreports.
+
+A renamed-but-unindexed run, unreadable folders, a missing or damaged ledger.
+"""
 
 from __future__ import annotations
 
@@ -167,7 +170,10 @@ def test_runs_into_a_closed_pipe_prints_no_traceback(tmp_path):
 
 
 def test_a_ledger_write_that_meets_a_lock_is_retried(tmp_path, monkeypatch):
-    """SQLite may answer 'database is locked' at once (WAL set-up, two new connections): retried, not fatal."""
+    """SQLite may answer 'database is locked' at once: retried, not fatal.
+
+    As it does on WAL set-up, with two new connections.
+    """
     import sqlite3
 
     from workbench.reports import ledger as ledger_mod

@@ -250,7 +250,8 @@ def test_quantization_applies_to_linear_weights_only(models, datasets):
 
 def test_importing_stays_light():
     code = (
-        "import sys, workbench.compression, workbench.compression._study, workbench.compression._onnx_export, "
+        "import sys, workbench.compression, workbench.compression._study, "
+        "workbench.compression._onnx_export, "
         "workbench.modeling.onnx_model, workbench.cli.compress; "
         "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])"
     )

@@ -56,7 +56,8 @@ def test_known_pins_and_the_lock_file():
 
 def test_import_workbench_is_light():
     code = (
-        "import sys, workbench; heavy = [m for m in ('sklearn', 'evidently', 'lime', 'onnxruntime', 'skl2onnx',"
+        "import sys, workbench; heavy = [m for m in ('sklearn', 'evidently', 'lime', 'onnxruntime',"
+        " 'skl2onnx',"
         " 'plotly', 'pandas', 'scipy', 'ipywidgets') if m in sys.modules]; print(','.join(heavy))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -213,7 +214,10 @@ def test_ruff_clean():
 
 
 def test_notebook_outputs_go_to_an_ignored_work_folder():
-    """Running 01-04 with their defaults writes under workbench-work/, which git ignores (beside the templates)."""
+    """Running 01-04 with their defaults writes under workbench-work/, which git ignores.
+
+    The folder sits beside the templates.
+    """
     import nbformat
 
     for path in template_notebooks():

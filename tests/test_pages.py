@@ -1,4 +1,6 @@
-"""Pages that read true and look finished: check outcomes, warnings, folded check tables, empty charts, trends.
+"""Pages that read true and look finished.
+
+Check outcomes, warnings, folded check tables, empty charts, trends.
 
 Pure rendering: no report is run, no browser is started (the check table's screenshots are made by hand,
 see tests/artifacts/check-table-*.png).
@@ -54,9 +56,12 @@ def _cases(n: int = 4000, seed: int = 7):
         yield v, rnd.choice(("<=", "<", ">=", ">", "==")), t
 
 
-# -- 1. checks read true -------------------------------------------------------------------------------------------
+# -- 1. checks read true -------------------------------------------------------------------------------------
 def test_a_failed_check_never_states_a_false_relation():
-    """Property over many values and operators: the printed relation holds, for the true and the printed numbers."""
+    """Property over many values and operators: the printed relation holds.
+
+    It holds for the true and for the printed numbers.
+    """
     seen = {"failed": 0, "passed": 0}
     for value, op, threshold in _cases():
         c = make_check("x.y", value, op, threshold, "m", severity=random.choice(("error", "warning")))
@@ -107,7 +112,10 @@ def test_every_failed_row_of_a_table_shows_its_outcome():
 
 
 def test_dicts_without_operator_still_read_true():
-    """The ledger keeps value, threshold and severity: the relation is still the true one, just without 'must be'."""
+    """The ledger keeps value, threshold and severity: the relation is still the true one.
+
+    Just without 'must be'.
+    """
     from workbench.dashboards import cards
 
     html = cards.ledger_checks_html(
@@ -128,7 +136,7 @@ def test_dicts_without_operator_still_read_true():
     assert html.count("wb-check-row-warn") == 1 and html.count("wb-check-row-fail") == 1
 
 
-# -- 2. warnings are warnings ----------------------------------------------------------------------------------------
+# -- 2. warnings are warnings --------------------------------------------------------------------------------
 def test_three_states_and_warnings_are_never_failures():
     err = Check("drift.share", False, 0.5, 0.3, "<=", "m")
     warn = Check("bias.demographic_parity_ratio.sex", False, 0.6, 0.8, ">=", "m", severity="warning")
@@ -228,7 +236,7 @@ def test_runs_table_has_fixed_column_widths_and_chips_that_cannot_spill():
         assert rule in chip
 
 
-# -- 3. long check tables fold, and a run page shows them once ------------------------------------------------------
+# -- 3. long check tables fold, and a run page shows them once -----------------------------------------------
 def test_long_check_tables_fold_the_passes_behind_a_count():
     passes = [Check(f"quality.missing.c{i:03d}", True, 0.0, 0.05, "<=", "m") for i in range(128)]
     bad = [Check(f"drift.column.c{i}", False, 0.2, 0.1, "<", "m") for i in range(5)]
@@ -312,7 +320,7 @@ def test_a_run_page_shows_each_check_once_and_an_empty_chart_as_a_sentence(tmp_p
     assert "No missing values" in html and "wb-no-data" in html
 
 
-# -- 4. empty charts are sentences; ratios and differences apart; the headline says more of what ------------------
+# -- 4. empty charts are sentences; ratios and differences apart; the headline says more of what -------------
 def _empty_inputs():
     from workbench.viz import compression, explain, fairness, figures, monitoring, performance
 
@@ -484,7 +492,7 @@ def test_headline_numbers_never_read_equal_when_they_are_not():
     assert "selection-rate ratio for sex 0.7996 (below 0.8)" in headline([bias]), headline([bias])
 
 
-# -- 5. trends show every run -----------------------------------------------------------------------------------------
+# -- 5. trends show every run --------------------------------------------------------------------------------
 def test_trends_draw_one_point_per_run_even_several_in_one_period():
     from workbench.dashboards.trends import accuracy_figure, drift_share_figure
 

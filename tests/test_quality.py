@@ -159,7 +159,10 @@ def test_round_trip_shared_stats_and_errors(adult, ref_stats, clean):
 
 
 def test_the_card_marks_a_problem_on_every_column_whose_check_failed(adult, ref_stats):
-    """The card's "problem" column agrees with the checks (it once said "no" beside a failed missing check)."""
+    """The card's "problem" column agrees with the checks.
+
+    It once said "no" beside a failed missing check.
+    """
     import re
 
     faults = [

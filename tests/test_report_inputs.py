@@ -202,7 +202,10 @@ def test_a_corrupted_model_is_still_refused_before_the_run(made, tmp_path):
 
 @pytest.mark.notebook
 def test_identifier_values_never_reach_a_drift_reports_files(adult, tmp_path):
-    """SSN-like values (a feature here: a few gaps keep the spec from dropping it) appear in no report file."""
+    """SSN-like values appear in no report file.
+
+    They are a feature here: a few gaps keep the spec from dropping the column.
+    """
     from tests.test_quality import ssn_values
 
     ref = adult.train.sample(2000, random_state=5).reset_index(drop=True)

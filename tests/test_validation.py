@@ -188,7 +188,8 @@ REPORTS_A_VALUE = {
     "DataError": True,  # the data's values or columns
     "SpecError": True,  # column roles or the task against the data
     "RecipeError": True,  # an unknown recipe, or one that does not do the task
-    "ModelFileError": False,  # a model file's state: missing, corrupted, untrusted (as OSError is not a ValueError)
+    # a model file's state: missing, corrupted, untrusted (as OSError is not a ValueError)
+    "ModelFileError": False,
     "LedgerError": False,  # the run ledger's database (an sqlite3.DatabaseError)
     "NotApplicable": False,  # a compression technique that does not apply: a verdict recorded in the study
     "NotConvertible": False,  # skl2onnx has no converter for a step: a verdict, not a bad value

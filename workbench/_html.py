@@ -54,7 +54,8 @@ def table(
 
 def card(title: str, body: str, subtitle: str = "") -> str:
     sub = f"<div style='color:#57606a;margin-bottom:6px'>{esc(subtitle)}</div>" if subtitle else ""
-    return f"<div style='{_CARD}'><div style='font-weight:600;font-size:15px'>{esc(title)}</div>{sub}{body}</div>"
+    title_html = f"<div style='font-weight:600;font-size:15px'>{esc(title)}</div>"
+    return f"<div style='{_CARD}'>{title_html}{sub}{body}</div>"
 
 
 def kv(pairs: Mapping[str, Any]) -> str:

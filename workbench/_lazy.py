@@ -1,8 +1,9 @@
 """Imported on first use: a module (:func:`lazy`) and a package's public names (:func:`lazy_exports`).
 
-``lazy`` is for names that sit at the top of light modules. Result classes are imported to *render* stored results (dashboards, report
-pages), which never touches a DataFrame; computing them does. ``pd =
-lazy("pandas")`` keeps ``pd.DataFrame(...)`` in function bodies as it reads,
+``lazy`` is for names that sit at the top of light modules. Result classes
+are imported to *render* stored results (dashboards, report pages), which
+never touches a DataFrame; computing them does. ``pd = lazy("pandas")``
+keeps ``pd.DataFrame(...)`` in function bodies as it reads,
 and moves pandas' ~0.4 s import to the first call that needs it. (Annotations
 are strings under ``from __future__ import annotations``; they never trigger it.)
 """

@@ -207,7 +207,8 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
         rows.append((b.name, b.period, injected, found, len(failed)))
     width = max(len(r[2]) for r in rows)
     echo(
-        f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  found (failed gating checks)"
+        f"\n{'batch':<34} {'period':<11} {'injected':<{width}}  {'checks failed':>13}  "
+        "found (failed gating checks)"
     )
     for name, period, injected, found, n in rows:
         echo(f"{name:<34} {period:<11} {injected:<{width}}  {n:>13}  {found}")

@@ -27,7 +27,10 @@ class SpecError(WorkbenchError, ValueError):
 
 
 class ModelFileError(WorkbenchError):
-    """A model artifact is missing, corrupted, untrusted or incompatible (its file, not a value: no ``ValueError``)."""
+    """A model artifact is missing, corrupted, untrusted or incompatible.
+
+    Its file is at fault, not a value: no ``ValueError``.
+    """
 
 
 class RecipeError(WorkbenchError, ValueError):

@@ -1,5 +1,6 @@
-"""Model metrics, computed one way for every stage: evaluation, training's validation, compression, monitoring.
+"""Model metrics, computed one way for every stage.
 
+The stages: evaluation, training's validation, compression, monitoring.
 :func:`classification_metrics` and :func:`regression_metrics` turn labels and
 predictions into the metric dicts every result stores. Light at import time
 (the CLI builds its choices from here): numpy is imported on first use,
@@ -52,7 +53,8 @@ MODEL_CLASSIFICATION_METRICS = (
     "brier",
 )
 MODEL_REGRESSION_METRICS = ("mae", "rmse", "r2", "median_abs_error")
-#: Metrics a compression budget can be set on, in the order the CLI offers them: name -> (tasks, higher is better).
+#: Metrics a compression budget can be set on, in the order the CLI offers them:
+#: name -> (tasks, higher is better).
 COMPRESSION_METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
     "roc_auc": (("binary", "multiclass"), True),
     "accuracy": (("binary", "multiclass"), True),

@@ -43,8 +43,9 @@ from workbench.errors import UnknownNameError, WorkbenchError
 
 ChecksConfig = Mapping[str, Any]
 
-#: Version of the ``results.json`` layout. 2: each stored result is ``{"kind", "schema", "data"}`` and the file
-#: says its own version at the top; 1 (no version written): ``{"kind", "data"}`` entries, read as schema 1.
+#: Version of the ``results.json`` layout. 2: each stored result is ``{"kind", "schema", "data"}``
+#: and the file says its own version at the top; 1 (no version written): ``{"kind", "data"}``
+#: entries, read as schema 1.
 STORE_SCHEMA = 2
 
 
@@ -80,9 +81,9 @@ class AnalysisResult(Protocol):
 #: result kind -> (module, class). Module paths live only here: a module that moves changes one line.
 RESULT_MODULES: dict[str, tuple[str, str]] = {
     "drift": ("workbench.monitoring.drift", "DriftResult"),
-    "quality": ("workbench.monitoring.quality", "QualityResult"),
+    "quality": ("workbench.monitoring._quality_result", "QualityResult"),
     "performance": ("workbench.monitoring.performance", "PerformanceResult"),
-    "bias": ("workbench.monitoring.bias", "BiasResult"),
+    "bias": ("workbench.monitoring._bias_result", "BiasResult"),
     # Explanations (notebook 03_explain stores them the same way).
     "local_explanation": ("workbench.explain._local_results", "LocalExplanationResult"),
     "explanation_stability": ("workbench.explain._local_results", "StabilityResult"),
@@ -153,7 +154,10 @@ def result_to_entry(result: AnalysisResult) -> dict:
 
 
 def result_from_entry(entry: Mapping) -> AnalysisResult:
-    """``{"kind", "schema", "data"}`` -> the result object; an entry without ``schema`` (older runs) is schema 1."""
+    """``{"kind", "schema", "data"}`` -> the result object.
+
+    An entry without ``schema`` (older runs) is schema 1.
+    """
     cls = result_class(entry["kind"])
     schema = int(entry.get("schema", 1))
     data = dict(entry["data"])
@@ -169,7 +173,10 @@ def result_from_entry(entry: Mapping) -> AnalysisResult:
 
 
 def name_list(names, limit: int = 8) -> str:
-    """``'a', 'b' and 'c'`` (the first `limit`, then how many more): what an :class:`UnknownNameError` names."""
+    """``'a', 'b' and 'c'`` (the first `limit`, then how many more).
+
+    What an :class:`UnknownNameError` names.
+    """
     names = [f"'{n}'" for n in names]
     if not names:
         return "none"

@@ -156,7 +156,9 @@ def check_keys(given: Mapping[str, Any], allowed: Collection[str], where: str) -
 def check_columns(
     frame_or_columns: Any, names: Iterable[str], *, where: str, what: str = "column"
 ) -> list[str]:
-    """`names` as a list if each is a column of the table; else one sentence naming those missing and the table.
+    """`names` as a list if each is a column of the table.
+
+    Else one sentence naming those missing and the table.
 
     Parameters
     ----------

@@ -44,7 +44,10 @@ class Check:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Check:
-        """A check from its dict (``to_dict``, a summary's or the ledger's copy); missing fields get neutral values."""
+        """A check from its dict (``to_dict``, a summary's or the ledger's copy).
+
+        Missing fields get neutral values.
+        """
         defaults = {"passed": True, "value": None, "threshold": None, "op": "", "message": ""}
         return cls(**{**defaults, **{k: d[k] for k in cls.__dataclass_fields__ if k in d}})
 

@@ -63,8 +63,9 @@ def status_html(status: str) -> str:
 
 
 def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_OVER) -> str:
-    """The check table: failures, then warnings, then passes (more than `fold_over` passes fold behind a count).
+    """The check table: failures, then warnings, then passes.
 
+    More than `fold_over` passes fold behind a count.
     Every row states what happened (``0.006612 < 0.05 (must be > 0.05)``, see
     :meth:`Check.outcome_text`); a failed check of severity "warning" reads
     ``warn``, not ``FAIL``.
@@ -83,7 +84,10 @@ def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_O
     passes = [c for c in rows if c.status == PASS]
     if len(passes) <= fold_over:
         shown, passes = shown + passes, []
-    out = f"<div class='wb-checks-count' style='color:#57606a;margin:4px 0'>{len(checks)} checks: {counts_text(checks)}.</div>"
+    out = (
+        "<div class='wb-checks-count' style='color:#57606a;margin:4px 0'>"
+        f"{len(checks)} checks: {counts_text(checks)}.</div>"
+    )
     if shown:
         out += _table(shown)
     if passes:
@@ -102,9 +106,11 @@ def checks_table_html(checks: Sequence[Check], *, fold_over: int = FOLD_PASSES_O
 def _table(rows: Sequence[Check]) -> str:
     from workbench import _html
 
-    cell = "padding:3px 10px;vertical-align:top;overflow-wrap:anywhere;text-align:left"  # JupyterLab right-aligns cells
+    # text-align: JupyterLab right-aligns cells
+    cell = "padding:3px 10px;vertical-align:top;overflow-wrap:anywhere;text-align:left"
     body = "".join(
-        f"<tr class='wb-check-row wb-check-row-{c.status.lower()}' style='background:{_STATUS_STYLE[c.status][0]}'>"
+        f"<tr class='wb-check-row wb-check-row-{c.status.lower()}' "
+        f"style='background:{_STATUS_STYLE[c.status][0]}'>"
         f"<td style='{cell}'>{status_html(c.status)}</td>"
         f"<td style='{cell};font-family:monospace'>{_html.esc(c.name)}</td>"
         f"<td style='{cell}'>{_html.esc(c.outcome_text())}</td>"

@@ -79,6 +79,7 @@ def run(args) -> int:
         print(f"weakest slices by {result.slice_metric}:")
         for s in judged:
             print(
-                f"  {s['column']} = {s['value']:<28} n={s['count']:<7} {result.slice_metric}={_f(s.get(result.slice_metric))}"
+                f"  {s['column']} = {s['value']:<28} n={s['count']:<7} "
+                f"{result.slice_metric}={_f(s.get(result.slice_metric))}"
             )
     return EXIT_OK

@@ -145,7 +145,8 @@ def run(args) -> int:
         )
     if outcome.exit_code == EXIT_FAILED:
         print(
-            f"workbench: the {kind} report run failed: {summary.get('error')} (recorded in {outcome.run_dir})",
+            f"workbench: the {kind} report run failed: {summary.get('error')} "
+            f"(recorded in {outcome.run_dir})",
             file=sys.stderr,
         )
     elif outcome.exit_code == EXIT_CHECK_FAILED:

@@ -147,7 +147,10 @@ def time_variants(
 
 
 def pareto(points: Sequence[tuple[float, float]], higher_is_better: bool) -> list[bool]:
-    """For (latency, score) points: True where no other point is at least as good on both and better on one."""
+    """For (latency, score) points: True where no other point dominates.
+
+    A point dominates when it is at least as good on both and better on one.
+    """
     out = []
     for i, (lat_i, s_i) in enumerate(points):
         dominated = False

@@ -15,7 +15,8 @@ import pandas as pd
 
 from workbench.compression import _measure as measure
 from workbench.compression import _techniques as tech
-from workbench.compression._study import TechniqueOutcome, Variant, slug
+from workbench.compression._output import slug
+from workbench.compression._variants import TechniqueOutcome, Variant
 from workbench.data._spec import target_values
 from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.validation import check_choice, check_number
@@ -362,7 +363,10 @@ class Study:
         }
 
     def _save(self, model: Any, name: str, *, original: bool) -> int:
-        """Save as a compressed artifact (the size users get on disk); the original's meta is left as it was."""
+        """Save as a compressed artifact (the size users get on disk).
+
+        The original's meta is left as it was.
+        """
         from workbench.modeling.artifact import artifact_size, save_model
 
         if original:

@@ -11,30 +11,31 @@ budget. Exact conversions must also match their parent's predictions
 
 This module imports only numpy/pandas at load time; scikit-learn, skl2onnx
 and onnxruntime are imported when a study runs, plotly when a figure is drawn.
+
+The study's records are in ``_variants``, its result in ``_study_result``,
+where it writes in ``_output``; the study itself runs in ``_runner``.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench import _html
-from workbench.compression._measure import METRICS, PARITY_TOLERANCE
+from workbench.compression._measure import METRICS
+from workbench.compression._output import _publish, _with_path, check_study_destination, slug
+from workbench.compression._study_result import CompressionResult
 from workbench.compression._techniques import TECHNIQUES
-from workbench.errors import ParameterError, SpecError, UnknownNameError, WorkbenchError
+from workbench.compression._variants import TechniqueOutcome, Variant
+from workbench.errors import ParameterError, SpecError
 from workbench.metrics import METRIC_LABELS
-from workbench.results import name_list
 from workbench.validation import check_number
 
 __all__ = [
@@ -43,330 +44,11 @@ __all__ = [
     "Variant",
     "TECHNIQUES",
     "METRICS",
+    "check_study_destination",
     "compress",
     "compress_from_files",
+    "slug",
 ]
-
-_TABLE_COLUMNS = [
-    "name",
-    "technique",
-    "score",
-    "loss",
-    "size_bytes",
-    "latency_p50_us",
-    "latency_p95_us",
-    "throughput_rows_s",
-    "parity_max_abs_diff",
-    "accepted",
-    "reason",
-]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One variant's figures: metric, size, latency, parity, and the verdict with its reason."""
-
-    name: str
-    technique: str  # original, onnx, quantization, drop_trees, capacity, feature_pruning, distillation
-    parent: str | None
-    kind: str  # sklearn | onnx
-    exact: bool  # an exact conversion of `parent` (judged by parity first)
-    score: float | None
-    loss: float | None  # how much worse than the original (negative: better)
-    size_bytes: int | None
-    latency_p50_us: float | None
-    latency_p95_us: float | None
-    throughput_rows_s: float | None
-    parity_max_abs_diff: float | None
-    accepted: bool
-    reason: str
-    on_frontier: bool = False
-    params: dict = field(default_factory=dict)
-    path: str | None = None
-    parity_tolerance: float | None = None
-
-    @property
-    def parity_failed(self) -> bool:
-        """An exact conversion whose predictions differ from its parent's (not a usable model)."""
-        return bool(
-            self.exact
-            and self.parity_max_abs_diff is not None
-            and self.parity_tolerance is not None
-            and not self.parity_max_abs_diff <= self.parity_tolerance
-        )
-
-    def to_dict(self, metric: str | None = None) -> dict:
-        d = asdict(self)
-        d["auc"] = self.score if metric == "roc_auc" else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> Variant:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-
-@dataclass(frozen=True)
-class TechniqueOutcome:
-    """What a technique did: the variants it produced, or why it does not apply."""
-
-    technique: str
-    status: str  # applied | not applicable | not supported | failed
-    reason: str = ""
-    variants: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> TechniqueOutcome:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-
-@dataclass(frozen=True)
-class CompressionResult:
-    """Variants side by side, the Pareto frontier and the chosen variant.
-
-    Ask it things: ``result["onnx"]`` (a :class:`Variant`), ``result.table()``,
-    ``result.frontier``, ``result.chosen_model`` (the model itself, while the
-    result is in memory; otherwise load ``result.chosen_path``), ``result.figures()``.
-    """
-
-    kind: ClassVar[str] = "compression"
-
-    model_name: str
-    task: str
-    metric: str
-    higher_is_better: bool
-    max_loss: float
-    original_score: float
-    variants: list[Variant]
-    techniques: list[TechniqueOutcome]
-    chosen: str
-    chosen_path: str | None
-    reason: str
-    holdout: dict
-    latency_tolerance: float = 0.1
-    parity_tolerance: float = PARITY_TOLERANCE
-    elapsed_s: float | None = None
-    _models: dict = field(default_factory=dict, repr=False, compare=False)
-
-    # -- asking -------------------------------------------------------------------
-    def __getitem__(self, name: str) -> Variant:
-        for v in self.variants:
-            if v.name == name:
-                return v
-        raise UnknownNameError(
-            f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}"
-        )
-
-    @property
-    def original(self) -> Variant:
-        return self["original"]
-
-    @property
-    def chosen_variant(self) -> Variant:
-        return self[self.chosen]
-
-    @property
-    def frontier(self) -> list[str]:
-        """Names on the Pareto frontier of single-row latency and the metric, fastest first."""
-        on = [v for v in self.variants if v.on_frontier]
-        return [v.name for v in sorted(on, key=lambda v: v.latency_p50_us or math.inf)]
-
-    @property
-    def chosen_model(self) -> Any:
-        return self.model(self.chosen)
-
-    def model(self, name: str) -> Any:
-        """A variant's model: in memory after the study, else loaded from its saved path."""
-        if name in self._models:
-            return self._models[name]
-        path = self[name].path or (self.chosen_path if name == self.chosen else None)
-        if path:
-            from workbench.modeling.artifact import load_model
-
-            return load_model(path)
-        raise WorkbenchError(
-            f"the variant '{name}' was not saved; run compress(..., out=DIR) to keep variants"
-        )
-
-    def speedup(self, name: str | None = None) -> float | None:
-        """How many times lower the variant's single-row p50 is than the original's."""
-        v, o = self[name or self.chosen], self.original
-        if not v.latency_p50_us or not o.latency_p50_us:
-            return None
-        return o.latency_p50_us / v.latency_p50_us
-
-    def size_ratio(self, name: str | None = None) -> float | None:
-        """How many times smaller the variant's artifact is than the original's."""
-        v, o = self[name or self.chosen], self.original
-        if not v.size_bytes or not o.size_bytes:
-            return None
-        return o.size_bytes / v.size_bytes
-
-    def table_text(self) -> str:
-        """The variants as a fixed-width text table (what ``workbench compress`` and ``workbench demo`` print)."""
-        width = max(
-            [len("variant"), *(len(v.name) for v in self.variants)]
-        )  # never cut: names share prefixes
-        head = (
-            f"{'':2}{'variant':<{width}} {self.metric:>8} {'loss':>8} {'size':>10} {'p50 µs':>9} "
-            f"{'p95 µs':>9} {'rows/s':>10} {'parity':>8}  verdict"
-        )
-        lines = [head]
-        for v in self.variants:
-            mark = "*" if v.name == self.chosen else ""
-            verdict = "accepted" if v.accepted else "rejected"
-            lines.append(
-                f"{mark:<2}{v.name:<{width}} {_fmt(v.score, '.4f'):>8} {_fmt(v.loss, '+.4f'):>8} "
-                f"{_size(v.size_bytes):>10} {_fmt(v.latency_p50_us, ',.0f'):>9} {_fmt(v.latency_p95_us, ',.0f'):>9} "
-                f"{_fmt(v.throughput_rows_s, ',.0f'):>10} {_fmt(v.parity_max_abs_diff, '.0e'):>8}  {verdict}"
-            )
-        return "\n".join(lines)
-
-    def table(self) -> pd.DataFrame:
-        """One row per variant (the chosen one marked), in the order they were built."""
-        rows = [
-            {
-                **{c: getattr(v, c) for c in _TABLE_COLUMNS},
-                "chosen": v.name == self.chosen,
-                "on_frontier": v.on_frontier,
-            }
-            for v in self.variants
-        ]
-        return pd.DataFrame(rows).rename(columns={"score": self.metric}).set_index("name")
-
-    # -- the three faces ------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "model": self.model_name,
-            "task": self.task,
-            "metric": self.metric,
-            "higher_is_better": self.higher_is_better,
-            "max_loss": self.max_loss,
-            "original_score": self.original_score,
-            "holdout": dict(self.holdout),
-            "chosen": {"name": self.chosen, "path": self.chosen_path, "reason": self.reason},
-            "variants": [v.to_dict(self.metric) for v in self.variants],
-            "techniques": [t.to_dict() for t in self.techniques],
-            "latency_tolerance": self.latency_tolerance,
-            "parity_tolerance": self.parity_tolerance,
-            "elapsed_s": self.elapsed_s,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> CompressionResult:
-        try:
-            chosen = d["chosen"]
-            return cls(
-                model_name=d["model"],
-                task=d["task"],
-                metric=d["metric"],
-                higher_is_better=d["higher_is_better"],
-                max_loss=d["max_loss"],
-                original_score=d["original_score"],
-                variants=[Variant.from_dict(v) for v in d["variants"]],
-                techniques=[TechniqueOutcome.from_dict(t) for t in d.get("techniques", [])],
-                chosen=chosen["name"],
-                chosen_path=chosen.get("path"),
-                reason=chosen.get("reason", ""),
-                holdout=dict(d.get("holdout") or {}),
-                latency_tolerance=d.get("latency_tolerance", 0.1),
-                parity_tolerance=d.get("parity_tolerance", PARITY_TOLERANCE),
-                elapsed_s=d.get("elapsed_s"),
-            )
-        except (KeyError, TypeError) as exc:
-            raise WorkbenchError(f"the stored compression result is incomplete (missing {exc})") from None
-
-    def figures(self) -> dict:
-        from workbench.viz.compression import frontier_figure, size_figure
-
-        rows = [v.to_dict(self.metric) for v in self.variants]
-        return {
-            "frontier": frontier_figure(
-                rows,
-                self.metric,
-                self.chosen,
-                max_loss=self.max_loss,
-                original_score=self.original_score,
-                higher_is_better=self.higher_is_better,
-            ),
-            "size": size_figure(rows, self.metric, self.chosen),
-        }
-
-    def figure(self):
-        return self.figures()["frontier"]
-
-    def findings(self) -> list[str]:
-        """Plain-language sentences, most important first."""
-        out = []
-        o, c = self.original, self.chosen_variant
-        if self.chosen == "original":
-            out.append(f"The original model is kept: {self.reason}.")
-        else:
-            speed, size = self.speedup(), self.size_ratio()
-            out.append(
-                f"Chosen: '{c.name}', which answers a single row in {_us(c.latency_p50_us)} instead of "
-                f"{_us(o.latency_p50_us)} ({_x(speed)} faster), is {_x(size)} smaller on disk "
-                f"({_bytes(c.size_bytes)} instead of {_bytes(o.size_bytes)}), and scores {_metric(self.metric)} "
-                f"{c.score:.4f} against the original's {o.score:.4f} (allowed loss: {self.max_loss:g})."
-            )
-        same = [
-            v for v in self.variants if v.exact and v.parity_max_abs_diff is not None and not v.parity_failed
-        ]
-        if same:
-            worst = max(v.parity_max_abs_diff for v in same)
-            out.append(
-                f"{len(same)} exact conversion{'s' if len(same) > 1 else ''} to ONNX gave the same "
-                f"predictions as the scikit-learn model{'s' if len(same) > 1 else ''} they came from "
-                f"(largest difference {worst:.1e})."
-            )
-        rejected = [v for v in self.variants if not v.accepted]
-        if rejected:
-            names = {v.name for v in rejected}
-            # an exact conversion of a rejected variant shares its parent's reason: name the parent once
-            distinct = [v for v in rejected if not (v.exact and v.parent in names and not v.parity_failed)]
-            shown = "; ".join(
-                f"{v.name}{' (and its ONNX export)' if f'{v.name}+onnx' in names else ''}: "
-                f"{v.reason.removeprefix('rejected: ')}"
-                for v in distinct[:3]
-            )
-            more = f"; and {len(distinct) - 3} more" if len(distinct) > 3 else ""
-            out.append(
-                f"{len(rejected)} variant{'s were' if len(rejected) > 1 else ' was'} rejected: {shown}{more}."
-            )
-        for t in self.techniques:
-            if t.status != "applied":
-                out.append(f"{t.technique.replace('_', ' ').capitalize()}: {t.reason}.")
-        return out
-
-    def _repr_html_(self) -> str:
-        findings = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings())
-        rows = []
-        for v in self.variants:
-            rows.append(
-                {
-                    "variant": v.name,
-                    self.metric: v.score,
-                    "loss": v.loss,
-                    "size (bytes)": v.size_bytes,
-                    "p50 (µs)": v.latency_p50_us,
-                    "p95 (µs)": v.latency_p95_us,
-                    "rows/s": v.throughput_rows_s,
-                    "parity |Δ|": v.parity_max_abs_diff,
-                    "accepted": v.accepted,
-                    "reason": v.reason,
-                    "chosen": v.name == self.chosen,
-                }
-            )
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{findings}</ul>"
-        body += _html.table(rows, [c for c in rows[0] if c != "chosen"], highlight="chosen")
-        sub = (
-            f"{self.task}; {_metric(self.metric)} on {self.holdout.get('rows', 0):,} held-out rows "
-            f"({self.holdout.get('source', '')}); budget: {self.max_loss:g}; chosen: {self.chosen}"
-        )
-        return _html.card(f"Compression of {self.model_name}", body, sub)
 
 
 def compress(
@@ -418,6 +100,19 @@ def compress(
     Returns
     -------
     CompressionResult
+        Every variant's figures and verdict, and the chosen one.
+
+    Raises
+    ------
+    ParameterError
+        Not a workbench model, a bad option, or no technique given.
+    SpecError
+        The model's spec has no target, so its accuracy cannot be measured.
+    DataError
+        Too few labelled rows, or a table that does not fit the model.
+    WorkbenchError
+        `out` is not a folder the study may write to (see
+        :func:`check_study_destination`); checked before any work.
 
     Examples
     --------
@@ -504,7 +199,7 @@ def compress_from_files(
     registry: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> CompressionResult:
-    """Run a compression study on a saved model and table files: what ``workbench compress`` does, as one call.
+    """Run a compression study on a saved model and table files: ``workbench compress`` as one call.
 
     Parameters
     ----------
@@ -527,8 +222,10 @@ def compress_from_files(
 
     Examples
     --------
-    >>> result = compress_from_files("champion.wbm", "train.csv", out="compressed", quick=True)  # doctest: +SKIP
-    >>> result.chosen_path                                                                   # doctest: +SKIP
+    >>> result = compress_from_files(
+    ...     "champion.wbm", "train.csv", out="compressed", quick=True
+    ... )  # doctest: +SKIP
+    >>> result.chosen_path  # doctest: +SKIP
     'compressed/model.wbm'
     """
     from workbench.data.io import load_table
@@ -553,126 +250,9 @@ def compress_from_files(
 
 
 # -- helpers --------------------------------------------------------------------------
-def check_study_destination(out: str | Path) -> Path:
-    """`out` as a :class:`Path` if a compression study may write its output there.
-
-    The study writes ``model.wbm``, ``compression.json`` and ``variants/`` and
-    replaces a previous study's copies of them, nothing else. Refused with a
-    :class:`WorkbenchError` sentence, before any work and without touching
-    anything: a path that exists and is not a folder (or sits inside a file),
-    and a folder holding anything else (other files, a ``model.wbm`` or
-    ``variants/`` entry that is not a workbench model, links).
-    """
-    from workbench.modeling._model_container import is_artifact
-    from workbench.modeling.artifact import check_model_destination
-
-    out = Path(out)
-    if os.path.lexists(out) and not out.is_dir():
-        raise WorkbenchError(f"'{out}' exists and is not a folder; choose another output folder")
-    check_model_destination(
-        out / "model.wbm", overwrite=True
-    )  # a file on the way; a model.wbm that is not one
-    if not out.is_dir():
-        return out
-    foreign = []
-    for entry in sorted(out.iterdir()):
-        name = entry.name
-        if name == "model.wbm" or (
-            name.startswith(".compress-") and entry.is_dir() and not entry.is_symlink()
-        ):
-            continue  # checked above / the work folder of an interrupted study (never removed by one)
-        if name == "compression.json" and _is_study_json(entry):
-            continue
-        if (
-            name == "variants"
-            and entry.is_dir()
-            and not entry.is_symlink()
-            and all(v.suffix == ".wbm" and is_artifact(v) for v in entry.iterdir())
-        ):
-            continue
-        foreign.append(name)
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise WorkbenchError(
-            f"'{out}' holds files that are not a compression study's output ({shown}); "
-            "choose a new or empty folder (a study only replaces its own output)"
-        )
-    return out
-
-
-def _is_study_json(path: Path) -> bool:
-    import json
-
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > 64 << 20:
-            return False
-        d = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return False
-    return isinstance(d, dict) and "variants" in d and "chosen" in d
-
-
-def slug(name: str) -> str:
-    """A file name for a variant name."""
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", name).strip("_") or "variant"
-
-
-def _publish(work: Path, out_dir: Path, study: Any, chosen: str) -> str:
-    """Move the saved variants into `out_dir` and copy the chosen one to ``model.wbm``."""
-    check_study_destination(out_dir)  # again: the folder may have changed during the study
-    src = work / "variants"
-    dst = out_dir / "variants"
-    if dst.exists():
-        old = out_dir / f".variants.old-{os.getpid()}"
-        os.replace(dst, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(src, dst)
-    chosen_file = dst / f"{slug(chosen)}.wbm"
-    tmp = out_dir / f".model.wbm.{os.getpid()}"
-    shutil.copyfile(chosen_file, tmp)
-    os.replace(tmp, out_dir / "model.wbm")
-    return str(out_dir / "model.wbm")
-
-
-def _with_path(v: Variant, out_dir: Path | None) -> Variant:
-    if out_dir is None:
-        return v
-    return Variant(**{**asdict(v), "path": str(out_dir / "variants" / f"{slug(v.name)}.wbm")})
-
-
 def _json(o: Any) -> Any:
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
     return str(o)
-
-
-def _us(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.0f} µs"
-
-
-def _x(v: float | None) -> str:
-    return "—" if v is None else (f"{v:,.0f}x" if v >= 10 else f"{v:.1f}x")
-
-
-def _fmt(v, fmt: str) -> str:
-    return "—" if v is None else format(v, fmt)
-
-
-def _size(v: int | None) -> str:
-    """Bytes in a 10-character table cell (``_bytes`` says 'bytes' in sentences)."""
-    return _bytes(v).replace(" bytes", " B")
-
-
-def _bytes(v: int | None) -> str:
-    if v is None:
-        return "—"
-    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
-        if v >= scale:
-            return f"{v / scale:,.1f} {unit}"
-    return f"{v:,} bytes"
-
-
-def _metric(metric: str) -> str:
-    return METRIC_LABELS.get(metric, metric)

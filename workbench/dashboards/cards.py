@@ -22,11 +22,13 @@ STYLE = """<style>
   background:#f6f8fa} .wb-dash-headline.wb-bad{border-left-color:#cf222e}
 .wb-card{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:8px 12px;margin:6px 0;
   background:#fff} .wb-card-error{border-left-color:#cf222e;background:#fff5f5}
-.wb-card-warning{border-left-color:#bf8700;background:#fffbe6} .wb-card-info{border-left-color:#0969da;background:#f3f8ff}
+.wb-card-warning{border-left-color:#bf8700;background:#fffbe6}
+.wb-card-info{border-left-color:#0969da;background:#f3f8ff}
 .wb-card-title{font-weight:600} .wb-card-detail{color:#3d444d;margin-top:2px}
 .wb-runs-wrap{max-height:460px;overflow:auto;border:1px solid #d0d7de;border-radius:6px}
 table.wb-runs{border-collapse:collapse;width:100%;font-size:13px;table-layout:fixed}
-table.wb-runs th{position:sticky;top:0;background:#f6f8fa;text-align:left;padding:6px 8px;border-bottom:1px solid #d0d7de}
+table.wb-runs th{position:sticky;top:0;background:#f6f8fa;text-align:left;padding:6px 8px;
+  border-bottom:1px solid #d0d7de}
 table.wb-runs td{padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;overflow-wrap:anywhere}
 table.wb-runs td.wb-nowrap{white-space:nowrap}
 .wb-dash .wb-runs-wrap table.wb-runs th,.wb-dash .wb-runs-wrap table.wb-runs td{text-align:left}
@@ -34,7 +36,8 @@ details.wb-result-card,details.wb-all-checks{margin:6px 0} details>summary{curso
 tr.wb-row-checks_failed{background:#fff8f8} tr.wb-row-failed{background:#fff0f0}
 .wb-status{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;color:#fff}
 .wb-status-passed{background:#1a7f37} .wb-status-checks_failed{background:#cf222e}
-.wb-status-failed{background:#82071e} .wb-status-running{background:#0969da} .wb-status-unknown{background:#57606a}
+.wb-status-failed{background:#82071e} .wb-status-running{background:#0969da}
+.wb-status-unknown{background:#57606a}
 .wb-status-warned{background:#9a6700}
 .wb-failed-check,.wb-warned-check{display:inline-block;max-width:100%;box-sizing:border-box;overflow:hidden;
   text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom;border-radius:4px;padding:0 5px;margin:1px;
@@ -50,7 +53,8 @@ _STATUS_WORDS = {
     "failed": "run failed",
     "running": "running",
 }
-#: the runs table's columns and their widths (a fixed layout: long check names wrap or end in "…", never spill)
+#: the runs table's columns and their widths
+#: (a fixed layout: long check names wrap or end in "…", never spill)
 _RUN_COLUMNS = (
     ("period", "92px"),
     ("kind", "64px"),
@@ -75,7 +79,8 @@ def header_html(reports_dir: str, n_runs: int, updated: str) -> str:
 
 def headline_html(text: str, bad: bool) -> str:
     """The one-sentence headline, marked bad (red) when `bad`."""
-    return f"<div class='wb-dash'><div class='wb-dash-headline{' wb-bad' if bad else ''}'>{html.escape(text)}</div></div>"
+    cls = "wb-dash-headline wb-bad" if bad else "wb-dash-headline"
+    return f"<div class='wb-dash'><div class='{cls}'>{html.escape(text)}</div></div>"
 
 
 def problems_html(problems: Sequence[Problem], *, limit: int = MAX_CARDS) -> str:
@@ -110,14 +115,17 @@ def status_html(status: str, warnings: int = 0) -> str:
     if s == "passed" and warnings:
         return (
             f"<span class='wb-status wb-status-warned' title='every gating check passed; {warnings} "
-            f"warning{'s' if warnings > 1 else ''} to read'>passed, {warnings} warning{'s' if warnings > 1 else ''}"
-            "</span>"
+            f"warning{'s' if warnings > 1 else ''} to read'>"
+            f"passed, {warnings} warning{'s' if warnings > 1 else ''}</span>"
         )
     return f"<span class='wb-status wb-status-{s}'>{html.escape(_STATUS_WORDS.get(status, status))}</span>"
 
 
 def check_chips_html(failed: Sequence[str], warned: Sequence[str], *, limit: int = MAX_CHIPS) -> str:
-    """A run's failed checks (red) then its warnings (amber), `limit` of each, the rest counted; full names on hover."""
+    """A run's failed checks (red) then its warnings (amber), `limit` of each, the rest counted.
+
+    Full names show on hover.
+    """
     out = []
     for names, cls, word in ((failed, "wb-failed-check", "failed"), (warned, "wb-warned-check", "warning")):
         out += [
@@ -154,7 +162,8 @@ def runs_table_html(runs: Sequence[Mapping], links: Links | None = None, *, limi
             f"<tr class='wb-row wb-row-{html.escape(r['status'])}' data-run='{html.escape(r['id'])}'>"
             f"<td class='wb-nowrap'>{html.escape(r['period_label'])}</td><td>{html.escape(r['kind'])}</td>"
             f"<td>{html.escape(r.get('name') or '—')}</td><td>{html.escape(r['model'])}</td>"
-            f"<td>{status_html(r['status'], len(r['failed_warnings']))}</td><td>{html.escape(key_figures(r))}</td>"
+            f"<td>{status_html(r['status'], len(r['failed_warnings']))}</td>"
+            f"<td>{html.escape(key_figures(r))}</td>"
             f"<td class='wb-checks-cell'>{checks}</td>"
             f"<td class='wb-nowrap'>{links_html(r, links, sep='<br>')}</td></tr>"
         )
@@ -219,8 +228,9 @@ def run_header_html(run: Mapping, links: Links | None = None) -> str:
     """One run's title line: kind, name, period and status, then model, start, id and links."""
     name = f" “{html.escape(run['name'])}”" if run.get("name") else ""
     return (
-        f"<div class='wb-dash'><div class='wb-run-head'>{html.escape(run['kind'].capitalize())} run{name} for "
-        f"{html.escape(run['period_label'])} {status_html(run['status'], len(run.get('failed_warnings') or []))}"
+        "<div class='wb-dash'><div class='wb-run-head'>"
+        f"{html.escape(run['kind'].capitalize())} run{name} for {html.escape(run['period_label'])} "
+        f"{status_html(run['status'], len(run.get('failed_warnings') or []))}"
         "</div><div class='wb-sub'>"
         f"model {html.escape(run['model'])} · started {html.escape(str(run.get('started_at') or '—'))} · "
         f"run {html.escape(run['id'])}{_prefixed(links_html(run, links, details=False))}</div></div>"
@@ -228,7 +238,10 @@ def run_header_html(run: Mapping, links: Links | None = None) -> str:
 
 
 def ledger_checks_html(run: Mapping) -> str:
-    """The check table from the ledger alone (when the stored results cannot be read): the report's own table."""
+    """The check table from the ledger alone: the report's own table.
+
+    For when the stored results cannot be read.
+    """
     from workbench.checks import Check, checks_table_html
 
     checks = [Check.from_dict(c) for c in run.get("checks") or [] if isinstance(c, Mapping) and "name" in c]

@@ -46,7 +46,10 @@ class RefusedHost(Matcher):
 
 
 def plotly_routes(server_url: str) -> list[tuple]:
-    """The two plotly.js routes: the bundle every page loads, and the full one a missing trace type asks for."""
+    """The two plotly.js routes: the bundle every page loads, and the full one.
+
+    A page asks for the full bundle when it misses a trace type.
+    """
     from jupyter_server.utils import url_path_join
 
     from workbench.dashboards.assets import dashboard_bundle, full_bundle

@@ -289,7 +289,8 @@ class IndexDashboard:
                             Problem(
                                 "corrupt",
                                 "This run cannot be drawn",
-                                f"Its stored results could not be rendered ({type(exc).__name__}); open its report.html.",
+                                "Its stored results could not be rendered "
+                                f"({type(exc).__name__}); open its report.html.",
                                 run["id"],
                             )
                         ]
@@ -318,7 +319,8 @@ def show_index(
         wait_for_request()  # the runs are read after this: never a stale list
     query = request_query()
     # Served by `workbench dashboard`, whose Voila template draws static outputs as the page streams:
-    # the first view is static (no wait for Voila's widget manager), the widgets take over on the first change.
+    # the first view is static (no wait for Voila's widget manager), the widgets take over on the
+    # first change.
     dashboard = IndexDashboard(
         reports_dir,
         run=run or query.get("run"),

@@ -34,8 +34,8 @@ padding:16px 20px;box-shadow:0 1px 3px rgba(0,0,0,.15)}}.wb-card h2{{font-size:1
 .wb-card p{{margin:0;color:#555}}</style></head>
 <body><div class="wb-card wb-card-busy" data-problem="busy" role="status">
 <h2>The dashboard is busy, retry in a moment</h2>
-<p>It is showing as many pages as it serves at a time. This page tries again by itself in {BUSY_RETRY} seconds,
-or <a href="">retry now</a>.</p></div></body></html>
+<p>It is showing as many pages as it serves at a time.
+This page tries again by itself in {BUSY_RETRY} seconds, or <a href="">retry now</a>.</p></div></body></html>
 """
 # Only the static reports of finished runs (never hidden .tmp- folders, notebooks, JSON or the ledger).
 FILE_ALLOWLIST = [r"[^/.][^/]*/[^/.][^/]*/report\.html"]

@@ -21,8 +21,8 @@ ENV_REPORTS_DIR = "WORKBENCH_REPORTS_DIR"
 ARTIFACTS = ("summary.json", "results.json", "report.html", "report.ipynb")
 STATUSES = ("passed", "checks_failed", "failed", "running")
 NO_MODEL = "(no model)"
-# Parsing a summary.json costs ~5-15 ms (it holds the whole result); the newest runs are parsed, older ones get a cheap
-# truncation check (a damaged JSON file almost always lost its end).
+# Parsing a summary.json costs ~5-15 ms (it holds the whole result); the newest runs are parsed, older
+# ones get a cheap truncation check (a damaged JSON file almost always lost its end).
 VALIDATE_NEWEST = 10
 
 
@@ -166,8 +166,9 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
                 Problem(
                     "ledger",
                     "The ledger cannot be read",
-                    f"{display_name(root)}/{ledger.path.name} is damaged ({exc}); the runs below are read from their "
-                    f"directories. `workbench runs --rebuild --reports-dir {display_name(root)}` rebuilds it.",
+                    f"{display_name(root)}/{ledger.path.name} is damaged ({exc}); the runs below are read "
+                    "from their directories. "
+                    f"`workbench runs --rebuild --reports-dir {display_name(root)}` rebuilds it.",
                     severity="warning",
                 )
             )
@@ -184,8 +185,8 @@ def _ledger_rows(root: Path, problems: list[Problem]) -> list[dict]:
             Problem(
                 "ledger",
                 "No ledger in this reports directory",
-                f"The runs below are read from their directories; `workbench runs --rebuild --reports-dir {display_name(root)}` "
-                "indexes them.",
+                "The runs below are read from their directories; "
+                f"`workbench runs --rebuild --reports-dir {display_name(root)}` indexes them.",
                 severity="info",
             )
         )

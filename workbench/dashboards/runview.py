@@ -37,7 +37,10 @@ def load_report(run_dir: str | Path):
 
 
 def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: Links | None = None) -> list:
-    """The widgets showing one run: header with links, its problems, then the report or the ledger's summary."""
+    """The widgets showing one run.
+
+    A header with links, its problems, then the report or the ledger's summary.
+    """
     import ipywidgets as w
 
     from workbench.dashboards.figures import figure_widget
@@ -58,7 +61,8 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
                             Problem(
                                 "corrupt",
                                 "This run's stored results cannot be shown",
-                                f"{reason}: the charts are unavailable; the findings and checks below come from the ledger.",
+                                f"{reason}: the charts are unavailable; "
+                                "the findings and checks below come from the ledger.",
                                 run["id"],
                             )
                         ]
@@ -88,7 +92,10 @@ def run_details_widgets(run: Mapping, problems: Sequence[Problem] = (), links: L
 
 
 def report_html(report) -> str:
-    """Findings, then every check once: failures and warnings in view, the passes folded behind their count."""
+    """Findings, then every check once.
+
+    Failures and warnings in view, the passes folded behind their count.
+    """
     from workbench.checks import checks_table_html
 
     checks = report.checks()

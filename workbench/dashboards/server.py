@@ -210,7 +210,8 @@ def voila_config(
         "This part of the page could not be shown; the person running the "
         "dashboard finds the details in its log."
     )
-    # Kernels: at most `max_kernels` serve pages; a page's kernel goes soon after its page (dashboards/_kernels.py).
+    # Kernels: at most `max_kernels` serve pages; a page's kernel goes soon after its page
+    # (dashboards/_kernels.py).
     c.SpareKernelManager.max_kernels = max(0, int(max_kernels))
     c.SpareKernelManager.cull_closed = max(1, int(cull_closed))
     c.SpareKernelManager.cull_unconnected = max(CULL_UNCONNECTED, int(cull_closed))

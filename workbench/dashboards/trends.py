@@ -84,7 +84,9 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
                 line=dict(color=color),
                 marker=dict(size=9, color=[_RED if f else color for f in failed]),
                 customdata=_hover(points),
-                hovertemplate="%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>",
+                hovertemplate=(
+                    "%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>"
+                ),
             )
         )
     fig.update_layout(
@@ -247,8 +249,8 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
                     line=dict(color=color),
                     marker=dict(size=8, color=marks),
                     customdata=_hover(points),
-                    hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: %{{y:.2f}} of the best group's rate"
-                    "<br>%{customdata[1]}<extra></extra>",
+                    hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: "
+                    "%{y:.2f} of the best group's rate<br>%{customdata[1]}<extra></extra>",
                 )
             )
         fig.update_layout(

@@ -406,7 +406,10 @@ def is_pool_start(env: dict | None) -> bool:
 
 
 def plain_env(env: dict | None) -> dict[str, str]:
-    """The environment Voila gives a page's kernel, as plain strings (its keys are ``ENV_VARIABLE`` str enums)."""
+    """The environment Voila gives a page's kernel, as plain strings.
+
+    Voila's keys are ``ENV_VARIABLE`` str enums.
+    """
     return {str(getattr(k, "value", k)): str(getattr(v, "value", v)) for k, v in (env or {}).items()}
 
 
@@ -436,7 +439,10 @@ def last_activity(kernel):
 
 
 def seconds_since(when) -> float:
-    """Seconds since `when`, one of Jupyter's ``last_activity`` times (aware UTC, from its private ``_tz``)."""
+    """Seconds since `when`, one of Jupyter's ``last_activity`` times.
+
+    Those are aware UTC times, from Jupyter's private ``_tz``.
+    """
     from jupyter_server._tz import utcnow
 
     return (utcnow() - when).total_seconds()

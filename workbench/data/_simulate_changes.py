@@ -1,4 +1,6 @@
-"""The changes the batch simulator injects: resolving their parameters, drawing rows, altering values and labels.
+"""The changes the batch simulator injects.
+
+Resolving their parameters, drawing rows, altering values and labels.
 
 Private: import the public names from :mod:`workbench.data.simulate`.
 """

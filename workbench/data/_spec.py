@@ -421,7 +421,8 @@ def _pick_positive(y: pd.Series, classes: list, positive: Any, name: str):
             if c == positive or str(c) == str(positive):
                 return c
         raise SpecError(
-            f"the positive class {positive!r} is not a value of '{name}' (its values: {_names(map(str, classes))})"
+            f"the positive class {positive!r} is not a value of '{name}' "
+            f"(its values: {_names(map(str, classes))})"
         )
     for c in classes:
         if isinstance(c, bool | np.bool_) and c:

@@ -60,5 +60,6 @@ def reject_infinite(data: pd.DataFrame, columns: Iterable[str], where: str) -> N
             them = "it" if n == 1 else "them"
             raise DataError(
                 f"column '{c}' in {where} has {n:,} infinite value{'s' if n > 1 else ''} (first in row {i}); "
-                f"a model cannot score infinity: replace {them} with a number, or leave {them} empty (missing)"
+                f"a model cannot score infinity: replace {them} with a number, "
+                f"or leave {them} empty (missing)"
             )

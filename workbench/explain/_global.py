@@ -93,7 +93,10 @@ def permutation_importance(
 
 
 def _scorer(model, scoring: str):
-    """A scikit-learn scorer (estimator, X, y) -> score, higher is better, via the model's DataFrame interface."""
+    """A scikit-learn scorer (estimator, X, y) -> score, higher is better.
+
+    It scores through the model's DataFrame interface.
+    """
     spec = model.spec
 
     def score(est, X, y):

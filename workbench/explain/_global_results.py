@@ -362,9 +362,9 @@ class SurrogateResult:
         n = len(self.rules)
         if self.fidelity_metric == "agreement":
             head = (
-                f"A decision tree {self.max_depth} levels deep ({n} rules) gives the same answer as the model "
-                f"on {self.fidelity:.1%} of {self.n_rows_holdout:,} held-out rows (always giving the most "
-                f"common answer would agree on {self.baseline:.1%})."
+                f"A decision tree {self.max_depth} levels deep ({n} rules) gives the same answer "
+                f"as the model on {self.fidelity:.1%} of {self.n_rows_holdout:,} held-out rows "
+                f"(always giving the most common answer would agree on {self.baseline:.1%})."
             )
         else:
             head = (

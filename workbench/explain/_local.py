@@ -81,7 +81,10 @@ def explain_rows(
 
 
 def describe_output(model, raw: dict) -> tuple[Any, float | None, Any]:
-    """(predicted label or value, probability of the explained class, explained class) for one explained row."""
+    """What the model answered for one explained row.
+
+    (predicted label or value, probability of the explained class, explained class).
+    """
     own = raw["output"]
     if raw["label_index"] is None:
         return float(own[0]), None, None

@@ -364,14 +364,14 @@ class StabilityResult:
         head = {"stable": "Stable", "fairly stable": "Fairly stable", "unstable": "Unstable"}[self.verdict]
         s = (
             f"{head}: repeating each explanation with {len(self.seeds)} random seeds, the top {self.top_k} "
-            f"features overlap {self.mean_top_k_jaccard:.0%} on average, the full rankings agree with a Kendall "
-            f"tau of {self.mean_kendall_tau:.2f} (1 = identical order), and {self.mean_sign_agreement:.0%} of the "
-            "top features keep the direction of their effect."
+            f"features overlap {self.mean_top_k_jaccard:.0%} on average, the full rankings agree "
+            f"with a Kendall tau of {self.mean_kendall_tau:.2f} (1 = identical order), and "
+            f"{self.mean_sign_agreement:.0%} of the top features keep the direction of their effect."
         )
         if self.verdict != "stable":
             s += (
-                f" Read only the first few conditions, or explain with more samples than {self.num_samples:,} "
-                "(num_samples)."
+                " Read only the first few conditions, or explain with more samples than "
+                f"{self.num_samples:,} (num_samples)."
             )
         return s
 

@@ -1,5 +1,6 @@
-"""Modeling: train (:mod:`~workbench.modeling.train`), evaluate (:mod:`~workbench.modeling.evaluate`), the model file.
+"""Modeling: train, evaluate, the model file.
 
+Training is :mod:`~workbench.modeling.train`, evaluation :mod:`~workbench.modeling.evaluate`.
 The model artifact (:mod:`~workbench.modeling.artifact`) is read as hostile
 input (``_model_container``, ``_skops_trust``, ``_model_structure``) and has an
 ONNX form (:mod:`~workbench.modeling.onnx_model`). ``train`` and ``evaluate``

@@ -197,8 +197,8 @@ def _model_file(meta: dict, path: Path) -> str:
 def _refuse_pickles(head: bytes, path: Path) -> None:
     if head[:2] in _PICKLE_MAGIC or head[:1] == b"\x80" or head.startswith(_COMPRESSED_MAGIC):
         raise ModelFileError(
-            f"'{path}' is a pickle or joblib file; workbench never loads pickles (they can run arbitrary code): "
-            "re-save the model with workbench.save_model"
+            f"'{path}' is a pickle or joblib file; workbench never loads pickles "
+            "(they can run arbitrary code): re-save the model with workbench.save_model"
         )
 
 

@@ -252,7 +252,8 @@ def read_model_info(path: str | Path, *, registry: str | None = None) -> ModelIn
         raise ModelFileError(f"'{path}' is corrupted: its meta.json has no valid format_version")
     if version > FORMAT_VERSION:
         raise ModelFileError(
-            f"'{path}' was written by a newer workbench (format version {version}); upgrade workbench to load it"
+            f"'{path}' was written by a newer workbench (format version {version}); "
+            "upgrade workbench to load it"
         )
     if meta.get("model_sha256") and meta["model_sha256"] != hashlib.sha256(blob).hexdigest():
         raise ModelFileError(f"'{path}' is corrupted: {model_file} does not match its checksum")

@@ -136,7 +136,8 @@ class OnnxModel(Model):
         unknown = [n for n in inputs if n not in features]
         if unknown:
             raise ModelFileError(
-                f"the ONNX model '{self.name}' expects inputs its spec does not declare: {', '.join(unknown[:5])}"
+                f"the ONNX model '{self.name}' expects inputs its spec does not declare: "
+                f"{', '.join(unknown[:5])}"
             )
         # (input name, feature, dtype) in spec order; features the graph ignores are skipped
         self._inputs: list[tuple[str, tuple[str, Any]]] = []

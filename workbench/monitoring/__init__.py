@@ -15,13 +15,13 @@ from workbench._lazy import lazy_exports
 _EXPORTS = {
     "DriftResult": "workbench.monitoring.drift",
     "detect_drift": "workbench.monitoring.drift",
-    "QualityResult": "workbench.monitoring.quality",
+    "QualityResult": "workbench.monitoring._quality_result",
     "check_quality": "workbench.monitoring.quality",
     "PerformanceEstimator": "workbench.monitoring._performance_estimate",
     "PerformanceResult": "workbench.monitoring.performance",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring._performance_estimate",
-    "BiasResult": "workbench.monitoring.bias",
+    "BiasResult": "workbench.monitoring._bias_result",
     "assess_bias": "workbench.monitoring.bias",
 }
 

@@ -1,5 +1,6 @@
-"""The reference comparison of :func:`workbench.monitoring.bias.assess_bias`: which disparities got worse, beyond chance.
+"""The reference comparison of :func:`workbench.monitoring.bias.assess_bias`.
 
+Which disparities got worse, beyond chance.
 Private: import the public names from :mod:`workbench.monitoring.bias`.
 """
 

@@ -1,5 +1,6 @@
-"""One table's groups and rates for :func:`workbench.monitoring.bias.assess_bias`: MetricFrame point estimates, bootstrap intervals.
+"""One table's groups and rates for :func:`workbench.monitoring.bias.assess_bias`.
 
+MetricFrame point estimates, bootstrap intervals.
 Private: import the public names from :mod:`workbench.monitoring.bias`.
 """
 

@@ -1,5 +1,6 @@
-"""What bias analysis takes in, checked and coded: the task, the options, the sensitive columns, groups, predictions.
+"""What bias analysis takes in, checked and coded.
 
+The task, the options, the sensitive columns, groups, predictions.
 Private to :mod:`workbench.monitoring.bias` and its modules.
 """
 

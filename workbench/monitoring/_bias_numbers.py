@@ -54,7 +54,10 @@ def _fmt_ci(ci: Sequence | None) -> str:
 
 
 def _driver_text(d) -> str:
-    """The group behind a disparity's change (a :class:`~workbench.monitoring._bias_records.RateChange`), in words."""
+    """The group behind a disparity's change, in words.
+
+    The change is a :class:`~workbench.monitoring._bias_records.RateChange`.
+    """
     if d is None or d.change is None:
         return ""
     what = {

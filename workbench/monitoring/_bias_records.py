@@ -1,5 +1,6 @@
-"""Typed records of a :class:`workbench.monitoring.bias.BiasResult`: groups, disparities, the reference comparison.
+"""Typed records of a :class:`workbench.monitoring.bias.BiasResult`.
 
+Groups, disparities, the reference comparison.
 Each record's ``to_dict()`` is the JSON that stored bias results have always
 held (``results.json`` of runs written before these records existed load as
 they are), and ``from_dict`` reads it back. The records are built from that

@@ -1,5 +1,6 @@
-"""The words and decisions around :class:`workbench.monitoring.drift.DriftResult`: findings, per-column checks, ranking, test overrides.
+"""The words and decisions around :class:`workbench.monitoring.drift.DriftResult`.
 
+Findings, per-column checks, ranking, test overrides.
 Private: import the public names from :mod:`workbench.monitoring.drift`.
 """
 
@@ -92,7 +93,10 @@ def _findings(r: DriftResult) -> list[str]:
 
 def _describe(c: ColumnDrift, who: str) -> str:
     if c.stattest == _MISSING_TEST:
-        return f"{who} is entirely missing in the current data, so its drift cannot be measured (counted as drifted)."
+        return (
+            f"{who} is entirely missing in the current data, so its drift cannot be measured "
+            "(counted as drifted)."
+        )
     verb = "drifted" if c.drifted else "did not drift"
     how = f"{c.stattest_name} {_short(c.score)}, threshold {_short(c.threshold)}"
     ref, cur = c.reference, c.current
@@ -115,7 +119,10 @@ def _describe(c: ColumnDrift, who: str) -> str:
 
 
 def _overrides(stattest, threshold, spec: DatasetSpec, features: list[str]) -> tuple[dict, str | None, dict]:
-    """Per-column tests, the test for all other columns, per-column thresholds (absent: Evidently's default)."""
+    """Per-column tests, the test for all other columns, per-column thresholds.
+
+    An absent test or threshold is Evidently's default.
+    """
     names = {c: _role_type(spec, c) for c in features}
     if spec.target:
         names[spec.target] = _role_type(spec, spec.target)

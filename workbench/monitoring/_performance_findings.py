@@ -1,5 +1,6 @@
-"""The plain-language findings of :class:`workbench.monitoring.performance.PerformanceResult`, and its tolerances.
+"""The plain-language findings of :class:`workbench.monitoring.performance.PerformanceResult`.
 
+And its tolerances.
 Private: import the public names from :mod:`workbench.monitoring.performance`.
 """
 

@@ -72,27 +72,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from workbench import _html
 from workbench._lazy import lazy
-from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS
-from workbench.errors import DataError, ParameterError, UnknownNameError, WorkbenchError
+from workbench.errors import DataError, ParameterError
 from workbench.monitoring._bias_compare import _compare
 from workbench.monitoring._bias_definitions import (
-    _WORDS,
     CELLS,  # noqa: F401  (public constant, kept importable from here)
     DISPARITIES,
-    RATES,
 )
-from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
 from workbench.monitoring._bias_groups import _assess_attribute, _attributes, _Table
 from workbench.monitoring._bias_inputs import _require_binary, _sensitive_columns
-from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci, _jsonable, _native
+from workbench.monitoring._bias_numbers import _native
 from workbench.monitoring._bias_records import (
     AttributeResult,
     Comparison,
@@ -101,6 +95,7 @@ from workbench.monitoring._bias_records import (
     GroupRates,
     RateChange,
 )
+from workbench.monitoring._bias_result import BiasResult
 from workbench.validation import check_number
 
 pd = lazy("pandas")
@@ -118,294 +113,6 @@ __all__ = [
     "ABSOLUTE_CHECKS",
     "WORSENED_CHECKS",
 ]
-
-
-@dataclass(frozen=True)
-class BiasResult:
-    """A binary classifier's decisions compared between groups; ask it things.
-
-    ``result.attribute("sex")`` (an :class:`AttributeResult`: its groups and
-    disparities), ``result.by_group("sex")`` (a DataFrame of per-group rates
-    with intervals), ``result.disparity("demographic_parity_ratio", "sex")``,
-    ``result.disparities()``, ``result.findings()``, ``result.checks()``,
-    ``result.figures()``. `reference` holds the reference period's own result
-    and `comparison` (a :class:`Comparison`) the changes since then.
-    """
-
-    kind: ClassVar[str] = "bias"
-    SCHEMA: ClassVar[int] = 1
-
-    model_name: str
-    positive_label: Any
-    negative_label: Any
-    threshold: float | None
-    n_rows: int
-    n_labelled: int
-    min_group_size: int
-    confidence: float
-    n_bootstrap: int
-    random_state: int | None
-    overall: dict  # rates over all rows, plus count, n_labelled and roc_auc (a flat mapping)
-    attributes: list[AttributeResult] = field(default_factory=list)
-    reference: BiasResult | None = None
-    comparison: Comparison | None = None
-    notes: list = field(default_factory=list)
-
-    # -- the result protocol --------------------------------------------------
-    def to_dict(self) -> dict:
-        """JSON-safe fields, plus flat views (``groups``, ``disparities``, ``key_metrics``) for reports."""
-        records = {
-            "attributes": [a.to_dict() for a in self.attributes],
-            "reference": None if self.reference is None else _reference_dict(self.reference),
-            "comparison": None if self.comparison is None else self.comparison.to_dict(),
-        }
-        d: dict[str, Any] = {"kind": self.kind}
-        d.update({f.name: _jsonable(records.get(f.name, getattr(self, f.name))) for f in fields(self)})
-        d["groups"] = [
-            {"sensitive": a["name"], **{k: v for k, v in g.items() if k != "confusion"}}
-            for a in d["attributes"]
-            for g in a["groups"]
-        ]
-        d["disparities"] = [
-            {"sensitive": a["name"], "metric": m, **v}
-            for a in d["attributes"]
-            for m, v in a["disparities"].items()
-        ]
-        d["key_metrics"] = self.key_metrics()
-        return d
-
-    def key_metrics(self) -> dict:
-        """Flat figures for the ledger and trend charts: disparities, and each judged group's ratio and rate."""
-        out: dict[str, float | None] = {}
-        for a in self.attributes:
-            for m in ABSOLUTE_CHECKS:
-                out[f"bias.{m}.{a.name}"] = a.disparities[m].value
-            if len(a.columns) == 1:
-                for g in a.judged:
-                    out[f"bias.impact_ratio.{a.name}.{g.group}"] = g.impact_ratio
-                    out[f"bias.selection_rate.{a.name}.{g.group}"] = g.selection_rate
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> BiasResult:
-        if d.get("kind", "bias") != "bias":
-            raise WorkbenchError(f"expected a stored bias result, not a '{d.get('kind')}' result")
-        kw = {f.name: d[f.name] for f in fields(cls) if f.name in d}
-        kw["attributes"] = [AttributeResult.from_dict(a) for a in d.get("attributes") or []]
-        kw["reference"] = None if d.get("reference") is None else BiasResult.from_dict(d["reference"])
-        kw["comparison"] = None if d.get("comparison") is None else Comparison.from_dict(d["comparison"])
-        try:
-            return cls(**kw)
-        except TypeError as exc:
-            raise WorkbenchError(f"the stored bias result is incomplete ({exc})") from None
-
-    @property
-    def has_labels(self) -> bool:
-        return self.n_labelled > 0
-
-    def attribute(self, name: str) -> AttributeResult:
-        for a in self.attributes:
-            if a.name == name:
-                return a
-        raise UnknownNameError(
-            f"no sensitive attribute '{name}' in this result "
-            f"(it has {', '.join(a.name for a in self.attributes)})"
-        )
-
-    def by_group(self, attribute: str) -> pd.DataFrame:
-        """Per-group rates of one sensitive column (or intersection ``a+b``), with intervals."""
-        rows = []
-        for g in self.attribute(attribute).groups:
-            row = {"group": g.group, "count": g.count, "too_small": g.too_small}
-            for m in (*RATES, "impact_ratio", "roc_auc"):
-                row[m] = g.rate(m)
-                if m in g.intervals:
-                    row[f"{m}_low"], row[f"{m}_high"] = g.intervals[m] or [None, None]
-            row["unjudged"] = ", ".join(g.unjudged)
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("group")
-
-    def disparity(self, metric: str, attribute: str) -> float | None:
-        if metric not in DISPARITIES:
-            raise UnknownNameError(f"unknown disparity '{metric}'; use one of {', '.join(DISPARITIES)}")
-        return self.attribute(attribute).disparity(metric).value
-
-    def disparities(self) -> pd.DataFrame:
-        """One row per (attribute, metric): value, interval, judged groups."""
-        rows = []
-        for a in self.attributes:
-            for m, d in a.disparities.items():
-                ci = d.ci or [None, None]
-                rows.append(
-                    {
-                        "attribute": a.name,
-                        "metric": m,
-                        "value": d.value,
-                        "low": ci[0],
-                        "high": ci[1],
-                        "groups": d.groups,
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """Absolute checks (warnings) and, with a reference, the gating ``.worsened`` checks."""
-        out: list[Check | None] = []
-        level = f"{self.confidence:.0%}"
-        for a in self.attributes:
-            for m, (op, default) in ABSOLUTE_CHECKS.items():
-                d = a.disparities[m]
-                text = self._words(m)
-                msg = f"{a.name}: {text} is {{value:.3g}} (limit {op} {{threshold:g}}" + (
-                    f"; {level} interval {_fmt_ci(d.ci)})" if d.ci else ")"
-                )
-                out.append(
-                    make_check(f"bias.{m}.{a.name}", d.value, op, default, msg, config, severity="warning")
-                )
-        comparison = self.comparison
-        for c in comparison.disparities if comparison else []:
-            if c.metric not in WORSENED_CHECKS:
-                continue
-            name = f"bias.{c.metric}.{c.attribute}.worsened"
-            n = comparison.comparisons or 1
-            msg = (
-                f"{c.attribute}: {self._words(c.metric)} went from {_f(c.reference)} (reference) "
-                f"to {_f(c.current)}; beyond chance it got worse by at least {{value:.3g}} ({level} "
-                f"confidence over all {n} comparisons; fails above {{threshold:g}})" + _driver_text(c.driver)
-            )
-            out.append(make_check(name, c.lower_bound, "<=", 0.0, msg, config, severity="error"))
-        return [c for c in out if c is not None]
-
-    def findings(self, config: ChecksConfig | None = None) -> list[str]:
-        """Plain-language sentences, most important first (the same under any check settings)."""
-        scored: list[tuple[float, str]] = []
-        pos = f"'{self.positive_label}'"
-        changes = self.comparison.disparities if self.comparison else []
-        for c in changes:
-            if c.significant and c.metric in WORSENED_CHECKS:
-                scored.append((100 + c.worsening, _worsened_sentence(self, c)))
-        for a in self.attributes:
-            scored.extend(_attribute_findings(self, a, pos))
-        if not self.has_labels:
-            scored.append(
-                (
-                    -1,
-                    f"The data has no outcome labels, so only the share predicted {pos} could be "
-                    "compared between groups; true and false positive rates, precision and accuracy "
-                    "need the actual outcomes.",
-                )
-            )
-        small = [
-            f"{a.name} = {g.group} ({g.count:,} rows)"
-            for a in self.attributes
-            if len(a.columns) == 1
-            for g in a.groups
-            if g.too_small
-        ]
-        if small:
-            scored.append(
-                (
-                    -2,
-                    f"Too small to judge (fewer than {self.min_group_size} rows): {', '.join(small)}; "
-                    "listed, but not ranked or used in the disparities.",
-                )
-            )
-        scored.extend((-3, n) for n in self.notes)
-        missing = self.comparison.not_in_reference if self.comparison else []
-        if missing:
-            scored.append(
-                (
-                    -3,
-                    f"The reference has no {', '.join(m.replace('+', ' × ') for m in missing)} groups "
-                    "to compare with, so those were not checked for worsening.",
-                )
-            )
-        return [s for _, s in sorted(scored, key=lambda t: -t[0])]
-
-    def figures(self) -> dict:
-        from workbench.viz import fairness as fz
-
-        figs = {}
-        words = {
-            k: v.format(pos=f"'{self.positive_label}'", neg=f"'{self.negative_label}'")
-            for k, v in _WORDS.items()
-        }
-        for a in self.attributes:  # the figures draw from the stored (dict) shape
-            ad = a.to_dict()
-            figs[f"selection_rate.{a.name}"] = fz.selection_rate_figure(ad, words["selection_rate"])
-            if self.has_labels:
-                figs[f"error_rates.{a.name}"] = fz.error_rates_figure(ad)
-            if len(a.columns) == 2:
-                figs[f"intersection.{a.name}"] = fz.intersection_heatmap(
-                    ad, "selection_rate", words["selection_rate"]
-                )
-        rows = []
-        for a in self.attributes:
-            for m, (op, thr) in ABSOLUTE_CHECKS.items():
-                d = a.disparities[m]
-                rows.append(
-                    {
-                        "attribute": a.name,
-                        "metric": m,
-                        "value": d.value,
-                        "ci": d.ci,
-                        "op": op,
-                        "threshold": thr,
-                    }
-                )
-        figs["disparities"] = fz.disparity_figure(rows)
-        if self.comparison and self.comparison.disparities:
-            figs["comparison"] = fz.comparison_figure(
-                [c.to_dict() for c in self.comparison.disparities], self.confidence
-            )
-        return figs
-
-    def figure(self):
-        figs = self.figures()
-        return next((f for k, f in figs.items() if k.startswith("selection_rate.")), figs["disparities"])
-
-    def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        """The result's card; its checks under `config` (a report passes its run's check settings)."""
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
-        rows = [
-            {
-                "attribute": r.attribute,
-                "metric": r.metric,
-                "value": r.value,
-                "interval": _fmt_ci([r.low, r.high]) if r.low is not None else "—",
-            }
-            for r in self.disparities().itertuples()
-            if r.metric in ABSOLUTE_CHECKS
-        ]
-        body += _html.table(rows)
-        for a in self.attributes:
-            if len(a.columns) == 1:
-                body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(a.name)}</div>"
-                body += _html.table(
-                    [
-                        {
-                            "group": g.group,
-                            "count": g.count,
-                            **{m: g.rate(m) for m in RATES},
-                            "impact_ratio": g.impact_ratio,
-                            "too small": g.too_small,
-                        }
-                        for g in a.groups
-                    ],
-                    highlight="too small",
-                )
-        body += checks_table_html(self.checks(config))
-        sub = (
-            f"{self.n_rows:,} rows ({self.n_labelled:,} labelled), positive = '{self.positive_label}'"
-            + (f", threshold {self.threshold:.3g}" if self.threshold is not None else "")
-            + (f"; compared with a reference of {self.reference.n_rows:,} rows" if self.reference else "")
-        )
-        return _html.card(f"Bias / fairness of {self.model_name}", body, sub)
-
-    # -- sentences -----------------------------------------------------------
-    def _words(self, key: str) -> str:
-        return _WORDS[key].format(pos=f"'{self.positive_label}'", neg=f"'{self.negative_label}'")
 
 
 def assess_bias(
@@ -439,6 +146,23 @@ def assess_bias(
     reference : the approved period: a labelled table (scored with the same
         model, or `reference_predictions`), or a stored BiasResult of it.
     n_bootstrap, confidence, random_state : the bootstrap intervals.
+
+    Returns
+    -------
+    BiasResult
+        Per-group rates, disparities with intervals and, with a reference,
+        the comparison (which disparities got worse, beyond chance).
+
+    Raises
+    ------
+    SpecError
+        The task (the spec's or the model's) is not binary classification.
+    ParameterError
+        A bad option, both a model and predictions, or no predictions for a
+        table (current or reference).
+    DataError
+        A missing sensitive or prediction column, sensitive columns that
+        cannot define groups, or a stored reference with another positive class.
 
     Examples
     --------
@@ -568,11 +292,3 @@ def _assess_table(
         notes=notes,
     )
     return result, reps
-
-
-def _reference_dict(reference: BiasResult) -> dict:
-    """The reference period's result as stored inside the current one: its own fields and flat views."""
-    d = reference.to_dict()
-    for k in ("kind", "reference", "comparison"):
-        d.pop(k, None)
-    return d

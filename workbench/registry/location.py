@@ -46,7 +46,10 @@ class RegistryLocation:
 
     @property
     def is_local(self) -> bool:
-        """True for an embedded SQLite store (a URI with no credentials, safe to write into a run's params)."""
+        """True for an embedded SQLite store.
+
+        Its URI holds no credentials, so it is safe to write into a run's params.
+        """
         return self.database is not None
 
     def display(self) -> str:
@@ -59,8 +62,9 @@ class RegistryLocation:
 
 
 def registry_location(registry: str | os.PathLike | None = None) -> RegistryLocation:
-    """The registry to use: `registry`, else ``WORKBENCH_REGISTRY``, else ``MLFLOW_TRACKING_URI``, else the default.
+    """The registry to use.
 
+    `registry`, else ``WORKBENCH_REGISTRY``, else ``MLFLOW_TRACKING_URI``, else the default.
     A bad value (empty text, a SQLite URI without a path) is a
     :class:`~workbench.errors.RegistryValueError` naming where it came from.
     """

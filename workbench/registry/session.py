@@ -96,7 +96,10 @@ def open_registry(registry: str | os.PathLike | None = None, *, create: bool = F
 
 @contextmanager
 def quiet(location: RegistryLocation | None = None) -> Iterator[None]:
-    """Silence MLflow's logging, warnings and progress bars; a short HTTP timeout for a server (restored after)."""
+    """Silence MLflow's logging, warnings and progress bars; a short HTTP timeout for a server.
+
+    All are restored after.
+    """
     import mlflow  # noqa: F401  (configures its loggers on import: set ours after that)
 
     env = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}

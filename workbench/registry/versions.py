@@ -393,7 +393,10 @@ def _parent_uri(session, name: str, parent) -> str | None:
 
 
 def _log_model(session, name: str, path: Path, meta: dict, sha: str, tags: dict) -> tuple[str, str]:
-    """Save the MLflow model (code + the artifact unchanged) and log it in a run; (its artifact URI, run id)."""
+    """Save the MLflow model (code + the artifact unchanged) and log it in a run.
+
+    Returns (its artifact URI, run id).
+    """
     import mlflow.pyfunc
     from mlflow.entities import Metric, Param
 
@@ -441,7 +444,10 @@ def _ensure_registered_model(session, name: str) -> None:
 
 
 def _requirements() -> list[str]:
-    """What loading the MLflow model needs, pinned to the versions here (metadata only: nothing is installed)."""
+    """What loading the MLflow model needs, pinned to the versions here.
+
+    Read from metadata only: nothing is installed.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     out = []

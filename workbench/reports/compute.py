@@ -228,7 +228,10 @@ def _check_skops_types(blob: bytes, path: Path) -> None:
 def _check_values(
     path: str | Path, columns: list[str], model: _ModelInfo, what: str, *, sensitive: list[str] = ()
 ) -> None:
-    """Read only the columns that can hold values the model (or a bias analysis) cannot take, and check them."""
+    """Read and check only the columns that can hold values the model cannot take.
+
+    Or that a bias analysis cannot take.
+    """
     from workbench.data._spec import target_values
     from workbench.data._values import reject_infinite, reject_text_in_numeric
     from workbench.data.io import load_table
@@ -258,8 +261,9 @@ def _check_values(
 
 
 def _groups_problem(s, name: str, where: str) -> str | None:
-    """Why a sensitive column cannot define groups (none or one group, or one per row: an identifier), or None.
+    """Why a sensitive column cannot define groups, or None.
 
+    None or one group, or one per row (an identifier).
     The same rules as the bias analysis (missing values form a group of their own).
     """
     import pandas as pd
@@ -281,7 +285,10 @@ def _groups_problem(s, name: str, where: str) -> str | None:
 
 
 def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
-    """Columns and a row count (0 or more) of a table without reading all of it; duplicate names are refused."""
+    """Columns and a row count (0 or more) of a table without reading all of it.
+
+    Duplicate names are refused.
+    """
     p = Path(path)
     if p.exists() and p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES):
         try:

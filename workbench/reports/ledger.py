@@ -180,7 +180,8 @@ class Ledger:
                         lambda r=r: conn.execute(
                             "UPDATE runs SET status='failed', error=? WHERE id=? AND status='running'",
                             (
-                                "the run was killed before it finished (its process is gone); no report was written",
+                                "the run was killed before it finished (its process is gone); "
+                                "no report was written",
                                 r["id"],
                             ),
                         )

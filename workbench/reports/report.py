@@ -130,7 +130,8 @@ class Report:
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self.findings()[:12])
         return (
             f"<div class='wb-summary' style='border-left:6px solid {color};padding:8px 14px;margin:6px 0;"
-            f"font-family:system-ui,sans-serif'><div class='wb-headline' style='font-size:17px;font-weight:600'>"
+            "font-family:system-ui,sans-serif'>"
+            "<div class='wb-headline' style='font-size:17px;font-weight:600'>"
             f"{html.escape(self.headline(checks))}</div><ul style='margin:6px 0'>{items}</ul></div>"
         )
 
@@ -186,7 +187,8 @@ class Report:
                 sentence = no_data_html(fig)  # a chart with nothing to draw: its sentence, not an empty axis
                 if sentence is not None:
                     parts.append(
-                        f"<div class='wb-figure' data-name='{html.escape(name)}' data-no-data='1'>{sentence}</div>"
+                        f"<div class='wb-figure' data-name='{html.escape(name)}' data-no-data='1'>"
+                        f"{sentence}</div>"
                     )
                     continue
                 parts.append(
@@ -199,7 +201,8 @@ class Report:
         return (
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><script type='text/javascript'>{get_plotlyjs()}</script>"
-            "<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:20px auto;"
+            "<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;"
+            "margin:20px auto;"
             "padding:0 16px;color:#1f2328} table{font-size:13px} h1{font-size:22px}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>" + "".join(parts) + "</body></html>"
         )
@@ -262,7 +265,10 @@ def prepare_kernel() -> None:
 
 
 def block_iri_grammar() -> bool:
-    """Keep jsonschema from importing ``rfc3987_syntax`` (see :func:`prepare_kernel`); True if it now will not."""
+    """Keep jsonschema from importing ``rfc3987_syntax`` (see :func:`prepare_kernel`).
+
+    True if it now will not.
+    """
     import sys
 
     if "jsonschema" in sys.modules:
@@ -272,7 +278,8 @@ def block_iri_grammar() -> bool:
 
 
 #: ``$WORKBENCH_REPORT_PROFILE`` names a folder: each report kernel writes its phases' timings
-#: and a cProfile dump there (``<pid>-<phase>.prof``, ``<pid>-timings.json``), to find where a run's time goes.
+#: and a cProfile dump there (``<pid>-<phase>.prof``, ``<pid>-timings.json``), to find where a
+#: run's time goes.
 PROFILE_ENV = "WORKBENCH_REPORT_PROFILE"
 
 

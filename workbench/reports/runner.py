@@ -398,7 +398,8 @@ def write_junit(
                 f"{escape(f'{c.name}: {c.outcome_text()}; run: {run_dir}')}</failure>"
             )
         elif c.status == "warn":  # read it, it does not gate: not a failure
-            body = f"<system-out>{escape(f'warning: {c.name}: {c.outcome_text()}: {c.message}; run: {run_dir}')}</system-out>"
+            text = f"warning: {c.name}: {c.outcome_text()}: {c.message}; run: {run_dir}"
+            body = f"<system-out>{escape(text)}</system-out>"
         cases.append(
             f"<testcase classname={quoteattr('workbench.' + kind)} name={quoteattr(c.name)}>{body}</testcase>"
         )
@@ -408,7 +409,8 @@ def write_junit(
             f"<error message={quoteattr(error)}/></testcase>"
         )
     xml = (
-        f"<?xml version='1.0' encoding='utf-8'?>\n<testsuite name={quoteattr('workbench ' + kind + ' report')} "
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        f"<testsuite name={quoteattr('workbench ' + kind + ' report')} "
         f"tests='{len(cases)}' failures='{failures}' errors='{1 if error else 0}'>"
         + "".join(cases)
         + "</testsuite>\n"

@@ -23,7 +23,10 @@ def figure_bundle(fig: Any) -> dict[str, Any]:
 
 
 def display_figure(fig: Any) -> None:
-    """Publish `fig` as plotly's output type (what ``fig.show()`` shows); a chart with nothing to draw as its sentence."""
+    """Publish `fig` as plotly's output type (what ``fig.show()`` shows).
+
+    A chart with nothing to draw is published as its sentence.
+    """
     from IPython.display import HTML, display
 
     from workbench.viz._empty import no_data_html

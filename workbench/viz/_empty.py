@@ -61,7 +61,10 @@ def no_data_sentence(fig: Any) -> str | None:
 
 
 def no_data_html(fig: Any) -> str | None:
-    """The sentence of a :func:`no_data` figure as a paragraph (with the chart's title); None for a real chart."""
+    """The sentence of a :func:`no_data` figure as a paragraph (with the chart's title).
+
+    None for a real chart.
+    """
     sentence = no_data_sentence(fig)
     if sentence is None:
         return None

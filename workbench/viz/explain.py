@@ -194,7 +194,10 @@ def surrogate_fidelity_figure(
     metric: str = "agreement",
     goal: float | None = None,
 ) -> go.Figure:
-    """Fidelity of surrogate trees of depth 1..n on held-out rows (and on their fitted rows); chosen depth ringed."""
+    """Fidelity of surrogate trees of depth 1..n on held-out rows (and on their fitted rows).
+
+    The chosen depth is ringed.
+    """
     if not curve:
         return no_data("No surrogate tree was fitted.", "Surrogate tree fidelity by depth")
     depths = [c["depth"] for c in curve]

@@ -252,7 +252,9 @@ def comparison_figure(rows: Sequence[Mapping], confidence: float = 0.95) -> go.F
                 customdata=[[r["reference"], r["current"]] for r in part],
                 showlegend=i == 1,
                 legendgroup="worsening",
-                hovertemplate="%{y}<br>reference %{customdata[0]:.3f} → now %{customdata[1]:.3f}<extra></extra>",
+                hovertemplate=(
+                    "%{y}<br>reference %{customdata[0]:.3f} → now %{customdata[1]:.3f}<extra></extra>"
+                ),
             ),
             row=i,
             col=1,

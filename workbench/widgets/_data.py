@@ -200,7 +200,8 @@ class DataPanel(Panel):
         self.roles.value = _html.card(
             f"Column roles — {self.state.dataset or 'data'}",
             _html.table(rows, ["column", "role", "type", "sensitive"]),
-            f"task: {spec.task}; {len(spec.numeric)} numeric and {len(spec.categorical)} categorical features",
+            f"task: {spec.task}; {len(spec.numeric)} numeric and "
+            f"{len(spec.categorical)} categorical features",
         )
 
     def _columns_of_state(self) -> list[str]:

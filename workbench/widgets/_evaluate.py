@@ -16,8 +16,9 @@ CHART_WIDTH, CHART_HEIGHT = 430, 400  # pixels of the confusion matrix and calib
 
 
 class EvaluatePanel(Panel):
-    """Evaluate ``state.model`` on the held-out rows (again whenever the model changes); sets ``state.evaluation``.
+    """Evaluate ``state.model`` on the held-out rows; sets ``state.evaluation``.
 
+    It evaluates again whenever the model changes.
     The threshold slider moves the decision threshold of a binary model: the
     confusion matrix and the business cost follow at once through
     :meth:`~workbench.modeling.evaluate.EvaluationResult.at_threshold` (two

@@ -256,7 +256,8 @@ class ExplainPanel(Panel):
         self.surrogate_text.value = _html.card(
             "Surrogate decision tree",
             "".join(f"<p>{_html.esc(s)}</p>" for s in result.findings()[:2]),
-            f"fidelity {result.fidelity:.1%} ({result.fidelity_metric}) on {result.n_rows_holdout:,} held-out rows",
+            f"fidelity {result.fidelity:.1%} ({result.fidelity_metric}) "
+            f"on {result.n_rows_holdout:,} held-out rows",
         )
         self.rules.value = result.rules_text()
 

@@ -120,7 +120,10 @@ class MonitorPanel(Panel):
 
     # -- in this kernel ---------------------------------------------------------------------------
     def check(self) -> None:
-        """Drift and data quality against the training rows, and bias when the model allows (the "Check batch" button)."""
+        """Drift and data quality against the training rows, and bias when the model allows.
+
+        What the "Check batch" button does.
+        """
         from workbench.monitoring.bias import assess_bias
         from workbench.monitoring.drift import detect_drift
         from workbench.monitoring.quality import check_quality
@@ -164,7 +167,10 @@ class MonitorPanel(Panel):
 
     # -- as a report ---------------------------------------------------------------------------------
     def run_as_report(self) -> None:
-        """Run the chosen report on the batch with papermill, in the background (the "Run as report" button)."""
+        """Run the chosen report on the batch with papermill, in the background.
+
+        What the "Run as report" button does.
+        """
         from workbench.modeling.artifact import save_model
         from workbench.reports.runner import run_report
 

@@ -15,8 +15,9 @@ from workbench.widgets._state import AppState
 def ensure_model(
     state: AppState, model_path: str | Path, *, recipe: str = "hist_gradient_boosting", quick: bool = False
 ) -> Any:
-    """Load the model at `model_path` into `state`; when the file is missing, train one quickly and save it there.
+    """Load the model at `model_path` into `state`.
 
+    When the file is missing, train one quickly and save it there.
     So that each notebook also runs on its own: 02/03/04 take the champion of
     01 when it exists. The loaded model must fit ``state.data``.
     """
@@ -85,7 +86,8 @@ def save_explanations(
             first = False
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-        f"<body style='font-family:system-ui,sans-serif'><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"
+        f"<body style='font-family:system-ui,sans-serif'><h1>{html.escape(title)}</h1>"
+        f"{''.join(parts)}</body></html>"
     )
     html_out = Path(html_path)
     html_out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@ from workbench.widgets._state import AppState
 
 
 class TrainPanel(Panel):
-    """Train candidates on ``state.data`` and pick the champion; sets ``state.train_result`` and ``state.model``.
+    """Train candidates on ``state.data`` and pick the champion.
+
+    Sets ``state.train_result`` and ``state.model``.
 
     "Save" writes the current model (``state.model``) to the path and sets
     ``state.model_path``; "Load" reads a saved model instead, after checking
