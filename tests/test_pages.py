@@ -322,7 +322,7 @@ def test_a_run_page_shows_each_check_once_and_an_empty_chart_as_a_sentence(tmp_p
 
 # -- 4. empty charts are sentences; ratios and differences apart; the headline says more of what -------------
 def _empty_inputs():
-    from workbench.viz import compression, explain, fairness, figures, monitoring, performance
+    from workbench.viz import compression, explain, fairness, figures, monitoring, performance, releases
 
     attr = {"name": "sex", "columns": ["sex"], "groups": []}
     return {
@@ -357,18 +357,23 @@ def _empty_inputs():
         explain.empty_figure: ("No row to explain", "no row matched the selection"),
         compression.frontier_figure: ([], "accuracy"),
         compression.size_figure: ([], "accuracy"),
+        releases.delta_figure: (None, 0.95, 0.01),
+        releases.group_deltas_figure: (attr, 0.95),
+        releases.calibration_figure: (None,),
+        releases.operations_figure: (None,),
+        releases.disagreement_figure: ({},),
     }
 
 
 def test_every_figure_builder_says_a_sentence_when_it_has_nothing_to_draw():
     from workbench import viz
-    from workbench.viz import compression, explain, fairness, figures, monitoring, performance
+    from workbench.viz import compression, explain, fairness, figures, monitoring, performance, releases
     from workbench.viz._empty import no_data_html, no_data_sentence
 
     cases = _empty_inputs()
     builders = {
         f
-        for mod in (compression, explain, fairness, figures, monitoring, performance)
+        for mod in (compression, explain, fairness, figures, monitoring, performance, releases)
         for name, f in vars(mod).items()
         if inspect.isfunction(f)
         and not name.startswith("_")

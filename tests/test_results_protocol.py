@@ -43,6 +43,7 @@ def instances(adult, model):
     from workbench.monitoring.drift import detect_drift
     from workbench.monitoring.performance import assess_performance
     from workbench.monitoring.quality import check_quality
+    from workbench.releases.compare import compare_models
 
     reference = adult.train.sample(1500, random_state=6)
     current = adult.test.sample(1000, random_state=7)
@@ -59,6 +60,7 @@ def instances(adult, model):
         ex.permutation_importance(model, current, n_repeats=2, max_rows=300),
         ex.partial_dependence(model, current, "age", max_rows=100),
         ex.surrogate_tree(model, current, max_depth=2, max_rows=1000),
+        compare_models(model, model, current, sensitive=["sex"], n_bootstrap=50, latency=False),
     ]
     by_kind = {r.kind: r for r in out}
     assert set(by_kind) == set(RESULT_KINDS), "a registered kind has no instance in this test"
@@ -83,6 +85,11 @@ LOOKUPS = {
     "permutation_importance": [],
     "partial_dependence": [],
     "surrogate_tree": [],
+    "compare": [
+        lambda r: r.attribute("nope"),
+        lambda r: r.disparity("nope", "sex"),
+        lambda r: r.delta("nope"),
+    ],
 }
 
 

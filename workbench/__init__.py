@@ -47,6 +47,7 @@ _LAZY = {
     "check_quality": "workbench.monitoring.quality",
     "assess_bias": "workbench.monitoring.bias",
     "run_report": "workbench.reports.runner",
+    "compare_models": "workbench.releases.compare",
     "save_model": "workbench.modeling.artifact",
     "load_model": "workbench.modeling.artifact",
     "Workbench": "workbench.widgets",

@@ -37,7 +37,10 @@ REPORT_KINDS: dict[str, ReportKind] = {
         ReportKind(
             "performance", "monitoring/performance_report.ipynb", "Model performance", ("performance",)
         ),
+        ReportKind("compare", "releases/compare_report.ipynb", "Champion vs challenger", ("compare",)),
     )
 }
 #: The kinds' names, in the order the CLI and the panels list them.
 KIND_NAMES: tuple[str, ...] = tuple(REPORT_KINDS)
+#: The kinds that judge one model on one batch (what the Monitor panel runs); ``compare`` takes two models.
+MONITORING_KINDS: tuple[str, ...] = ("drift", "bias", "performance")

@@ -33,6 +33,18 @@ WORSENED_CHECKS = (
     "base_rate_difference",
 )
 
+#: disparities a challenger may not worsen beyond chance (``release.fairness.<metric>.<attribute>``); the
+#: base-rate gap is the data's, the same for both models
+RELEASE_FAIRNESS = (
+    "demographic_parity_ratio",
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "false_positive_rate_difference",
+    "predictive_parity_difference",
+    "accuracy_difference",
+)
+
 _PERFORMANCE = (
     "performance.accuracy_drop",
     "performance.roc_auc_drop",
@@ -58,6 +70,13 @@ _BY_RESULT: dict[str, tuple[str, ...]] = {
     "bias": (
         *(f"bias.{m}.{{attribute}}" for m in ABSOLUTE_CHECKS),
         *(f"bias.{m}.{{attribute}}.worsened" for m in WORSENED_CHECKS),
+    ),
+    "compare": (
+        "release.auc_loss",
+        "release.cost_increase",
+        *(f"release.fairness.{m}.{{attribute}}" for m in RELEASE_FAIRNESS),
+        "release.latency_p95",
+        "release.size",
     ),
 }
 #: check-name families per report kind: those of the results it stores
@@ -181,6 +200,10 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
     ("bias.*", 0.0, 1.0),
     ("performance.rmse_increase", -1.0, float("inf")),
     ("performance.*", -1.0, 1.0),
+    ("release.auc_loss", -1.0, 1.0),
+    ("release.fairness.*", -1.0, 1.0),
+    ("release.latency_p95", 0.0, float("inf")),
+    ("release.size", 0.0, float("inf")),
 )
 
 

@@ -1,5 +1,5 @@
-"""``workbench report drift|bias|performance``: a monitoring report as a papermill run (a thin layer over
-:func:`workbench.reports.runner.run_report`)."""
+"""``workbench report drift|bias|performance|compare``: a monitoring or release report as a papermill run
+(a thin layer over :func:`workbench.reports.runner.run_report`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     """Add the ``report`` command and its kinds to `sub` (from ``parser.add_subparsers``)."""
     r = sub.add_parser(
         "report",
-        help="run a monitoring report (drift, bias, performance) with papermill",
+        help="run a report (drift, bias, performance, compare) with papermill",
         description="Run a monitoring report as a papermill notebook into a run directory.",
     )
     r.set_defaults(func=lambda args: _no_kind(r))  # a kind's own defaults replace it
@@ -57,7 +57,34 @@ def add_parser(sub) -> None:
     rp.add_argument(
         "--reference", help="labelled reference-period table (default: the model's validation figures)"
     )
-    for sp in (rd, rb, rp):
+    rc = rsub.add_parser(
+        "compare",
+        help="champion vs challenger on one window (paired statistics, fairness, serving cost)",
+        description="Score the champion and the challenger on the same rows of one window and compare "
+        "them with paired statistics, by group and in serving cost; the verdict says promote, keep the "
+        "champion, or how many more labelled rows a decision needs. Gate on the release.* checks.",
+    )
+    rc.add_argument("--champion", required=True, help="the model in production (a path or models:/ URI)")
+    rc.add_argument("--challenger", required=True, help="the candidate (a path or models:/ URI)")
+    rc.add_argument(
+        "--current",
+        required=True,
+        help="the window both are scored on (CSV or Parquet; labelled for the statistics)",
+    )
+    rc.add_argument(
+        "--sensitive",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="sensitive column (repeatable; default: the champion's declared ones)",
+    )
+    rc.add_argument("--reference", help="labelled reference table: calibrates the label-free estimates")
+    rc.add_argument(
+        "--price-per-core-hour",
+        type=float,
+        help="USD per core-hour for the cost per million predictions (default 0.05)",
+    )
+    for sp in (rd, rb, rp, rc):
         sp.add_argument(
             "--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)"
         )
@@ -105,6 +132,15 @@ def run(args) -> int:
             "model": args.model,
             "sensitive": args.sensitive,
             "reference": args.reference,
+        }
+    elif kind == "compare":
+        params = {
+            "champion": args.champion,
+            "challenger": args.challenger,
+            "current": args.current,
+            "sensitive": args.sensitive,
+            "reference": args.reference,
+            "price_per_core_hour": args.price_per_core_hour,
         }
     else:
         params = {"data": args.data, "model": args.model, "reference": args.reference}

@@ -217,6 +217,12 @@ def key_figures(run: Mapping) -> str:
             and (v := metric(run, k)) is not None
         }
         parts += [f"ratio {a} {v:.2f}" for a, v in list(ratios.items())[:3]]
+    if kind == "compare":
+        delta, decision = metric(run, "release.delta_roc_auc"), metric(run, "release.decision")
+        if delta is not None:
+            parts.append(f"ΔAUC {delta:+.4f}")
+        if decision is not None:
+            parts.append({1.0: "promote", -1.0: "keep champion"}.get(decision, "inconclusive"))
     for key, label in (("estimated_accuracy", "est. accuracy"), ("accuracy", "accuracy")):
         v = metric(run, key)
         if v is not None:

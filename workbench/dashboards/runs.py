@@ -217,7 +217,7 @@ def _enrich(row: Mapping, root: Path) -> dict:
 
 def _model_label(row: Mapping) -> str:
     params = row.get("params") if isinstance(row.get("params"), Mapping) else {}
-    path = params.get("model")
+    path = params.get("model") or params.get("challenger")  # a compare run is about its challenger
     sha = row.get("model_sha256")
     if not path and not sha:
         return NO_MODEL

@@ -21,7 +21,9 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     a ``model`` is given. ``bias``: fairness of ``model`` on ``data`` across
     ``sensitive`` columns, compared with ``reference`` when given.
     ``performance``: measured (and estimated) performance of ``model`` on
-    ``data``. Paths left as None use the bundled Adult demo.
+    ``data``. ``compare``: ``champion`` vs ``challenger`` on ``current``
+    (:func:`workbench.releases.compare.compare_models`). Paths left as None use
+    the bundled Adult demo.
     """
     from workbench.data import infer_spec, load_table
     from workbench.modeling.artifact import load_model
@@ -79,6 +81,8 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
             labelled_ref = reference if spec.target in reference.columns else None
             results.append(assess_performance(current, model, reference=labelled_ref, period=period))
+    elif kind == "compare":
+        results, period = _compare(params, lineage)
     elif kind == "bias":
         from workbench.monitoring.bias import assess_bias
 
@@ -111,6 +115,43 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     lineage["period"] = period
     shown = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items() if k != "checks"}
     return Report(kind, results, shown, period, lineage, notes, checks)
+
+
+def _compare(params: Mapping[str, Any], lineage: dict) -> tuple[list, str]:
+    """The compare report's result, and its lineage: both models as given and as resolved, the window."""
+    from workbench.data import load_table
+    from workbench.modeling.artifact import read_model_info
+    from workbench.releases.compare import compare_models
+
+    current = load_table(params["current"], what="current data")
+    _non_empty(current, "current data")
+    reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
+    lineage["data"] = {"current": _fingerprint(params["current"], current)}
+    if reference is not None:
+        lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
+    registry = params.get("registry")
+    spec = read_model_info(params["champion"], registry=registry).spec
+    options = {k: params[k] for k in ("price_per_core_hour", "n_bootstrap") if params.get(k) is not None}
+    result = compare_models(
+        str(params["champion"]),
+        str(params["challenger"]),
+        current,
+        sensitive=list(params.get("sensitive") or spec.sensitive),
+        reference=reference,
+        registry=registry,
+        **options,
+    )
+    for role in ("champion", "challenger"):
+        m = getattr(result, role)
+        lineage[role] = {
+            "path": str(params[role]),
+            "name": m["name"],
+            "sha256": m["sha256"],
+            "recipe": m["recipe"],
+            **({"registered": m["registered"]} if m.get("registered") else {}),
+        }
+    lineage["model"] = lineage["challenger"]  # the model the run decides about (the ledger's model column)
+    return [result], _period(params, spec, current)
 
 
 def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
@@ -146,6 +187,9 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
             _features_present(model, ref_cols, "the reference data")
             _check_values(params["reference"], ref_cols, model, "reference data")
             _check_values(params["current"], cur_cols, model, "current data")
+        return
+    if kind == "compare":
+        _validate_compare(params)
         return
     cols, rows = peek_table(params["data"], "data")
     if rows == 0:
@@ -184,6 +228,32 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
             "reference data",
             sensitive=[s for s in sensitive if s in ref_cols],
         )
+
+
+def _validate_compare(params: Mapping[str, Any]) -> None:
+    from workbench.releases.compare import check_comparable
+
+    for role in ("champion", "challenger", "current"):
+        if not params.get(role):
+            raise ParameterError(f"a compare report needs --{role}")
+    a = _model_info(params["champion"], params.get("registry"))
+    b = _model_info(params["challenger"], params.get("registry"))
+    check_comparable(a, b)
+    cols, rows = peek_table(params["current"], "current data")
+    if rows == 0:
+        raise DataError(f"the current data '{params['current']}' has no rows")
+    check_columns(cols, a.spec.features, where="the current data", what="the champion's feature column")
+    check_columns(cols, b.spec.features, where="the current data", what="the challenger's feature column")
+    sensitive = list(params.get("sensitive") or a.spec.sensitive)
+    check_columns(cols, sensitive, where="the current data", what="the sensitive column")
+    for m in (a, b):
+        _check_values(params["current"], cols, m, "current data", sensitive=sensitive)
+    if params.get("reference"):
+        ref_cols, ref_rows = peek_table(params["reference"], "reference data")
+        if ref_rows == 0:
+            raise DataError(f"the reference data '{params['reference']}' has no rows")
+        for m in (a, b):
+            _features_present(m, ref_cols, "the reference data")
 
 
 class _ModelInfo:
@@ -371,9 +441,12 @@ def _period(params: Mapping, spec, data) -> str:
 
 def _demo_inputs(kind: str, params: Mapping) -> dict:
     """Bundled inputs so a template also runs as-is in JupyterLab (Adult + a simulated batch)."""
-    needed = {"drift": ("reference", "current"), "bias": ("data", "model"), "performance": ("data", "model")}[
-        kind
-    ]
+    needed = {
+        "drift": ("reference", "current"),
+        "bias": ("data", "model"),
+        "performance": ("data", "model"),
+        "compare": ("champion", "challenger", "current"),
+    }[kind]
     if all(params.get(k) for k in needed):
         return {}
     import tempfile
@@ -406,6 +479,16 @@ def _demo_inputs(kind: str, params: Mapping) -> dict:
         )
         out["model"] = str(save_model(res.champion, folder / "model.wbm"))
         out["sensitive"] = list(demo.spec.sensitive)
+    if kind == "compare":  # the champion above, and a challenger of another recipe
+        out["champion"] = out["model"]
+        res = train(
+            demo.train.sample(8000, random_state=1),
+            demo.spec,
+            recipes=["hist_gradient_boosting"],
+            quick=True,
+            progress=False,
+        )
+        out["challenger"] = str(save_model(res.champion, folder / "challenger.wbm"))
     return out
 
 

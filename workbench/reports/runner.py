@@ -96,7 +96,9 @@ class RunOutcome:
 
 
 #: parameters that name a file: made absolute before the kernel starts in its run's folder
-PATH_PARAMS = ("reference", "current", "data", "model", "labels")
+PATH_PARAMS = ("reference", "current", "data", "model", "labels", "champion", "challenger")
+#: parameters that name a model (a path or a models:/ URI)
+MODEL_PARAMS = ("model", "champion", "challenger")
 
 
 def run_report(
@@ -180,7 +182,7 @@ def resolve_params(params: Mapping[str, Any]) -> dict:
         if k in PATH_PARAMS and isinstance(v, str) and v.strip() and not _is_uri(v):
             v = str(Path(v).expanduser().resolve())
         out[k] = v
-    if _is_model_uri(out.get("model")):
+    if any(_is_model_uri(out.get(k)) for k in MODEL_PARAMS):
         out["registry"] = _pinned_registry(out.get("registry"))
     return out
 

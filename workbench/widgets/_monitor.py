@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench.errors import DataError, WorkbenchError
-from workbench.report_kinds import KIND_NAMES
+from workbench.report_kinds import MONITORING_KINDS
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
@@ -38,7 +38,7 @@ class MonitorPanel(Panel):
         self.batch.observe(self._guarded(self._on_batch), "value")
         self.path = w.Text(placeholder="or a CSV/Parquet batch file", description="File")
         self.check_button = self._button("Check batch", self.check, style="primary")
-        self.kind = w.Dropdown(options=list(KIND_NAMES), value="drift", description="Report")
+        self.kind = w.Dropdown(options=list(MONITORING_KINDS), value="drift", description="Report")
         self.reports_dir = w.Text(value="reports", description="Reports dir")
         self.report_button = self._button("Run as report", self.run_as_report)
         self.manifest = w.HTML()

@@ -1,0 +1,23 @@
+"""Releases: is the challenger really better than the champion, overall and for every group?
+
+:func:`compare_models` scores both on the same rows of one window and returns
+a :class:`ComparisonResult` (paired statistics, fairness deltas, serving
+costs, agreement, a verdict in plain language and the ``release.*`` gates).
+"""
+
+from workbench._lazy import lazy_exports
+
+_EXPORTS = {
+    "compare_models": "workbench.releases.compare",
+    "ComparisonResult": "workbench.releases.result",
+    "RELEASE_CHECKS": "workbench.releases.result",
+    "DEFAULT_PRICE": "workbench.releases.operations",
+    "Verdict": "workbench.releases.verdict",
+    "NON_INFERIORITY_MARGIN": "workbench.releases.verdict",
+    "PROMOTE": "workbench.releases.verdict",
+    "KEEP": "workbench.releases.verdict",
+    "INCONCLUSIVE": "workbench.releases.verdict",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

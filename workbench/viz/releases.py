@@ -1,0 +1,175 @@
+"""Figures for a champion-vs-challenger comparison: the paired differences, per-group changes, calibration,
+serving and disagreement.
+
+Pure functions from the plain dicts a
+:class:`~workbench.releases.result.ComparisonResult` stores; nothing here
+computes a statistic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+
+from workbench.viz._empty import no_data
+from workbench.viz._template import slim_template
+
+_LAYOUT = dict(template=slim_template(), margin=dict(l=150, r=20, t=50, b=50), height=320)
+_ROLES = {"champion": "#1f77b4", "challenger": "#ff7f0e"}
+_LABELS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "cost": "cost per row", "brier": "Brier score"}
+
+
+def delta_figure(paired: Mapping | None, confidence: float, margin: float) -> go.Figure:
+    """Challenger − champion for ROC AUC (bootstrap and DeLong intervals), accuracy, cost and Brier score."""
+    title = "Challenger − champion, with paired intervals"
+    if not paired or (paired.get("roc_auc") or {}).get("delta") is None and not paired.get("accuracy"):
+        return no_data("No labelled rows: the paired differences need the outcomes.", title)
+    names, x, lo, hi = [], [], [], []
+    for key, label in _LABELS.items():
+        d = paired.get(key) or {}
+        if d.get("delta") is None:
+            continue
+        ci = d.get("ci") or [d["delta"], d["delta"]]
+        names.append(f"Δ {label}" + (" (bootstrap)" if key == "roc_auc" else ""))
+        x.append(d["delta"])
+        lo.append(d["delta"] - ci[0])
+        hi.append(ci[1] - d["delta"])
+        if key == "roc_auc" and (d.get("delong") or {}).get("ci"):
+            dl = d["delong"]["ci"]
+            names.append("Δ ROC AUC (DeLong)")
+            x.append(d["delta"])
+            lo.append(d["delta"] - dl[0])
+            hi.append(dl[1] - d["delta"])
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=names,
+            mode="markers",
+            marker=dict(size=10, color="#444"),
+            error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
+            name=f"{confidence:.0%} interval",
+        )
+    )
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    if margin:
+        fig.add_vline(
+            x=-margin, line_dash="dash", line_color="#d62728", annotation_text="non-inferiority margin"
+        )
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title="challenger − champion")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def group_deltas_figure(attribute: Mapping, confidence: float) -> go.Figure:
+    """Each group's change in its rates (challenger − champion) with the paired intervals."""
+    title = f"Change by group of {attribute.get('name')} (challenger − champion)"
+    fig = go.Figure()
+    for rate in ("selection_rate", "tpr", "fpr", "precision", "accuracy"):
+        groups = [g for g in attribute.get("groups") or [] if rate in g.get("rates", {})]
+        entries = [g["rates"][rate] for g in groups]
+        if not entries:
+            continue
+        ci = [e.get("ci") or [e["delta"], e["delta"]] for e in entries]
+        fig.add_trace(
+            go.Scatter(
+                x=[e["delta"] for e in entries],
+                y=[g["group"] for g in groups],
+                mode="markers",
+                name=rate,
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[c[1] - e["delta"] for c, e in zip(ci, entries, strict=True)],
+                    arrayminus=[e["delta"] - c[0] for c, e in zip(ci, entries, strict=True)],
+                ),
+            )
+        )
+    if not fig.data:
+        return no_data(f"No group of {attribute.get('name')} is large enough to compare.", title)
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    fig.update_layout(
+        **_LAYOUT,
+        title=title,
+        xaxis_title=f"change ({confidence:.0%} interval)",
+        legend=dict(orientation="h"),
+    )
+    return fig
+
+
+def calibration_figure(calibration: Mapping | None) -> go.Figure:
+    """Both models' reliability curves against the diagonal."""
+    title = "Calibration: predicted vs observed share positive"
+    if not calibration:
+        return no_data("No labelled rows: calibration needs the outcomes.", title)
+    fig = go.Figure(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#aaa"), name="perfect")
+    )
+    for role, c in calibration.items():
+        curve = c.get("curve") or {}
+        fig.add_trace(
+            go.Scatter(
+                x=curve.get("mean_predicted", []),
+                y=curve.get("fraction_positive", []),
+                mode="lines+markers",
+                name=f"{role} (ECE {c.get('ece', 0):.3f})",
+                line=dict(color=_ROLES.get(role)),
+            )
+        )
+    fig.update_layout(
+        **{**_LAYOUT, "margin": dict(l=60, r=20, t=50, b=50), "height": 380},
+        title=title,
+        xaxis_title="mean predicted probability",
+        yaxis_title="share actually positive",
+    )
+    return fig
+
+
+def operations_figure(operations: Mapping | None) -> go.Figure:
+    """Single-row latency p50 and p95 of each model."""
+    title = "Single-row latency"
+    if not operations:
+        return no_data("Latency was not measured in this comparison.", title)
+    fig = go.Figure()
+    for role, o in operations.items():
+        fig.add_trace(
+            go.Bar(
+                x=["p50", "p95"],
+                y=[o.get("p50_us"), o.get("p95_us")],
+                name=role,
+                marker_color=_ROLES.get(role),
+            )
+        )
+    fig.update_layout(
+        **{**_LAYOUT, "margin": dict(l=60, r=20, t=50, b=50)},
+        title=title,
+        yaxis_title="µs",
+        barmode="group",
+    )
+    return fig
+
+
+def disagreement_figure(agreement: Mapping | None) -> go.Figure:
+    """The slices where the two models decide differently most often."""
+    title = "Where the models disagree"
+    segments = list((agreement or {}).get("segments") or [])
+    if not segments:
+        return no_data("No slice is large enough to show where the models disagree.", title)
+    labels = [f"{s['column']} = {s['value']}" for s in segments]
+    fig = go.Figure(
+        go.Bar(
+            x=[s["disagreement"] for s in segments],
+            y=labels,
+            orientation="h",
+            text=[f"{s['count']:,} rows" for s in segments],
+            marker_color="#8250df",
+        )
+    )
+    rate = (agreement or {}).get("rate")
+    if rate is not None:
+        fig.add_vline(x=1 - rate, line_dash="dot", line_color="#888", annotation_text="overall")
+    fig.update_layout(
+        **{**_LAYOUT, "height": 380}, title=title, xaxis_title="share of rows decided differently"
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
