@@ -82,7 +82,7 @@ class AnalysisResult(Protocol):
 RESULT_MODULES: dict[str, tuple[str, str]] = {
     "drift": ("workbench.monitoring.drift", "DriftResult"),
     "quality": ("workbench.monitoring._quality_result", "QualityResult"),
-    "performance": ("workbench.monitoring.performance", "PerformanceResult"),
+    "performance": ("workbench.monitoring._performance_result", "PerformanceResult"),
     "bias": ("workbench.monitoring._bias_result", "BiasResult"),
     # Explanations (notebook 03_explain stores them the same way).
     "local_explanation": ("workbench.explain._local_results", "LocalExplanationResult"),

@@ -116,9 +116,15 @@ def compress(
 
     Examples
     --------
-    >>> result = compress(champion, train_rows, validation=test_rows, out="compressed")  # doctest: +SKIP
-    >>> result.chosen, result.speedup(), result.size_ratio()                              # doctest: +SKIP
-    ('capacity[max_depth=12,n_estimators=100]+onnx', 160.2, 28.4)
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> result = compress(trained.champion, demo.test.sample(2000, random_state=0),
+    ...                   techniques=["onnx"], quick=True, progress=False)
+    >>> [v.name for v in result.variants], result.chosen in ("original", "onnx")
+    (['original', 'onnx'], True)
     """
     from workbench.compression._runner import Study, resolve_techniques, split_rows
     from workbench.modeling.artifact import Model

@@ -1,6 +1,7 @@
 """Explain: why the model said what it said, per row (LIME) and overall (scikit-learn inspection).
 
-The stage functions are in :mod:`workbench.explain._api`; the result objects
+The stage functions are in :mod:`workbench.explain._api` (local) and
+:mod:`workbench.explain._global_api` (global); the result objects
 (``to_dict``/``from_dict``, figures, HTML card) in ``_local_results`` and
 ``_global_results``, which render stored explanations without lime or
 scikit-learn. Names are imported on first use.
@@ -14,9 +15,9 @@ _EXPORTS = {
     "explain_worst_errors": "workbench.explain._api",
     "explanation_stability": "workbench.explain._api",
     "local_explainer": "workbench.explain._api",
-    "partial_dependence": "workbench.explain._api",
-    "permutation_importance": "workbench.explain._api",
-    "surrogate_tree": "workbench.explain._api",
+    "partial_dependence": "workbench.explain._global_api",
+    "permutation_importance": "workbench.explain._global_api",
+    "surrogate_tree": "workbench.explain._global_api",
     "LocalExplainer": "workbench.explain._lime",
     "LocalExplanation": "workbench.explain._local_results",
     "LocalExplanationResult": "workbench.explain._local_results",

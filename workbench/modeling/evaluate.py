@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from workbench.data._spec import target_values
 from workbench.data._values import reject_infinite
 from workbench.errors import DataError, ParameterError, WorkbenchError
 from workbench.metrics import classification_metrics, regression_metrics
+from workbench.modeling._evaluate_files import evaluate_from_files  # noqa: F401  (re-exported: the CLI calls it from here)
 from workbench.validation import check_number
 
 #: The metrics an evaluation card shows, in this order (those the task has).
@@ -354,49 +354,6 @@ def evaluate(
         _pos_scores=extra.get("pos_sorted"),
         _neg_scores=extra.get("neg_sorted"),
     )
-
-
-def evaluate_from_files(
-    model: str | os.PathLike,
-    data: str | os.PathLike | pd.DataFrame,
-    *,
-    threshold: float | None = None,
-    cost: CostMatrix | Mapping[str, float] | None = None,
-    slices: Sequence[str] | None = None,
-    latency: bool = True,
-    trusted: Sequence[str] = (),
-    registry: str | os.PathLike | None = None,
-) -> EvaluationResult:
-    """Evaluate a saved model on a labelled table file: what ``workbench evaluate`` does, as one call.
-
-    Parameters
-    ----------
-    model : a saved workbench model (file or folder).
-    data : the labelled table: a CSV or Parquet path, or a DataFrame.
-    threshold, cost, slices, latency : passed to :func:`evaluate`.
-    trusted : types to trust when loading the model (only for files you trust),
-        as :func:`~workbench.modeling.artifact.load_model` takes them.
-    registry : the registry of a ``models:/`` model (default: ``WORKBENCH_REGISTRY``,
-        ``MLFLOW_TRACKING_URI``, else the embedded store; see :mod:`workbench.registry`).
-
-    Returns
-    -------
-    EvaluationResult
-
-    Examples
-    --------
-    >>> result = evaluate_from_files("champion.wbm", "holdout.csv", cost={"fn": 5, "fp": 1})  # doctest: +SKIP
-    >>> result.metrics["roc_auc"]                                                             # doctest: +SKIP
-    0.91
-    """
-    from workbench.data.io import load_table
-    from workbench.modeling.artifact import load_model
-
-    if threshold is not None:
-        threshold = check_number(threshold, "the threshold", low=0, high=1)
-    loaded = load_model(model, trusted=list(trusted), registry=registry)
-    table = load_table(data, what="evaluation data")
-    return evaluate(loaded, table, threshold=threshold, cost=cost, slices=slices, latency=latency)
 
 
 def slice_table(data, spec, y, y_pred, score, columns, min_size) -> list[dict]:

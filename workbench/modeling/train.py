@@ -114,11 +114,16 @@ def train(
 
     Examples
     --------
-    >>> from workbench.data import load_demo  # doctest: +SKIP
-    >>> demo = load_demo("adult")  # doctest: +SKIP
-    >>> result = train(demo.train, demo.spec, recipes=["hgb"], quick=True)  # doctest: +SKIP
-    >>> result.champion_name  # doctest: +SKIP
-    'hist_gradient_boosting'
+    >>> from workbench.data import load_demo
+    >>> demo = load_demo("adult")
+    >>> result = train(demo.train.sample(2000, random_state=0), demo.spec,
+    ...                recipes=["logistic_regression"], quick=True, progress=False)
+    >>> result.champion_name, result.select_by, result.champion.task
+    ('logistic_regression', 'roc_auc', 'binary')
+    >>> 0.8 < result["logistic_regression"].metrics["roc_auc"] <= 1
+    True
+    >>> result.leaderboard().index.tolist(), result.leaderboard().columns[:2].tolist()
+    (['logistic_regression'], ['recipe', 'roc_auc'])
     """
     from tqdm.auto import tqdm
 

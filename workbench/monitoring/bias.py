@@ -166,8 +166,17 @@ def assess_bias(
 
     Examples
     --------
-    >>> result = assess_bias(current, spec, model=champion, reference=last_quarter)  # doctest: +SKIP
-    >>> result.disparity("demographic_parity_ratio", "sex")  # doctest: +SKIP
+    >>> from workbench.data import load_demo
+    >>> from workbench.modeling.train import train
+    >>> demo = load_demo("adult")
+    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
+    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    >>> result = assess_bias(demo.test.sample(2000, random_state=0), demo.spec,
+    ...                      model=trained.champion, n_bootstrap=20)
+    >>> [a.name for a in result.attributes]
+    ['sex', 'race', 'sex+race']
+    >>> 0 <= result.disparity("demographic_parity_ratio", "sex") <= 1
+    True
     """
     if spec is None and model is not None:
         spec = model.spec

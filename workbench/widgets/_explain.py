@@ -201,7 +201,7 @@ class ExplainPanel(Panel):
     # -- global ---------------------------------------------------------------------------------
     def compute_importance(self) -> None:
         """Compute permutation importance of the current model in the background, then chart it."""
-        from workbench.explain import _api as ex
+        from workbench.explain import _global_api as ex
 
         model, data, _ = self._inputs()
         self.run(
@@ -224,7 +224,7 @@ class ExplainPanel(Panel):
         ParameterError
             When no feature is chosen.
         """
-        from workbench.explain import _api as ex
+        from workbench.explain import _global_api as ex
 
         model, data, _ = self._inputs()
         feature = self.feature.value
@@ -242,7 +242,7 @@ class ExplainPanel(Panel):
 
     def compute_surrogate(self) -> None:
         """Fit a surrogate tree to the current model in the background, then show its rules."""
-        from workbench.explain import _api as ex
+        from workbench.explain import _global_api as ex
 
         model, data, _ = self._inputs()
         self.run(
