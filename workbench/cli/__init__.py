@@ -30,6 +30,7 @@ COMMANDS = (
     "runs",
     "compress",
     "registry",
+    "promote",
     "rollback",
     "approve",
     "dashboard",

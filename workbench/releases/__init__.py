@@ -2,7 +2,8 @@
 
 :func:`compare_models` scores both on the same rows of one window and returns
 a :class:`ComparisonResult` (paired statistics, fairness deltas, serving
-costs, agreement, a verdict in plain language and the ``release.*`` gates).
+costs, agreement, a verdict in plain language and the ``release.*`` gates);
+:func:`promote` moves the ``champion`` alias only through those gates.
 """
 
 from workbench._lazy import lazy_exports
@@ -17,6 +18,8 @@ _EXPORTS = {
     "PROMOTE": "workbench.releases.verdict",
     "KEEP": "workbench.releases.verdict",
     "INCONCLUSIVE": "workbench.releases.verdict",
+    "promote": "workbench.releases.promote",
+    "PromotionResult": "workbench.releases.promote",
 }
 
 __all__ = list(_EXPORTS)

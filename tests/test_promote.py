@@ -1,0 +1,119 @@
+"""The release gate on a real SQLite-backed MLflow registry: a worse challenger is refused with its failed
+checks named (exit 1), a comparable one is promoted, rollback restores the champion, history shows every move,
+``--force`` and ``--require-approval`` are recorded as such, bad input is one sentence (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from workbench.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, main
+from workbench.modeling.artifact import save_model
+from workbench.registry import history, register_model
+from workbench.releases.promote import PENDING, PROMOTED, REFUSED, promote
+
+
+def _train(adult, rows, seed, shuffle=False):
+    from workbench.modeling.train import train
+
+    data = adult.train.sample(rows, random_state=seed)
+    if shuffle:  # a model that learned nothing: labels shuffled
+        data = data.assign(
+            **{adult.spec.target: np.random.default_rng(seed).permutation(data[adult.spec.target])}
+        )
+    return train(data, adult.spec, recipes=["logistic_regression"], quick=True, progress=False).champion
+
+
+@pytest.fixture(scope="module")
+def models(adult, tmp_path_factory):
+    """Champion, a comparable challenger (same recipe, other rows) and a worse one (shuffled labels)."""
+    folder = tmp_path_factory.mktemp("models")
+    return {
+        "champion": save_model(_train(adult, 3000, 1), folder / "champion.wbm"),
+        "comparable": save_model(_train(adult, 3000, 2), folder / "comparable.wbm"),
+        "worse": save_model(_train(adult, 3000, 3, shuffle=True), folder / "worse.wbm"),
+    }
+
+
+@pytest.fixture(scope="module")
+def store(models, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("registry")
+    register_model(models["champion"], "seed", registry=folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def window(adult, tmp_path_factory):
+    path = tmp_path_factory.mktemp("window") / "window.csv"
+    adult.test.sample(3000, random_state=7).to_csv(path, index=False)
+    return path
+
+
+def test_worse_refused_comparable_promoted_rollback_restores_and_history_shows_all(
+    models, store, window, capsys
+):
+    reg = str(store)
+    assert register_model(models["champion"], "credit", registry=reg, aliases=["champion"]).version == 1
+    assert register_model(models["worse"], "credit", registry=reg).version == 2
+    assert register_model(models["comparable"], "credit", registry=reg).version == 3
+
+    code = main(["promote", "credit", "--version", "2", "--data", str(window), "--registry", reg, "--json"])
+    refused = json.loads(capsys.readouterr().out)
+    assert code == EXIT_CHECK_FAILED and refused["decision"] == REFUSED
+    assert "release.auc_loss" in refused["failed"]
+    assert refused["champion_before"] == 1 and refused["verdict"] == "keep"
+
+    code = main(["promote", "credit", "--version", "3", "--data", str(window), "--registry", reg, "--json"])
+    promoted = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK and promoted["decision"] == PROMOTED and promoted["failed"] == []
+    comparison = json.loads(open(promoted["comparison"]).read())
+    assert comparison["kind"] == "compare"
+
+    assert main(["rollback", "credit", "--registry", reg, "--reason", "test"]) == EXIT_OK
+    moves = [(m.action, m.from_version, m.to_version) for m in history("credit", registry=reg)]
+    assert moves == [("register", None, 1), ("promote", 1, 3), ("rollback", 3, 1)]
+    assert history("credit", registry=reg)[1].comparison == promoted["comparison"]
+
+
+def test_force_needs_a_reason_and_is_recorded_as_forced(models, store, window, capsys):
+    reg = str(store)
+    register_model(models["champion"], "forced", registry=reg, aliases=["champion"])
+    register_model(models["worse"], "forced", registry=reg)
+    code = main(["promote", "forced", "--version", "2", "--data", str(window), "--registry", reg, "--force"])
+    assert code == EXIT_BAD_INPUT and "--reason" in capsys.readouterr().err
+    result = promote("forced", 2, window, force=True, reason="regulator asked", registry=reg, n_bootstrap=200)
+    assert result.decision == PROMOTED and result.forced and "release.auc_loss" in result.failed
+    last = history("forced", registry=reg)[-1]
+    assert (last.action, last.forced, last.reason, last.to_version) == ("force", True, "regulator asked", 2)
+
+
+def test_require_approval_leaves_it_pending_until_approved(models, store, window, capsys):
+    reg = str(store)
+    register_model(models["champion"], "signed", registry=reg, aliases=["champion"])
+    register_model(models["comparable"], "signed", registry=reg)
+    result = promote("signed", 2, window, require_approval=True, registry=reg, n_bootstrap=200)
+    assert result.decision == PENDING
+    assert [m.action for m in history("signed", registry=reg)] == ["register", "request"]
+    assert main(["approve", "signed", "--version", "2", "--by", "dana", "--registry", reg]) == EXIT_OK
+    last = history("signed", registry=reg)[-1]
+    assert (last.action, last.by, last.to_version) == ("approve", "dana", 2)
+
+
+def test_first_champion_needs_no_comparison_and_bad_input_is_one_sentence(models, store, window, capsys):
+    reg = str(store)
+    register_model(models["champion"], "fresh", registry=reg)
+    result = promote("fresh", 1, window, registry=reg)
+    assert result.decision == PROMOTED and result.comparison_path is None
+    for argv, words in (
+        (["promote", "fresh", "--version", "1"], "already the champion"),
+        (["promote", "fresh", "--version", "9"], "no version 9"),
+        (["promote", "nobody", "--version", "1"], "nobody"),
+        (["promote", "fresh", "--version", "x"], "version"),
+    ):
+        code = main([*argv, "--data", str(window), "--registry", reg])
+        err = capsys.readouterr().err
+        assert code == EXIT_BAD_INPUT, argv
+        assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

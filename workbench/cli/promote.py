@@ -1,0 +1,68 @@
+"""``workbench promote``: the release gate (a thin layer over :func:`workbench.releases.promote.promote`).
+
+Exit 0 when the version became the champion (or waits for approval), 1 when a
+``release.*`` gate failed (the failed checks are named), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+
+from workbench.cli._common import add_registry_option
+from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
+
+
+def add_parser(sub) -> None:
+    """Add ``promote`` to the subcommands."""
+    p = sub.add_parser(
+        "promote",
+        help="compare a version with the champion and promote it if every release check passes",
+        description="Compare VERSION of NAME with its champion on a labelled window (paired statistics, "
+        "fairness by group, latency, size) and move the champion alias only if every gating release.* "
+        "check passes; exit 1 naming the failed checks otherwise. Every move is recorded.",
+    )
+    p.add_argument("name", metavar="NAME", help="the registered model")
+    p.add_argument("--version", required=True, help="the candidate version")
+    p.add_argument("--data", required=True, metavar="WINDOW", help="a labelled window (CSV or Parquet)")
+    p.add_argument(
+        "--sensitive", action="append", default=[], metavar="COL", help="compare fairness by this column"
+    )
+    p.add_argument("--checks", metavar="FILE", help="check thresholds (TOML, YAML or JSON)")
+    p.add_argument("--force", action="store_true", help="promote even if a gate fails (needs --reason)")
+    p.add_argument("--reason", metavar="TEXT", help="why (recorded with the move)")
+    p.add_argument(
+        "--require-approval",
+        action="store_true",
+        help="leave the release pending until `workbench approve` (human sign-off)",
+    )
+    p.add_argument("--by", metavar="PERSON", help="who decides (default: the OS user)")
+    p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    add_registry_option(p)
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Run the gate; print the decision; exit 1 when a gate failed and nothing moved."""
+    from workbench.releases.promote import promote
+
+    result = promote(
+        args.name,
+        args.version,
+        args.data,
+        sensitive=args.sensitive,
+        checks=args.checks,
+        force=args.force,
+        reason=args.reason,
+        require_approval=args.require_approval,
+        by=args.by,
+        registry=args.registry,
+        n_bootstrap=args.n_bootstrap,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print(result.sentence)
+        if result.comparison_path:
+            print(f"comparison: {result.comparison_path}")
+    return EXIT_OK if result.passed else EXIT_CHECK_FAILED

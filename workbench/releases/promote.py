@@ -1,0 +1,227 @@
+"""Promotion through the release gate: compare with the champion, then move ``champion`` only if it passes.
+
+:func:`promote` is what ``workbench promote`` (and a CI/CD stage) calls. It
+compares the candidate version with the current champion on one labelled
+window (:func:`~workbench.releases.compare.compare_models`), keeps the
+comparison as a JSON file beside the registry, and then:
+
+- every gating ``release.*`` check passed: the alias moves (or, with
+  ``require_approval``, the release is left pending for
+  ``workbench approve``);
+- a gate failed: nothing moves, the failed checks are returned (the CLI
+  exits 1 with their names);
+- ``force`` with a ``reason``: the alias moves anyway, recorded as forced.
+
+A model without a champion yet gets its first champion without a comparison
+(there is nothing to compare with); the record says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ModelNotFoundError, ParameterError
+from workbench.validation import check_text
+
+#: the decisions a promotion ends with
+PROMOTED, PENDING, REFUSED = "promoted", "pending", "refused"
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """What :func:`promote` decided: the decision, the failed gates, the audit record, the comparison."""
+
+    name: str
+    version: int
+    decision: str  # PROMOTED, PENDING or REFUSED
+    sentence: str
+    failed: list[str] = field(default_factory=list)
+    forced: bool = False
+    champion_before: int | None = None
+    comparison_path: str | None = None
+    verdict: str | None = None
+    record: dict | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when the gate let the release through (promoted or pending approval)."""
+        return self.decision != REFUSED
+
+    def to_dict(self) -> dict:
+        """JSON-safe: what ``workbench promote --json`` prints."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "decision": self.decision,
+            "sentence": self.sentence,
+            "failed": list(self.failed),
+            "forced": self.forced,
+            "champion_before": self.champion_before,
+            "comparison": self.comparison_path,
+            "verdict": self.verdict,
+            "record": self.record,
+        }
+
+
+def promote(
+    name: str,
+    version: int | str,
+    data: Any,
+    *,
+    sensitive: Sequence[str] | str = (),
+    checks: Mapping[str, Any] | str | os.PathLike | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    require_approval: bool = False,
+    by: str | None = None,
+    registry: str | os.PathLike | None = None,
+    comparison_dir: str | os.PathLike | None = None,
+    n_bootstrap: int = 1000,
+    random_state: int | None = 0,
+) -> PromotionResult:
+    """Gate `version` of registered model `name` against its champion, and promote it if the gate passes.
+
+    Parameters
+    ----------
+    name, version : the registered model and the candidate version.
+    data : a labelled window (DataFrame or CSV/Parquet path) with both models' columns.
+    sensitive : columns whose groups the fairness gates compare.
+    checks : check thresholds (a mapping or a checks file), as the reports take them.
+    force, reason : move the alias even when a gate fails; a reason is required and both are recorded.
+    require_approval : leave the release pending until ``workbench approve`` (human sign-off).
+    by : who decides (default: the OS user).
+    registry : the registry (default: ``WORKBENCH_REGISTRY``, ``MLFLOW_TRACKING_URI``, the embedded store).
+    comparison_dir : where the comparison is kept (default: ``releases/`` beside an embedded registry,
+        else ``workbench-work/releases``).
+    n_bootstrap, random_state : the comparison's paired bootstrap.
+
+    Returns
+    -------
+    PromotionResult
+        ``decision`` is ``promoted``, ``pending`` or ``refused`` (with the failed ``release.*`` checks).
+
+    Raises
+    ------
+    ParameterError
+        ``force`` without a reason, or a malformed name or version.
+    ModelNotFoundError
+        An unknown model or version.
+    """
+    from workbench.checks import load_checks_file
+    from workbench.registry.versions import check_version, list_versions
+    from workbench.releases.compare import compare_models
+
+    if force:
+        why_forced = "--force needs --reason: say why the gate is overridden"
+        if reason is None:
+            raise ParameterError(why_forced)
+        reason = check_text(reason, "the reason", empty=why_forced)
+    config = load_checks_file(checks) if isinstance(checks, str | os.PathLike) else dict(checks or {})
+    version = check_version(version)
+    versions = list_versions(name, registry=registry)  # an unknown model: ModelNotFoundError
+    if version not in {int(v.version) for v in versions}:
+        known = ", ".join(str(v.version) for v in versions)
+        raise ModelNotFoundError(f"the model '{name}' has no version {version} (versions: {known})")
+    champion = next((int(v.version) for v in versions if "champion" in (v.aliases or ())), None)
+    if champion == version:
+        raise ParameterError(f"version {version} of '{name}' is already the champion")
+
+    if champion is None:
+        why = reason or "first champion: nothing to compare with"
+        return _move(name, version, None, [], None, None, why, force, require_approval, by, registry)
+
+    result = compare_models(
+        f"models:/{name}/{champion}",
+        f"models:/{name}/{version}",
+        data,
+        sensitive=sensitive,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        registry=registry,
+    )
+    failed = [c.name for c in result.checks(config) if not c.passed and c.severity == "error"]
+    verdict = result.verdict(config)
+    path = _keep(result, name, version, champion, comparison_dir, registry)
+    if failed and not force:
+        sentence = (
+            f"version {version} of '{name}' was not promoted: {len(failed)} release check(s) failed "
+            f"({', '.join(failed)}); the champion stays version {champion}. {verdict.sentence}"
+        )
+        return PromotionResult(
+            name, version, REFUSED, sentence, failed, False, champion, str(path), verdict.decision
+        )
+    why = reason or verdict.sentence
+    return _move(
+        name, version, champion, failed, path, verdict.decision, why, force, require_approval, by, registry
+    )
+
+
+def _move(name, version, champion, failed, path, verdict, reason, force, require_approval, by, registry):
+    from workbench.registry.approvals import request_approval
+    from workbench.registry.audit import move_alias
+
+    comparison = str(path) if path else None
+    if require_approval:
+        record = request_approval(
+            name, version, by=by, reason=reason, comparison=comparison, registry=registry
+        )
+        sentence = (
+            f"version {version} of '{name}' passed the release gate and waits for approval "
+            f"(workbench approve {name} --version {version} --by PERSON)"
+        )
+        decision = PENDING
+    else:
+        forced = bool(force and failed)
+        record = move_alias(
+            name,
+            "champion",
+            version,
+            action="force" if forced else "promote",
+            by=by,
+            reason=reason,
+            comparison=comparison,
+            forced=forced,
+            registry=registry,
+        )
+        before = "no champion" if champion is None else f"version {champion}"
+        how = f"forced past {', '.join(failed)}" if forced else "every release check passed"
+        if champion is None:
+            how = "the first champion"
+        sentence = f"version {version} of '{name}' is the champion ({how}; it replaces {before})"
+        decision = PROMOTED
+    return PromotionResult(
+        name,
+        version,
+        decision,
+        sentence,
+        list(failed),
+        bool(force and failed),
+        champion,
+        comparison,
+        verdict,
+        record.to_dict(),
+    )
+
+
+def _keep(result, name: str, version: int, champion: int, where, registry) -> Path:
+    """Write the comparison (its stored form) where the audit record can point at it; return the path."""
+    from workbench.registry.location import registry_location
+    from workbench.results import result_to_entry
+
+    if where is None:
+        database = registry_location(registry).database
+        where = (database.parent if database else Path("workbench-work")) / "releases"
+    where = Path(where).resolve()
+    where.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = where / f"{name}-v{version}-vs-v{champion}-{stamp}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result_to_entry(result)))
+    os.replace(tmp, path)
+    return path
