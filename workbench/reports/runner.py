@@ -38,7 +38,12 @@ from workbench.templates import template as template_path
 TEMPLATES = {name: k.template for name, k in REPORT_KINDS.items()}
 
 
+#: where a report kernel's own stderr goes (in the run's folder; removed when empty)
+KERNEL_LOG = "kernel.log"
+
+
 def _ipc_kernel_manager():
+    import contextlib
     import shutil
     import tempfile
 
@@ -60,6 +65,16 @@ def _ipc_kernel_manager():
             kwargs.setdefault("ip", str(Path(self._ipc_folder) / "kernel"))
             super().__init__(**kwargs)
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+            # The kernel's own stderr goes to kernel.log in the run's folder, not the user's terminal:
+            # under load ipykernel can print a traceback from a race in its own shutdown (its control
+            # thread flushing stderr after the IOPub pipe closed), which says nothing about the report.
+            # An empty log is removed at cleanup; a non-empty one stays with the run, for diagnosis.
+            self._stderr_path = Path(kw.get("cwd") or self._ipc_folder) / KERNEL_LOG
+            self._stderr_file = open(self._stderr_path, "ab")  # closed at cleanup
+            kw.setdefault("stderr", self._stderr_file)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
         async def _async_interrupt_kernel(self) -> None:
             if self.shutting_down:  # jupyter_client interrupts before every shutdown; ours are idle
                 return
@@ -68,6 +83,12 @@ def _ipc_kernel_manager():
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
             if not restart:
+                stderr = getattr(self, "_stderr_file", None)
+                if stderr is not None:
+                    stderr.close()
+                    with contextlib.suppress(OSError):
+                        if self._stderr_path.stat().st_size == 0:
+                            self._stderr_path.unlink()
                 shutil.rmtree(self._ipc_folder, ignore_errors=True)
 
     return IPCKernelManager
