@@ -10,6 +10,7 @@ from workbench.exit_codes import EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add ``approve`` to the subcommands."""
     a = sub.add_parser(
         "approve",
         help="approve a pending release: move its alias (human sign-off)",
@@ -25,6 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Approve the pending release; print the move; return the exit code."""
     from workbench.registry.approvals import approve
 
     record = approve(args.name, args.version, by=args.by, registry=args.registry)

@@ -11,6 +11,7 @@ from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add ``registry register|list|show|history`` to the subcommands."""
     r = sub.add_parser(
         "registry",
         help="register models; list, show and trace versions and aliases (MLflow Model Registry)",
@@ -60,6 +61,7 @@ def _no_action(parser) -> int:
 
 
 def run_register(args) -> int:
+    """Run ``workbench registry register``; print the new version; return the exit code."""
     from workbench.registry.versions import register_model
 
     version = register_model(
@@ -79,6 +81,7 @@ def run_register(args) -> int:
 
 
 def run_list(args) -> int:
+    """Run ``workbench registry list``; return the exit code."""
     from workbench.registry.catalog import list_models
 
     models = list_models(registry=args.registry)
@@ -93,6 +96,7 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
+    """Run ``workbench registry show NAME``; return the exit code."""
     from workbench.registry.catalog import describe_model
 
     model = describe_model(args.name, registry=args.registry)
@@ -101,6 +105,7 @@ def run_show(args) -> int:
 
 
 def run_history(args) -> int:
+    """Run ``workbench registry history NAME``; return the exit code."""
     from workbench.registry.audit import history
 
     records = history(args.name, registry=args.registry)

@@ -10,6 +10,7 @@ from workbench.exit_codes import EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add ``rollback`` to the subcommands."""
     r = sub.add_parser(
         "rollback",
         help="move the champion alias back to the previous champion",
@@ -26,6 +27,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Roll the alias back; print the move; return the exit code."""
     from workbench.registry.audit import rollback
 
     record = rollback(args.name, alias=args.alias, by=args.by, reason=args.reason, registry=args.registry)

@@ -93,6 +93,7 @@ class AliasMove:
         return f"<AliasMove {self.name} {self.text()}>"
 
     def to_dict(self) -> dict:
+        """JSON-safe form (the record as stored in its registry tag)."""
         return {
             "name": self.name,
             "alias": self.alias,
@@ -111,6 +112,8 @@ class AliasMove:
 
     @classmethod
     def from_dict(cls, d: dict) -> AliasMove:
+        """Rebuild a record from :meth:`to_dict`'s output (a registry tag's JSON)."""
+
         def version(v):
             return None if v is None else int(v)
 
@@ -131,6 +134,7 @@ class AliasMove:
         )
 
     def figures(self) -> list:
+        """No figures: a record is a line of the history."""
         return []
 
     def _repr_html_(self) -> str:
@@ -310,6 +314,7 @@ def write_record(session, record: AliasMove) -> AliasMove:
 
 
 def forget_record(session, record: AliasMove) -> None:
+    """Delete `record`'s tag (its move failed); errors are ignored, the move's own error is reported."""
     try:
         session.client.delete_registered_model_tag(record.name, record.key)
     except Exception:  # noqa: BLE001  (the move's own error is the one to report)
@@ -334,6 +339,7 @@ def records(session, name: str) -> list[AliasMove]:
 
 
 def alias_version(session, name: str, alias: str) -> int | None:
+    """The version `alias` of `name` points at now, or None when it is not set."""
     from workbench.registry.versions import _registered_model
 
     version = (_registered_model(session, name).aliases or {}).get(alias)
@@ -356,6 +362,7 @@ def who(by: str | None) -> str:
 
 
 def text_or_none(value: Any, what: str, *, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """`value` as one line of text of at most `limit` characters, or None; otherwise a RegistryValueError."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -379,6 +386,7 @@ def comparison_ref(comparison: str | os.PathLike | None) -> str | None:
 
 
 def now() -> str:
+    """The current UTC time, ISO 8601 with microseconds (audit records sort by it)."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
 
 

@@ -32,6 +32,7 @@ class ModelSummary:
     description: str | None = None
 
     def text(self) -> str:
+        """One line: name, number of versions, latest version, aliases and pending releases."""
         aliases = " ".join(f"@{a}=v{v}" for a, v in sorted(self.aliases.items())) or "no alias"
         latest = f"latest v{self.latest}" if self.latest is not None else "no versions"
         pending = f"; pending: {', '.join(f'v{v}' for v in self.pending)}" if self.pending else ""
@@ -39,6 +40,7 @@ class ModelSummary:
         return f"{self.name:<24} {count}  {latest}  {aliases}{pending}"
 
     def to_dict(self) -> dict:
+        """JSON-safe form (what ``registry list --json`` prints)."""
         return {
             "name": self.name,
             "versions": self.versions,
@@ -51,6 +53,7 @@ class ModelSummary:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelSummary:
+        """Rebuild a summary from :meth:`to_dict`'s output."""
         return cls(
             d["name"],
             int(d["versions"]),
@@ -62,6 +65,7 @@ class ModelSummary:
         )
 
     def figures(self) -> list:
+        """No figures: a summary is a line of text."""
         return []
 
     def _repr_html_(self) -> str:
@@ -112,6 +116,7 @@ class ModelDescription:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
+        """JSON-safe form (what ``registry show --json`` prints)."""
         return {
             "name": self.name,
             "description": self.description,
@@ -125,6 +130,7 @@ class ModelDescription:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelDescription:
+        """Rebuild a description from :meth:`to_dict`'s output."""
         return cls(
             d["name"],
             tuple(ModelVersionInfo.from_dict(v) for v in d.get("versions") or ()),
@@ -137,6 +143,7 @@ class ModelDescription:
         )
 
     def figures(self) -> list:
+        """No figures: a description is a table."""
         return []
 
     def _repr_html_(self) -> str:

@@ -12,6 +12,7 @@ _COLORS = {PROMOTE: "#1a7f37", KEEP: "#cf222e"}
 
 
 def comparison_card(result: Any, config: ChecksConfig | None = None) -> str:
+    """The comparison as an HTML card: the verdict, the deltas with their intervals, the gates."""
     verdict = result.verdict(config)
     color = _COLORS.get(verdict.decision, "#9a6700")
     body = (

@@ -24,6 +24,7 @@ _RATE_WORDS = {
 
 
 def comparison_findings(result: Any, config: ChecksConfig | None = None) -> list[str]:
+    """The comparison's findings in plain language: the verdict, then overall, group and serving changes."""
     level = f"{result.confidence:.0%}"
     verdict = result.verdict(config)
     out = [verdict.sentence]

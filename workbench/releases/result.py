@@ -90,6 +90,7 @@ class ComparisonResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ComparisonResult:
+        """Rebuild a comparison from :meth:`to_dict`'s output (a stored run), without recomputing."""
         if d.get("kind", cls.kind) != cls.kind:
             raise WorkbenchError(f"expected a stored comparison result, not a '{d.get('kind')}' result")
         try:
@@ -208,6 +209,7 @@ class ComparisonResult:
         return {k: _num(v) for k, v in out.items()}
 
     def figures(self) -> dict:
+        """Plotly figures: ΔROC AUC with its intervals, calibration, group deltas, latency, disagreement."""
         from workbench.viz import releases as fig
 
         out = {

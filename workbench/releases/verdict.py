@@ -51,10 +51,12 @@ class Verdict:
     rows_needed: int | None = None
 
     def to_dict(self) -> dict:
+        """JSON-safe form (stored with the comparison)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Verdict:
+        """Rebuild a verdict from :meth:`to_dict`'s output."""
         return cls(d["decision"], d["sentence"], list(d.get("reasons") or []), d.get("rows_needed"))
 
 
