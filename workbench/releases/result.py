@@ -223,7 +223,7 @@ class ComparisonResult:
         return out
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        from workbench.releases.card import comparison_card
+        from workbench.releases._comparison_card import comparison_card
 
         return comparison_card(self, config)
 
