@@ -32,6 +32,7 @@ COMMANDS = (
     "registry",
     "rollback",
     "approve",
+    "card",
     "dashboard",
     "demo",
 )
