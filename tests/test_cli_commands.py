@@ -633,6 +633,8 @@ def test_dashboard(monkeypatch):
             "1",
             "--spare-kernels",
             "2",
+            "--registry",
+            "reg",
         ]
     )
     assert code == EXIT_OK
@@ -649,6 +651,7 @@ def test_dashboard(monkeypatch):
         "allow_hosts": ["dash.example.org"],
         "preheat": 1,
         "spare_kernels": 2,
+        "registry": "reg",
     }
     assert main(["dashboard", "--port", "70000"]) == EXIT_BAD_INPUT
     assert len(serve.calls) == 1
