@@ -50,7 +50,9 @@ table.wb-versions,table.wb-timeline{border-collapse:collapse;width:100%;font-siz
 table.wb-versions th,table.wb-timeline th{text-align:left;background:#f6f8fa;padding:5px 8px;
   border-bottom:1px solid #d0d7de} table.wb-versions td,table.wb-timeline td{padding:4px 8px;
   border-bottom:1px solid #eaeef2;vertical-align:top;text-align:left;overflow-wrap:anywhere}
-.wb-dash h3{font-size:14px;margin:10px 0 4px}
+.wb-dash h3{font-size:14px;font-weight:600;margin:10px 0 4px}
+.wb-dash table.wb-versions th,.wb-dash table.wb-versions td,.wb-dash table.wb-timeline th,
+.wb-dash table.wb-timeline td{text-align:left}
 </style>"""
 
 
@@ -282,13 +284,25 @@ def _comparison_html(ref: str | None, root: Path, links: Links | None) -> str:
 
 
 def _run_folder(ref: str, root: Path) -> Path | None:
+    """The run folder a comparison reference names: its recorded folder, else the run of that id here."""
     path = Path(ref)
-    if path.is_absolute():
-        return path if (path / "summary.json").is_file() else None
-    if "/" in ref or ref.startswith("."):
+    if path.is_absolute() and (path / "summary.json").is_file() and _under(path, root):
+        return path
+    name = path.name
+    if not name or name.startswith("."):
         return None
-    found = [p.parent for p in root.glob(f"*/{ref}/summary.json") if not p.parent.parent.name.startswith(".")]
+    found = [
+        p.parent for p in root.glob(f"*/{name}/summary.json") if not p.parent.parent.name.startswith(".")
+    ]
     return found[0] if found else None
+
+
+def _under(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
 
 
 # -- helpers --------------------------------------------------------------------------------------
