@@ -203,6 +203,34 @@ def test_filled_info_replaces_the_placeholders(store, tmp_path):
     assert not (tmp_path / "named" / "model_card_info.yaml").exists()  # a named file: no template
 
 
+def test_stored_global_explanations_are_in_the_card(adult, files, store, tmp_path):
+    """A run holding explanations of this model, stored as the run store does (results.json, a summary)."""
+    from workbench.explain import permutation_importance, surrogate_tree
+    from workbench.modeling.artifact import load_model
+    from workbench.reports.store import RunStore
+    from workbench.results import STORE_SCHEMA, result_to_entry
+
+    model = load_model("models:/credit/1", registry=store["registry"])
+    rows = adult.test.sample(400, random_state=23)
+    importance = permutation_importance(model, rows, n_repeats=2, max_rows=400)
+    surrogate = surrogate_tree(model, rows)
+    lineage = {"model": {"sha256": model.meta["model_sha256"], "recipe": model.meta["recipe"],
+                         "registered": model.registered_as.to_dict()}}  # fmt: skip
+    run = RunStore(tmp_path).start("explain", name="global")
+    entries = [result_to_entry(importance), result_to_entry(surrogate)]
+    payload = {"schema": STORE_SCHEMA, "report": {"kind": "explain", "results": entries, "lineage": lineage}}
+    (run.work_dir / "results.json").write_text(json.dumps(payload))
+    run.finish({"status": "passed", "lineage": lineage, "checks": [], "findings": importance.findings()})
+    card = write_model_card("models:/credit/1", reports_dir=tmp_path, registry=store["registry"])
+    md = Path(card.files["md"]).read_text()
+    top = importance.features[0]
+    assert f"| {top['feature']} | {fmt(top['importance_mean'])} |" in md
+    assert f"Surrogate rules (depth {surrogate.max_depth}" in md and surrogate.rules[0]["text"] in md
+    assert not any("global explanation" in m for m in card.missing)
+    other = write_model_card("models:/credit/2", reports_dir=tmp_path, registry=store["registry"])
+    assert other.explanations == []  # the run explained version 1
+
+
 def test_bad_input_is_one_sentence(store, files, tmp_path):
     reg = store["registry"]
     with pytest.raises(ModelNotFoundError, match="no model named 'nope'"):
