@@ -634,6 +634,8 @@ def test_dashboard(monkeypatch):
             "1",
             "--spare-kernels",
             "2",
+            "--registry",
+            "reg",
         ]
     )
     assert code == EXIT_OK
@@ -650,6 +652,7 @@ def test_dashboard(monkeypatch):
         "allow_hosts": ["dash.example.org"],
         "preheat": 1,
         "spare_kernels": 2,
+        "registry": "reg",
     }
     assert main(["dashboard", "--port", "70000"]) == EXIT_BAD_INPUT
     assert len(serve.calls) == 1

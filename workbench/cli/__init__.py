@@ -33,6 +33,7 @@ COMMANDS = (
     "promote",
     "rollback",
     "approve",
+    "card",
     "dashboard",
     "demo",
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from workbench.cli._common import add_registry_option
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``dashboard`` command to `subparsers` (from ``parser.add_subparsers``)."""
@@ -21,7 +23,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "dashboard",
         help="serve the Voila dashboards over a reports directory",
         description="Serve the monitoring dashboards with Voila: the index of report runs (headline, trends, "
-        "runs list, one run's details) and each run's own page, from what the runs stored. "
+        "runs list, one run's details), each run's own page, from what the runs stored, and the Models page "
+        "(the registry's versions, aliases, release timeline and model cards). "
         "Binds 127.0.0.1 unless --host says otherwise; another address requires a token "
         "(generated and printed in the URL) unless --no-token. Ctrl-C stops it.",
     )
@@ -92,6 +95,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help=f"keep N kernels started and imported for the next run pages (they read nothing ahead; "
         f"default {SPARE_KERNELS}, 0 for none)",
     )
+    add_registry_option(p)
     p.set_defaults(func=run)
     return p
 
@@ -125,4 +129,5 @@ def run(args) -> int:
         allow_hosts=args.allow_host,
         preheat=args.preheat,
         spare_kernels=args.spare_kernels,
+        registry=args.registry,
     )

@@ -31,6 +31,7 @@ from workbench.dashboards import cards
 from workbench.dashboards.figures import display_figures, figure_widget
 from workbench.dashboards.headline import headline
 from workbench.dashboards.links import SERVER_ENV, Links, page_links
+from workbench.dashboards.models import nav_html
 from workbench.dashboards.runs import (
     STATUSES,
     Problem,
@@ -100,7 +101,11 @@ class IndexDashboard:
             layout=w.Layout(width="640px"),
         )
         updated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+        if links is True:
+            links = Links.for_server(self.index.reports_dir)
+        self._links: Links | None = page_links() if links is None else links or None
         self._header_html = cards.header_html(display_name(self.index.reports_dir), len(runs), updated)
+        self._header_html += nav_html(self._links, self.index.reports_dir, current="runs")
         self._problems_html = cards.problems_html(self.index.problems)
         # With a first paint, the page first shows static copies (drawn by the server as it streams);
         # these widgets stay empty until the first change, which then hides the copies (`takeover`).
@@ -149,9 +154,6 @@ class IndexDashboard:
         self.filtered: list[dict] = []
         self._muted = False
         self._painted = False
-        if links is True:
-            links = Links.for_server(self.index.reports_dir)
-        self._links: Links | None = page_links() if links is None else links or None
         for dropdown in (self.kind, self.model, self.status):
             dropdown.observe(self._on_filter, names="value")
         self.run.observe(self._on_run, names="value")

@@ -44,6 +44,16 @@ class Links:
         rel = self._rel(run_path)
         return None if rel is None else self.files + quote(f"{rel}/report.html")
 
+    def page(self, notebook: str | os.PathLike) -> str | None:
+        """The URL of a notebook page under the served folder (the index, the Models page), or None."""
+        rel = self._rel(notebook)
+        return None if rel is None else self.render + quote(rel)
+
+    def file(self, path: str | os.PathLike) -> str | None:
+        """The URL of a served file (a model card) under the served folder, or None."""
+        rel = self._rel(path)
+        return None if rel is None else self.files + quote(rel)
+
     def _rel(self, run_path) -> str | None:
         try:
             return Path(run_path).resolve().relative_to(self.root).as_posix()

@@ -37,8 +37,9 @@ padding:16px 20px;box-shadow:0 1px 3px rgba(0,0,0,.15)}}.wb-card h2{{font-size:1
 <p>It is showing as many pages as it serves at a time.
 This page tries again by itself in {BUSY_RETRY} seconds, or <a href="">retry now</a>.</p></div></body></html>
 """
-# Only the static reports of finished runs (never hidden .tmp- folders, notebooks, JSON or the ledger).
-FILE_ALLOWLIST = [r"[^/.][^/]*/[^/.][^/]*/report\.html"]
+# Only the static reports of finished runs and the model cards (never hidden .tmp- folders, notebooks,
+# JSON or the ledger).
+FILE_ALLOWLIST = [r"[^/.][^/]*/[^/.][^/]*/report\.html", r"cards/[^/.][^/]*/[0-9]+/model_card\.html"]
 FILE_DENYLIST = [r".*\.(ipynb|py|json|sqlite.*|parquet|csv|skops|onnx)", r"(.*/)?\..*"]
 
 

@@ -6,7 +6,10 @@ The reports directory is Voila's root: the index notebook (the package's
 - ``/voila/render/index.ipynb`` is the index (``/`` redirects there),
 - ``/voila/render/<kind>/<run-id>/report.ipynb`` is a run's own page: its
   executed report notebook, which renders from the stored ``results.json``,
-- ``/voila/files/<kind>/<run-id>/report.html`` is its static report.
+- ``/voila/files/<kind>/<run-id>/report.html`` is its static report,
+- ``/voila/render/models.ipynb`` is the Models page (the registry given by
+  ``--registry``: versions, aliases, the release timeline) and
+  ``/voila/files/cards/<name>/<version>/model_card.html`` a version's model card.
 
 Safe defaults: loopback only; any other address needs a token (generated and
 printed in the URL) unless the user opts out; requests naming another host
@@ -59,6 +62,7 @@ from pathlib import Path
 
 from workbench.dashboards.access import HostCheck, check_host, decide_token, is_loopback
 from workbench.dashboards.links import SERVER_ENV
+from workbench.dashboards.models import ENV_REGISTRY, MODELS
 from workbench.dashboards.pages import FILE_ALLOWLIST, FILE_DENYLIST, INDEX, INDEX_PATH
 from workbench.dashboards.runs import ENV_REPORTS_DIR
 from workbench.errors import WorkbenchError
@@ -89,15 +93,21 @@ def serve(
     preheat: int = PREHEAT,
     spare_kernels: int = SPARE_KERNELS,
     log_level: str = "WARN",
+    registry: str | os.PathLike | None = None,
 ) -> int:
     """Serve the dashboards until Ctrl-C (or SIGTERM); returns the exit code.
 
     `preheat` keeps that many index kernels started and imported ahead of
     visits; the index still reads the ledger when the page is requested
     (``voila.utils.wait_for_request``), so it never shows a stale list.
+    `registry`: the model registry the Models page shows (default: as
+    everywhere, see :func:`workbench.registry.registry_location`).
     """
+    from workbench.registry.location import registry_location
+
     root = Path(reports_dir).expanduser().resolve()
     check_host(host)
+    registry_uri = registry_location(registry).uri  # resolved here: a page's kernel starts elsewhere
     try:
         root.mkdir(parents=True, exist_ok=True)
         install_index(root)
@@ -110,6 +120,7 @@ def serve(
     port = pick_port(host, port)
     os.environ[ENV_REPORTS_DIR] = str(root)  # the kernels inherit it: the index shows this directory
     os.environ[SERVER_ENV] = "1"  # report.html is under /voila/files/
+    os.environ[ENV_REGISTRY] = registry_uri  # the Models page reads this registry
 
     from tornado.ioloop import IOLoop
 
@@ -237,13 +248,14 @@ def use_template_dir() -> None:
 
 
 def install_index(root: Path) -> Path:
-    """Write (or refresh) the index notebook into the reports directory."""
+    """Write (or refresh) the index notebook, and the Models page beside it, into the reports directory."""
     from workbench.templates import template
 
-    target = root / INDEX
-    tmp = root / f".{INDEX}.tmp-{os.getpid()}"
-    shutil.copyfile(template(f"dashboards/{INDEX}"), tmp)
-    os.replace(tmp, target)
+    for name in (MODELS, INDEX):
+        target = root / name
+        tmp = root / f".{name}.tmp-{os.getpid()}"
+        shutil.copyfile(template(f"dashboards/{name}"), tmp)
+        os.replace(tmp, target)
     return target
 
 

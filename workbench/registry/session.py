@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,15 @@ def open_registry(registry: str | os.PathLike | None = None, *, create: bool = F
             raise RegistryError(
                 f"the registry at {location.display()} could not be reached or written: "
                 f"{_first_line(str(exc))}"
+            ) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("sqlalchemy"):
+                raise
+            # not MLflow's database (damaged, or another program's): its own words, in one sentence
+            reason = re.sub(r"^\([\w.]+\)\s*", "", _first_line(str(exc)))
+            raise RegistryError(
+                f"the registry at {location.display()} cannot be read ({reason}): it is damaged or not an "
+                "MLflow store; check --registry"
             ) from None
 
 

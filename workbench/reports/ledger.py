@@ -19,6 +19,8 @@ from typing import Any
 from workbench.errors import WorkbenchError
 
 LEDGER_NAME = "ledger.sqlite"
+#: folders under a reports directory that hold no runs (model cards: workbench.releases.card)
+NOT_RUNS = ("cards",)
 _COLUMNS = (
     "id",
     "kind",
@@ -210,6 +212,8 @@ class Ledger:
         unreadable: list[tuple[Path, str]] = []
         for folder in sorted(p for p in self.reports_dir.glob("*/*") if p.is_dir()):
             if folder.name.startswith(".") or folder.parent.name.startswith("."):
+                continue
+            if folder.parent.name in NOT_RUNS:
                 continue
             try:
                 data = json.loads((folder / "summary.json").read_text())
