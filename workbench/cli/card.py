@@ -10,6 +10,7 @@ from workbench.exit_codes import EXIT_OK
 
 
 def add_parser(sub) -> None:
+    """Add ``card`` to the subcommands."""
     p = sub.add_parser(
         "card",
         help="write a model card (HTML and Markdown) from stored results",
@@ -40,6 +41,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Write the model card; print where; return the exit code."""
     from workbench.releases.card import write_model_card
 
     card = write_model_card(

@@ -3,7 +3,8 @@
 :func:`compare_models` scores both on the same rows of one window and returns
 a :class:`ComparisonResult` (paired statistics, fairness deltas, serving
 costs, agreement, a verdict in plain language and the ``release.*`` gates);
-:func:`promote` moves the ``champion`` alias only through those gates.
+:func:`promote` moves the ``champion`` alias only through those gates;
+:func:`write_model_card` writes a model card from stored results only.
 """
 
 from workbench._lazy import lazy_exports
@@ -20,6 +21,9 @@ _EXPORTS = {
     "INCONCLUSIVE": "workbench.releases.verdict",
     "promote": "workbench.releases.promote",
     "PromotionResult": "workbench.releases.promote",
+    "ModelCard": "workbench.releases.card",
+    "write_model_card": "workbench.releases.card",
+    "card_dir": "workbench.releases.card",
 }
 
 __all__ = list(_EXPORTS)
