@@ -18,46 +18,37 @@ Importing this package is light: MLflow is imported by the functions that
 talk to the registry (see :mod:`workbench.registry.session`).
 """
 
-from workbench.errors import ModelNotFoundError, RegistryError, RegistryValueError, ReleaseStateError
-from workbench.registry.approvals import approve, pending, request_approval
-from workbench.registry.audit import AliasMove, history, move_alias, rollback
-from workbench.registry.catalog import ModelDescription, ModelSummary, describe_model, list_models
-from workbench.registry.location import RegistryLocation, registry_location, registry_uri
-from workbench.registry.uris import ResolvedModel, is_model_uri, parse_model_uri, resolve_model_uri
-from workbench.registry.versions import (
-    ModelVersionInfo,
-    get_alias,
-    list_versions,
-    register_model,
-    set_alias,
-)
+from workbench._lazy import lazy_exports
 
-__all__ = [
-    "AliasMove",
-    "ModelDescription",
-    "ModelNotFoundError",
-    "ModelSummary",
-    "ModelVersionInfo",
-    "RegistryError",
-    "RegistryLocation",
-    "RegistryValueError",
-    "ReleaseStateError",
-    "ResolvedModel",
-    "approve",
-    "describe_model",
-    "get_alias",
-    "history",
-    "is_model_uri",
-    "list_models",
-    "list_versions",
-    "move_alias",
-    "parse_model_uri",
-    "pending",
-    "register_model",
-    "registry_location",
-    "registry_uri",
-    "request_approval",
-    "resolve_model_uri",
-    "rollback",
-    "set_alias",
-]
+_EXPORTS = {
+    "AliasMove": "workbench.registry.audit",
+    "ModelDescription": "workbench.registry.catalog",
+    "ModelNotFoundError": "workbench.errors",
+    "ModelSummary": "workbench.registry.catalog",
+    "ModelVersionInfo": "workbench.registry.versions",
+    "RegistryError": "workbench.errors",
+    "RegistryLocation": "workbench.registry.location",
+    "RegistryValueError": "workbench.errors",
+    "ReleaseStateError": "workbench.errors",
+    "ResolvedModel": "workbench.registry.uris",
+    "approve": "workbench.registry.approvals",
+    "describe_model": "workbench.registry.catalog",
+    "get_alias": "workbench.registry.versions",
+    "history": "workbench.registry.audit",
+    "is_model_uri": "workbench.registry.uris",
+    "list_models": "workbench.registry.catalog",
+    "list_versions": "workbench.registry.versions",
+    "move_alias": "workbench.registry.audit",
+    "parse_model_uri": "workbench.registry.uris",
+    "pending": "workbench.registry.approvals",
+    "register_model": "workbench.registry.versions",
+    "registry_location": "workbench.registry.location",
+    "registry_uri": "workbench.registry.location",
+    "request_approval": "workbench.registry.approvals",
+    "resolve_model_uri": "workbench.registry.uris",
+    "rollback": "workbench.registry.audit",
+    "set_alias": "workbench.registry.versions",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
