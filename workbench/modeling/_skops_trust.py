@@ -33,23 +33,13 @@ from workbench.modeling._model_container import (
 )
 from workbench.modeling._model_structure import check_estimator
 
-#: Every class a skops file may hold without the caller naming it: exactly what workbench's
-#: recipes (train.py), imbalance handling and compression techniques produce (the test
-#: ``test_every_recipe_and_variant_uses_only_the_allow_list`` rebuilds them all and checks).
-TRUSTED_TYPES = frozenset(
+#: Types that may appear *as values* (a dict's key type, an encoder's ``dtype=np.float64``).
+TRUSTED_TYPE_VALUES = frozenset(
     {
-        # containers and JSON values as skops writes them
-        "builtins.dict",
-        "builtins.list",
-        "builtins.tuple",
         "builtins.str",
         "builtins.int",
         "builtins.float",
         "builtins.bool",
-        "builtins.slice",
-        # numpy arrays, dtypes, scalars, the random generator HistGradientBoosting keeps
-        "numpy.ndarray",
-        "numpy.dtype",
         "numpy.bool",
         "numpy.bool_",
         "numpy.int8",
@@ -64,6 +54,21 @@ TRUSTED_TYPES = frozenset(
         "numpy.float32",
         "numpy.float64",
         "numpy.str_",
+    }
+)
+#: Every class a skops file may hold without the caller naming it: exactly what workbench's
+#: recipes (train.py), imbalance handling and compression techniques produce (the test
+#: ``test_every_recipe_and_variant_uses_only_the_allow_list`` rebuilds them all and checks).
+TRUSTED_TYPES = TRUSTED_TYPE_VALUES | frozenset(
+    {
+        # containers and JSON values as skops writes them
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.slice",
+        # numpy arrays and dtypes (scalars: above), the random generator HistGradientBoosting keeps
+        "numpy.ndarray",
+        "numpy.dtype",
         "numpy.random._generator.Generator",
         # pipelines and preprocessing
         "sklearn.pipeline.Pipeline",
@@ -95,29 +100,6 @@ TRUSTED_TYPES = frozenset(
         "sklearn._loss.link.LogitLink",
         "sklearn._loss.link.MultinomialLogit",
         "sklearn._loss.link.Interval",
-    }
-)
-#: Types that may appear *as values* (a dict's key type, an encoder's ``dtype=np.float64``).
-TRUSTED_TYPE_VALUES = frozenset(
-    {
-        "builtins.str",
-        "builtins.int",
-        "builtins.float",
-        "builtins.bool",
-        "numpy.bool",
-        "numpy.bool_",
-        "numpy.int8",
-        "numpy.int16",
-        "numpy.int32",
-        "numpy.int64",
-        "numpy.uint8",
-        "numpy.uint16",
-        "numpy.uint32",
-        "numpy.uint64",
-        "numpy.float16",
-        "numpy.float32",
-        "numpy.float64",
-        "numpy.str_",
     }
 )
 _BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})
