@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from workbench._atomic import write_text_atomic
+
 PROBE_ENV = "WORKBENCH_DASHBOARD_PROBE"
 PRELUDE = "from workbench.dashboards.kernel import prepare\nprepare({folder!r})"
 PROBE = "from workbench.dashboards.kernel import probe\nprobe({label!r})"
@@ -83,6 +85,4 @@ def probe(label: str) -> None:
         "modules": sorted(sys.modules),
         "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)),
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data))

@@ -11,10 +11,10 @@ Private: :func:`workbench.releases.card.write_model_card` is the public face.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from workbench._atomic import write_text_atomic
 from workbench.errors import DataError
 
 INFO_FILE = "model_card_info.yaml"
@@ -115,10 +115,7 @@ def write_template(path: Path) -> Path:
     """Write :data:`TEMPLATE` to `path` atomically (never over an existing file)."""
     if path.exists():
         return path
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(TEMPLATE, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, TEMPLATE)
 
 
 def unstated(info: dict) -> list[str]:

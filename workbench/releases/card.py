@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from workbench._atomic import write_text_atomic
 from workbench.errors import ParameterError
 from workbench.releases._card_info import INFO_FILE, placeholder_info, read_info, unstated, write_template
 
@@ -401,9 +402,4 @@ def _plain(value: Any) -> Any:
 
 def _write(path: Path, text: str) -> None:
     """Write `text` to `path` atomically (a reader, the dashboard, never sees half a card)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(path, text)

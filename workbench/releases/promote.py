@@ -211,6 +211,7 @@ def _move(name, version, champion, failed, path, verdict, reason, force, require
 
 def _keep(result, name: str, version: int, champion: int, where, registry) -> Path:
     """Write the comparison (its stored form) where the audit record can point at it; return the path."""
+    from workbench._atomic import write_text_atomic
     from workbench.registry.location import registry_location
     from workbench.results import result_to_entry
 
@@ -221,7 +222,4 @@ def _keep(result, name: str, version: int, champion: int, where, registry) -> Pa
     where.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = where / f"{name}-v{version}-vs-v{champion}-{stamp}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result_to_entry(result)))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(result_to_entry(result)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench._atomic import write_text_atomic
 from workbench._json import json_default
 from workbench.checks import Check, checks_shown_above, checks_table_html
 from workbench.report_kinds import REPORT_KINDS
@@ -363,7 +364,4 @@ def store_results(report: Report, run_dir: str | Path) -> Path:
         "summary": summary,
         "kernel": {"python": sys.executable, "version": sys.version.split()[0], "pid": os.getpid()},
     }
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, default=json_default))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(payload, default=json_default))
