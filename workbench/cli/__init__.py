@@ -34,6 +34,7 @@ COMMANDS = (
     "rollback",
     "approve",
     "card",
+    "labels",
     "dashboard",
     "demo",
 )

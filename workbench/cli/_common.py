@@ -32,6 +32,24 @@ def _f(v) -> str:
     return "—" if v is None else f"{v:.4f}"
 
 
+def add_action_group(sub, name: str, *, help: str, description: str, actions: str):
+    """A command made of actions (``workbench NAME ACTION``): its parser and its actions' subparsers.
+
+    The command alone prints its usage and says which `actions` there are (exit 2).
+    """
+    import sys
+
+    parser = sub.add_parser(name, help=help, description=description)
+
+    def no_action(args) -> int:
+        parser.print_usage(sys.stderr)
+        print(f"workbench {name}: error: name an action: {actions}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    parser.set_defaults(func=no_action)
+    return parser, parser.add_subparsers(dest=f"{name}_action", metavar="ACTION", parser_class=_Parser)
+
+
 def add_registry_option(parser) -> None:
     """``--registry URI`` on a command that takes a model (a ``models:/`` URI is looked up there)."""
     parser.add_argument(

@@ -18,7 +18,11 @@ PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 def load_table(
     source: str | Path | pd.DataFrame, *, what: str = "data", columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Read a CSV or Parquet file (or pass a DataFrame through).
+    """Read a CSV or Parquet file, or a prediction log (or pass a DataFrame through).
+
+    A prediction log folder, one of its ``date=YYYY-MM-DD`` folders or one of
+    its segments reads as the table of what callers got: the records' features
+    and joined labels, without the log's meta columns or shadow rows.
 
     `columns` reads only those columns (each must be in the file): Parquet
     reads nothing else from disk, CSV converts nothing else; their values are
@@ -34,6 +38,11 @@ def load_table(
     name = path.name.lower()
     if not path.exists():
         raise DataError(f"the {what} file '{path}' does not exist")
+    if path.is_dir() or name.endswith(".parquet"):
+        from workbench.serving.log_table import is_prediction_log  # light: reads names and one footer
+
+        if is_prediction_log(path):
+            return _read_log(path, what, columns)
     if path.is_dir():
         raise DataError(f"the {what} path '{path}' is a folder, not a file")
     try:
@@ -103,6 +112,21 @@ def _refuse_absent(columns: Sequence[str], names: Sequence[str], what: str, path
     absent = [c for c in columns if c not in set(names)]
     if absent:
         raise DataError(f"the {what} file '{path}' has no column {', '.join(repr(c) for c in absent[:5])}")
+
+
+def _read_log(path: Path, what: str, columns: Sequence[str] | None) -> pd.DataFrame:
+    """A prediction log (a log folder, a date folder or a segment) as the table of what callers got.
+
+    Its features and joined labels, without the meta columns and the shadow rows
+    (:func:`workbench.serving.log_table.read_log`).
+    """
+    from workbench.serving.log_table import read_log
+
+    df = read_log(path)
+    if columns is not None:
+        _refuse_absent(columns, list(df.columns), what, path)
+        df = df[list(dict.fromkeys(columns))]
+    return df
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None = None, what: str = "data") -> pd.DataFrame:

@@ -14,6 +14,7 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
     """
     p = Path(path)
     if p.exists() and p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES):
+        cols = None
         try:
             import pyarrow.parquet as pq
 
@@ -21,8 +22,10 @@ def peek_table(path: str | Path, what: str) -> tuple[list[str], int]:
             cols = [c for c in meta.schema_arrow.names if not c.startswith("__index_level_")]
             rows = meta.metadata.num_rows
         except Exception:
-            pass  # fall through to the full reader, which words the error
-        else:
+            cols = None  # fall through to the full reader, which words the error
+        if cols is not None and {"_request_id", "_role", "_time"} <= set(cols):
+            cols = None  # a prediction log segment: read as a log (no meta columns, no shadow rows)
+        if cols is not None:
             dup = sorted({c for c in cols if cols.count(c) > 1})
             if dup:
                 raise DataError(
