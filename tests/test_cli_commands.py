@@ -469,6 +469,42 @@ def test_report_performance_and_its_exit_codes(run_report, capsys):
     assert "the performance report run failed: KernelDied" in capsys.readouterr().err
 
 
+def test_report_canary(run_report):
+    argv = [
+        "report",
+        "canary",
+        "--log",
+        "logs",
+        "--since",
+        "24h",
+        "--min-rows",
+        "50",
+        "--fail-on",
+        "canary.score",
+    ]
+    assert main(argv) == EXIT_OK
+    assert run_report.args == (
+        "canary",
+        {"log": "logs", "since": "24h", "until": None, "min_rows": 50, "period": None},
+    )
+    assert run_report.kwargs == {**_REPORT_COMMON, "fail_on": ["canary.score"]}
+
+
+def test_labels_join(monkeypatch, capsys):
+    from workbench.serving.labels import LabelJoin
+
+    result = LabelJoin("logs", "l.csv", "case", "income", 10, 8, 2, 0, 20, 12, 0, "logs/labels/x.parquet")
+    rec = Recorder(result)
+    monkeypatch.setattr("workbench.serving.labels.join_labels", rec)
+    assert main(["labels", "join", "--log", "logs", "--labels", "l.csv", "--id", "case"]) == EXIT_OK
+    assert rec.args == ("logs", "l.csv") and rec.kwargs == {"id_column": "case", "target": None, "out": None}
+    out = capsys.readouterr().out
+    assert out.startswith("8 of 10 labels matched") and "2 ids are not in the log" in out
+    assert main(["labels", "join", "--log", "d", "--labels", "l", "--id", "i", "--out", "o", "--json"]) == 0
+    assert rec.kwargs["out"] == "o" and json.loads(capsys.readouterr().out)["n_matched"] == 8
+    assert main(["labels"]) == EXIT_BAD_INPUT and "name an action: join" in capsys.readouterr().err
+
+
 def test_report_without_a_kind(capsys):
     assert main(["report"]) == EXIT_BAD_INPUT
     assert "name a report kind" in capsys.readouterr().err

@@ -39,10 +39,12 @@ def model(adult):
 @pytest.fixture(scope="module")
 def instances(adult, model):
     import workbench.explain as ex
+    from tests.predlog_util import canary_traffic
     from workbench.monitoring.bias import assess_bias
     from workbench.monitoring.drift import detect_drift
     from workbench.monitoring.performance import assess_performance
     from workbench.monitoring.quality import check_quality
+    from workbench.releases.canary import judge_canary
     from workbench.releases.compare import compare_models
 
     reference = adult.train.sample(1500, random_state=6)
@@ -61,6 +63,7 @@ def instances(adult, model):
         ex.partial_dependence(model, current, "age", max_rows=100),
         ex.surrogate_tree(model, current, max_depth=2, max_rows=1000),
         compare_models(model, model, current, sensitive=["sex"], n_bootstrap=50, latency=False),
+        judge_canary(canary_traffic(model, current)),
     ]
     by_kind = {r.kind: r for r in out}
     assert set(by_kind) == set(RESULT_KINDS), "a registered kind has no instance in this test"
@@ -90,6 +93,7 @@ LOOKUPS = {
         lambda r: r.disparity("nope", "sex"),
         lambda r: r.delta("nope"),
     ],
+    "canary": [lambda r: r.arm("nope")],
 }
 
 

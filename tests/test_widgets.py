@@ -423,6 +423,31 @@ def test_monitor_panel_finds_the_injected_drift_in_a_simulated_batch(with_model)
     assert panel.banner.level == "error" and "does not exist" in panel.banner.message
 
 
+def test_monitor_panel_checks_a_date_of_the_prediction_log(with_model, tmp_path):
+    from tests.predlog_util import write_log
+
+    st = with_model
+    model = st.model
+    rows = st.validation.sample(1200, random_state=3).reset_index(drop=True)
+    shifted = rows.assign(age=(rows["age"] * 1.6).round().clip(17, 90))
+    features = shifted[model.spec.features]
+    logged = features.assign(_proba=model.predict_score(features))
+    logged["_time"] = [f"2026-11-0{2 + i // 600}T12:00:00+00:00" for i in range(len(logged))]
+    write_log(tmp_path / "log", logged)
+    panel = MonitorPanel(st)
+    panel.log_dir.value = str(tmp_path / "log")
+    assert (
+        list(panel.log_date.options) == ["2026-11-03", "2026-11-02"] and panel.log_date.value == "2026-11-03"
+    )
+    panel.check_button.click()
+    assert panel.banner.level == "info" and panel.banner.message.startswith("log-2026-11-03:")
+    assert "age" in panel.results["drift"].drifted_columns
+    assert panel.results["drift"].n_current == 600  # one date, the log's own columns left out
+    panel.log_dir.value = str(tmp_path)
+    assert panel.banner.level == "error" and "is not a prediction log folder" in panel.banner.message
+    assert list(panel.log_date.options) == []
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_monitor_panel_runs_a_report_in_the_background(with_model, tmp_path):

@@ -38,9 +38,11 @@ REPORT_KINDS: dict[str, ReportKind] = {
             "performance", "monitoring/performance_report.ipynb", "Model performance", ("performance",)
         ),
         ReportKind("compare", "releases/compare_report.ipynb", "Champion vs challenger", ("compare",)),
+        ReportKind("canary", "releases/canary_report.ipynb", "Canary vs champion", ("canary",)),
     )
 }
 #: The kinds' names, in the order the CLI and the panels list them.
 KIND_NAMES: tuple[str, ...] = tuple(REPORT_KINDS)
-#: The kinds that judge one model on one batch (what the Monitor panel runs); ``compare`` takes two models.
+#: The kinds that judge one model on one batch (what the Monitor panel runs); ``compare`` takes two models,
+#: ``canary`` a prediction log.
 MONITORING_KINDS: tuple[str, ...] = ("drift", "bias", "performance")

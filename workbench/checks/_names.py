@@ -78,6 +78,14 @@ _BY_RESULT: dict[str, tuple[str, ...]] = {
         "release.latency_p95",
         "release.size",
     ),
+    "canary": (
+        "canary.prediction_drift",
+        "canary.latency",
+        "canary.validation_failures",
+        "canary.fallbacks",
+        "canary.accuracy",
+        "canary.score",
+    ),
 }
 #: check-name families per report kind: those of the results it stores
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -204,6 +212,9 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
     ("release.fairness.*", -1.0, 1.0),
     ("release.latency_p95", 0.0, float("inf")),
     ("release.size", 0.0, float("inf")),
+    ("canary.prediction_drift", 0.0, float("inf")),
+    ("canary.score", 0.0, 100.0),
+    ("canary.*", 0.0, 1.0),
 )
 
 

@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     """Add the ``report`` command and its kinds to `sub` (from ``parser.add_subparsers``)."""
     r = sub.add_parser(
         "report",
-        help="run a report (drift, bias, performance, compare) with papermill",
+        help="run a report (drift, bias, performance, compare, canary) with papermill",
         description="Run a monitoring report as a papermill notebook into a run directory.",
     )
     r.set_defaults(func=lambda args: _no_kind(r))  # a kind's own defaults replace it
@@ -84,7 +84,25 @@ def add_parser(sub) -> None:
         type=float,
         help="USD per core-hour for the cost per million predictions (default 0.05)",
     )
-    for sp in (rd, rb, rp, rc):
+    rk = rsub.add_parser(
+        "canary",
+        help="canary vs champion on the traffic each served (from the prediction log)",
+        description="Judge a canary from the prediction log: on the traffic each served, the canary's "
+        "answers (drift tests), latency (Mann-Whitney U), validation failures and fallbacks (two-proportion "
+        "tests) and, where labels were joined, accuracy, against the champion's; a score and a verdict: "
+        "promote, continue or roll back. Gate on the canary.* checks.",
+    )
+    rk.add_argument(
+        "--log", required=True, metavar="DIR", help="the prediction log folder (or one date folder)"
+    )
+    rk.add_argument(
+        "--since", metavar="TIME", help="only traffic from this time (ISO, or back from now: 24h, 7d)"
+    )
+    rk.add_argument("--until", metavar="TIME", help="only traffic before this time")
+    rk.add_argument(
+        "--min-rows", type=int, help="answered records each arm needs before a verdict (default 100)"
+    )
+    for sp in (rd, rb, rp, rc, rk):
         sp.add_argument(
             "--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)"
         )
@@ -142,6 +160,8 @@ def run(args) -> int:
             "reference": args.reference,
             "price_per_core_hour": args.price_per_core_hour,
         }
+    elif kind == "canary":
+        params = {"log": args.log, "since": args.since, "until": args.until, "min_rows": args.min_rows}
     else:
         params = {"data": args.data, "model": args.model, "reference": args.reference}
     params["period"] = args.period  # relative paths are resolved by the runner, for every caller

@@ -84,6 +84,10 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
             results.append(assess_performance(current, model, reference=labelled_ref, period=period))
     elif kind == "compare":
         results, period = _compare(params, lineage)
+    elif kind == "canary":
+        from workbench.reports._canary_inputs import canary_results
+
+        results, period = canary_results(params, lineage)
     elif kind == "bias":
         from workbench.monitoring.bias import assess_bias
 
@@ -191,6 +195,11 @@ def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
         return
     if kind == "compare":
         _validate_compare(params)
+        return
+    if kind == "canary":
+        from workbench.reports._canary_inputs import validate_canary
+
+        validate_canary(params)
         return
     cols, rows = peek_table(params["data"], "data")
     if rows == 0:
@@ -393,9 +402,12 @@ def _demo_inputs(kind: str, params: Mapping) -> dict:
         "bias": ("data", "model"),
         "performance": ("data", "model"),
         "compare": ("champion", "challenger", "current"),
+        "canary": ("log",),
     }[kind]
     if all(params.get(k) for k in needed):
         return {}
+    if kind == "canary":  # no bundled log: the server writes one (`workbench serve --log-dir`)
+        raise ParameterError("a canary report needs the prediction log: set log (--log DIR)")
     import tempfile
 
     from workbench.data import load_demo

@@ -117,7 +117,7 @@ class RunOutcome:
 
 
 #: parameters that name a file: made absolute before the kernel starts in its run's folder
-PATH_PARAMS = ("reference", "current", "data", "model", "labels", "champion", "challenger")
+PATH_PARAMS = ("reference", "current", "data", "model", "labels", "champion", "challenger", "log")
 #: parameters that name a model (a path or a models:/ URI)
 MODEL_PARAMS = ("model", "champion", "challenger")
 

@@ -20,7 +20,8 @@ class MonitorPanel(Panel):
 
     Batches are simulated from the held-out rows (:func:`workbench.simulate_batches`:
     clean ones and ones with injected drift, quality faults and bias shifts,
-    each with its manifest) or read from a file. "Check batch" runs drift,
+    each with its manifest), read from a file, or one date of a prediction log
+    (the records callers sent that day). "Check batch" runs drift,
     data quality and bias in this kernel; "Run as report" runs the papermill
     report (:func:`workbench.run_report`) in the background and links its
     static HTML when done.
@@ -37,6 +38,12 @@ class MonitorPanel(Panel):
         self.batch = w.Dropdown(options=[], description="Batch")
         self.batch.observe(self._guarded(self._on_batch), "value")
         self.path = w.Text(placeholder="or a CSV/Parquet batch file", description="File")
+        # a prediction log folder: its dates become batches (what callers got that day, no shadow rows)
+        self.log_dir = w.Text(
+            placeholder="or a prediction log folder", description="Log", continuous_update=False
+        )
+        self.log_date = w.Dropdown(options=[], description="Log date")
+        self.log_dir.observe(self._guarded(self._on_log_dir), "value")
         self.check_button = self._button("Check batch", self.check, style="primary")
         self.kind = w.Dropdown(options=list(MONITORING_KINDS), value="drift", description="Report")
         self.reports_dir = w.Text(value="reports", description="Reports dir")
@@ -52,6 +59,7 @@ class MonitorPanel(Panel):
         self._compose(
             w.HBox([self.batch_size, self.simulate_button]),
             w.HBox([self.batch, self.path]),
+            w.HBox([self.log_dir, self.log_date]),
             self.manifest,
             self.check_button,
             w.HBox([self.kind, self.reports_dir, self.report_button]),
@@ -86,12 +94,19 @@ class MonitorPanel(Panel):
         )
 
     def current(self):
-        """The batch to check: the file when a path is typed, else the chosen simulated batch."""
+        """The batch to check: a typed file, else the chosen date of the log, else the simulated batch."""
         from workbench.data.io import load_table
 
         path = self.path.value.strip()
         if path:
             return load_table(path, what="batch"), Path(path).name
+        log = self.log_dir.value.strip()
+        if log:
+            from workbench.serving.log_table import read_log
+
+            if self.log_date.value is None:
+                raise DataError(f"'{log}' holds no prediction log dates; check the log folder")
+            return read_log(Path(log) / f"date={self.log_date.value}"), f"log-{self.log_date.value}"
         if self.batch.value is None:
             raise DataError("simulate batches or type the path of a batch file first")
         return self.batches[self.batch.value].data, self.batch.value
@@ -110,6 +125,19 @@ class MonitorPanel(Panel):
             f"<div style='color:#57606a'>{html.escape(b.name)} ({m['period']}, {m['rows']:,} rows): "
             f"injected {html.escape(what)}</div>"
         )
+
+    def _on_log_dir(self, change: dict) -> None:
+        """List the log's dates, newest first (the latest day is the batch a monitor usually checks)."""
+        from workbench.serving.log_table import log_dates
+
+        log = str(change["new"] or "").strip()
+        dates = log_dates(log)[::-1] if log else []
+        self.log_date.options = dates
+        self.log_date.value = dates[0] if dates else None
+        if log and not dates:
+            raise DataError(
+                f"'{log}' is not a prediction log folder (no date=YYYY-MM-DD folders of segments)"
+            )
 
     def _on_data(self, change: dict) -> None:
         self.batches, self.results = {}, {}
