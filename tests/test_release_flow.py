@@ -7,6 +7,7 @@ retraining due?
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_retrain_bad_input_is_one_sentence(flow, loans, tmp_path, capsys):
     assert not (tmp_path / "reports").exists()  # refused before anything was filed
 
 
-def test_recommend_reads_the_champions_monitoring_runs(flow, loans, tmp_path, capsys):
+def test_recommend_reads_the_champions_monitoring_runs(flow, loans, tmp_path, capsys, monkeypatch):
     """A drift report on a shifted window of the champion: its drift makes retraining due."""
     from workbench.releases import recommend
 
@@ -204,7 +205,20 @@ def test_recommend_reads_the_champions_monitoring_runs(flow, loans, tmp_path, ca
     strict = recommend(reports, name="loans", registry=flow["registry"])  # the default asks for 2 drift runs
     assert not strict.due and "not due" in strict.sentence
 
-    from workbench.dashboards.models import advice_sentences
+    from workbench.dashboards.index import IndexDashboard
+    from workbench.dashboards.models import (
+        ENV_REGISTRY,
+        advice_sentences,
+        load_models,
+        models_page_html,
+        retraining_advice,
+    )
 
     rows = Ledger(reports).runs()
     assert [a.sentence for a in advice_sentences(rows, flow["registry"])] == [strict.sentence]
+    monkeypatch.setenv(ENV_REGISTRY, flow["registry"])  # as `workbench dashboard --registry` hands it over
+    page = IndexDashboard(reports, links=False)
+    assert html.escape(strict.sentence) in page.headline.value  # the headline says it too
+    models = load_models(flow["registry"])
+    models.advice = retraining_advice(models, rows)  # what show_models adds from the ledger
+    assert "wb-retrain-not-due'>" + html.escape(strict.sentence) in models_page_html(models, reports)
