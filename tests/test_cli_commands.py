@@ -694,6 +694,41 @@ def test_dashboard(monkeypatch):
     assert len(serve.calls) == 1
 
 
+# -- retrain ----------------------------------------------------------------------------------
+def test_retrain(monkeypatch, capsys):
+    from workbench.releases.retrain import RetrainResult
+
+    done = RetrainResult(
+        "loans", 4, 1, "logistic_regression", "retrained on 0123456789ab (169 rows)", {"rows": 169},
+        "30% of the window held out from training (51 rows)", "keep", "Keep the champion.",
+        comparison_run="run-1", comparison_path="reports/compare/run-1",
+    )  # fmt: skip
+    retrain = Recorder(done)
+    monkeypatch.setattr("workbench.releases.retrain.retrain", retrain)
+    argv = ["retrain", "loans", "--data", "w.csv", "--validation", "v.csv", "--sensitive", "sex"]
+    argv += ["--quick", "--registry", "reg", "--reports-dir", "r", "--checks", "c.json", "--by", "ann"]
+    assert main([*argv, "--n-bootstrap", "200", "--json"]) == EXIT_OK
+    assert RetrainResult.from_dict(json.loads(capsys.readouterr().out)) == done
+    assert retrain.args == ("loans", "w.csv")
+    assert retrain.kwargs == {
+        "validation": "v.csv",
+        "sensitive": ["sex"],
+        "registry": "reg",
+        "reports_dir": "r",
+        "checks": "c.json",
+        "quick": True,
+        "by": "ann",
+        "n_bootstrap": 200,
+    }
+    assert main(["retrain", "loans", "--data", "w.csv"]) == EXIT_OK
+    assert retrain.kwargs["reports_dir"] == "reports" and retrain.kwargs["validation"] is None
+    text = capsys.readouterr().out
+    assert "models:/loans/4 registered as @challenger" in text
+    assert "comparison run: reports/compare/run-1" in text
+    assert main(["retrain", "loans", "--data", "w.csv", "--n-bootstrap", "3"]) == EXIT_BAD_INPUT
+    assert len(retrain.calls) == 2
+
+
 # -- demo -------------------------------------------------------------------------------------
 def test_demo(monkeypatch, tmp_path, capsys):
     run_demo = Recorder(SimpleNamespace(out=tmp_path, failed_runs=[]))

@@ -6,6 +6,7 @@ checks named (exit 1), a comparable one is promoted, rollback restores the champ
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from workbench.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, main
 from workbench.modeling.artifact import save_model
 from workbench.registry import history, register_model
 from workbench.releases.promote import PENDING, PROMOTED, REFUSED, promote
+from workbench.reports.ledger import Ledger
 
 
 def _train(adult, rows, seed, shuffle=False):
@@ -58,6 +60,12 @@ def checks_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """The run store the comparisons are filed in."""
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="module")
 def window(adult, tmp_path_factory):
     path = tmp_path_factory.mktemp("window") / "window.csv"
     adult.test.sample(3000, random_state=7).to_csv(path, index=False)
@@ -65,14 +73,17 @@ def window(adult, tmp_path_factory):
 
 
 def test_worse_refused_comparable_promoted_rollback_restores_and_history_shows_all(
-    models, store, window, checks_file, capsys
+    models, store, window, checks_file, reports, capsys
 ):
     reg = str(store)
+    runs = ["--reports-dir", str(reports)]
     assert register_model(models["champion"], "credit", registry=reg, aliases=["champion"]).version == 1
     assert register_model(models["worse"], "credit", registry=reg).version == 2
     assert register_model(models["comparable"], "credit", registry=reg).version == 3
 
-    code = main(["promote", "credit", "--version", "2", "--data", str(window), "--registry", reg, "--json"])
+    code = main(
+        ["promote", "credit", "--version", "2", "--data", str(window), "--registry", reg, "--json", *runs]
+    )
     refused = json.loads(capsys.readouterr().out)
     assert code == EXIT_CHECK_FAILED and refused["decision"] == REFUSED
     assert "release.auc_loss" in refused["failed"]
@@ -80,38 +91,47 @@ def test_worse_refused_comparable_promoted_rollback_restores_and_history_shows_a
 
     code = main(
         ["promote", "credit", "--version", "3", "--data", str(window), "--registry", reg, "--json"]
-        + ["--checks", checks_file]
+        + ["--checks", checks_file, *runs]
     )
     promoted = json.loads(capsys.readouterr().out)
     assert code == EXIT_OK and promoted["decision"] == PROMOTED and promoted["failed"] == []
-    comparison = json.loads(open(promoted["comparison"]).read())
-    assert comparison["kind"] == "compare"
+    # each comparison is a compare run in the run store: its folder, its report, its ledger row
+    summary = json.loads((Path(promoted["comparison"]) / "summary.json").read_text())
+    assert summary["kind"] == "compare" and summary["run_id"] == promoted["comparison_run"]
+    assert (Path(promoted["comparison"]) / "report.html").is_file()
+    ledger = {r["id"]: r for r in Ledger(reports).runs(kind="compare")}
+    assert {refused["comparison_run"], promoted["comparison_run"]} <= set(ledger)
+    assert "release.auc_loss" in ledger[refused["comparison_run"]]["failed_checks"]
 
     assert main(["rollback", "credit", "--registry", reg, "--reason", "test"]) == EXIT_OK
     moves = [(m.action, m.from_version, m.to_version) for m in history("credit", registry=reg)]
     assert moves == [("register", None, 1), ("promote", 1, 3), ("rollback", 3, 1)]
-    assert history("credit", registry=reg)[1].comparison == promoted["comparison"]
+    assert history("credit", registry=reg)[1].comparison == promoted["comparison_run"]
 
 
-def test_force_needs_a_reason_and_is_recorded_as_forced(models, store, window, capsys):
+def test_force_needs_a_reason_and_is_recorded_as_forced(models, store, window, reports, capsys):
     reg = str(store)
     register_model(models["champion"], "forced", registry=reg, aliases=["champion"])
     register_model(models["worse"], "forced", registry=reg)
     code = main(["promote", "forced", "--version", "2", "--data", str(window), "--registry", reg, "--force"])
     assert code == EXIT_BAD_INPUT and "--reason" in capsys.readouterr().err
-    result = promote("forced", 2, window, force=True, reason="regulator asked", registry=reg, n_bootstrap=200)
+    result = promote(
+        "forced", 2, window, force=True, reason="regulator asked", registry=reg, n_bootstrap=200,
+        reports_dir=reports,
+    )  # fmt: skip
     assert result.decision == PROMOTED and result.forced and "release.auc_loss" in result.failed
     last = history("forced", registry=reg)[-1]
     assert (last.action, last.forced, last.reason, last.to_version) == ("force", True, "regulator asked", 2)
 
 
-def test_require_approval_leaves_it_pending_until_approved(models, store, window, capsys):
+def test_require_approval_leaves_it_pending_until_approved(models, store, window, reports, capsys):
     reg = str(store)
     register_model(models["champion"], "signed", registry=reg, aliases=["champion"])
     register_model(models["comparable"], "signed", registry=reg)
     result = promote(
-        "signed", 2, window, require_approval=True, registry=reg, n_bootstrap=200, checks=BUDGETS
-    )
+        "signed", 2, window, require_approval=True, registry=reg, n_bootstrap=200, checks=BUDGETS,
+        reports_dir=reports,
+    )  # fmt: skip
     assert result.decision == PENDING
     assert [m.action for m in history("signed", registry=reg)] == ["register", "request"]
     assert main(["approve", "signed", "--version", "2", "--by", "dana", "--registry", reg]) == EXIT_OK

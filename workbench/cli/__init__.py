@@ -33,6 +33,7 @@ COMMANDS = (
     "promote",
     "rollback",
     "approve",
+    "retrain",
     "card",
     "labels",
     "dashboard",

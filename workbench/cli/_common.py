@@ -58,3 +58,24 @@ def add_registry_option(parser) -> None:
         help="the model registry: a folder, a .db file or an MLflow tracking URI (default: "
         "WORKBENCH_REGISTRY, else MLFLOW_TRACKING_URI, else ./workbench-work/registry)",
     )
+
+
+def add_comparison_options(parser, by: str) -> None:
+    """The options of a command that compares a version with the champion (``promote``, ``retrain``).
+
+    ``--sensitive``, ``--checks``, ``--by`` (helped as `by`), ``--n-bootstrap``, ``--registry`` and
+    ``--reports-dir`` (where the comparison is filed as a ``compare`` run).
+    """
+    parser.add_argument(
+        "--sensitive", action="append", default=[], metavar="COL", help="compare fairness by this column"
+    )
+    parser.add_argument("--checks", metavar="FILE", help="check thresholds (TOML, YAML or JSON)")
+    parser.add_argument("--by", metavar="PERSON", help=f"{by} (default: the OS user)")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    add_registry_option(parser)
+    parser.add_argument(  # the same flag and default as every command that writes or reads runs
+        "--reports-dir",
+        default="reports",
+        metavar="DIR",
+        help="where the comparison is filed as a compare run (default ./reports)",
+    )

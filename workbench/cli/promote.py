@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.cli._common import add_registry_option
+from workbench.cli._common import add_comparison_options
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
 
@@ -24,10 +24,6 @@ def add_parser(sub) -> None:
     p.add_argument("name", metavar="NAME", help="the registered model")
     p.add_argument("--version", required=True, help="the candidate version")
     p.add_argument("--data", required=True, metavar="WINDOW", help="a labelled window (CSV or Parquet)")
-    p.add_argument(
-        "--sensitive", action="append", default=[], metavar="COL", help="compare fairness by this column"
-    )
-    p.add_argument("--checks", metavar="FILE", help="check thresholds (TOML, YAML or JSON)")
     p.add_argument("--force", action="store_true", help="promote even if a gate fails (needs --reason)")
     p.add_argument("--reason", metavar="TEXT", help="why (recorded with the move)")
     p.add_argument(
@@ -35,9 +31,7 @@ def add_parser(sub) -> None:
         action="store_true",
         help="leave the release pending until `workbench approve` (human sign-off)",
     )
-    p.add_argument("--by", metavar="PERSON", help="who decides (default: the OS user)")
-    p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    add_registry_option(p)
+    add_comparison_options(p, "who decides")
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
     p.set_defaults(func=run)
 
@@ -57,6 +51,7 @@ def run(args) -> int:
         require_approval=args.require_approval,
         by=args.by,
         registry=args.registry,
+        reports_dir=args.reports_dir,
         n_bootstrap=args.n_bootstrap,
     )
     if args.json:
@@ -64,5 +59,5 @@ def run(args) -> int:
     else:
         print(result.sentence)
         if result.comparison_path:
-            print(f"comparison: {result.comparison_path}")
+            print(f"comparison run: {result.comparison_path}")
     return EXIT_OK if result.passed else EXIT_CHECK_FAILED

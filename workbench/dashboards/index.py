@@ -31,7 +31,7 @@ from workbench.dashboards import cards
 from workbench.dashboards.figures import display_figures, figure_widget
 from workbench.dashboards.headline import headline
 from workbench.dashboards.links import SERVER_ENV, Links, page_links
-from workbench.dashboards.models import nav_html
+from workbench.dashboards.models import advice_sentences, nav_html
 from workbench.dashboards.runs import (
     STATUSES,
     Problem,
@@ -107,6 +107,7 @@ class IndexDashboard:
         self._header_html = cards.header_html(display_name(self.index.reports_dir), len(runs), updated)
         self._header_html += nav_html(self._links, self.index.reports_dir, current="runs")
         self._problems_html = cards.problems_html(self.index.problems)
+        self._advice = advice_sentences(runs)  # is retraining a champion due? (from its monitoring runs)
         # With a first paint, the page first shows static copies (drawn by the server as it streams);
         # these widgets stay empty until the first change, which then hides the copies (`takeover`).
         self.first_paint = first_paint
@@ -174,8 +175,11 @@ class IndexDashboard:
             if self.filtered or not self.index.runs
             else "No run matches these filters."
         )
+        text = " ".join([text, *(a.sentence for a in self._advice)])
         self._headline_html = cards.headline_html(
-            text, any(r["status"] != "passed" and r["status"] != "running" for r in self.filtered[:10])
+            text,
+            any(r["status"] != "passed" and r["status"] != "running" for r in self.filtered[:10])
+            or any(a.due for a in self._advice),
         )
         shown = len(self.filtered)
         self.count.value = (

@@ -65,6 +65,8 @@ class ModelsIndex:
         default_factory=list
     )  # {"name", "description", "versions", "history", "pending"}
     problems: list[Problem] = field(default_factory=list)
+    #: model name -> whether retraining its champion is due (a :class:`~workbench.releases.Recommendation`)
+    advice: dict = field(default_factory=dict)
 
 
 def load_models(registry: str | os.PathLike | None = None) -> ModelsIndex:
@@ -130,7 +132,7 @@ def models_page_html(index: ModelsIndex, reports_dir: str | os.PathLike, links: 
         "</div>",
         cards.problems_html(index.problems),
     ]
-    parts += [_model_html(m, root, links) for m in index.models]
+    parts += [_model_html({**m, "advice": index.advice.get(m["name"])}, root, links) for m in index.models]
     return "".join(parts)
 
 
@@ -154,8 +156,61 @@ def show_models(reports_dir: str | os.PathLike | None = None, *, registry: str |
 
     root = resolve_reports_dir(reports_dir)
     index = load_models(registry)
+    index.advice = retraining_advice(index, ledger_rows(root))
     display(HTML(models_page_html(index, root, page_links())))
     return index
+
+
+# -- is retraining due? ---------------------------------------------------------------------------
+def retraining_advice(index: ModelsIndex, runs) -> dict:
+    """Each model with a champion: whether retraining it is due, from the ledger rows `runs`."""
+    from workbench.releases.recommend import recommend_from_runs
+
+    runs = list(runs)
+    out = {}
+    for m in index.models:
+        champion = next((v for v in m["versions"] if "champion" in (v.get("aliases") or [])), None)
+        if champion is not None:
+            out[m["name"]] = recommend_from_runs(
+                runs,
+                name=m["name"],
+                version=champion["version"],
+                model_sha256=(champion.get("tags") or {}).get("workbench.model_sha256"),
+            )
+    return out
+
+
+def advice_sentences(runs, registry: str | os.PathLike | None = None) -> list:
+    """The retraining advice for the dashboard's headline: models whose champion has monitoring runs here.
+
+    Never raises, and reads the registry only when one exists (an embedded store not created yet is
+    not opened, so a dashboard without a registry never loads MLflow).
+    """
+    from workbench.registry.location import registry_location
+
+    runs = [r for r in runs if r.get("model_sha256") and r.get("kind") in ("drift", "bias", "performance")]
+    if not runs:
+        return []
+    try:
+        location = registry_location(registry or os.environ.get(ENV_REGISTRY) or None)
+        if location.database is not None and not location.database.is_file():
+            return []
+        index = load_models(location.uri)
+        return [a for a in retraining_advice(index, runs).values() if a.runs]
+    except Exception:  # noqa: BLE001  (advice is extra: a registry that cannot be read leaves it out)
+        return []
+
+
+def ledger_rows(root: Path) -> list[dict]:
+    """The ledger's rows of the reports directory `root` (``[]`` when it has none or cannot be read)."""
+    from workbench.reports.ledger import LEDGER_NAME, Ledger
+
+    if not (root / LEDGER_NAME).is_file():
+        return []
+    try:
+        return Ledger(root).runs(reconcile=False)
+    except Exception:  # noqa: BLE001  (the Runs page reports a damaged ledger; here it only means no advice)
+        return []
 
 
 # -- one model ------------------------------------------------------------------------------------
@@ -174,6 +229,10 @@ def _model_html(model: dict, root: Path, links: Links | None) -> str:
         + f"<div>{chips or '<span class=wb-sub>no alias set</span>'}</div>"
     )
     body = [head]
+    advice = model.get("advice")
+    if advice is not None:
+        state = "due" if advice.due else "not-due"
+        body.append(f"<div class='wb-retrain-advice wb-retrain-{state}'>{esc(advice.sentence)}</div>")
     if waiting:
         body.append(
             cards.problems_html(

@@ -72,6 +72,7 @@ def train(
     quick: bool = False,
     random_state: int = 0,
     progress: bool = True,
+    settings: Mapping[str, Mapping] | None = None,
 ) -> TrainingResult:
     """Train candidate pipelines and pick a champion.
 
@@ -93,6 +94,8 @@ def train(
     quick : smaller ensembles, for tests and previews.
     random_state : seed of every random step (split, search, estimators).
     progress : show a progress bar (``tqdm.auto``).
+    settings : fixed hyperparameters per recipe, ``{recipe: {name: value}}`` (what a model's
+        ``meta.json`` records as ``params``: a retrain reuses its champion's); `search` replaces them.
 
     Returns
     -------
@@ -175,7 +178,7 @@ def train(
     bar = tqdm(list(zip(names, recipes, strict=True)), desc="training", disable=not progress, unit="model")
     for name, recipe in bar:
         bar.set_postfix_str(name)
-        params: dict = {}
+        params: dict = dict((settings or {}).get(recipe) or {})
         trials: list = []
         if search:
             params, trials = _search(

@@ -4,6 +4,8 @@
 a :class:`ComparisonResult` (paired statistics, fairness deltas, serving
 costs, agreement, a verdict in plain language and the ``release.*`` gates);
 :func:`promote` moves the ``champion`` alias only through those gates;
+:func:`retrain` trains the champion's recipe on a new window as the challenger;
+:func:`recommend` reads the champion's monitoring runs and says whether retraining is due;
 :func:`write_model_card` writes a model card from stored results only.
 """
 
@@ -21,6 +23,10 @@ _EXPORTS = {
     "INCONCLUSIVE": "workbench.releases.verdict",
     "promote": "workbench.releases.promote",
     "PromotionResult": "workbench.releases.promote",
+    "retrain": "workbench.releases.retrain",
+    "RetrainResult": "workbench.releases.retrain",
+    "recommend": "workbench.releases.recommend",
+    "Recommendation": "workbench.releases.recommend",
     "ModelCard": "workbench.releases.card",
     "write_model_card": "workbench.releases.card",
     "card_dir": "workbench.releases.card",

@@ -2,8 +2,10 @@
 
 :func:`promote` is what ``workbench promote`` (and a CI/CD stage) calls. It
 compares the candidate version with the current champion on one labelled
-window (:func:`~workbench.releases.compare.compare_models`), keeps the
-comparison as a JSON file beside the registry, and then:
+window (:func:`~workbench.releases.compare.compare_models`), files the
+comparison as a ``compare`` run in the run store (its report, summary and
+ledger row, like any report run; the alias move records the run's id), and
+then:
 
 - every gating ``release.*`` check passed: the alias moves (or, with
   ``require_approval``, the release is left pending for
@@ -18,15 +20,13 @@ A model without a champion yet gets its first champion without a comparison
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from workbench.errors import ModelNotFoundError, ParameterError
+from workbench.releases._comparison_run import DEFAULT_REPORTS_DIR
 from workbench.validation import check_text
 
 #: the decisions a promotion ends with
@@ -44,9 +44,10 @@ class PromotionResult:
     failed: list[str] = field(default_factory=list)
     forced: bool = False
     champion_before: int | None = None
-    comparison_path: str | None = None
+    comparison_path: str | None = None  # the comparison run's folder
     verdict: str | None = None
     record: dict | None = None
+    comparison_run: str | None = None  # the comparison run's id (what the audit record names)
 
     @property
     def passed(self) -> bool:
@@ -64,6 +65,7 @@ class PromotionResult:
             "forced": self.forced,
             "champion_before": self.champion_before,
             "comparison": self.comparison_path,
+            "comparison_run": self.comparison_run,
             "verdict": self.verdict,
             "record": self.record,
         }
@@ -81,7 +83,7 @@ def promote(
     require_approval: bool = False,
     by: str | None = None,
     registry: str | os.PathLike | None = None,
-    comparison_dir: str | os.PathLike | None = None,
+    reports_dir: str | os.PathLike = DEFAULT_REPORTS_DIR,
     n_bootstrap: int = 1000,
     random_state: int | None = 0,
 ) -> PromotionResult:
@@ -97,8 +99,8 @@ def promote(
     require_approval : leave the release pending until ``workbench approve`` (human sign-off).
     by : who decides (default: the OS user).
     registry : the registry (default: ``WORKBENCH_REGISTRY``, ``MLFLOW_TRACKING_URI``, the embedded store).
-    comparison_dir : where the comparison is kept (default: ``releases/`` beside an embedded registry,
-        else ``workbench-work/releases``).
+    reports_dir : the run store the comparison is filed in as a ``compare`` run (default ``./reports``,
+        as for ``workbench report``).
     n_bootstrap, random_state : the comparison's paired bootstrap.
 
     Returns
@@ -115,7 +117,8 @@ def promote(
     """
     from workbench.checks import load_checks_file
     from workbench.registry.versions import check_version, list_versions
-    from workbench.releases.compare import compare_models
+    from workbench.releases._comparison_run import compare_and_file, load_window
+    from workbench.reports.runner import check_writable_dir
 
     if force:
         why_forced = "--force needs --reason: say why the gate is overridden"
@@ -123,6 +126,7 @@ def promote(
             raise ParameterError(why_forced)
         reason = check_text(reason, "the reason", empty=why_forced)
     config = load_checks_file(checks) if isinstance(checks, str | os.PathLike) else dict(checks or {})
+    check_writable_dir(reports_dir, "the reports folder")
     version = check_version(version)
     versions = list_versions(name, registry=registry)  # an unknown model: ModelNotFoundError
     if version not in {int(v.version) for v in versions}:
@@ -136,26 +140,30 @@ def promote(
         why = reason or "first champion: nothing to compare with"
         return _move(name, version, None, [], None, None, why, force, require_approval, by, registry)
 
-    result = compare_models(
-        f"models:/{name}/{champion}",
-        f"models:/{name}/{version}",
-        data,
-        sensitive=sensitive,
+    window, source = load_window(data)
+    _, failed, verdict, path = compare_and_file(
+        name,
+        champion,
+        version,
+        window,
+        source,
+        sensitive=[sensitive] if isinstance(sensitive, str) else list(sensitive),
+        registry=registry,
+        checks=config,
+        reports_dir=reports_dir,
+        run_name=f"{name}-v{version}-vs-v{champion}",
         n_bootstrap=n_bootstrap,
         random_state=random_state,
-        registry=registry,
     )
-    failed = [c.name for c in result.checks(config) if not c.passed and c.severity == "error"]
-    verdict = result.verdict(config)
-    path = _keep(result, name, version, champion, comparison_dir, registry)
     if failed and not force:
         sentence = (
             f"version {version} of '{name}' was not promoted: {len(failed)} release check(s) failed "
             f"({', '.join(failed)}); the champion stays version {champion}. {verdict.sentence}"
         )
         return PromotionResult(
-            name, version, REFUSED, sentence, failed, False, champion, str(path), verdict.decision
-        )
+            name, version, REFUSED, sentence, failed, False, champion, str(path), verdict.decision,
+            comparison_run=path.name,
+        )  # fmt: skip
     why = reason or verdict.sentence
     return _move(
         name, version, champion, failed, path, verdict.decision, why, force, require_approval, by, registry
@@ -166,7 +174,7 @@ def _move(name, version, champion, failed, path, verdict, reason, force, require
     from workbench.registry.approvals import request_approval
     from workbench.registry.audit import move_alias
 
-    comparison = str(path) if path else None
+    comparison = path.name if path else None  # the run's id: its folder's name in the run store
     if require_approval:
         record = request_approval(
             name, version, by=by, reason=reason, comparison=comparison, registry=registry
@@ -203,23 +211,8 @@ def _move(name, version, champion, failed, path, verdict, reason, force, require
         list(failed),
         bool(force and failed),
         champion,
-        comparison,
+        str(path) if path else None,
         verdict,
         record.to_dict(),
+        comparison,
     )
-
-
-def _keep(result, name: str, version: int, champion: int, where, registry) -> Path:
-    """Write the comparison (its stored form) where the audit record can point at it; return the path."""
-    from workbench._atomic import write_text_atomic
-    from workbench.registry.location import registry_location
-    from workbench.results import result_to_entry
-
-    if where is None:
-        database = registry_location(registry).database
-        where = (database.parent if database else Path("workbench-work")) / "releases"
-    where = Path(where).resolve()
-    where.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = where / f"{name}-v{version}-vs-v{champion}-{stamp}.json"
-    return write_text_atomic(path, json.dumps(result_to_entry(result)))

@@ -131,9 +131,6 @@ def _compare(params: Mapping[str, Any], lineage: dict) -> tuple[list, str]:
     current = load_table(params["current"], what="current data")
     _non_empty(current, "current data")
     reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
-    lineage["data"] = {"current": _fingerprint(params["current"], current)}
-    if reference is not None:
-        lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
     registry = params.get("registry")
     spec = read_model_info(params["champion"], registry=registry).spec
     options = {k: params[k] for k in ("price_per_core_hour", "n_bootstrap") if params.get(k) is not None}
@@ -146,6 +143,19 @@ def _compare(params: Mapping[str, Any], lineage: dict) -> tuple[list, str]:
         registry=registry,
         **options,
     )
+    lineage.update(comparison_lineage(result, params, current, reference))
+    return [result], _period(params, spec, current)
+
+
+def comparison_lineage(result, params: Mapping[str, Any], current, reference=None) -> dict:
+    """A comparison's lineage: the window (and reference) fingerprints, both models as given and as resolved.
+
+    ``params["current"]`` (and ``params["reference"]``) name the tables' files when they came from one;
+    a table given in memory is fingerprinted from its rows.
+    """
+    lineage: dict[str, Any] = {"data": {"current": _fingerprint(params.get("current"), current)}}
+    if reference is not None:
+        lineage["data"]["reference"] = _fingerprint(params.get("reference"), reference)
     for role in ("champion", "challenger"):
         m = getattr(result, role)
         lineage[role] = {
@@ -156,7 +166,26 @@ def _compare(params: Mapping[str, Any], lineage: dict) -> tuple[list, str]:
             **({"registered": m["registered"]} if m.get("registered") else {}),
         }
     lineage["model"] = lineage["challenger"]  # the model the run decides about (the ledger's model column)
-    return [result], _period(params, spec, current)
+    return lineage
+
+
+def comparison_report(
+    result, params: Mapping[str, Any], current, *, reference=None, checks: Mapping | None = None
+) -> Report:
+    """The ``compare`` report of a comparison already computed (what :func:`compute_report` would build).
+
+    `params` are the run's parameters (``champion``, ``challenger``, ``current``, ``registry``, ...);
+    `current` and `reference` the tables the comparison read, for the lineage and the period.
+    """
+    from workbench.modeling.artifact import read_model_info
+
+    lineage = comparison_lineage(result, params, current, reference)
+    spec = read_model_info(params["champion"], registry=params.get("registry")).spec
+    period = _period(params, spec, current)
+    lineage["versions"] = _versions()
+    lineage["period"] = period
+    shown = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items() if k != "checks"}
+    return Report("compare", [result], shown, period, lineage, [], dict(checks or {}))
 
 
 def validate_inputs(kind: str, params: Mapping[str, Any]) -> None:
@@ -371,6 +400,8 @@ def _features_present(model, columns, where: str) -> None:
 def _fingerprint(path, data) -> dict:
     from workbench.data.io import file_fingerprint, fingerprint
 
+    if path is None:  # a table given in memory
+        return fingerprint(data)
     try:
         return file_fingerprint(path, data)
     except (OSError, TypeError):

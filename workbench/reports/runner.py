@@ -29,6 +29,7 @@ from workbench.reports.report import (
     Report,
     block_iri_grammar,
     report_title,
+    store_results,
     summary_of,
 )
 from workbench.reports.store import RunStore
@@ -134,6 +135,7 @@ def run_report(
     junit: str | Path | None = None,
     progress: bool = True,
     validate: bool = True,
+    results: Report | None = None,
 ) -> RunOutcome:
     """Run a report end to end: validate inputs, execute the notebook, write the run, index it.
 
@@ -144,6 +146,11 @@ def run_report(
     the report kernel starts in its run's own folder. A run that starts is
     always recorded: completed, checks failed, or failed with its reason (also
     when it is interrupted); earlier runs are never touched.
+
+    `results`: a report computed already (a promotion's comparison): stored in
+    the run before the template executes, so the notebook renders it instead
+    of computing it again; the run is otherwise like any other (``validate``
+    is then usually False: the inputs were read when it was computed).
     """
     if kind not in TEMPLATES and template is None:
         raise ParameterError(f"unknown report kind '{kind}'; use one of {', '.join(TEMPLATES)}")
@@ -163,6 +170,8 @@ def run_report(
     run = store.start(kind, name=name, params=params, period=params.get("period"))
     t0 = time.perf_counter()
     try:
+        if results is not None:  # the template finds them and renders, without computing
+            store_results(results, run.work_dir)
         summary, check_list, error = _execute(pm, run, kind, nb_template, params, config, name, progress, t0)
     except Exception as exc:  # the runner itself broke after the run started: still a recorded run
         error = _reason(exc)
