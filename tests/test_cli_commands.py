@@ -7,6 +7,7 @@ The API is patched with a recorder, nothing heavy runs: in process and fast
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -704,7 +705,8 @@ def test_retrain(monkeypatch, capsys):
         comparison_run="run-1", comparison_path="reports/compare/run-1",
     )  # fmt: skip
     retrain = Recorder(done)
-    monkeypatch.setattr("workbench.releases.retrain.retrain", retrain)
+    # by the module object: once the package's lazy export ran, `workbench.releases.retrain` is the function
+    monkeypatch.setattr(sys.modules["workbench.releases.retrain"], "retrain", retrain)
     argv = ["retrain", "loans", "--data", "w.csv", "--validation", "v.csv", "--sensitive", "sex"]
     argv += ["--quick", "--registry", "reg", "--reports-dir", "r", "--checks", "c.json", "--by", "ann"]
     assert main([*argv, "--n-bootstrap", "200", "--json"]) == EXIT_OK
