@@ -60,6 +60,7 @@ def test_tree_shap_values_add_up_to_the_models_output_in_the_original_columns(re
             assert 1 / (1 + np.exp(-(result.base_value + e.total()))) == pytest.approx(p, abs=1e-6)
     assert result.output.startswith("probability" if recipe == "random_forest" else "log-odds")
     assert result.key_metrics()["explanation.shap.additivity_gap"] < 1e-6
+    json.dumps(result.to_dict(), allow_nan=False)  # strict JSON: what results.json stores
     assert e.contributions == sorted(e.contributions, key=lambda c: -abs(c["shap"]))
 
 

@@ -186,12 +186,13 @@ def shap_summary(
     """
     from workbench.explain._shap import lime_scores, rank_agreement
 
-    engine = _engine(model, data, reference, method, background, nsamples, random_state)
+    _check_model(model)
     spec = model.spec
     if feature is not None and feature not in spec.features:
         raise UnknownNameError(
             f"'{feature}' is not a column of the model; its columns are {name_list(spec.features)}"
         )
+    engine = _engine(model, data, reference, method, background, nsamples, random_state)
     n = DEFAULT_ROWS[engine.method] if max_rows is None else max_rows
     n = int(check_number(n, "max_rows", low=1, high=100_000, integer=True))
     rows = data if len(data) <= n else data.sample(n, random_state=random_state)
@@ -308,7 +309,7 @@ def _explain(engine, chosen: pd.DataFrame, selection: dict, error_kind: str | No
         spec.task,
         engine.method,
         engine.output,
-        float("nan") if base is None else base,
+        base,
         rows,
         selection,
         engine.background_rows,

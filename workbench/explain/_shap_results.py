@@ -75,7 +75,7 @@ class ShapExplanationResult:
     task: str
     method: str
     output: str
-    base_value: float
+    base_value: float | None  # None when no row was explained
     explanations: list
     selection: dict
     background_rows: int = 0
@@ -151,7 +151,8 @@ class ShapExplanationResult:
 
     def key_metrics(self) -> dict:
         """Flat figures: rows explained, seconds per row, and the largest additivity gap."""
-        gap = max((abs(self.base_value + e.total() - e.output) for e in self.explanations), default=None)
+        base = self.base_value or 0.0
+        gap = max((abs(base + e.total() - e.output) for e in self.explanations), default=None)
         return {
             "explanation.shap.rows": len(self.explanations),
             "explanation.shap.seconds_per_row": self.seconds_per_row,
@@ -346,8 +347,10 @@ def _agreement_word(rho: float | None) -> str:
     return "differently"
 
 
-def _subtitle(method: str, output: str, base: float, background: int, nsamples: int | None) -> str:
+def _subtitle(method: str, output: str, base: float | None, background: int, nsamples: int | None) -> str:
     how = _METHOD_WORDS.get(method, method)
     if method == "kernel":
         how += f" ({background} background rows, {nsamples} coalitions per row)"
+    if base is None:
+        return how
     return f"{how}; values add up to the {output} from a base value of {base:.3f}"

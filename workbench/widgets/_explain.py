@@ -273,16 +273,16 @@ class ExplainPanel(Panel):
             reference=reference,
             importance=self.importance,
             lime=lime,
-            feature=self.feature.value,
             random_state=self.state.random_state,
         )
 
     def _show_shap(self, result) -> None:
         self.shap = result
         self.importance_chart.show(result.figure())
-        if result.ranking and self.dependence is None:
-            self.feature.value = result.dependence_feature or result.ranking[0]
-        self.dependence_chart.show(result.dependence_figure(self.feature.value or result.ranking[0]))
+        if result.ranking and self.dependence is None:  # until a dependence is drawn, suggest the top feature
+            self.feature.value = result.ranking[0]
+        if self.feature.value is not None:
+            self.dependence_chart.show(result.dependence_figure(self.feature.value))
 
     def compute_dependence(self) -> None:
         """Partial dependence (LIME) or SHAP dependence on the chosen feature, then chart it.
