@@ -59,32 +59,44 @@ GOAL_S = 0.2
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--recipes", default=",".join(RECIPES))
+    ap = recipes_parser(__doc__)
     ap.add_argument("--rows", type=int, default=8, help="test rows explained per round")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median of all per-row times)")
-    ap.add_argument("--quick", action="store_true", help="quick (smaller) models, as in the tests")
-    ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
-    from workbench.data import load_demo
-    from workbench.modeling.train import train
-
-    demo = load_demo("adult")
-    rows = demo.test.sample(args.rows, random_state=7)
     out = []
-    for recipe in args.recipes.split(","):
-        t0 = time.perf_counter()
-        model = train(
-            demo.train, demo.spec, recipes=[recipe], validation=demo.test, quick=args.quick, progress=False
-        ).champion
-        print(f"{recipe}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
+    for demo, recipe, model in trained_on_adult(args.recipes.split(","), quick=args.quick):
+        rows = demo.test.sample(args.rows, random_state=7)
         out.append(_bench(recipe, model, demo.train, rows, args.rounds))
     _print(out)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     return 0
+
+
+def recipes_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of a per-recipe benchmark on Adult: --recipes, --quick, --json (also shap_cost.py's)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--recipes", default=",".join(RECIPES))
+    ap.add_argument("--quick", action="store_true", help="quick (smaller) models, as in the tests")
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    return ap
+
+
+def trained_on_adult(recipes, *, quick: bool):
+    """(demo, recipe, model) per recipe, trained on Adult's official training split (also shap_cost.py's)."""
+    from workbench.data import load_demo
+    from workbench.modeling.train import train
+
+    demo = load_demo("adult")
+    for recipe in recipes:
+        t0 = time.perf_counter()
+        model = train(
+            demo.train, demo.spec, recipes=[recipe], validation=demo.test, quick=quick, progress=False
+        ).champion
+        print(f"{recipe}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
+        yield demo, recipe, model
 
 
 def _bench(recipe: str, model, reference: pd.DataFrame, rows: pd.DataFrame, rounds: int) -> dict:

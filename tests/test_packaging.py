@@ -57,7 +57,7 @@ def test_known_pins_and_the_lock_file():
 def test_import_workbench_is_light():
     code = (
         "import sys, workbench; heavy = [m for m in ('sklearn', 'evidently', 'lime', 'onnxruntime',"
-        " 'skl2onnx',"
+        " 'skl2onnx', 'shap', 'numba',"
         " 'plotly', 'pandas', 'scipy', 'ipywidgets') if m in sys.modules]; print(','.join(heavy))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -62,6 +62,8 @@ def instances(adult, model):
         ex.permutation_importance(model, current, n_repeats=2, max_rows=300),
         ex.partial_dependence(model, current, "age", max_rows=100),
         ex.surrogate_tree(model, current, max_depth=2, max_rows=1000),
+        ex.explain_shap(model, current, rows=rows, reference=reference, background=10, nsamples=100),
+        ex.shap_summary(model, current, reference=reference, max_rows=10, background=10, nsamples=100),
         compare_models(model, model, current, sensitive=["sex"], n_bootstrap=50, latency=False),
         judge_canary(canary_traffic(model, current)),
     ]
@@ -88,6 +90,8 @@ LOOKUPS = {
     "permutation_importance": [],
     "partial_dependence": [],
     "surrogate_tree": [],
+    "shap_explanation": [lambda r: r["nope"]],
+    "shap_summary": [lambda r: r.column("nope"), lambda r: r.dependence_figure("nope")],
     "compare": [
         lambda r: r.attribute("nope"),
         lambda r: r.disparity("nope", "sex"),

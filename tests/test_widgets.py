@@ -360,6 +360,51 @@ def test_explain_panel_row_worst_errors_and_global_views(with_model):
     assert "fidelity" in panel.surrogate_text.value
 
 
+def test_explain_panel_shap_rows_worst_errors_summary_and_dependence(state, adult, adult_small):
+    """SHAP chosen in the panel: a waterfall per row in original columns, the summary and its dependence."""
+    import html
+
+    import workbench as wb
+    from workbench import explain as ex
+
+    state.model = wb.train(
+        adult_small[0], adult.spec, recipes=["random_forest"], quick=True, progress=False
+    ).champion
+    panel = ExplainPanel(state)
+    panel.method.value = "SHAP"
+    label = state.validation.index[7]
+    panel.row.value = str(label)
+    panel.explain_button.click()
+    assert not panel.banner.message, panel.banner.message
+    assert panel.local.kind == "shap_explanation" and panel.local.method == "tree"
+    expected = ex.explain_shap(state.model, state.validation, rows=[label])[label]
+    bars = panel.lime_chart.figure.data[0]
+    assert type(bars).__name__ == "Waterfall" and list(bars.x)[::-1][:3] == [
+        c["shap"] for c in expected.top(3)
+    ]
+    assert bars.y[-1].startswith(expected.contributions[0]["feature"] + " = ")
+    assert panel.local.sentence(label) in html.unescape(panel.sentence.value)
+    assert panel.local.sentence(label).startswith(f"Row {label}: probability of '>50K'")
+
+    panel.n_errors.value = 2
+    panel.errors_button.click()
+    assert panel.local.kind == "shap_explanation" and len(panel.explained.options) == 2
+    assert all(e.error == "false negative" for e in panel.local)
+
+    panel.importance_button.click()
+    assert not panel.banner.message, panel.banner.message
+    summary = panel.shap
+    assert summary.kind == "shap_summary" and [a["method"] for a in summary.agreement] == [
+        "permutation importance",
+        "LIME",
+    ]
+    assert panel.feature.value == summary.ranking[0]
+    assert panel.importance_chart.figure.layout.yaxis.ticktext[-1] == summary.ranking[0]  # the beeswarm
+    panel.feature.value = "age"
+    panel.dependence_button.click()
+    assert panel.dependence_chart.figure.layout.title.text.startswith("SHAP dependence on 'age'")
+
+
 def test_explain_panel_bad_rows_are_banners(with_model):
     panel = ExplainPanel(with_model)
     panel.row.value = "abc"

@@ -111,14 +111,22 @@ def test_03_explain_writes_explanations_json_and_html(trained, tmp_path):
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     ex = json.loads((tmp_path / "ex.json").read_text())
-    assert set(ex) == {"local", "importance", "partial_dependence", "surrogate"}
+    assert set(ex) == {"local", "importance", "partial_dependence", "surrogate", "shap_local", "shap"}
     local = ex["local"]
     assert local["selection"]["method"] == "worst_errors" and len(local["explanations"]) == 5
     assert all(e["error"] == "false negative" for e in local["explanations"])
     assert ex["partial_dependence"]["feature"] == ex["importance"]["features"][0]["feature"]
     assert ex["surrogate"]["rules"] and 0.5 < ex["surrogate"]["fidelity"] <= 1
+    shap_local, features = ex["shap_local"], set(ex["shap"]["points"])
+    assert [e["row_id"] for e in shap_local["explanations"]] == [e["row_id"] for e in local["explanations"]]
+    for e in shap_local["explanations"]:  # SHAP in the original columns, adding up to the model's output
+        assert {c["feature"] for c in e["contributions"]} == features
+        total = shap_local["base_value"] + sum(c["shap"] for c in e["contributions"])
+        assert total == pytest.approx(e["output"], abs=1e-6)
+    assert [a["method"] for a in ex["shap"]["agreement"]] == ["permutation importance", "LIME"]
     page = (tmp_path / "ex.html").read_text()
     assert page.count("* plotly.js v") == 1 and "Surrogate decision tree" in page  # plotly.js inlined once
+    assert "SHAP summary of" in page and "SHAP explanation of" in page
 
 
 def test_04_evaluate_writes_the_evaluation(trained, tmp_path):

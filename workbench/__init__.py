@@ -41,6 +41,9 @@ _LAZY = {
     "permutation_importance": "workbench.explain",
     "partial_dependence": "workbench.explain",
     "surrogate_tree": "workbench.explain",
+    "explain_shap": "workbench.explain",
+    "explain_shap_worst_errors": "workbench.explain",
+    "shap_summary": "workbench.explain",
     "assess_performance": "workbench.monitoring.performance",
     "fit_estimator": "workbench.monitoring.performance",
     "detect_drift": "workbench.monitoring.drift",
@@ -70,10 +73,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.data.simulate import default_scenarios, simulate_batches, write_batches  # noqa: F401
     from workbench.explain import (  # noqa: F401
         explain_local,
+        explain_shap,
+        explain_shap_worst_errors,
         explain_worst_errors,
         explanation_stability,
         partial_dependence,
         permutation_importance,
+        shap_summary,
         surrogate_tree,
     )
     from workbench.modeling.artifact import Model, load_model, save_model  # noqa: F401

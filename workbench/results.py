@@ -90,6 +90,8 @@ RESULT_MODULES: dict[str, tuple[str, str]] = {
     "permutation_importance": ("workbench.explain._global_results", "ImportanceResult"),
     "partial_dependence": ("workbench.explain._global_results", "PartialDependenceResult"),
     "surrogate_tree": ("workbench.explain._global_results", "SurrogateResult"),
+    "shap_explanation": ("workbench.explain._shap_results", "ShapExplanationResult"),
+    "shap_summary": ("workbench.explain._shap_results", "ShapSummaryResult"),
     # Champion vs challenger (the compare report).
     "compare": ("workbench.releases.result", "ComparisonResult"),
     # The canary judge (the canary report, on a prediction log).

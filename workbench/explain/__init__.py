@@ -1,10 +1,10 @@
-"""Explain: why the model said what it said, per row (LIME) and overall (scikit-learn inspection).
+"""Explain: why the model said what it said, per row (LIME, SHAP) and overall (inspection, SHAP).
 
 The stage functions are in :mod:`workbench.explain._api` (local) and
-:mod:`workbench.explain._global_api` (global); the result objects
-(``to_dict``/``from_dict``, figures, HTML card) in ``_local_results`` and
-``_global_results``, which render stored explanations without lime or
-scikit-learn. Names are imported on first use.
+:mod:`workbench.explain._global_api` (global) and :mod:`workbench.explain._shap_api` (SHAP,
+computed in ``_shap``); the result objects (``to_dict``/``from_dict``, figures, HTML card) in
+``_local_results``, ``_global_results`` and ``_shap_results``, which render stored explanations
+without lime, shap or scikit-learn. Names are imported on first use.
 """
 
 from workbench._lazy import lazy_exports
@@ -26,6 +26,12 @@ _EXPORTS = {
     "MIN_FIDELITY": "workbench.explain._global_results",
     "PartialDependenceResult": "workbench.explain._global_results",
     "SurrogateResult": "workbench.explain._global_results",
+    "explain_shap": "workbench.explain._shap_api",
+    "explain_shap_worst_errors": "workbench.explain._shap_api",
+    "shap_summary": "workbench.explain._shap_api",
+    "ShapExplanationResult": "workbench.explain._shap_results",
+    "ShapRow": "workbench.explain._shap_results",
+    "ShapSummaryResult": "workbench.explain._shap_results",
 }
 
 __all__ = list(_EXPORTS)

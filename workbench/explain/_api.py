@@ -48,17 +48,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.data._spec import target_values
-from workbench.errors import DataError, ParameterError
+from workbench.errors import ParameterError
 from workbench.explain._global_results import (
     MIN_FIDELITY,
     ImportanceResult,
     PartialDependenceResult,
     SurrogateResult,
 )
-from workbench.explain._inputs import _check_frame, _check_model, _check_sizes, _explain
+from workbench.explain._inputs import (
+    ERROR_KINDS,
+    _check_frame,
+    _check_model,
+    _check_sizes,
+    _explain,
+    worst_errors,
+)
 from workbench.explain._lime import LocalExplainer, check_rows, get_explainer, row_id
-from workbench.explain._local import find_errors, row_stability
+from workbench.explain._local import row_stability
 from workbench.explain._local_results import (
     LocalExplanation,
     LocalExplanationResult,
@@ -82,13 +88,6 @@ __all__ = [
     "explanation_stability",
     "local_explainer",
 ]
-
-#: kinds of error :func:`explain_worst_errors` can look for, per task
-ERROR_KINDS = {
-    "binary": ("any", "false_negative", "false_positive"),
-    "multiclass": ("any",),
-    "regression": ("any", "overestimate", "underestimate"),
-}
 
 
 def local_explainer(model: Any, reference: pd.DataFrame) -> LocalExplainer:
@@ -195,37 +194,7 @@ def explain_worst_errors(
     The other parameters are those of :func:`explain_local`.
     """
     _check_model(model)
-    spec = model.spec
-    _check_frame(data, spec, "the data to explain")
-    kinds = ERROR_KINDS[spec.task]
-    if kind not in kinds:
-        raise ParameterError(
-            f"the error kind '{kind}' does not apply to {spec.task} models; use one of "
-            f"{', '.join(repr(k) for k in kinds)}"
-        )
-    n = check_number(n, "n", low=1, high=100, integer=True)
-    if spec.target is None or spec.target not in data.columns:
-        raise DataError(
-            f"explain_worst_errors needs the true labels, but the target column '{spec.target}' "
-            "is missing from the data"
-        )
-    y = target_values(data, spec, where="the data to explain")
-    keep = y.notna().to_numpy()
-    labelled, y = data.loc[keep], y[keep].to_numpy()
-    if not len(y):
-        raise DataError(
-            f"every value of the target column '{spec.target}' is missing, so there are no errors to find"
-        )
-    mask, confidence, label = find_errors(model, labelled, y, kind, threads)
-    order = np.argsort(-confidence[mask], kind="stable")[:n]
-    chosen = labelled.iloc[np.flatnonzero(mask)[order]]
-    selection = {
-        "method": "worst_errors",
-        "error_kind": kind,
-        "label": label,
-        "n_errors": int(mask.sum()),
-        "n_rows": int(len(y)),
-    }
+    chosen, labelled, selection = worst_errors(model, data, kind, n, threads, "explain_worst_errors")
     return _explain(
         model,
         chosen,

@@ -312,12 +312,7 @@ class LocalExplainer:
         decode, numeric = self._decode, self.numeric
 
         def predict(sampled: np.ndarray) -> np.ndarray:
-            cols: dict[str, np.ndarray] = {}
-            for j in numeric:
-                cols[features[j]] = sampled[:, j]
-            for j, names in decode.items():
-                cols[features[j]] = names[sampled[:, j].astype(np.intp)]
-            frame = pd.DataFrame(cols, columns=features, copy=False)
+            frame = decode_codes(sampled, features, numeric, decode)
             for i, j in missing:
                 frame.iat[i, j] = np.nan
             if task == "regression":
@@ -387,6 +382,23 @@ class LocalExplainer:
             "lower": lower,
             "upper": upper,
         }
+
+
+def decode_codes(
+    sampled: np.ndarray, features: Sequence[str], numeric: Sequence[int], decode: dict[int, np.ndarray]
+) -> pd.DataFrame:
+    """Coded rows (numbers as they are, categories as integer codes) as a DataFrame of the original columns.
+
+    `decode` maps a categorical column's position to its categories (code -> text): one fancy-index per
+    column, no per-row Python. LIME's and SHAP's model-agnostic explainers perturb whole original columns
+    this way, so the model always sees real categories, never a fragment of a one-hot encoding.
+    """
+    cols: dict[str, np.ndarray] = {}
+    for j in numeric:
+        cols[features[j]] = sampled[:, j]
+    for j, names in decode.items():
+        cols[features[j]] = names[sampled[:, j].astype(np.intp)]
+    return pd.DataFrame(cols, columns=list(features), copy=False)
 
 
 def check_rows(data: pd.DataFrame, rows: Any, *, limit: int = 100) -> list:

@@ -1,4 +1,4 @@
-"""ExplainPanel: LIME for a row or the worst errors, permutation importance, PDP/ICE, a surrogate tree."""
+"""ExplainPanel: LIME or SHAP for a row or the worst errors, global importance, PDP/ICE, a surrogate tree."""
 
 from __future__ import annotations
 
@@ -22,16 +22,20 @@ class ExplainPanel(Panel):
     """Explain ``state.model`` on the held-out rows (``state.validation``, else ``state.data``).
 
     Local: one row by its index label (or ``state.selected_row``, set by code
-    or another panel), or the model's most confident mistakes; LIME samples
-    around the training rows and reports conditions on the original columns.
-    Global: permutation importance, partial dependence with ICE lines for a
-    chosen feature, and a shallow surrogate tree with its fidelity and rules.
+    or another panel), or the model's most confident mistakes, with the method
+    chosen in ``method``: LIME (samples around the training rows, conditions on
+    the original columns) or SHAP (each original column's share of the output,
+    a waterfall; exact for the tree recipes, binary models only).
+    Global: permutation importance (LIME) or the SHAP summary (beeswarm, rank
+    agreement), partial dependence with ICE lines (LIME) or SHAP dependence for
+    a chosen feature, and a shallow surrogate tree with its fidelity and rules.
     """
 
     title = "Explain"
 
     def __init__(self, state: AppState | None = None, **kwargs: Any):
         super().__init__(state, **kwargs)
+        self.method = w.ToggleButtons(options=["LIME", "SHAP"], value="LIME", description="Method")
         self.row = w.Text(placeholder="index label of a row", description="Row")
         self.explain_button = self._button("Explain row", self.explain_row, style="primary")
         self.error_kind = w.Dropdown(options=["any"], description="Errors")
@@ -53,11 +57,12 @@ class ExplainPanel(Panel):
         self.surrogate_text = w.HTML()
         self.rules = w.Textarea(layout=w.Layout(width="95%", height="180px"))
         self.notice = Banner()  # says what is missing before anything can be explained (not an error)
-        self.local = self.importance = self.dependence = self.surrogate = None
+        self.local = self.importance = self.dependence = self.surrogate = self.shap = None
         self._drawn = 0  # charts drawn so far (tells whether selecting a row already drew it)
         self._own_selection = False
         self._compose(
             self.notice,
+            self.method,
             w.HBox([self.row, self.explain_button]),
             w.HBox([self.error_kind, self.n_errors, self.errors_button]),
             self.samples,
@@ -69,7 +74,7 @@ class ExplainPanel(Panel):
             self.dependence_chart,
             self.surrogate_text,
             self.rules,
-            intro="Why the model says what it says: for one row (LIME, in your columns) and overall.",
+            intro="Why the model says what it says: for one row (LIME or SHAP, in your columns) and overall.",
         )
         self.state.observe(self._guarded(self._on_model), "model")
         self.state.observe(self._guarded(self._on_selected), "selected_row")
@@ -100,9 +105,20 @@ class ExplainPanel(Panel):
         return text
 
     def show_results(
-        self, *, local: Any = None, importance: Any = None, dependence: Any = None, surrogate: Any = None
+        self,
+        *,
+        local: Any = None,
+        importance: Any = None,
+        dependence: Any = None,
+        surrogate: Any = None,
+        shap: Any = None,
     ) -> None:
-        """Show explanations computed elsewhere (a notebook's), as if the panel had computed them."""
+        """Show explanations computed elsewhere (a notebook's), as if the panel had computed them.
+
+        `local` is a LIME or a SHAP explanation of rows; `shap` a SHAP summary.
+        """
+        if shap is not None:
+            self._show_shap(shap)
         if local is not None:
             self._show_local(local)
         if importance is not None:
@@ -122,6 +138,17 @@ class ExplainPanel(Panel):
         label = self.row_label(self.row.value)
         samples = int(self.samples.value)
         self._select(label)
+        if self.method.value == "SHAP":
+            from workbench.explain import _shap_api as sh
+
+            self.run(
+                f"Explaining row {label} (SHAP)",
+                lambda: sh.explain_shap(
+                    model, data, rows=[label], reference=reference, random_state=self.state.random_state
+                ),
+                self._show_local,
+            )
+            return
         self.run(
             f"Explaining row {label}",
             lambda: ex.explain_local(
@@ -147,6 +174,17 @@ class ExplainPanel(Panel):
             if len(result):
                 self._select(result.explanations[0].row_id)
 
+        if self.method.value == "SHAP":
+            from workbench.explain import _shap_api as sh
+
+            self.run(
+                f"Explaining the {n} worst errors (SHAP)",
+                lambda: sh.explain_shap_worst_errors(
+                    model, data, kind=kind, n=n, reference=reference, random_state=self.state.random_state
+                ),
+                done,
+            )
+            return
         self.run(
             f"Explaining the {n} worst errors",
             lambda: ex.explain_worst_errors(
@@ -181,6 +219,12 @@ class ExplainPanel(Panel):
 
         e = self.local[change["new"]]
         self._drawn += 1
+        if self.local.kind == "shap_explanation":
+            from workbench.viz.explain_shap import waterfall_figure
+
+            self.lime_chart.show(waterfall_figure(e.to_dict(), self.local.base_value, self.local.output))
+            self.sentence.value = f"<p>{_html.esc(self.local.sentence(e.row_id))}</p>"
+            return
         self.lime_chart.show(lime_figure(e.to_dict(), self.local.task))  # only the row shown, not every row's
         self.sentence.value = f"<p>{_html.esc(e.sentence())}</p>"
 
@@ -200,10 +244,13 @@ class ExplainPanel(Panel):
 
     # -- global ---------------------------------------------------------------------------------
     def compute_importance(self) -> None:
-        """Compute permutation importance of the current model in the background, then chart it."""
+        """Permutation importance (LIME) or the SHAP summary of the current model, in the background."""
         from workbench.explain import _global_api as ex
 
-        model, data, _ = self._inputs()
+        model, data, reference = self._inputs()
+        if self.method.value == "SHAP":
+            self.run("SHAP summary", lambda: self._shap_summary(model, data, reference), self._show_shap)
+            return
         self.run(
             "Permutation importance",
             lambda: ex.permutation_importance(model, data, random_state=self.state.random_state),
@@ -216,8 +263,29 @@ class ExplainPanel(Panel):
         if result.ranking and self.dependence is None:  # until a dependence is drawn, suggest the top feature
             self.feature.value = result.ranking[0]
 
+    def _shap_summary(self, model, data, reference):
+        from workbench.explain import _shap_api as sh
+
+        lime = self.local if self.local is not None and self.local.kind == "local_explanation" else None
+        return sh.shap_summary(
+            model,
+            data,
+            reference=reference,
+            importance=self.importance,
+            lime=lime,
+            random_state=self.state.random_state,
+        )
+
+    def _show_shap(self, result) -> None:
+        self.shap = result
+        self.importance_chart.show(result.figure())
+        if result.ranking and self.dependence is None:  # until a dependence is drawn, suggest the top feature
+            self.feature.value = result.ranking[0]
+        if self.feature.value is not None:
+            self.dependence_chart.show(result.dependence_figure(self.feature.value))
+
     def compute_dependence(self) -> None:
-        """Compute partial dependence on the chosen feature in the background, then chart it.
+        """Partial dependence (LIME) or SHAP dependence on the chosen feature, then chart it.
 
         Raises
         ------
@@ -230,6 +298,12 @@ class ExplainPanel(Panel):
         feature = self.feature.value
         if feature is None:
             raise ParameterError("choose a feature first")
+        if self.method.value == "SHAP":
+            if self.shap is None:  # the summary holds every column's points: compute it once
+                self.compute_importance()
+            else:
+                self.dependence_chart.show(self.shap.dependence_figure(feature))
+            return
         self.run(
             f"Partial dependence on '{feature}'",
             lambda: ex.partial_dependence(model, data, feature, random_state=self.state.random_state),
@@ -266,7 +340,7 @@ class ExplainPanel(Panel):
         from workbench.explain._api import ERROR_KINDS
 
         model = change["new"]
-        self.local = self.importance = self.dependence = self.surrogate = None
+        self.local = self.importance = self.dependence = self.surrogate = self.shap = None
         for slot in (self.lime_chart, self.importance_chart, self.dependence_chart):
             slot.clear()
         self.sentence.value = self.surrogate_text.value = self.rules.value = ""
