@@ -34,6 +34,7 @@ COMMANDS = (
     "rollback",
     "approve",
     "card",
+    "serve",
     "dashboard",
     "demo",
 )
