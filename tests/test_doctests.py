@@ -20,6 +20,7 @@ import pytest
 MODULES = (
     "workbench.checks._check",
     "workbench.compression._study",
+    "workbench.data._profile",
     "workbench.data._spec",
     "workbench.data.datasets",
     "workbench.data.simulate",
@@ -33,6 +34,9 @@ MODULES = (
     "workbench.monitoring.performance",
     "workbench.monitoring.quality",
     "workbench.results",
+    "workbench.serving.guard",
+    "workbench.serving.log",
+    "workbench.serving.predictor",
     "workbench.validation",
 )
 

@@ -35,6 +35,7 @@ COMMANDS = (
     "approve",
     "retrain",
     "card",
+    "serve",
     "labels",
     "dashboard",
     "demo",

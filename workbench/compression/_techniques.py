@@ -414,7 +414,9 @@ def _derived(
     spec: DatasetSpec | None = None,
 ) -> Model:
     meta = {
-        k: v for k, v in model.meta.items() if k in ("recipe", "params", "imbalance", "cost", "training_data")
+        k: v
+        for k, v in model.meta.items()
+        if k in ("recipe", "params", "imbalance", "cost", "training_data", "profile")
     }
     if params and technique in ("capacity",):
         meta["params"] = {**(meta.get("params") or {}), **params}

@@ -13,6 +13,7 @@ _EXPORTS = {
     "prepare_frame": "workbench.data._spec",
     "load_table": "workbench.data.io",
     "fingerprint": "workbench.data.io",
+    "feature_profile": "workbench.data._profile",
     "load_demo": "workbench.data.datasets",
     "list_demos": "workbench.data.datasets",
     "Batch": "workbench.data.simulate",

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.data._profile import feature_profile
 from workbench.data._spec import DatasetSpec, prepare_frame, target_values
 from workbench.data.io import fingerprint
 from workbench.errors import DataError, ParameterError, RecipeError, SpecError
@@ -172,6 +173,7 @@ def train(
     _check_trainable(y_fit, spec, "the training part of the data")
     val_raw = validation if validation is not None else data.loc[X_val.index]
     fp = fingerprint(data)
+    profile = feature_profile(data, spec)  # what a serving guard checks records against
 
     candidates: list[Candidate] = []
     names = _unique_names(recipes)
@@ -195,6 +197,7 @@ def train(
             "imbalance": imbalance,
             "cost": cost_m.to_dict() if cost_m else None,
             "training_data": fp,
+            "profile": profile,
             "trained_rows": int(len(y_fit)),
         }
         model = Model(estimator, spec, threshold=threshold, meta=meta, name=name)
