@@ -278,12 +278,9 @@ def evaluate(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
-    >>> result = evaluate(trained.champion, demo.test.sample(1000, random_state=0),
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
+    >>> result = evaluate(model, demo.test.sample(1000, random_state=0),
     ...                   cost={"fn": 5, "fp": 1}, latency=False)
     >>> result.task, result.n_rows, round(result.metrics["roc_auc"], 1)
     ('binary', 1000, 0.9)
