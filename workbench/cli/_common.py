@@ -1,17 +1,27 @@
-"""What the command modules share: the parser class and the checks of common options (all light)."""
+"""What the command modules share: the parser class, the common options and their checks, and how a
+result is printed (all light)."""
 
 from __future__ import annotations
 
 import argparse
+import json as json_module
+import sys
+from collections.abc import Callable, Sequence
 
 from workbench.errors import ParameterError
-from workbench.exit_codes import EXIT_BAD_INPUT
+from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from workbench.validation import check_number
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse's own code for usage errors)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def add_cost_options(parser) -> None:
+    """``--cost-fn`` and ``--cost-fp``: a binary model's cost matrix (read by :func:`_cost`)."""
+    parser.add_argument("--cost-fn", type=float, help="cost of a missed positive (false negative)")
+    parser.add_argument("--cost-fp", type=float, help="cost of a false alarm (false positive)")
 
 
 def _cost(args):
@@ -32,6 +42,32 @@ def _f(v) -> str:
     return "—" if v is None else f"{v:.4f}"
 
 
+def flags(args, *names: str) -> dict:
+    """The options `names` as keyword arguments (a flag named as the API's parameter is passed as it is)."""
+    return {name: getattr(args, name) for name in names}
+
+
+def add_sensitive_option(parser, help: str) -> None:
+    """``--sensitive COL``, repeatable: the sensitive columns (into ``args.sensitive``, a list)."""
+    parser.add_argument("--sensitive", action="append", default=[], metavar="COL", help=help)
+
+
+def add_model_options(parser) -> None:
+    """``--model`` (a file, a folder or a ``models:/`` URI), the ``--registry`` it is looked up in, and the
+    types to ``--trust`` when loading it."""
+    parser.add_argument(
+        "--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)"
+    )
+    add_registry_option(parser)
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="trust this type when loading the model (only for files you trust)",
+    )
+
+
 def add_registry_option(parser) -> None:
     """``--registry URI`` on a command that takes a model (a ``models:/`` URI is looked up there)."""
     parser.add_argument(
@@ -40,3 +76,47 @@ def add_registry_option(parser) -> None:
         help="the model registry: a folder, a .db file or an MLflow tracking URI (default: "
         "WORKBENCH_REGISTRY, else MLFLOW_TRACKING_URI, else ./workbench-work/registry)",
     )
+
+
+def add_group(sub, name: str, *, help: str, description: str, dest: str, metavar: str, what: str):
+    """Add command `name` whose work is done by its own subcommands; return their ``add_subparsers``.
+
+    Without a subcommand it prints its usage and ``workbench NAME: error: name WHAT`` (exit 2); a
+    subcommand's own ``func`` default replaces that.
+    """
+    group = sub.add_parser(name, help=help, description=description)
+    group.set_defaults(func=lambda args: name_one(group, f"workbench {name}", what))
+    return group.add_subparsers(dest=dest, metavar=metavar, parser_class=_Parser)
+
+
+def name_one(parser, prog: str, what: str) -> int:
+    """The usage of `parser` and ``PROG: error: name WHAT`` on stderr; return exit 2 (nothing was chosen)."""
+    parser.print_usage(sys.stderr)
+    print(f"{prog}: error: name {what}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def add_output_options(parser, run, *, json: str | None = None, registry: bool = False) -> None:
+    """End a command's options: ``--registry`` (with `registry`), ``--json`` printing `json` (when given),
+    and `run` as the function the command runs."""
+    if registry:
+        add_registry_option(parser)
+    if json is not None:
+        parser.add_argument("--json", action="store_true", help=f"print {json} as JSON")
+    parser.set_defaults(func=run)
+
+
+def print_result(args, data, text: str | Callable[[], str]) -> int:
+    """Print `data` as one line of JSON with ``--json``, else `text` (or what it returns); exit 0."""
+    from workbench._json import json_default
+
+    print(json_module.dumps(data, default=json_default) if args.json else text() if callable(text) else text)
+    return EXIT_OK
+
+
+def print_records(args, records: Sequence, *, empty: str) -> int:
+    """Print `records` (each with ``to_dict`` and ``text``): JSON with ``--json``, else their lines."""
+    if args.json:
+        return print_result(args, [r.to_dict() for r in records], "")
+    print("\n".join(r.text() for r in records) if records else empty)
+    return EXIT_OK

@@ -6,9 +6,7 @@ Exit 0 when the version became the champion (or waits for approval), 1 when a
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_registry_option
+from workbench.cli._common import add_output_options, add_sensitive_option, flags, print_result
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
 
@@ -24,9 +22,7 @@ def add_parser(sub) -> None:
     p.add_argument("name", metavar="NAME", help="the registered model")
     p.add_argument("--version", required=True, help="the candidate version")
     p.add_argument("--data", required=True, metavar="WINDOW", help="a labelled window (CSV or Parquet)")
-    p.add_argument(
-        "--sensitive", action="append", default=[], metavar="COL", help="compare fairness by this column"
-    )
+    add_sensitive_option(p, "compare fairness by this column")
     p.add_argument("--checks", metavar="FILE", help="check thresholds (TOML, YAML or JSON)")
     p.add_argument("--force", action="store_true", help="promote even if a gate fails (needs --reason)")
     p.add_argument("--reason", metavar="TEXT", help="why (recorded with the move)")
@@ -37,9 +33,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--by", metavar="PERSON", help="who decides (default: the OS user)")
     p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    add_registry_option(p)
-    p.add_argument("--json", action="store_true", help="print the decision as JSON")
-    p.set_defaults(func=run)
+    add_output_options(p, run, json="the decision", registry=True)
 
 
 def run(args) -> int:
@@ -50,19 +44,18 @@ def run(args) -> int:
         args.name,
         args.version,
         args.data,
-        sensitive=args.sensitive,
-        checks=args.checks,
-        force=args.force,
-        reason=args.reason,
-        require_approval=args.require_approval,
-        by=args.by,
-        registry=args.registry,
-        n_bootstrap=args.n_bootstrap,
+        **flags(
+            args,
+            "sensitive",
+            "checks",
+            "force",
+            "reason",
+            "require_approval",
+            "by",
+            "registry",
+            "n_bootstrap",
+        ),
     )
-    if args.json:
-        print(json.dumps(result.to_dict()))
-    else:
-        print(result.sentence)
-        if result.comparison_path:
-            print(f"comparison: {result.comparison_path}")
+    comparison = f"\ncomparison: {result.comparison_path}" if result.comparison_path else ""
+    print_result(args, result.to_dict(), result.sentence + comparison)
     return EXIT_OK if result.passed else EXIT_CHECK_FAILED
