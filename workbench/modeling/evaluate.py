@@ -14,27 +14,12 @@ from workbench import _html
 from workbench.data._spec import target_values
 from workbench.data._values import reject_infinite
 from workbench.errors import DataError, ParameterError, WorkbenchError
-from workbench.metrics import classification_metrics, regression_metrics
+from workbench.metrics import MODEL_CLASSIFICATION_METRICS, classification_metrics, regression_metrics
 from workbench.modeling._evaluate_files import evaluate_from_files  # noqa: F401  (re-exported: the CLI calls it from here)
 from workbench.validation import check_number
 
 #: The metrics an evaluation card shows, in this order (those the task has).
-CARD_METRICS = (
-    "roc_auc",
-    "pr_auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "f1_macro",
-    "log_loss",
-    "brier",
-    "cost",
-    "best_threshold_for_cost",
-    "mae",
-    "rmse",
-    "r2",
-)
+CARD_METRICS = (*MODEL_CLASSIFICATION_METRICS, "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 
 
 @dataclass(frozen=True)
