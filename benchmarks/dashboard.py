@@ -46,7 +46,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -55,18 +54,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# the browser tests' Chromium (launched with their flags) and free port
+from tests.browser_util import CHROMIUM, free_port, launch, stop_server  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "dashboard"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FIRST_CHART = (
     "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
     ".some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))"
@@ -110,15 +103,13 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         # calibration: this browser on this machine, no server at all (report.html, plotly.js inline)
         figures["static_html_s"] = [
             _load(browser, (run / "report.html").resolve().as_uri(), settle=0.2) for _ in range(args.repeats)
         ]
         figures["plotly_bundle"] = _bundle_name()
-        with _server(
-            [sys.executable, "-m", "workbench", "dashboard", "--reports-dir", str(reports), "--no-browser"]
-        ) as url:
+        with _server(_dashboard(reports)) as url:
             base = url.split("/voila/")[0]
             time.sleep(10)  # the pre-heated index kernel starts with the server
             _load(browser, url, settle=6)  # warm the server's caches once (templates, static files)
@@ -133,21 +124,7 @@ def main() -> int:
             # a pause between loads lets a spare kernel be replaced, as between two visitors
             figures["run_view_s"] = [_load(browser, view, settle=6) for _ in range(args.repeats)]
         if args.preheat:
-            with _server(
-                [
-                    sys.executable,
-                    "-m",
-                    "workbench",
-                    "dashboard",
-                    "--reports-dir",
-                    str(reports),
-                    "--no-browser",
-                    "--preheat",
-                    "0",
-                    "--spare-kernels",
-                    "0",
-                ]
-            ) as url:
+            with _server(_dashboard(reports, "--preheat", "0", "--spare-kernels", "0")) as url:
                 _load(browser, url)
                 figures["index_no_preheat_s"] = [_load(browser, url) for _ in range(args.repeats)]
                 view = f"{url.split('/voila/')[0]}/voila/render/drift/{run.name}/report.ipynb"
@@ -177,17 +154,7 @@ def main() -> int:
         if args.large_batch:
             big = _large_run(_demo_runs().parent, args.large_batch)
             figures["large_batch_rows"] = args.large_batch
-            with _server(
-                [
-                    sys.executable,
-                    "-m",
-                    "workbench",
-                    "dashboard",
-                    "--reports-dir",
-                    str(big.parent.parent),
-                    "--no-browser",
-                ]
-            ) as url:
+            with _server(_dashboard(big.parent.parent)) as url:
                 view = f"{url.split('/voila/')[0]}/voila/render/drift/{big.name}/report.ipynb"
                 time.sleep(8)  # the spare kernel starts with the server
                 _load(browser, view, settle=6)
@@ -336,6 +303,20 @@ def _load(
     return round(elapsed, 2)
 
 
+def _dashboard(reports: Path, *options: str) -> list[str]:
+    """The command serving the dashboards over `reports` (for :class:`_server`, which adds the port)."""
+    return [
+        sys.executable,
+        "-m",
+        "workbench",
+        "dashboard",
+        "--reports-dir",
+        str(reports),
+        "--no-browser",
+        *options,
+    ]
+
+
 class _server:
     """A server subprocess on a free loopback port; yields the URL to open; stopped by its pid."""
 
@@ -343,9 +324,7 @@ class _server:
         self.cmd, self.voila = cmd, voila
 
     def __enter__(self) -> str:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         cmd = [*self.cmd, f"--port={port}"] if self.voila else [*self.cmd, "--port", str(port)]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
@@ -368,11 +347,7 @@ class _server:
         raise SystemExit("server did not start")
 
     def __exit__(self, *exc) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        stop_server(self.proc)
 
 
 def _report(f: dict) -> None:

@@ -39,26 +39,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# the browser tests' Chromium (launched with their flags) and free port
+from tests.browser_util import CHROMIUM, DashboardServer, launch  # noqa: E402
+
 FIRST_CHART = (
     "() => !!document.querySelector('.wb-card-busy') || Array.from(document.querySelectorAll("
     "'.js-plotly-plot')).some(e => (e.data || []).some(t => (t.x || t.y || t.z || []).length > 0))"
@@ -109,7 +101,7 @@ def main() -> int:
         "load_avg_start": os.getloadavg()[0],
     }
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         for name in [args.only] if args.only else list(CONFIGS):
             out[name] = measure(browser, reports, runs, CONFIGS[name], args.loads, args.settle, args.close)
             print_one(name, CONFIGS[name], out[name])
@@ -274,50 +266,15 @@ class Sampler(threading.Thread):
         self._halt.set()
 
 
-class Server:
-    """`workbench dashboard` on a free loopback port, in its own session; stopped by its pid."""
+class Server(DashboardServer):
+    """The browser tests' `workbench dashboard` (a free loopback port, its own session, stopped by its pid),
+    which can also wait for its ready kernels."""
 
     def __init__(self, reports: Path, options: list[str]):
-        self.reports, self.options = reports, options
-        self.url = ""
-
-    @property
-    def base(self) -> str:
-        return self.url.split("/voila/")[0]
+        super().__init__(reports, *options)
 
     def __enter__(self) -> Server:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "workbench",
-                "dashboard",
-                "--reports-dir",
-                str(self.reports),
-                "--no-browser",
-                "--port",
-                str(port),
-                *self.options,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        deadline = time.time() + 180
-        while time.time() < deadline and not self.url:
-            line = self.proc.stdout.readline()
-            if not line and self.proc.poll() is not None:
-                raise SystemExit(f"the dashboard exited with {self.proc.returncode}")
-            if "open http" in line:
-                self.url = line.split("open ", 1)[1].strip()
-        if not self.url:
-            raise SystemExit("the dashboard printed no URL")
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # drain its output
-        return self
+        return self.start(timeout=180)
 
     def wait_ready(self, timeout: float = 120) -> int:
         """Wait until the ready kernels (pre-heated index, spare) are up and quiet; returns their count."""
@@ -333,14 +290,6 @@ class Server:
                 return n
             time.sleep(1)
         return max(last, 0)
-
-    def __exit__(self, *exc) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
 
 
 def print_one(name: str, options: list[str], f: dict) -> None:

@@ -234,6 +234,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own session: SIGTERM (Voila shuts its kernels down), then SIGKILL to
+    that session only if it has not exited within 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # our own session only
+        proc.wait(timeout=10)
+
+
 class DashboardServer:
     """A real `workbench dashboard` in a subprocess (its own session, stopped by its pid)."""
 
@@ -296,14 +307,8 @@ class DashboardServer:
         return "".join(self.lines)[-4000:]
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # our own session only
-            self.proc.wait(timeout=10)
+        if self.proc is not None and self.proc.poll() is None:
+            stop_server(self.proc)
 
     def probes(self) -> list[dict]:
         if self.probe_dir is None:

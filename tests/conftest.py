@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -74,6 +75,43 @@ def loans(tmp_path_factory):
     X.iloc[:400].to_csv(folder / "train.csv", index=False)
     X.iloc[400:].to_parquet(folder / "holdout.parquet", index=False)
     return folder
+
+
+@pytest.fixture(scope="module")
+def one_thread_per_library():
+    """On a busy 2-core machine, idle OpenMP and OpenBLAS threads spinning between calls make
+    scikit-learn's HistGradientBoosting take ~0.5 s per single-row predict instead of ~2 ms.
+    Tests that check behaviour, not speed, use one thread (benchmarks/compression.py measures speed)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+def imported_after(code: str, modules) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded after running `code` (imports, usually)."""
+    probe = (
+        f"import json, sys\n{code}\nprint(json.dumps([m for m in {tuple(modules)!r} if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def quick_model(rows, spec, **options):
+    """A quick logistic regression fitted on `rows` (the real model most tests need, in about a second)."""
+    from workbench.modeling.train import train
+
+    return train(rows, spec, recipes=["logistic_regression"], quick=True, progress=False, **options).champion
+
+
+def adult_model(adult, n_rows: int, n_validation: int, seed: int):
+    """:func:`quick_model` on `n_rows` of Adult's training split (drawn with `seed`), its leaderboard on
+    `n_validation` rows of the test split (drawn with `seed` + 1)."""
+    return quick_model(
+        adult.train.sample(n_rows, random_state=seed),
+        adult.spec,
+        validation=adult.test.sample(n_validation, random_state=seed + 1),
+    )
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

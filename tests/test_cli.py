@@ -11,6 +11,11 @@ import pandas as pd
 from tests.conftest import run_cli
 
 
+def _train(loans):
+    """The start of a ``train`` command on the loans table (target ``approved``): options follow."""
+    return ("train", "--data", str(loans / "train.csv"), "--target", "approved")
+
+
 def test_help_everywhere():
     for args in ([], ["train"], ["evaluate"], ["demo"]):
         r = run_cli(*args, "--help")
@@ -23,11 +28,7 @@ def test_help_everywhere():
 def test_train_then_evaluate_on_an_unseen_table(loans):
     out = loans / "champion.wbm"
     r = run_cli(
-        "train",
-        "--data",
-        str(loans / "train.csv"),
-        "--target",
-        "approved",
+        *_train(loans),
         "--sensitive",
         "applicant-sex",
         "--model",
@@ -54,11 +55,7 @@ def test_train_then_evaluate_on_an_unseen_table(loans):
 
     # an existing model is never replaced silently
     r = run_cli(
-        "train",
-        "--data",
-        str(loans / "train.csv"),
-        "--target",
-        "approved",
+        *_train(loans),
         "--model",
         "ridge",
         "--out",
@@ -66,11 +63,7 @@ def test_train_then_evaluate_on_an_unseen_table(loans):
     )
     assert r.returncode == 2
     r = run_cli(
-        "train",
-        "--data",
-        str(loans / "train.csv"),
-        "--target",
-        "approved",
+        *_train(loans),
         "--quick",
         "--model",
         "logistic_regression",
@@ -82,11 +75,7 @@ def test_train_then_evaluate_on_an_unseen_table(loans):
 
 def test_train_json_and_python_dash_m(loans, tmp_path):
     r = run_cli(
-        "train",
-        "--data",
-        str(loans / "train.csv"),
-        "--target",
-        "approved",
+        *_train(loans),
         "--model",
         "hgb",
         "--quick",
@@ -158,11 +147,7 @@ def test_bad_input_gets_one_sentence_and_exit_2(loans, tmp_path):
 def test_features_missing_at_evaluate_time(loans, tmp_path):
     out = tmp_path / "m.wbm"
     r = run_cli(
-        "train",
-        "--data",
-        str(loans / "train.csv"),
-        "--target",
-        "approved",
+        *_train(loans),
         "--model",
         "logistic_regression",
         "--out",
@@ -201,11 +186,7 @@ def test_work_failure_exits_3_with_the_error_recorded(loans, tmp_path, monkeypat
         [
             sys.executable,
             str(script),
-            "train",
-            "--data",
-            str(loans / "train.csv"),
-            "--target",
-            "approved",
+            *_train(loans),
             "--out",
             str(tmp_path / "m.wbm"),
         ],

@@ -45,6 +45,7 @@ _DEFINED_IN = {
     "evaluate": "workbench.modeling.evaluate",
     "save_model": "workbench.modeling.artifact",
     "load_model": "workbench.modeling.artifact",
+    "compress": "workbench.compression._study",
 }
 
 
@@ -53,6 +54,16 @@ def _patch_api(monkeypatch, name: str, result=None) -> Recorder:
     rec = Recorder(result)
     monkeypatch.setattr(f"{_DEFINED_IN[name]}.{name}", rec)
     return rec
+
+
+def _patch_file_api(monkeypatch, name: str) -> tuple[Recorder, Recorder, Recorder]:
+    """Recorders for what a ``*_from_files`` function calls: load_model (returns "MODEL"), load_table
+    ("DATA") and the API function `name` ("RESULT")."""
+    return (
+        _patch_api(monkeypatch, "load_model", "MODEL"),
+        _patch_api(monkeypatch, "load_table", "DATA"),
+        _patch_api(monkeypatch, name, "RESULT"),
+    )
 
 
 class _Frame:
@@ -327,12 +338,7 @@ def test_evaluate(monkeypatch, capsys):
 def test_evaluate_from_files_loads_then_evaluates(monkeypatch):
     from workbench.modeling.evaluate import evaluate_from_files
 
-    load_model = Recorder("MODEL")
-    monkeypatch.setattr("workbench.modeling.artifact.load_model", load_model)
-    load_table = Recorder("DATA")
-    monkeypatch.setattr("workbench.data.io.load_table", load_table)
-    evaluate = Recorder("RESULT")
-    monkeypatch.setattr("workbench.modeling.evaluate.evaluate", evaluate)
+    load_model, load_table, evaluate = _patch_file_api(monkeypatch, "evaluate")
     assert (
         evaluate_from_files(
             "m.wbm", "h.csv", threshold=0.3, cost={"fn": 2}, slices=["sex"], latency=False, trusted=("a.B",)
@@ -602,12 +608,7 @@ def test_compress(monkeypatch, capsys):
 def test_compress_from_files_loads_then_compresses(monkeypatch):
     from workbench.compression._study import compress_from_files
 
-    load_model = Recorder("MODEL")
-    monkeypatch.setattr("workbench.modeling.artifact.load_model", load_model)
-    load_table = Recorder("DATA")
-    monkeypatch.setattr("workbench.data.io.load_table", load_table)
-    compress = Recorder("RESULT")
-    monkeypatch.setattr("workbench.compression._study.compress", compress)
+    load_model, load_table, compress = _patch_file_api(monkeypatch, "compress")
     assert (
         compress_from_files(
             "m.wbm",

@@ -18,16 +18,21 @@ from workbench.errors import DataError, WorkbenchError
 from workbench.modeling.artifact import Model, artifact_size, load_model, save_model
 from workbench.modeling.train import build_pipeline
 
+# On a busy 2-core machine, idle OpenMP threads make single-row predictions ~250x slower: one thread each.
+pytestmark = pytest.mark.usefixtures("one_thread_per_library")
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_library():
-    """On a busy 2-core machine, idle OpenMP and OpenBLAS threads spinning between calls make
-    scikit-learn's HistGradientBoosting take ~0.5 s per single-row predict instead of ~2 ms.
-    These tests check behaviour, not speed (benchmarks/compression.py measures speed)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
+#: what every variant's dict holds (a study's to_dict, the CLI's --json)
+VARIANT_KEYS = {
+    "name",
+    "auc",
+    "size_bytes",
+    "latency_p50_us",
+    "latency_p95_us",
+    "throughput_rows_s",
+    "parity_max_abs_diff",
+    "accepted",
+    "reason",
+}
 
 
 def fit_model(recipe: str, rows: pd.DataFrame, spec, name: str | None = None, **params) -> Model:
@@ -140,17 +145,7 @@ def test_result_round_trips_and_renders(study, rows):
     text = json.dumps(d)
     again = CompressionResult.from_dict(json.loads(text))
     assert again.to_dict() == d
-    assert {
-        "name",
-        "auc",
-        "size_bytes",
-        "latency_p50_us",
-        "latency_p95_us",
-        "throughput_rows_s",
-        "parity_max_abs_diff",
-        "accepted",
-        "reason",
-    } <= set(d["variants"][0])
+    assert VARIANT_KEYS <= set(d["variants"][0])
     assert d["chosen"]["name"] == study.chosen and d["chosen"]["path"] == study.chosen_path
     figs = again.figures()
     assert set(figs) == {"frontier", "size"} and all(
@@ -436,18 +431,7 @@ def test_cli_compress_json(forest, rows, tmp_path, capsys):
     )
     assert code == 0, err
     d = json.loads(out)
-    keys = {
-        "name",
-        "auc",
-        "size_bytes",
-        "latency_p50_us",
-        "latency_p95_us",
-        "throughput_rows_s",
-        "parity_max_abs_diff",
-        "accepted",
-        "reason",
-    }
-    assert d["variants"] and all(keys <= set(v) for v in d["variants"])
+    assert d["variants"] and all(VARIANT_KEYS <= set(v) for v in d["variants"])
     assert d["max_loss"] == 0.01
     assert d["chosen"]["name"] in {v["name"] for v in d["variants"]}
     assert load_model(d["chosen"]["path"]).name.endswith(d["chosen"]["name"])

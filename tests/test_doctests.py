@@ -2,7 +2,9 @@
 
 The examples are documentation first: each runs in seconds on the bundled
 Adult data (a sample of it, ``quick=True``, few bootstrap rounds) and writes
-only under a temporary folder. A module with examples is listed in
+only under a temporary folder. The examples that need data and a model share one
+set-up, :func:`example_globals` (each says so in one line), rather than repeating it.
+A module with examples is listed in
 :data:`MODULES` by hand; a stage function whose example is removed, or that
 moves to a module not listed, fails :func:`test_stage_function_has_an_example`.
 """
@@ -15,6 +17,8 @@ import inspect
 import io
 
 import pytest
+
+from tests.conftest import quick_model
 
 #: Modules whose docstring examples run here.
 MODULES = (
@@ -73,13 +77,19 @@ def _resolve(dotted: str):
     return getattr(importlib.import_module(module), name)
 
 
+@pytest.fixture(scope="module")
+def example_globals(adult):
+    """``demo`` and ``model``, the set-up the examples share (as their docstrings write it out)."""
+    return {"demo": adult, "model": quick_model(adult.train.sample(2000, random_state=0), adult.spec)}
+
+
 @pytest.mark.parametrize("module_name", MODULES)
-def test_docstring_examples_run(module_name, tmp_path, monkeypatch):
+def test_docstring_examples_run(module_name, example_globals, tmp_path, monkeypatch):
     monkeypatch.chdir(
         tmp_path
     )  # an example that wrote to the working folder would write here, not the repo's
     module = importlib.import_module(module_name)
-    tests = doctest.DocTestFinder(exclude_empty=True).find(module, module_name)
+    tests = doctest.DocTestFinder(exclude_empty=True).find(module, module_name, extraglobs=example_globals)
     assert any(t.examples for t in tests), f"{module_name} has no examples: drop it from MODULES"
     out = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=OPTIONS)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import adult_model
 from workbench.data.simulate import simulate_batches
 from workbench.errors import DataError, ParameterError, SpecError
 from workbench.monitoring.drift import (
@@ -48,17 +49,7 @@ def batches(adult):
 
 @pytest.fixture(scope="module")
 def model(adult):
-    from workbench.modeling.train import train
-
-    res = train(
-        adult.train.sample(4000, random_state=1),
-        adult.spec,
-        recipes=["logistic_regression"],
-        validation=adult.test.sample(1000, random_state=2),
-        quick=True,
-        progress=False,
-    )
-    return res.champion
+    return adult_model(adult, 4000, 1000, seed=1)
 
 
 # -- agreement with Evidently ----------------------------------------------------------

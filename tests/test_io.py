@@ -116,18 +116,13 @@ def test_unknown_suffix_names_the_formats_to_use(tmp_path, name):
     assert "CSV" in msg and "Parquet" in msg
 
 
-def test_empty_csv(tmp_path):
-    path = tmp_path / "empty.csv"
+@pytest.mark.parametrize(
+    "name, says", [("empty.csv", "is empty"), ("empty.parquet", "cannot be read as Parquet")]
+)
+def test_empty_file(tmp_path, name, says):
+    path = tmp_path / name
     path.write_bytes(b"")
-    with pytest.raises(DataError, match="is empty") as err:
-        load_table(path)
-    _one_line_naming(err, path)
-
-
-def test_empty_parquet(tmp_path):
-    path = tmp_path / "empty.parquet"
-    path.write_bytes(b"")
-    with pytest.raises(DataError, match="cannot be read as Parquet") as err:
+    with pytest.raises(DataError, match=says) as err:
         load_table(path)
     _one_line_naming(err, path)
 

@@ -9,7 +9,6 @@ asserts the training panel's widgets and a plotly chart with data render and no 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import ARTIFACTS, chromium_or_skip, free_port, launch
+from tests.browser_util import ARTIFACTS, chromium_or_skip, free_port, launch, stop_server
 from workbench.templates import template
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
@@ -80,12 +79,7 @@ def lab(tmp_path):
             time.sleep(0.3)
         yield base, root
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # our own session only
-            proc.wait(timeout=10)
+        stop_server(proc)
         log.close()
 
 

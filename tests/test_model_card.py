@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import quick_model
 from workbench._html import fmt
 from workbench.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from workbench.errors import DataError, ModelNotFoundError, ParameterError, RegistryError
@@ -29,16 +30,11 @@ COMPARISON = "20261101T090000-compare-v2-abc123"
 @pytest.fixture(scope="module")
 def files(adult, tmp_path_factory):
     """A quick logistic regression on 2,000 Adult rows, and a labelled window of 800, as files."""
-    from workbench.modeling.train import train
-
     folder = tmp_path_factory.mktemp("card-inputs")
-    rows = adult.train.sample(2000, random_state=21)
     window = adult.test.sample(800, random_state=22)
-    result = train(
-        rows, adult.spec, validation=window, recipes=["logistic_regression"], quick=True, progress=False
-    )
+    model = quick_model(adult.train.sample(2000, random_state=21), adult.spec, validation=window)
     window.to_csv(folder / "window.csv", index=False)
-    return {"model": save_model(result.champion, folder / "credit.wbm"), "window": folder / "window.csv"}
+    return {"model": save_model(model, folder / "credit.wbm"), "window": folder / "window.csv"}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import quick_model
 from workbench.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from workbench.modeling.artifact import load_model, read_model_info, save_model
 from workbench.registry import move_alias, register_model
@@ -22,18 +23,14 @@ REGISTERED = {"name": "credit", "version": 1, "alias": "champion", "uri": "model
 @pytest.fixture(scope="module")
 def files(adult, tmp_path_factory):
     """Training rows, a labelled window and a saved quick logistic regression, as files."""
-    from workbench.modeling.train import train
-
     folder = tmp_path_factory.mktemp("uris")
     train_rows = adult.train.sample(2000, random_state=11)
     window = adult.test.sample(600, random_state=12)
-    result = train(
-        train_rows, adult.spec, validation=window, recipes=["logistic_regression"], quick=True, progress=False
-    )
+    model = quick_model(train_rows, adult.spec, validation=window)
     paths = {"train": folder / "train.csv", "window": folder / "window.csv"}
     train_rows.to_csv(paths["train"], index=False)
     window.to_csv(paths["window"], index=False)
-    paths["model"] = save_model(result.champion, folder / "credit.wbm")
+    paths["model"] = save_model(model, folder / "credit.wbm")
     return paths
 
 

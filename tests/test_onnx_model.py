@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import imported_after
 from workbench.compression import NotConvertible, quantize_weights, to_onnx
 from workbench.data._spec import prepare_frame, target_values
 from workbench.data.datasets import load_demo
@@ -29,15 +28,8 @@ RECIPES = {
 DEMO = {"binary": "adult", "multiclass": "wine", "regression": "diabetes"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_library():
-    """On a busy 2-core machine, idle OpenMP and OpenBLAS threads spinning between calls make
-    scikit-learn's HistGradientBoosting take ~0.5 s per single-row predict instead of ~2 ms.
-    These tests check behaviour, not speed (benchmarks/compression.py measures speed)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
+# On a busy 2-core machine, idle OpenMP threads make single-row predictions ~250x slower: one thread each.
+pytestmark = pytest.mark.usefixtures("one_thread_per_library")
 
 
 def fit_model(recipe: str, train_rows: pd.DataFrame, spec, **params) -> Model:
@@ -250,10 +242,7 @@ def test_quantization_applies_to_linear_weights_only(models, datasets):
 
 def test_importing_stays_light():
     code = (
-        "import sys, workbench.compression, workbench.compression._study, "
-        "workbench.compression._onnx_export, "
-        "workbench.modeling.onnx_model, workbench.cli.compress; "
-        "print([m for m in ('onnxruntime', 'skl2onnx', 'sklearn', 'onnx') if m in sys.modules])"
+        "import workbench.compression, workbench.compression._study, workbench.compression._onnx_export, "
+        "workbench.modeling.onnx_model, workbench.cli.compress"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert imported_after(code, ("onnxruntime", "skl2onnx", "sklearn", "onnx")) == []

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import adult_model, imported_after
 from workbench.errors import ModelNotFoundError, ParameterError, RegistryError, RegistryValueError
 from workbench.modeling.artifact import load_model, read_model_info, save_model
 from workbench.registry import (
@@ -33,18 +32,8 @@ def rows(adult):
 @pytest.fixture(scope="module")
 def trained(adult, tmp_path_factory):
     """A quick logistic regression on 2,000 Adult rows, saved as a workbench artifact."""
-    from workbench.modeling.train import train
-
-    result = train(
-        adult.train.sample(2000, random_state=1),
-        adult.spec,
-        validation=adult.test.sample(500, random_state=2),
-        recipes=["logistic_regression"],
-        quick=True,
-        progress=False,
-    )
-    path = save_model(result.champion, tmp_path_factory.mktemp("models") / "champion.wbm")
-    return result.champion, path
+    model = adult_model(adult, 2000, 500, seed=1)
+    return model, save_model(model, tmp_path_factory.mktemp("models") / "champion.wbm")
 
 
 @pytest.fixture(scope="module")
@@ -275,12 +264,8 @@ def test_a_tracking_server_that_does_not_answer_is_one_sentence_at_once(tmp_path
 
 
 def test_import_workbench_does_not_import_mlflow():
-    code = (
-        "import sys, workbench, workbench.registry, workbench.modeling.artifact; "
-        "print(','.join(m for m in ('mlflow', 'sqlalchemy', 'alembic') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == ""
+    code = "import workbench, workbench.registry, workbench.modeling.artifact"
+    assert imported_after(code, ("mlflow", "sqlalchemy", "alembic")) == []
 
 
 @pytest.mark.notebook

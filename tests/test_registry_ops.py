@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.conftest import adult_model
 from workbench.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from workbench.errors import ModelNotFoundError, RegistryError, RegistryValueError, ReleaseStateError
 from workbench.modeling.artifact import save_model
@@ -37,17 +38,8 @@ from workbench.registry import (
 @pytest.fixture(scope="module")
 def model_file(adult, tmp_path_factory):
     """A quick logistic regression on 1,500 Adult rows, saved as a workbench artifact."""
-    from workbench.modeling.train import train
-
-    result = train(
-        adult.train.sample(1500, random_state=3),
-        adult.spec,
-        validation=adult.test.sample(400, random_state=4),
-        recipes=["logistic_regression"],
-        quick=True,
-        progress=False,
-    )
-    return save_model(result.champion, tmp_path_factory.mktemp("models") / "credit.wbm")
+    model = adult_model(adult, 1500, 400, seed=3)
+    return save_model(model, tmp_path_factory.mktemp("models") / "credit.wbm")
 
 
 @pytest.fixture(scope="module")

@@ -59,15 +59,20 @@ def _json_run(*args, expect=0):
     return json.loads(r.stdout)
 
 
+def _drift_report(reference, current) -> tuple[str, ...]:
+    """The start of ``workbench report drift --reference REFERENCE --current CURRENT``."""
+    return ("report", "drift", "--reference", str(reference), "--current", str(current))
+
+
+def _model_report(kind: str, data, model) -> tuple[str, ...]:
+    """The start of ``workbench report KIND --data DATA --model MODEL`` (bias, performance)."""
+    return ("report", kind, "--data", str(data), "--model", str(model))
+
+
 def test_drift_report_finds_the_injected_changes(inputs, tmp_path):
     reports = tmp_path / "reports"
     s = _json_run(
-        "report",
-        "drift",
-        "--reference",
-        str(inputs / "reference.parquet"),
-        "--current",
-        str(inputs / "drifted.parquet"),
+        *_drift_report(inputs / "reference.parquet", inputs / "drifted.parquet"),
         "--model",
         str(inputs / "model.wbm"),
         "--name",
@@ -150,12 +155,7 @@ def test_fail_on_gates_the_exit_code(inputs, tmp_path):
 def test_bias_and_performance_reports(inputs, tmp_path):
     reports = str(tmp_path / "r")
     s = _json_run(
-        "report",
-        "bias",
-        "--data",
-        str(inputs / "clean.parquet"),
-        "--model",
-        str(inputs / "model.wbm"),
+        *_model_report("bias", inputs / "clean.parquet", inputs / "model.wbm"),
         "--sensitive",
         "sex",
         "--sensitive",
@@ -170,12 +170,7 @@ def test_bias_and_performance_reports(inputs, tmp_path):
     g = {(x["sensitive"], x["group"]): x for x in s["groups"]}
     assert ("sex", "Female") in g and {"count", "selection_rate", "tpr", "fpr"} <= set(g[("sex", "Female")])
     s = _json_run(
-        "report",
-        "performance",
-        "--data",
-        str(inputs / "drifted.parquet"),
-        "--model",
-        str(inputs / "model.wbm"),
+        *_model_report("performance", inputs / "drifted.parquet", inputs / "model.wbm"),
         "--reference",
         str(inputs / "reference.parquet"),
         "--reports-dir",
@@ -200,12 +195,7 @@ def test_bad_input_exits_2_before_any_run(inputs, tmp_path):
         ),
         (
             (
-                "report",
-                "drift",
-                "--reference",
-                ref,
-                "--current",
-                str(inputs / "clean.parquet"),
+                *_drift_report(ref, inputs / "clean.parquet"),
                 "--model",
                 str(inputs / "model.wbm"),
                 "--target",
@@ -215,12 +205,7 @@ def test_bad_input_exits_2_before_any_run(inputs, tmp_path):
         ),
         (
             (
-                "report",
-                "bias",
-                "--data",
-                str(inputs / "clean.parquet"),
-                "--model",
-                str(inputs / "model.wbm"),
+                *_model_report("bias", inputs / "clean.parquet", inputs / "model.wbm"),
                 "--sensitive",
                 "religion",
             ),
@@ -239,12 +224,7 @@ def test_bad_input_exits_2_before_any_run(inputs, tmp_path):
     cases.append(
         (
             (
-                "report",
-                "drift",
-                "--reference",
-                ref,
-                "--current",
-                str(tmp_path / "nofeat.csv"),
+                *_drift_report(ref, tmp_path / "nofeat.csv"),
                 "--model",
                 str(inputs / "model.wbm"),
             ),
@@ -267,12 +247,7 @@ def test_columns_differ_and_labels_absent_are_reported_not_crashed(inputs, tmp_p
     cur["age"] = cur["age"].astype(str) + " years"  # a type change upstream
     cur.to_csv(tmp_path / "odd.csv", index=False)
     s = _json_run(
-        "report",
-        "drift",
-        "--reference",
-        str(inputs / "reference.parquet"),
-        "--current",
-        str(tmp_path / "odd.csv"),
+        *_drift_report(inputs / "reference.parquet", tmp_path / "odd.csv"),
         "--reports-dir",
         str(tmp_path / "r"),
     )
@@ -323,12 +298,7 @@ def test_two_runs_at_once_and_a_killed_run(inputs, tmp_path):
         sys.executable,
         "-m",
         "workbench",
-        "report",
-        "drift",
-        "--reference",
-        str(inputs / "reference.parquet"),
-        "--current",
-        str(inputs / "clean.parquet"),
+        *_drift_report(inputs / "reference.parquet", inputs / "clean.parquet"),
         "--reports-dir",
         str(reports),
         "--json",
@@ -373,12 +343,7 @@ def test_stored_results_render_without_data_or_heavy_libraries(inputs, tmp_path)
     data = tmp_path / "data"
     shutil.copytree(inputs, data)
     s = _json_run(
-        "report",
-        "bias",
-        "--data",
-        str(data / "clean.parquet"),
-        "--model",
-        str(data / "model.wbm"),
+        *_model_report("bias", data / "clean.parquet", data / "model.wbm"),
         "--reports-dir",
         str(reports),
     )
@@ -427,12 +392,7 @@ def test_reports_work_on_a_table_the_team_never_saw(tmp_path):
     assert r.returncode == 0, r.stderr
     reports = str(tmp_path / "r")
     s = _json_run(
-        "report",
-        "drift",
-        "--reference",
-        str(tmp_path / "train.csv"),
-        "--current",
-        str(tmp_path / "later.csv"),
+        *_drift_report(tmp_path / "train.csv", tmp_path / "later.csv"),
         "--model",
         str(tmp_path / "m.wbm"),
         "--reports-dir",
@@ -441,23 +401,13 @@ def test_reports_work_on_a_table_the_team_never_saw(tmp_path):
     cols = {c["name"]: c for c in s["columns"]}
     assert cols["income-k"]["drifted"] and not cols["channel"]["drifted"]
     s = _json_run(
-        "report",
-        "bias",
-        "--data",
-        str(tmp_path / "later.csv"),
-        "--model",
-        str(tmp_path / "m.wbm"),
+        *_model_report("bias", tmp_path / "later.csv", tmp_path / "m.wbm"),
         "--reports-dir",
         reports,
     )
     assert {g["group"] for g in s["groups"] if g["sensitive"] == "applicant sex"} == {"F", "M"}
     s = _json_run(
-        "report",
-        "performance",
-        "--data",
-        str(tmp_path / "later.csv"),
-        "--model",
-        str(tmp_path / "m.wbm"),
+        *_model_report("performance", tmp_path / "later.csv", tmp_path / "m.wbm"),
         "--reports-dir",
         reports,
     )

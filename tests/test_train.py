@@ -50,17 +50,17 @@ def test_pipelines_are_built_from_the_spec(adult):
     assert [name for name, _, _ in tree.named_steps["prep"].transformers] == ["num", "cat"]
 
 
-def test_class_weight_raises_recall_of_the_minority(adult, adult_small):
+def _logistic(adult, adult_small, **options):
+    """A logistic regression (full size) trained on the small Adult sample, judged on its test rows."""
     train_df, test_df = adult_small
-    plain = train(train_df, adult.spec, recipes=["logistic_regression"], validation=test_df, progress=False)
-    weighted = train(
-        train_df,
-        adult.spec,
-        recipes=["logistic_regression"],
-        imbalance="class_weight",
-        validation=test_df,
-        progress=False,
+    return train(
+        train_df, adult.spec, recipes=["logistic_regression"], validation=test_df, progress=False, **options
     )
+
+
+def test_class_weight_raises_recall_of_the_minority(adult, adult_small):
+    plain = _logistic(adult, adult_small)
+    weighted = _logistic(adult, adult_small, imbalance="class_weight")
     assert weighted.candidates[0].metrics["recall"] > plain.candidates[0].metrics["recall"] + 0.1
     assert weighted.champion.estimator.named_steps["model"].class_weight == "balanced"
 
@@ -87,20 +87,10 @@ def test_smote_is_used_in_training_but_not_saved(adult, adult_small, adult_model
 
 
 def test_threshold_tuning_minimises_the_business_cost(adult, adult_small):
-    train_df, test_df = adult_small
+    test_df = adult_small[1]
     cost = {"fn": 10, "fp": 1}
-    tuned = train(
-        train_df,
-        adult.spec,
-        recipes=["logistic_regression"],
-        imbalance="threshold",
-        cost=cost,
-        validation=test_df,
-        progress=False,
-    )
-    plain = train(
-        train_df, adult.spec, recipes=["logistic_regression"], cost=cost, validation=test_df, progress=False
-    )
+    tuned = _logistic(adult, adult_small, imbalance="threshold", cost=cost)
+    plain = _logistic(adult, adult_small, cost=cost)
     model = tuned.champion
     assert 0.0 < model.threshold < 0.3  # a missed positive costs 10x: flag many more
     assert tuned.select_by == "cost"

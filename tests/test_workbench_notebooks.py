@@ -40,6 +40,17 @@ def _mimes(outputs: list[dict]) -> set[str]:
     return {m for o in outputs for m in o.get("data", {})}
 
 
+def _assert_rendered(outputs: list[dict]) -> None:
+    """No cell failed, and the notebook showed a widget, a plotly figure and HTML."""
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
+
+
+def _run_on_champion(name: str, trained, folder, **parameters) -> None:
+    """Run notebooks/`name` in `folder` on the champion 01_train saved; check that it rendered."""
+    _assert_rendered(_run(name, folder, model_path=str(trained[0] / "champion.wbm"), **parameters))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
@@ -65,8 +76,7 @@ def test_01_train_saves_the_champion_and_the_leaderboard(trained):
     import workbench as wb
 
     folder, outputs = trained
-    assert not [o for o in outputs if o["output_type"] == "error"]
-    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
+    _assert_rendered(outputs)
     board = json.loads((folder / "leaderboard.json").read_text())
     model = wb.load_model(folder / "champion.wbm")
     assert board["kind"] == "training" and board["champion"] == model.name
@@ -87,8 +97,7 @@ def test_02_compress_runs_alone_and_saves_the_variants_and_the_study(tmp_path):
     outputs = _run(
         "02_compress", tmp_path, model_path=str(tmp_path / "model.wbm"), out_dir=str(tmp_path / "out")
     )
-    assert not [o for o in outputs if o["output_type"] == "error"]
-    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
+    _assert_rendered(outputs)
     assert (tmp_path / "model.wbm").is_file()  # trained first, since it was missing
     study = json.loads((tmp_path / "out" / "compression.json").read_text())
     assert study["kind"] == "compression" and study["model"] == "hist_gradient_boosting"
@@ -100,16 +109,9 @@ def test_02_compress_runs_alone_and_saves_the_variants_and_the_study(tmp_path):
 
 
 def test_03_explain_writes_explanations_json_and_html(trained, tmp_path):
-    folder, _ = trained
-    outputs = _run(
-        "03_explain",
-        tmp_path,
-        model_path=str(folder / "champion.wbm"),
-        out=str(tmp_path / "ex.json"),
-        html_out=str(tmp_path / "ex.html"),
+    _run_on_champion(
+        "03_explain", trained, tmp_path, out=str(tmp_path / "ex.json"), html_out=str(tmp_path / "ex.html")
     )
-    assert not [o for o in outputs if o["output_type"] == "error"]
-    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     ex = json.loads((tmp_path / "ex.json").read_text())
     assert set(ex) == {"local", "importance", "partial_dependence", "surrogate", "shap_local", "shap"}
     local = ex["local"]
@@ -130,17 +132,9 @@ def test_03_explain_writes_explanations_json_and_html(trained, tmp_path):
 
 
 def test_04_evaluate_writes_the_evaluation(trained, tmp_path):
-    folder, _ = trained
-    outputs = _run(
-        "04_evaluate",
-        tmp_path,
-        model_path=str(folder / "champion.wbm"),
-        out=str(tmp_path / "ev.json"),
-        cost_fn=10.0,
-        cost_fp=1.0,
+    _run_on_champion(
+        "04_evaluate", trained, tmp_path, out=str(tmp_path / "ev.json"), cost_fn=10.0, cost_fp=1.0
     )
-    assert not [o for o in outputs if o["output_type"] == "error"]
-    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
     ev = json.loads((tmp_path / "ev.json").read_text())
     assert ev["kind"] == "evaluation" and ev["metrics"]["roc_auc"] > 0.88 and ev["rows"] == 5000
     assert ev["cost"] == {"fn": 10.0, "fp": 1.0, "tp": 0.0, "tn": 0.0} and ev["metrics"]["cost"] > 0

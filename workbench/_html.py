@@ -35,6 +35,16 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def size_text(size: float | None) -> str:
+    """A size on disk for reading: ``1.2 MB``, ``340.0 KB``, ``512 bytes`` (``—`` when unknown)."""
+    if size is None:
+        return "—"
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,.0f} bytes"
+
+
 def table(
     rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None, highlight: str | None = None
 ) -> str:

@@ -178,6 +178,20 @@ def result_from_entry(entry: Mapping) -> AnalysisResult:
     return cls.from_dict(data)
 
 
+def find_named(items, name: str, what: str):
+    """The first of `items` whose ``.name`` is `name`.
+
+    Raises
+    ------
+    UnknownNameError
+        None is: "no WHAT 'NAME'; the WHATs are ..." (naming them).
+    """
+    for item in items:
+        if item.name == name:
+            return item
+    raise UnknownNameError(f"no {what} '{name}'; the {what}s are {name_list(i.name for i in items)}")
+
+
 def name_list(names, limit: int = 8) -> str:
     """``'a', 'b' and 'c'`` (the first `limit`, then how many more).
 

@@ -16,7 +16,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 
-from workbench.cli._common import _Parser
+from workbench.cli._common import _Parser, name_one
 from workbench.errors import WorkbenchError
 from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
 
@@ -64,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_usage(sys.stderr)
-        print("workbench: error: name a command (see workbench --help)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return name_one(parser, "workbench", "a command (see workbench --help)")
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `workbench runs | head`: the reader has what it wanted

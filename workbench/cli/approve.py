@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_registry_option
-from workbench.exit_codes import EXIT_OK
+from workbench.cli._common import add_output_options, print_result
 
 
 def add_parser(sub) -> None:
@@ -20,9 +17,7 @@ def add_parser(sub) -> None:
     a.add_argument("name", metavar="NAME", help="the registered model")
     a.add_argument("--version", required=True, help="the pending version to approve")
     a.add_argument("--by", required=True, metavar="PERSON", help="who approves (recorded)")
-    add_registry_option(a)
-    a.add_argument("--json", action="store_true", help="print the audit record as JSON")
-    a.set_defaults(func=run)
+    add_output_options(a, run, json="the audit record", registry=True)
 
 
 def run(args) -> int:
@@ -30,12 +25,10 @@ def run(args) -> int:
     from workbench.registry.approvals import approve
 
     record = approve(args.name, args.version, by=args.by, registry=args.registry)
-    if args.json:
-        print(json.dumps(record.to_dict()))
-    else:
-        before = "nothing" if record.from_version is None else f"version {record.from_version}"
-        print(
-            f"approved: @{record.alias} of {record.name} moved from {before} to version "
-            f"{record.to_version} (approved by {record.by}, requested by {record.requested_by})"
-        )
-    return EXIT_OK
+    before = "nothing" if record.from_version is None else f"version {record.from_version}"
+    return print_result(
+        args,
+        record.to_dict(),
+        f"approved: @{record.alias} of {record.name} moved from {before} to version "
+        f"{record.to_version} (approved by {record.by}, requested by {record.requested_by})",
+    )

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_registry_option
-from workbench.exit_codes import EXIT_OK
+from workbench.cli._common import add_output_options, print_result
 
 
 def add_parser(sub) -> None:
@@ -35,9 +32,7 @@ def add_parser(sub) -> None:
         help="the reports directory whose runs for this model the card includes (default ./reports)",
     )
     p.add_argument("--info", metavar="YAML", help="intended use and limits, as a filled template")
-    add_registry_option(p)
-    p.add_argument("--json", action="store_true", help="print the card as JSON")
-    p.set_defaults(func=run)
+    add_output_options(p, run, json="the card", registry=True)
 
 
 def run(args) -> int:
@@ -47,5 +42,4 @@ def run(args) -> int:
     card = write_model_card(
         args.model, args.out, reports_dir=args.reports_dir, registry=args.registry, card_info=args.info
     )
-    print(json.dumps(card.to_dict()) if args.json else card.text())
-    return EXIT_OK
+    return print_result(args, card.to_dict(), card.text)

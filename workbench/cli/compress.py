@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from workbench.cli._common import add_registry_option
+from workbench.cli._common import add_model_options, flags
 from workbench.errors import ParameterError
 from workbench.metrics import COMPRESSION_METRICS
 
@@ -34,8 +34,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "side by side on held-out rows and save the fastest single-row variant within the budget "
         "as OUT/model.wbm (every variant under OUT/variants/, the study in OUT/compression.json).",
     )
-    c.add_argument("--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)")
-    add_registry_option(c)
+    add_model_options(c)
     c.add_argument(
         "--data",
         required=True,
@@ -82,13 +81,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--quick", action="store_true", help="shorter timing and smaller samples (previews, tests)"
     )
     c.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    c.add_argument(
-        "--trust",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="trust this type when loading the model (only for files you trust)",
-    )
     c.add_argument("--out", required=True, help="output folder (model.wbm, variants/, compression.json)")
     c.add_argument(
         "--json",
@@ -114,17 +106,11 @@ def run(args) -> int:
     result = compress_from_files(
         args.model,
         args.data,
-        out=args.out,
-        validation=args.validation,
         max_loss=max_loss,
-        metric=args.metric,
-        techniques=args.techniques,
-        batch_threads=args.batch_threads,
-        quick=args.quick,
         random_state=args.seed,
         trusted=args.trust,
-        registry=args.registry,
         progress=not args.json,
+        **flags(args, "out", "validation", "metric", "techniques", "batch_threads", "quick", "registry"),
     )
     if args.json:
         from workbench._json import json_default

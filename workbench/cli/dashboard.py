@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.cli._common import add_registry_option
+from workbench.cli._common import add_registry_option, flags
+
+#: the options :func:`serve` takes under their own names
+PASSED_ON = (
+    "host",
+    "port",
+    "token",
+    "no_token",
+    "cull_idle",
+    "cull_closed",
+    "max_kernels",
+    "preheat",
+    "spare_kernels",
+    "registry",
+)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -118,16 +132,7 @@ def run(args) -> int:
         raise ParameterError(f"--allow-host takes a host name such as dash.example.org, not {bad[0]!r}")
     return serve(
         args.reports_dir,
-        host=args.host,
-        port=args.port,
-        token=args.token,
-        no_token=args.no_token,
         open_browser=not args.no_browser,
-        cull_idle=args.cull_idle,
-        cull_closed=args.cull_closed,
-        max_kernels=args.max_kernels,
         allow_hosts=args.allow_host,
-        preheat=args.preheat,
-        spare_kernels=args.spare_kernels,
-        registry=args.registry,
+        **flags(args, *PASSED_ON),
     )

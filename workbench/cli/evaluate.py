@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.cli._common import _cost, _f, add_registry_option
+from workbench.cli._common import _cost, _f, add_cost_options, add_model_options, flags
 from workbench.exit_codes import EXIT_OK
 
 
@@ -16,8 +16,7 @@ def add_parser(sub) -> None:
         help="evaluate a saved model on a labelled table",
         description="Evaluate a saved model on a table that holds the target column.",
     )
-    e.add_argument("--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)")
-    add_registry_option(e)
+    add_model_options(e)
     e.add_argument("--data", required=True, help="labelled table (CSV or Parquet)")
     e.add_argument("--threshold", type=float, help="decision threshold (binary; default: the model's)")
     e.add_argument(
@@ -27,16 +26,8 @@ def add_parser(sub) -> None:
         metavar="COL",
         help="column to slice metrics by (repeatable; default: sensitive and categorical columns)",
     )
-    e.add_argument("--cost-fn", type=float, help="cost of a missed positive")
-    e.add_argument("--cost-fp", type=float, help="cost of a false alarm")
+    add_cost_options(e)
     e.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
-    e.add_argument(
-        "--trust",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="trust this type when loading the model (only for files you trust)",
-    )
     e.add_argument(
         "--json", action="store_true", help="print the evaluation as JSON (has a 'metrics' mapping)"
     )
@@ -51,12 +42,10 @@ def run(args) -> int:
     result = evaluate_from_files(
         args.model,
         args.data,
-        threshold=args.threshold,
         cost=_cost(args),
-        slices=args.slices,
         latency=not args.no_latency,
         trusted=args.trust,
-        registry=args.registry,
+        **flags(args, "threshold", "slices", "registry"),
     )
     if args.json:
         print(json.dumps(result.to_dict(), default=json_default))

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 
-from workbench.cli._common import add_action_group
+from workbench.cli._common import add_group
 from workbench.exit_codes import EXIT_OK
 
 
 def add_parser(sub) -> None:
     """Add ``labels`` and its ``join`` action to the subcommands."""
-    _, actions = add_action_group(
+    actions = add_group(
         sub,
         "labels",
         help="join labels that arrived later into the prediction log",
         description="Work with the labels of logged predictions.",
-        actions="join",
+        dest="labels_action",
+        metavar="ACTION",
+        what="an action: join",
     )
     j = actions.add_parser(
         "join",

@@ -6,9 +6,7 @@ Exit 0 when the version became the champion (or waits for approval), 1 when a
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_comparison_options
+from workbench.cli._common import add_comparison_options, add_output_options, flags, print_result
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 
 
@@ -32,8 +30,7 @@ def add_parser(sub) -> None:
         help="leave the release pending until `workbench approve` (human sign-off)",
     )
     add_comparison_options(p, "who decides")
-    p.add_argument("--json", action="store_true", help="print the decision as JSON")
-    p.set_defaults(func=run)
+    add_output_options(p, run, json="the decision")
 
 
 def run(args) -> int:
@@ -44,20 +41,19 @@ def run(args) -> int:
         args.name,
         args.version,
         args.data,
-        sensitive=args.sensitive,
-        checks=args.checks,
-        force=args.force,
-        reason=args.reason,
-        require_approval=args.require_approval,
-        by=args.by,
-        registry=args.registry,
-        reports_dir=args.reports_dir,
-        n_bootstrap=args.n_bootstrap,
+        **flags(
+            args,
+            "sensitive",
+            "checks",
+            "force",
+            "reason",
+            "require_approval",
+            "by",
+            "registry",
+            "reports_dir",
+            "n_bootstrap",
+        ),
     )
-    if args.json:
-        print(json.dumps(result.to_dict()))
-    else:
-        print(result.sentence)
-        if result.comparison_path:
-            print(f"comparison run: {result.comparison_path}")
+    comparison = f"\ncomparison run: {result.comparison_path}" if result.comparison_path else ""
+    print_result(args, result.to_dict(), result.sentence + comparison)
     return EXIT_OK if result.passed else EXIT_CHECK_FAILED

@@ -1,25 +1,36 @@
-"""``workbench report drift|bias|performance|compare``: a monitoring or release report as a papermill run
-(a thin layer over :func:`workbench.reports.runner.run_report`)."""
+"""``workbench report drift|bias|performance|compare|canary``: a monitoring or release report as a
+papermill run (a thin layer over :func:`workbench.reports.runner.run_report`)."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from workbench.cli._common import _Parser, add_registry_option
-from workbench.exit_codes import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_FAILED
+from workbench.cli._common import add_group, add_output_options, add_sensitive_option, flags
+from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED
 from workbench.report_kinds import KIND_NAMES
+
+# the options each kind passes to its notebook as parameters, under their own names
+PARAMETERS = {
+    "drift": ("reference", "current", "model", "target"),
+    "bias": ("data", "model", "sensitive", "reference"),
+    "performance": ("data", "model", "reference"),
+    "compare": ("champion", "challenger", "current", "sensitive", "reference", "price_per_core_hour"),
+    "canary": ("log", "since", "until", "min_rows"),
+}
 
 
 def add_parser(sub) -> None:
     """Add the ``report`` command and its kinds to `sub` (from ``parser.add_subparsers``)."""
-    r = sub.add_parser(
+    rsub = add_group(
+        sub,
         "report",
         help="run a report (drift, bias, performance, compare, canary) with papermill",
         description="Run a monitoring report as a papermill notebook into a run directory.",
+        dest="report_kind",
+        metavar="KIND",
+        what=f"a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
     )
-    r.set_defaults(func=lambda args: _no_kind(r))  # a kind's own defaults replace it
-    rsub = r.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
     rd = rsub.add_parser(
         "drift",
         help="data drift and quality (and estimated performance with --model)",
@@ -38,13 +49,7 @@ def add_parser(sub) -> None:
     )
     rb.add_argument("--data", required=True, help="the batch to assess (CSV or Parquet)")
     rb.add_argument("--model", required=True, help="a workbench model (binary classifier)")
-    rb.add_argument(
-        "--sensitive",
-        action="append",
-        default=[],
-        metavar="COL",
-        help="sensitive column (repeatable; default: the model's declared ones)",
-    )
+    add_sensitive_option(rb, "sensitive column (repeatable; default: the model's declared ones)")
     rb.add_argument("--reference", help="labelled reference-period table to compare disparities with")
     rp = rsub.add_parser(
         "performance",
@@ -71,13 +76,7 @@ def add_parser(sub) -> None:
         required=True,
         help="the window both are scored on (CSV or Parquet; labelled for the statistics)",
     )
-    rc.add_argument(
-        "--sensitive",
-        action="append",
-        default=[],
-        metavar="COL",
-        help="sensitive column (repeatable; default: the champion's declared ones)",
-    )
+    add_sensitive_option(rc, "sensitive column (repeatable; default: the champion's declared ones)")
     rc.add_argument("--reference", help="labelled reference table: calibrates the label-free estimates")
     rc.add_argument(
         "--price-per-core-hour",
@@ -117,18 +116,7 @@ def add_parser(sub) -> None:
             help="exit 1 when this check fails (a name, a glob like 'drift.*', or 'all'; repeatable)",
         )
         sp.add_argument("--junit", help="also write the checks as JUnit XML to this path")
-        add_registry_option(sp)
-        sp.add_argument("--json", action="store_true", help="print the run's summary as JSON (with run_dir)")
-        sp.set_defaults(func=run)
-
-
-def _no_kind(parser) -> int:
-    parser.print_usage(sys.stderr)
-    print(
-        f"workbench report: error: name a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
-        file=sys.stderr,
-    )
-    return EXIT_BAD_INPUT
+        add_output_options(sp, run, json="the run's summary (with run_dir)", registry=True)
 
 
 def run(args) -> int:
@@ -137,45 +125,15 @@ def run(args) -> int:
     from workbench.reports.runner import run_report
 
     kind = args.report_kind
-    if kind == "drift":
-        params = {
-            "reference": args.reference,
-            "current": args.current,
-            "model": args.model,
-            "target": args.target,
-        }
-    elif kind == "bias":
-        params = {
-            "data": args.data,
-            "model": args.model,
-            "sensitive": args.sensitive,
-            "reference": args.reference,
-        }
-    elif kind == "compare":
-        params = {
-            "champion": args.champion,
-            "challenger": args.challenger,
-            "current": args.current,
-            "sensitive": args.sensitive,
-            "reference": args.reference,
-            "price_per_core_hour": args.price_per_core_hour,
-        }
-    elif kind == "canary":
-        params = {"log": args.log, "since": args.since, "until": args.until, "min_rows": args.min_rows}
-    else:
-        params = {"data": args.data, "model": args.model, "reference": args.reference}
-    params["period"] = args.period  # relative paths are resolved by the runner, for every caller
+    # relative paths are resolved by the runner, for every caller
+    params = flags(args, *PARAMETERS[kind], "period")
     if args.registry is not None:  # else the notebook's default: the environment, then the embedded store
         params["registry"] = args.registry
     outcome = run_report(
         kind,
         params,
-        reports_dir=args.reports_dir,
-        name=args.name,
-        checks=args.checks,
-        fail_on=args.fail_on,
-        junit=args.junit,
         progress=not args.json,
+        **flags(args, "reports_dir", "name", "checks", "fail_on", "junit"),
     )
     summary = outcome.summary
     if args.json:

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_registry_option
-from workbench.exit_codes import EXIT_OK
+from workbench.cli._common import add_output_options, print_result
 
 
 def add_parser(sub) -> None:
@@ -21,9 +18,7 @@ def add_parser(sub) -> None:
     r.add_argument("--alias", default="champion", help="the alias to roll back (default champion)")
     r.add_argument("--reason", help="why (recorded with the move)")
     r.add_argument("--by", metavar="PERSON", help="who decided (default: the OS user)")
-    add_registry_option(r)
-    r.add_argument("--json", action="store_true", help="print the audit record as JSON")
-    r.set_defaults(func=run)
+    add_output_options(r, run, json="the audit record", registry=True)
 
 
 def run(args) -> int:
@@ -31,11 +26,9 @@ def run(args) -> int:
     from workbench.registry.audit import rollback
 
     record = rollback(args.name, alias=args.alias, by=args.by, reason=args.reason, registry=args.registry)
-    if args.json:
-        print(json.dumps(record.to_dict()))
-    else:
-        print(
-            f"rolled back @{record.alias} of {record.name}: version {record.from_version} -> "
-            f"version {record.to_version} (models:/{record.name}/{record.to_version})"
-        )
-    return EXIT_OK
+    return print_result(
+        args,
+        record.to_dict(),
+        f"rolled back @{record.alias} of {record.name}: version {record.from_version} -> "
+        f"version {record.to_version} (models:/{record.name}/{record.to_version})",
+    )

@@ -6,10 +6,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbench.cli._common import _cost
+from workbench.cli._common import _cost, add_cost_options, add_sensitive_option, flags
 from workbench.errors import ParameterError
 from workbench.exit_codes import EXIT_OK
 from workbench.validation import check_number
+
+#: the options :func:`train_from_files` takes under their own names
+PASSED_ON = (
+    "out",
+    "validation",
+    "sensitive",
+    "task",
+    "positive",
+    "drop",
+    "recipes",
+    "imbalance",
+    "search",
+    "n_iter",
+    "quick",
+)
 
 
 def add_parser(sub) -> None:
@@ -21,12 +36,9 @@ def add_parser(sub) -> None:
     )
     t.add_argument("--data", required=True, help="training table (CSV or Parquet)")
     t.add_argument("--target", required=True, help="the column to predict")
-    t.add_argument(
-        "--sensitive",
-        action="append",
-        default=[],
-        metavar="COL",
-        help="a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
+    add_sensitive_option(
+        t,
+        "a sensitive attribute (repeatable) for the fairness analyses; it stays a model "
         "feature unless --sensitive-not-feature",
     )
     t.add_argument(
@@ -58,8 +70,7 @@ def add_parser(sub) -> None:
         choices=["none", "class_weight", "smote", "threshold"],
         help="imbalance strategy (threshold: tune the decision threshold for the cost matrix)",
     )
-    t.add_argument("--cost-fn", type=float, help="cost of a missed positive (false negative)")
-    t.add_argument("--cost-fp", type=float, help="cost of a false alarm (false positive)")
+    add_cost_options(t)
     t.add_argument("--search", action="store_true", help="randomised hyperparameter search (3-fold CV)")
     t.add_argument("--n-iter", type=int, default=8, help="settings tried per recipe by --search (default 8)")
     t.add_argument("--validation", help="held-out table for the leaderboard (default: 20%% of --data)")
@@ -89,22 +100,12 @@ def run(args) -> int:
     result, path = train_from_files(
         args.data,
         args.target,
-        out=args.out,
-        validation=args.validation,
-        sensitive=args.sensitive,
         sensitive_as_features=not args.sensitive_not_feature,
-        task=args.task,
-        positive=args.positive,
-        drop=args.drop,
-        recipes=args.recipes,
-        imbalance=args.imbalance,
         cost=cost,
-        search=args.search,
-        n_iter=args.n_iter,
-        quick=args.quick,
         random_state=args.seed,
         overwrite=args.force,
         progress=not args.json,
+        **flags(args, *PASSED_ON),
     )
     spec = result.spec
     if args.json:

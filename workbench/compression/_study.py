@@ -116,12 +116,9 @@ def compress(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
-    >>> result = compress(trained.champion, demo.test.sample(2000, random_state=0),
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
+    >>> result = compress(model, demo.test.sample(2000, random_state=0),
     ...                   techniques=["onnx"], quick=True, progress=False)
     >>> [v.name for v in result.variants], result.chosen in ("original", "onnx")
     (['original', 'onnx'], True)

@@ -14,9 +14,9 @@ from workbench import _html
 from workbench._lazy import lazy
 from workbench.compression._measure import PARITY_TOLERANCE
 from workbench.compression._variants import TechniqueOutcome, Variant
-from workbench.errors import UnknownNameError, WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.metrics import METRIC_LABELS
-from workbench.results import name_list
+from workbench.results import find_named
 
 pd = lazy("pandas")
 
@@ -99,12 +99,7 @@ class CompressionResult:
         UnknownNameError
             No variant has that name (the message lists them).
         """
-        for v in self.variants:
-            if v.name == name:
-                return v
-        raise UnknownNameError(
-            f"no variant '{name}'; the variants are {name_list(v.name for v in self.variants)}"
-        )
+        return find_named(self.variants, name, "variant")
 
     @property
     def original(self) -> Variant:
@@ -159,28 +154,17 @@ class CompressionResult:
         float or None
             None when a latency is unknown.
         """
-        v, o = self[name or self.chosen], self.original
-        if not v.latency_p50_us or not o.latency_p50_us:
-            return None
-        return o.latency_p50_us / v.latency_p50_us
+        return self._times_lower("latency_p50_us", name)
 
     def size_ratio(self, name: str | None = None) -> float | None:
-        """How many times smaller the variant's artifact is than the original's.
+        """How many times smaller the variant's artifact is than the original's (as :meth:`speedup`, for the
+        size on disk; None when a size is unknown)."""
+        return self._times_lower("size_bytes", name)
 
-        Parameters
-        ----------
-        name : str, optional
-            The variant (default: the chosen one).
-
-        Returns
-        -------
-        float or None
-            None when a size is unknown.
-        """
-        v, o = self[name or self.chosen], self.original
-        if not v.size_bytes or not o.size_bytes:
-            return None
-        return o.size_bytes / v.size_bytes
+    def _times_lower(self, figure: str, name: str | None) -> float | None:
+        """The original's `figure` (a variant attribute) over the variant's; None when either is unknown."""
+        variant, original = getattr(self[name or self.chosen], figure), getattr(self.original, figure)
+        return original / variant if variant and original else None
 
     def table_text(self) -> str:
         """The variants as a fixed-width text table.
@@ -312,7 +296,7 @@ class CompressionResult:
             out.append(
                 f"Chosen: '{c.name}', which answers a single row in {_us(c.latency_p50_us)} instead of "
                 f"{_us(o.latency_p50_us)} ({_x(speed)} faster), is {_x(size)} smaller on disk "
-                f"({_bytes(c.size_bytes)} instead of {_bytes(o.size_bytes)}), and scores "
+                f"({_html.size_text(c.size_bytes)} instead of {_html.size_text(o.size_bytes)}), and scores "
                 f"{_metric(self.metric)} {c.score:.4f} against the original's {o.score:.4f} "
                 f"(allowed loss: {self.max_loss:g})."
             )
@@ -388,17 +372,8 @@ def _fmt(v, fmt: str) -> str:
 
 
 def _size(v: int | None) -> str:
-    """Bytes in a 10-character table cell (``_bytes`` says 'bytes' in sentences)."""
-    return _bytes(v).replace(" bytes", " B")
-
-
-def _bytes(v: int | None) -> str:
-    if v is None:
-        return "—"
-    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
-        if v >= scale:
-            return f"{v / scale:,.1f} {unit}"
-    return f"{v:,} bytes"
+    """Bytes in a 10-character table cell (sentences say 'bytes': :func:`workbench._html.size_text`)."""
+    return _html.size_text(v).replace(" bytes", " B")
 
 
 def _metric(metric: str) -> str:

@@ -16,15 +16,10 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.dashboards.runs import by_period, check_of, metric
-from workbench.viz._template import slim_template
+from workbench.viz._layout import layout
 from workbench.viz.performance import control_limits
 
-_LAYOUT = dict(
-    template=slim_template(),
-    margin=dict(l=60, r=20, t=50, b=40),
-    height=330,
-    legend=dict(orientation="h", y=-0.22),
-)
+_LAYOUT = layout(bottom=40, height=330, legend=dict(orientation="h", y=-0.22))
 _RED, _BLUE, _GREY = "#d62728", "#1f77b4", "#8c8c8c"
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 DRIFT_SHARE, FOUR_FIFTHS = "drift.share", 0.8
@@ -60,11 +55,9 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     check = check_of(drift[0], DRIFT_SHARE)
     if check and check.get("threshold") is not None:
         fig.add_trace(
-            go.Scatter(
-                x=axis.span,
-                y=[check["threshold"]] * 2,
-                mode="lines",
-                name=f"check limit ({check['threshold']:.0%})",
+            axis.line(
+                check["threshold"],
+                f"check limit ({check['threshold']:.0%})",
                 line=dict(color=_RED, dash="dash", width=1.5),
                 hoverinfo="skip",
             )
@@ -76,17 +69,13 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         ]
         color = _PALETTE[i % len(_PALETTE)]
         fig.add_trace(
-            go.Scatter(
-                x=[axis.x(r) for r in points],
-                y=ys,
-                mode="lines+markers",
-                name=label,
+            axis.runs(
+                points,
+                ys,
+                label,
+                "%{y:.0%} of columns drifted",
                 line=dict(color=color),
                 marker=dict(size=9, color=[_RED if f else color for f in failed]),
-                customdata=_hover(points),
-                hovertemplate=(
-                    "%{customdata[0]}: %{y:.0%} of columns drifted<br>%{customdata[1]}<extra></extra>"
-                ),
             )
         )
     fig.update_layout(
@@ -124,11 +113,9 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         fig.add_hrect(y0=limits["lower"], y1=limits["upper"], fillcolor="#2ca02c", opacity=0.08, line_width=0)
         for y, name in ((limits["lower"], "lower limit"), (limits["upper"], "upper limit")):
             fig.add_trace(
-                go.Scatter(
-                    x=axis.span,
-                    y=[y] * 2,
-                    mode="lines",
-                    name=name,
+                axis.line(
+                    y,
+                    name,
                     line=dict(color=_RED, dash="dot", width=1),
                     hovertemplate=f"{name} ({limits['method']}) %{{y:.4f}}<extra></extra>",
                 )
@@ -158,17 +145,13 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         for label, points in _series([r for r in runs if metric(r, key) is not None], name):
             ys = [metric(r, key) for r in points]
             fig.add_trace(
-                go.Scatter(
-                    x=[axis.x(r) for r in points],
-                    y=ys,
-                    mode="lines+markers",
-                    name=label,
+                axis.runs(
+                    points,
+                    ys,
+                    label,
+                    name + " %{y:.4f}",
                     line=dict(color=color, dash=dash),
                     marker=dict(size=9, color=[_RED if _outside(y, limits) else color for y in ys]),
-                    customdata=_hover(points),
-                    hovertemplate="%{customdata[0]}: "
-                    + name
-                    + " %{y:.4f}<br>%{customdata[1]}<extra></extra>",
                 )
             )
     fig.update_layout(
@@ -205,11 +188,9 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
             FOUR_FIFTHS,
         )
         fig.add_trace(
-            go.Scatter(
-                x=axis.span,
-                y=[limit] * 2,
-                mode="lines",
-                name=f"limit {limit:g}",
+            axis.line(
+                limit,
+                f"limit {limit:g}",
                 line=dict(color=_RED, dash="dash", width=1.5),
                 hoverinfo="skip",
             )
@@ -227,11 +208,9 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
             limits = control_limits(clean, "ratio", baseline=len(clean))
             if limits["lower"] is not None:
                 fig.add_trace(
-                    go.Scatter(
-                        x=axis.span,
-                        y=[limits["lower"]] * 2,
-                        mode="lines",
-                        name=f"{group}: lower control limit",
+                    axis.line(
+                        limits["lower"],
+                        f"{group}: lower control limit",
                         legendgroup=group,
                         showlegend=False,
                         hoverinfo="skip",
@@ -240,17 +219,15 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
                 )
             marks = [_RED if (y < limit or _outside(y, limits)) else color for y in ys]
             fig.add_trace(
-                go.Scatter(
-                    x=[axis.x(r) for r in points],
-                    y=ys,
-                    mode="lines+markers",
-                    name=group,
+                axis.runs(
+                    points,
+                    ys,
+                    group,
+                    "%{y:.2f} of the best group's rate",
+                    hover_head=f"{attr} = {group}<br>",
                     legendgroup=group,
                     line=dict(color=color),
                     marker=dict(size=8, color=marks),
-                    customdata=_hover(points),
-                    hovertemplate=f"{attr} = {group}<br>%{{customdata[0]}}: "
-                    "%{y:.2f} of the best group's rate<br>%{customdata[1]}<extra></extra>",
                 )
             )
         fig.update_layout(
@@ -294,6 +271,23 @@ class _Axis:
     @property
     def span(self) -> list[float]:
         return [-0.5, len(self.periods) - 0.5]
+
+    def runs(self, runs: Sequence[Mapping], ys: list, name: str, value: str, hover_head: str = "", **style):
+        """One series of runs (a line through their points), each hovered as its run, then `value` (a
+        plotly hover template of ``%{y}``), then its checks; `style` styles the line and its markers."""
+        return go.Scatter(
+            x=[self.x(r) for r in runs],
+            y=ys,
+            mode="lines+markers",
+            name=name,
+            customdata=_hover(runs),
+            hovertemplate=hover_head + "%{customdata[0]}: " + value + "<br>%{customdata[1]}<extra></extra>",
+            **style,
+        )
+
+    def line(self, y: float, name: str, **style) -> go.Scatter:
+        """A horizontal line at `y` across every period (a limit, a control limit), styled by `style`."""
+        return go.Scatter(x=self.span, y=[y] * 2, mode="lines", name=name, **style)
 
     def apply(self, fig: go.Figure) -> None:
         fig.update_xaxes(
@@ -350,11 +344,9 @@ def _limit_lines(fig: go.Figure, axis: _Axis, limits: Mapping) -> None:
         (limits["upper"], "upper control limit"),
     ):
         fig.add_trace(
-            go.Scatter(
-                x=axis.span,
-                y=[y] * 2,
-                mode="lines",
-                name=name,
+            axis.line(
+                y,
+                name,
                 line=dict(color=_GREY, dash="dot" if name != "centre line" else "solid", width=1),
                 hovertemplate=f"{name}: %{{y:.3f}} ({limits['method']})<extra></extra>",
             )

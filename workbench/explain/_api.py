@@ -141,13 +141,10 @@ def explain_local(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
     >>> rows = demo.test.head(200)
-    >>> result = explain_local(trained.champion, rows, rows=[0, 1], num_features=3, num_samples=500)
+    >>> result = explain_local(model, rows, rows=[0, 1], num_features=3, num_samples=500)
     >>> len(result), len(result[0].features), result[0].explained_class
     (2, 3, '>50K')
     >>> result[0].sentence()

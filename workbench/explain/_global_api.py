@@ -61,12 +61,9 @@ def permutation_importance(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
-    >>> result = permutation_importance(trained.champion, demo.test.sample(500, random_state=0), n_repeats=2)
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
+    >>> result = permutation_importance(model, demo.test.sample(500, random_state=0), n_repeats=2)
     >>> result.scoring, len(result.ranking) == len(demo.spec.features)
     ('roc_auc', True)
     >>> result.table().columns.tolist()

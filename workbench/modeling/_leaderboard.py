@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from workbench import _html
 from workbench._lazy import lazy
 from workbench.data._spec import DatasetSpec
-from workbench.errors import UnknownNameError
 from workbench.modeling.artifact import Model
-from workbench.results import name_list
+from workbench.results import find_named
 
 pd = lazy("pandas")
 
@@ -142,12 +141,7 @@ class TrainingResult:
         UnknownNameError
             No candidate has that name (the message lists them).
         """
-        for c in self.candidates:
-            if c.name == name:
-                return c
-        raise UnknownNameError(
-            f"no candidate '{name}'; the candidates are {name_list(c.name for c in self.candidates)}"
-        )
+        return find_named(self.candidates, name, "candidate")
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per candidate, best first.

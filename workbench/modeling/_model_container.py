@@ -262,6 +262,16 @@ def _read_folder_member(folder: Path, name: str, limit: int, *, required: bool) 
     return data
 
 
+def _check_packing(info: zipfile.ZipInfo, path: Path, what: str) -> None:
+    """Refuse a zip member packed in a way workbench never writes: an unknown compression, or encrypted."""
+    if info.compress_type not in _ZIP_METHODS:
+        raise ModelFileError(
+            f"'{path}' is refused: its {what} uses a compression method workbench does not write"
+        )
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"'{path}' is refused: its {what} is encrypted")
+
+
 def _check_zip_entries(zf: zipfile.ZipFile, path: Path, what: str) -> dict[str, zipfile.ZipInfo]:
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
@@ -298,12 +308,7 @@ def _read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, pat
             f"'{path}' is refused: its {what} would unpack to {_mib(info.file_size)}, more "
             f"than the {_mib(limit)} allowed{hint}"
         )
-    if info.compress_type not in _ZIP_METHODS:
-        raise ModelFileError(
-            f"'{path}' is refused: its {what} uses a compression method workbench does not write"
-        )
-    if info.flag_bits & 0x1:
-        raise ModelFileError(f"'{path}' is refused: its {what} is encrypted")
+    _check_packing(info, path, what)
     buf = io.BytesIO()
     try:
         with zf.open(info) as member:

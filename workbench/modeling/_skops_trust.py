@@ -22,8 +22,8 @@ from typing import Any
 
 from workbench.errors import ModelFileError
 from workbench.modeling._model_container import (
-    _ZIP_METHODS,
     MAX_SCHEMA_BYTES,
+    _check_packing,
     _check_zip_entries,
     _first_line,
     _mib,
@@ -183,12 +183,7 @@ def _skops_schema(blob: bytes, path: Path) -> dict:
                 raise ModelFileError(
                     f"'{path}' is refused: its model.skops holds an unexpected member ({name[:80]!r})"
                 )
-            if info.compress_type not in _ZIP_METHODS:
-                raise ModelFileError(
-                    f"'{path}' is refused: its model.skops uses a compression method workbench does not write"
-                )
-            if info.flag_bits & 0x1:
-                raise ModelFileError(f"'{path}' is refused: its model.skops is encrypted")
+            _check_packing(info, path, "model.skops")
             total += info.file_size
         if total > limit:
             raise ModelFileError(

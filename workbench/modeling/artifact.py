@@ -177,16 +177,12 @@ def save_model(model: Model, path: str | Path, *, overwrite: bool = False) -> Pa
 
     Examples
     --------
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = save_model(trained.champion, Path(tmp) / "champion.wbm")
-    ...     print(path.name, path.is_file(), trained.champion.meta["format"])
+    ...     path = save_model(model, f"{tmp}/champion.wbm")
+    ...     print(path.name, path.is_file(), model.meta["format"])
     champion.wbm True workbench-model
     """
     import skops.io as sio
@@ -301,18 +297,14 @@ def load_model(path: str | Path, *, trusted: list[str] | None = None, registry: 
 
     Examples
     --------
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(1000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     model = load_model(save_model(trained.champion, Path(tmp) / "champion.wbm"))
-    >>> model
+    ...     loaded = load_model(save_model(model, f"{tmp}/champion.wbm"))
+    >>> loaded
     <workbench.Model 'logistic_regression' binary on 14 features, threshold=...>
-    >>> model.predict(demo.test.head(3)).shape
+    >>> loaded.predict(demo.test.head(3)).shape
     (3,)
     """
     from workbench.modeling._skops_trust import load_skops

@@ -14,27 +14,12 @@ from workbench import _html
 from workbench.data._spec import target_values
 from workbench.data._values import reject_infinite
 from workbench.errors import DataError, ParameterError, WorkbenchError
-from workbench.metrics import classification_metrics, regression_metrics
+from workbench.metrics import MODEL_CLASSIFICATION_METRICS, classification_metrics, regression_metrics
 from workbench.modeling._evaluate_files import evaluate_from_files  # noqa: F401  (re-exported: the CLI calls it from here)
 from workbench.validation import check_number
 
 #: The metrics an evaluation card shows, in this order (those the task has).
-CARD_METRICS = (
-    "roc_auc",
-    "pr_auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "f1_macro",
-    "log_loss",
-    "brier",
-    "cost",
-    "best_threshold_for_cost",
-    "mae",
-    "rmse",
-    "r2",
-)
+CARD_METRICS = (*MODEL_CLASSIFICATION_METRICS, "cost", "best_threshold_for_cost", "mae", "rmse", "r2")
 
 
 @dataclass(frozen=True)
@@ -278,12 +263,9 @@ def evaluate(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
-    >>> result = evaluate(trained.champion, demo.test.sample(1000, random_state=0),
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
+    >>> result = evaluate(model, demo.test.sample(1000, random_state=0),
     ...                   cost={"fn": 5, "fp": 1}, latency=False)
     >>> result.task, result.n_rows, round(result.metrics["roc_auc"], 1)
     ('binary', 1000, 0.9)

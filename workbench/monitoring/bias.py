@@ -166,13 +166,10 @@ def assess_bias(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
     >>> result = assess_bias(demo.test.sample(2000, random_state=0), demo.spec,
-    ...                      model=trained.champion, n_bootstrap=20)
+    ...                      model=model, n_bootstrap=20)
     >>> [a.name for a in result.attributes]
     ['sex', 'race', 'sex+race']
     >>> 0 <= result.disparity("demographic_parity_ratio", "sex") <= 1

@@ -121,17 +121,14 @@ def assess_performance(
 
     Examples
     --------
-    >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
-    >>> demo = load_demo("adult")
-    >>> trained = train(demo.train.sample(2000, random_state=0), demo.spec,
-    ...                 recipes=["logistic_regression"], quick=True, progress=False)
+    Shared set-up: ``demo = load_demo("adult")``; ``model``, a quick logistic regression trained on it.
+
     >>> batch = demo.test.sample(1000, random_state=1)
-    >>> unlabelled = assess_performance(batch.drop(columns="income"), trained.champion,
+    >>> unlabelled = assess_performance(batch.drop(columns="income"), model,
     ...                                 reference=demo.test.sample(1000, random_state=2))
     >>> unlabelled.labelled, unlabelled.calibrated, 0.7 < unlabelled.estimated["accuracy"] < 0.95
     (False, True, True)
-    >>> labelled = assess_performance(batch, trained.champion,
+    >>> labelled = assess_performance(batch, model,
     ...                               reference=demo.test.sample(1000, random_state=2))
     >>> labelled.labelled, abs(labelled.estimate_error()["accuracy"]) < 0.05
     (True, True)

@@ -35,6 +35,7 @@ from workbench.checks._names import RELEASE_FAIRNESS
 from workbench.monitoring._bias_definitions import DISPARITIES
 from workbench.monitoring._bias_groups import _disparity, _judged, _rates
 from workbench.monitoring._bias_inputs import _group_codes
+from workbench.monitoring._bias_numbers import _ci as _quantiles  # the bootstrap's percentile interval
 
 #: the per-group rates compared, and the direction that is worse for the group (None: neither)
 GROUP_RATES: dict[str, str | None] = {
@@ -187,12 +188,3 @@ def _simultaneous_bounds(family: list[tuple[dict, np.ndarray]], confidence: floa
     q = float(np.quantile(worst, confidence)) if len(worst) else 0.0
     for (entry, _), p, s in zip(family, points, sd, strict=True):
         entry["worse_by_at_least"] = finite(p - q * (s if np.isfinite(s) else 0.0))
-
-
-def _quantiles(x: np.ndarray, lo_q: float, hi_q: float) -> list | None:
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
-        return None
-    lo, hi = np.quantile(x, [lo_q, hi_q])
-    return [float(lo), float(hi)]

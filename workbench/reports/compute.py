@@ -91,14 +91,7 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     elif kind == "bias":
         from workbench.monitoring.bias import assess_bias
 
-        data = load_table(params["data"], what="data")
-        _non_empty(data, "data")
-        reference = (
-            load_table(params["reference"], what="reference data") if params.get("reference") else None
-        )
-        lineage["data"] = {"current": _fingerprint(params["data"], data)}
-        if reference is not None:
-            lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
+        data, reference = _batch(params, "data", "data", lineage)
         spec = model.spec
         sensitive = list(params.get("sensitive") or spec.sensitive)
         period = _period(params, spec, data)
@@ -106,14 +99,7 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
     else:
         from workbench.monitoring.performance import assess_performance
 
-        data = load_table(params["data"], what="data")
-        _non_empty(data, "data")
-        reference = (
-            load_table(params["reference"], what="reference data") if params.get("reference") else None
-        )
-        lineage["data"] = {"current": _fingerprint(params["data"], data)}
-        if reference is not None:
-            lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
+        data, reference = _batch(params, "data", "data", lineage)
         period = _period(params, model.spec, data)
         results = [assess_performance(data, model, reference=reference, period=period)]
     lineage["versions"] = _versions()
@@ -124,13 +110,10 @@ def compute_report(kind: str, params: Mapping[str, Any]) -> Report:
 
 def _compare(params: Mapping[str, Any], lineage: dict) -> tuple[list, str]:
     """The compare report's result, and its lineage: both models as given and as resolved, the window."""
-    from workbench.data import load_table
     from workbench.modeling.artifact import read_model_info
     from workbench.releases.compare import compare_models
 
-    current = load_table(params["current"], what="current data")
-    _non_empty(current, "current data")
-    reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
+    current, reference = _batch(params, "current", "current data", lineage)
     registry = params.get("registry")
     spec = read_model_info(params["champion"], registry=registry).spec
     options = {k: params[k] for k in ("price_per_core_hour", "n_bootstrap") if params.get(k) is not None}
@@ -395,6 +378,20 @@ def _groups_problem(s, name: str, where: str) -> str | None:
 
 def _features_present(model, columns, where: str) -> None:
     check_columns(columns, model.spec.features, where=where, what="the model's feature column")
+
+
+def _batch(params: Mapping, key: str, what: str, lineage: dict) -> tuple:
+    """The batch ``params[key]`` (refused when empty) and the optional reference table, both recorded in
+    `lineage` by their fingerprints."""
+    from workbench.data import load_table
+
+    data = load_table(params[key], what=what)
+    _non_empty(data, what)
+    reference = load_table(params["reference"], what="reference data") if params.get("reference") else None
+    lineage["data"] = {"current": _fingerprint(params[key], data)}
+    if reference is not None:
+        lineage["data"]["reference"] = _fingerprint(params["reference"], reference)
+    return data, reference
 
 
 def _fingerprint(path, data) -> dict:

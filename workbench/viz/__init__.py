@@ -7,16 +7,19 @@ dashboard. Names are imported on first use.
 
 from workbench._lazy import lazy_exports
 
-_EXPORTS = {
-    "calibration_figure": "workbench.viz.figures",
-    "confusion_figure": "workbench.viz.figures",
-    "cost_curve_figure": "workbench.viz.figures",
-    "leaderboard_figure": "workbench.viz.figures",
-    "pr_figure": "workbench.viz.figures",
-    "regression_figure": "workbench.viz.figures",
-    "roc_figure": "workbench.viz.figures",
-    "slices_figure": "workbench.viz.figures",
-}
+_EXPORTS = dict.fromkeys(
+    (
+        "calibration_figure",
+        "confusion_figure",
+        "cost_curve_figure",
+        "leaderboard_figure",
+        "pr_figure",
+        "regression_figure",
+        "roc_figure",
+        "slices_figure",
+    ),
+    "workbench.viz.figures",  # the training and evaluation figures
+)
 
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

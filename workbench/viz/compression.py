@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from workbench._html import size_text
 from workbench._json import finite as _num
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import layout
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=70, r=20, t=60, b=60), height=440)
+_LAYOUT = layout(left=70, top=60, bottom=60, height=440)
 _COLORS = {
     "original": "#6e7781",
     "chosen": "#d62728",
@@ -91,7 +92,7 @@ def frontier_figure(
                     opacity=0.8,
                     line=dict(width=1, color="#ffffff"),
                 ),
-                customdata=[[_size_text(v.get("size_bytes")), v.get("reason", "")] for v in group],
+                customdata=[[size_text(v.get("size_bytes")), v.get("reason", "")] for v in group],
                 hovertemplate="<b>%{hovertext}</b><br>p50 %{x:,.0f} µs<br>"
                 + metric
                 + " %{y:.4f}<br>size %{customdata[0]}<br>%{customdata[1]}<extra></extra>",
@@ -121,14 +122,12 @@ def frontier_figure(
             annotation_text=f"budget ({metric} {'-' if higher_is_better else '+'}{max_loss:g})",
             annotation_position="bottom right",
         )
-    fig.update_layout(
-        title="Compression: single-row latency against accuracy (marker area: size on disk)",
-        xaxis=dict(title="single-row latency, p50 (µs, log scale)", type="log"),
-        yaxis_title=metric,
-        legend=dict(orientation="h", y=-0.18),
-        **_LAYOUT,
+    return _against_metric(
+        fig,
+        "Compression: single-row latency against accuracy (marker area: size on disk)",
+        "single-row latency, p50 (µs, log scale)",
+        metric,
     )
-    return fig
 
 
 def size_figure(variants: Sequence[Mapping], metric: str, chosen: str | None = None) -> go.Figure:
@@ -163,9 +162,16 @@ def size_figure(variants: Sequence[Mapping], metric: str, chosen: str | None = N
                 hovertemplate="<b>%{text}</b><br>%{x:,} bytes<br>" + metric + " %{y:.4f}<extra></extra>",
             )
         )
+    return _against_metric(
+        fig, "Compression: size on disk against accuracy", "artifact size (bytes, log scale)", metric
+    )
+
+
+def _against_metric(fig: go.Figure, title: str, x_title: str, metric: str) -> go.Figure:
+    """`fig` laid out as a cost of the variants (log x axis, titled `x_title`) against `metric` (y)."""
     fig.update_layout(
-        title="Compression: size on disk against accuracy",
-        xaxis=dict(title="artifact size (bytes, log scale)", type="log"),
+        title=title,
+        xaxis=dict(title=x_title, type="log"),
         yaxis_title=metric,
         legend=dict(orientation="h", y=-0.18),
         **_LAYOUT,
@@ -177,12 +183,3 @@ def _marker(size: float | None, biggest: float) -> float:
     if not size or not biggest:
         return 10
     return 8 + 26 * math.sqrt(size / biggest)
-
-
-def _size_text(size: float | None) -> str:
-    if size is None:
-        return "—"
-    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:,.1f} {unit}"
-    return f"{size:,.0f} bytes"

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import layout
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
+_LAYOUT = layout(top=60, height=None)  # each figure's height follows its rows
 _UP, _DOWN, _GREY, _ACCENT = "#d62728", "#1f77b4", "#b0b7bf", "#2ca02c"
 
 

@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import layout, text_heatmap
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
+_LAYOUT = layout()
 _JUDGED, _SMALL, _LIMIT = "#1f77b4", "#c7c7c7", "#d62728"
 
 
@@ -116,13 +116,7 @@ def disparity_figure(rows: Sequence[Mapping]) -> go.Figure:
     if not rows:
         return no_data("No disparity could be computed (no group large enough to judge).", title)
     panels = _by_scale(rows)
-    fig = make_subplots(
-        rows=len(panels),
-        cols=1,
-        subplot_titles=[p[0] for p in panels],
-        row_heights=[len(p[1]) for p in panels],
-        vertical_spacing=0.16 if len(panels) > 1 else 0.0,
-    )
+    fig = _panel_grid(panels)
     for i, (_, part, axis_title) in enumerate(panels, start=1):
         part = part[::-1]
         labels = [_label(r) for r in part]
@@ -162,15 +156,7 @@ def disparity_figure(rows: Sequence[Mapping]) -> go.Figure:
             col=1,
         )
         fig.update_xaxes(title_text=axis_title, row=i, col=1)
-    fig.update_layout(
-        title=title,
-        **{
-            **_LAYOUT,
-            "height": max(300, 30 * len(rows) + 150 * len(panels)),
-            "margin": dict(l=300, r=20, t=70, b=50),
-        },
-    )
-    return fig
+    return _panel_layout(fig, title, rows, panels)
 
 
 def intersection_heatmap(
@@ -195,18 +181,7 @@ def intersection_heatmap(
             text[i][j] = f"{v:.3f}<br>n={g['count']:,}"
         else:
             text[i][j] = f"too small<br>n={g['count']:,}"
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=cols,
-            y=rows,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="Blues",
-            hoverongaps=False,
-            colorbar=dict(title=label or rate),
-        )
-    )
+    fig = go.Figure(text_heatmap(z, cols, rows, text, hoverongaps=False, colorbar=dict(title=label or rate)))
     fig.update_layout(
         title=f"{_cap(label or rate)} by {first} × {second}", xaxis_title=second, yaxis_title=first, **_LAYOUT
     )
@@ -226,13 +201,7 @@ def comparison_figure(rows: Sequence[Mapping], confidence: float = 0.95) -> go.F
     if not rows:
         return no_data("No disparity could be compared with the reference period.", title)
     panels = _by_scale(rows, worsening=True)
-    fig = make_subplots(
-        rows=len(panels),
-        cols=1,
-        subplot_titles=[p[0] for p in panels],
-        row_heights=[len(p[1]) for p in panels],
-        vertical_spacing=0.16 if len(panels) > 1 else 0.0,
-    )
+    fig = _panel_grid(panels)
     for i, (_, part, axis_title) in enumerate(panels, start=1):
         part = part[::-1]
         fig.add_trace(
@@ -280,15 +249,7 @@ def comparison_figure(rows: Sequence[Mapping], confidence: float = 0.95) -> go.F
             )
         fig.add_vline(x=0, line_dash="dash", line_color="gray", row=i, col=1)
         fig.update_xaxes(title_text=axis_title, row=i, col=1)
-    fig.update_layout(
-        title=title,
-        **{
-            **_LAYOUT,
-            "height": max(300, 30 * len(rows) + 150 * len(panels)),
-            "margin": dict(l=300, r=20, t=70, b=50),
-        },
-    )
-    return fig
+    return _panel_layout(fig, title, rows, panels)
 
 
 def _by_scale(rows: Sequence[Mapping], *, worsening: bool = False) -> list[tuple[str, list, str]]:
@@ -313,6 +274,25 @@ def _by_scale(rows: Sequence[Mapping], *, worsening: bool = False) -> list[tuple
             )
         )
     return out
+
+
+def _panel_grid(panels: Sequence[tuple[str, list, str]]) -> go.Figure:
+    """One panel a row for :func:`_by_scale`'s panels, each as tall as its rows."""
+    return make_subplots(
+        rows=len(panels),
+        cols=1,
+        subplot_titles=[p[0] for p in panels],
+        row_heights=[len(p[1]) for p in panels],
+        vertical_spacing=0.16 if len(panels) > 1 else 0.0,
+    )
+
+
+def _panel_layout(fig: go.Figure, title: str, rows: Sequence, panels: Sequence) -> go.Figure:
+    """`fig` (a :func:`_panel_grid`) laid out: tall enough for its rows, room on the left for their labels."""
+    fig.update_layout(
+        title=title, **layout(left=300, top=70, height=max(300, 30 * len(rows) + 150 * len(panels)))
+    )
+    return fig
 
 
 def _label(r: Mapping) -> str:

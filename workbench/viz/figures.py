@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import diagonal, layout, reliability, text_heatmap
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
+_LAYOUT = layout()
 
 
 def leaderboard_figure(rows: Sequence[Mapping], metric: str, champion: str | None = None) -> go.Figure:
@@ -54,9 +54,7 @@ def roc_figure(curve: Mapping, auc: float | None = None) -> go.Figure:
         return no_data("No ROC curve: it needs labels of both classes.", "ROC curve")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name="model"))
-    fig.add_trace(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="chance")
-    )
+    fig.add_trace(diagonal("chance"))
     title = "ROC curve" + (f" (AUC {auc:.4f})" if auc is not None else "")
     fig.update_layout(
         title=title, xaxis_title="false positive rate", yaxis_title="true positive rate", **_LAYOUT
@@ -83,19 +81,8 @@ def calibration_figure(curve: Mapping) -> go.Figure:
     if not _has(curve, "mean_predicted", "fraction_positive"):
         return no_data("No calibration curve: no predicted probabilities to bin.", "Calibration")
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=curve["mean_predicted"],
-            y=curve["fraction_positive"],
-            mode="lines+markers",
-            name="model",
-            customdata=curve.get("count"),
-            hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="perfect")
-    )
+    fig.add_trace(reliability(curve, "model", mode="lines+markers", x_label="predicted"))
+    fig.add_trace(diagonal("perfect"))
     fig.update_layout(
         title="Calibration",
         xaxis_title="mean predicted probability",
@@ -109,24 +96,30 @@ def confusion_figure(
     matrix: Sequence[Sequence[int]], labels: Sequence, title: str = "Confusion matrix"
 ) -> go.Figure:
     """The confusion matrix as a heatmap (rows actual, columns predicted), counts and shares."""
+    return _matrix_figure(matrix, labels, title, empty="No confusion matrix: no labelled rows.", count="{:,}")
+
+
+def _matrix_figure(
+    matrix: Sequence[Sequence[float]],
+    labels: Sequence,
+    title: str,
+    *,
+    empty: str,
+    count: str,
+    yaxis_title: str = "actual",
+    **heatmap,
+) -> go.Figure:
+    """A confusion matrix (rows actual, columns predicted) as a heatmap, each cell its count written with
+    the format `count` and its share (the sentence `empty` when it has no cell); `heatmap` adds to the
+    trace (a hover template)."""
     if not matrix or not any(len(r) for r in matrix):
-        return no_data("No confusion matrix: no labelled rows.", title)
+        return no_data(empty, title)
     labels = [str(x) for x in labels]
     total = sum(sum(r) for r in matrix) or 1
-    text = [[f"{v:,}<br>({v / total:.1%})" for v in row] for row in matrix]
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=labels,
-            y=labels,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="Blues",
-            showscale=False,
-        )
-    )
+    text = [[f"{count.format(v)}<br>({v / total:.1%})" for v in row] for row in matrix]
+    fig = go.Figure(text_heatmap(matrix, labels, labels, text, showscale=False, **heatmap))
     fig.update_layout(
-        title=title, xaxis_title="predicted", yaxis_title="actual", yaxis_autorange="reversed", **_LAYOUT
+        title=title, xaxis_title="predicted", yaxis_title=yaxis_title, yaxis_autorange="reversed", **_LAYOUT
     )
     return fig
 
@@ -172,7 +165,7 @@ def slices_figure(
     fig.update_layout(
         title=f"Weakest slices by {metric}",
         xaxis_title=metric,
-        **{**_LAYOUT, "height": max(300, 24 * len(rows) + 120), "margin": dict(l=220, r=20, t=50, b=50)},
+        **layout(left=220, height=max(300, 24 * len(rows) + 120)),
     )
     return fig
 

@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import layout
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=60, b=50))
+_LAYOUT = layout(top=60, height=None)  # each figure's height follows its panels
 _DRIFT, _OK, _REF, _CUR = "#d62728", "#1f77b4", "#7f7f7f", "#ff7f0e"
 _P_VALUE_TESTS = ("ks", "chisquare", "z")
 

@@ -13,9 +13,10 @@ import plotly.graph_objects as go
 
 from workbench._json import finite as _num
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import diagonal, layout, reliability
+from workbench.viz.figures import _matrix_figure
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=60, r=20, t=50, b=50), height=380)
+_LAYOUT = layout()
 _COLORS = {"reference": "#8c8c8c", "estimated": "#1f77b4", "actual": "#2ca02c", "limit": "#d62728"}
 
 
@@ -93,31 +94,15 @@ def expected_confusion_figure(
     title: str = "Expected confusion matrix (estimated, no labels)",
 ) -> go.Figure:
     """A confusion matrix of expected (fractional) counts; rows actual, columns predicted."""
-    if not matrix or not any(len(r) for r in matrix):
-        return no_data("No expected confusion matrix: no rows to estimate it on.", title)
-    labels = [str(x) for x in labels]
-    total = sum(sum(r) for r in matrix) or 1
-    text = [[f"{v:,.1f}<br>({v / total:.1%})" for v in row] for row in matrix]
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=labels,
-            y=labels,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="Blues",
-            showscale=False,
-            hovertemplate="actual %{y}<br>predicted %{x}<br>%{z:,.1f} rows<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=title,
-        xaxis_title="predicted",
+    return _matrix_figure(
+        matrix,
+        labels,
+        title,
+        empty="No expected confusion matrix: no rows to estimate it on.",
+        count="{:,.1f}",
         yaxis_title="actual (expected)",
-        yaxis_autorange="reversed",
-        **_LAYOUT,
+        hovertemplate="actual %{y}<br>predicted %{x}<br>%{z:,.1f} rows<extra></extra>",
     )
-    return fig
 
 
 def calibration_map_figure(curve: Mapping) -> go.Figure:
@@ -136,14 +121,12 @@ def calibration_map_figure(curve: Mapping) -> go.Figure:
     fig = go.Figure()
     if rel and rel.get("mean_predicted"):
         fig.add_trace(
-            go.Scatter(
-                x=rel["mean_predicted"],
-                y=rel["fraction_positive"],
+            reliability(
+                rel,
+                "observed on reference",
                 mode="markers",
-                name="observed on reference",
-                customdata=rel.get("count"),
+                x_label="raw",
                 marker=dict(size=9, color=_COLORS["reference"]),
-                hovertemplate="raw %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}<extra></extra>",
             )
         )
     for m in curve.get("maps") or []:
@@ -157,9 +140,7 @@ def calibration_map_figure(curve: Mapping) -> go.Figure:
                 hovertemplate="raw %{x:.3f} -> calibrated %{y:.3f}<extra></extra>",
             )
         )
-    fig.add_trace(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="gray"), name="no change")
-    )
+    fig.add_trace(diagonal("no change"))
     if not curve.get("maps"):
         _empty(fig, "uncalibrated: no calibration map was fitted")
     fig.update_layout(

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz._layout import diagonal, layout
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=150, r=20, t=50, b=50), height=320)
+_LAYOUT = layout(left=150, height=320)  # room for the statistics' names
 _ROLES = {"champion": "#1f77b4", "challenger": "#ff7f0e"}
 _LABELS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "cost": "cost per row", "brier": "Brier score"}
 
@@ -102,9 +102,7 @@ def calibration_figure(calibration: Mapping | None) -> go.Figure:
     title = "Calibration: predicted vs observed share positive"
     if not calibration:
         return no_data("No labelled rows: calibration needs the outcomes.", title)
-    fig = go.Figure(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#aaa"), name="perfect")
-    )
+    fig = go.Figure(diagonal("perfect", dash="dot", color="#aaa"))
     for role, c in calibration.items():
         curve = c.get("curve") or {}
         fig.add_trace(
@@ -117,7 +115,7 @@ def calibration_figure(calibration: Mapping | None) -> go.Figure:
             )
         )
     fig.update_layout(
-        **{**_LAYOUT, "margin": dict(l=60, r=20, t=50, b=50), "height": 380},
+        **layout(),
         title=title,
         xaxis_title="mean predicted probability",
         yaxis_title="share actually positive",
@@ -141,7 +139,7 @@ def operations_figure(operations: Mapping | None) -> go.Figure:
             )
         )
     fig.update_layout(
-        **{**_LAYOUT, "margin": dict(l=60, r=20, t=50, b=50)},
+        **layout(height=320),
         title=title,
         yaxis_title="µs",
         barmode="group",
@@ -168,8 +166,6 @@ def disagreement_figure(agreement: Mapping | None) -> go.Figure:
     rate = (agreement or {}).get("rate")
     if rate is not None:
         fig.add_vline(x=1 - rate, line_dash="dot", line_color="#888", annotation_text="overall")
-    fig.update_layout(
-        **{**_LAYOUT, "height": 380}, title=title, xaxis_title="share of rows decided differently"
-    )
+    fig.update_layout(**layout(left=150), title=title, xaxis_title="share of rows decided differently")
     fig.update_yaxes(autorange="reversed")
     return fig
