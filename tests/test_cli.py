@@ -7,31 +7,8 @@ import pickle
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tests.conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def loans(tmp_path_factory):
-    """A table the team never saw: loan applications built from scikit-learn's breast-cancer measurements.
-
-    Binary text target `approved` (yes/no, ~37% yes), a sensitive column, hyphenated names, missing values.
-    """
-    from sklearn.datasets import load_breast_cancer
-
-    rng = np.random.default_rng(7)
-    bunch = load_breast_cancer(as_frame=True)
-    X = bunch.data.iloc[:, :8].copy()
-    X.columns = [f"score-{i}" if i % 2 else f"ratio {i}" for i in range(8)]
-    X["applicant-sex"] = rng.choice(["F", "M"], size=len(X))
-    X["region"] = rng.choice(["north", "south", "east", "west"], size=len(X))
-    X.loc[rng.random(len(X)) < 0.05, "region"] = np.nan
-    X["approved"] = np.where(bunch.target == 0, "yes", "no")
-    folder = tmp_path_factory.mktemp("loans")
-    X.iloc[:400].to_csv(folder / "train.csv", index=False)
-    X.iloc[400:].to_parquet(folder / "holdout.parquet", index=False)
-    return folder
 
 
 def test_help_everywhere():

@@ -39,6 +39,7 @@ def model(adult):
 @pytest.fixture(scope="module")
 def instances(adult, model):
     import workbench.explain as ex
+    from workbench.fairness import mitigate
     from workbench.monitoring.bias import assess_bias
     from workbench.monitoring.drift import detect_drift
     from workbench.monitoring.performance import assess_performance
@@ -61,6 +62,17 @@ def instances(adult, model):
         ex.partial_dependence(model, current, "age", max_rows=100),
         ex.surrogate_tree(model, current, max_depth=2, max_rows=1000),
         compare_models(model, model, current, sensitive=["sex"], n_bootstrap=50, latency=False),
+        mitigate(
+            model,
+            current,
+            sensitive="sex",
+            constraint="demographic_parity",
+            methods=["threshold_optimizer"],
+            min_group_size=10,
+            n_bootstrap=20,
+            quick=True,
+            progress=False,
+        ),
     ]
     by_kind = {r.kind: r for r in out}
     assert set(by_kind) == set(RESULT_KINDS), "a registered kind has no instance in this test"
@@ -85,6 +97,7 @@ LOOKUPS = {
     "permutation_importance": [],
     "partial_dependence": [],
     "surrogate_tree": [],
+    "mitigation": [lambda r: r["nope"], lambda r: r.original.disparity("nope")],
     "compare": [
         lambda r: r.attribute("nope"),
         lambda r: r.disparity("nope", "sex"),

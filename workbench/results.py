@@ -92,6 +92,8 @@ RESULT_MODULES: dict[str, tuple[str, str]] = {
     "surrogate_tree": ("workbench.explain._global_results", "SurrogateResult"),
     # Champion vs challenger (the compare report).
     "compare": ("workbench.releases.result", "ComparisonResult"),
+    # Bias mitigation (notebook 05_fairness and `workbench mitigate --json`).
+    "mitigation": ("workbench.fairness._result", "MitigationResult"),
 }
 #: Every registered result kind, in the order above.
 RESULT_KINDS: tuple[str, ...] = tuple(RESULT_MODULES)
