@@ -11,6 +11,9 @@ import pytest
 from tests.conftest import loans_table
 from workbench.errors import DataError, ParameterError, SpecError, WorkbenchError
 
+#: the options every full mitigation here shares: a budget of 0.05, quick models, 100 bootstrap draws
+OPTIONS = dict(max_disparity=0.05, quick=True, n_bootstrap=100, progress=False)
+
 
 @pytest.fixture(scope="module")
 def original(adult):
@@ -32,12 +35,9 @@ def adult_result(adult, original, tmp_path_factory):
         adult.test.sample(12000, random_state=4),
         sensitive="sex",
         constraint="equalized_odds",
-        max_disparity=0.05,
         validation_size=0.5,
-        quick=True,
-        n_bootstrap=100,
-        progress=False,
         out=out,
+        **OPTIONS,
     )
     print("\n" + result.text())
     return result
@@ -149,12 +149,9 @@ def test_on_a_table_the_team_never_saw(tmp_path):
         validation=table.iloc[400:],
         sensitive="applicant-sex",
         constraint="demographic_parity",
-        max_disparity=0.05,
         min_group_size=15,
-        quick=True,
-        n_bootstrap=100,
-        progress=False,
         out=tmp_path / "fair-loans.wbm",
+        **OPTIONS,
     )
     print("\n" + r.text())
     assert _halved(r), r.text()

@@ -32,6 +32,14 @@ def _f(v) -> str:
     return "—" if v is None else f"{v:.4f}"
 
 
+def add_model_option(parser) -> None:
+    """``--model MODEL`` (a file, folder or ``models:/`` URI) and the ``--registry`` it is looked up in."""
+    parser.add_argument(
+        "--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)"
+    )
+    add_registry_option(parser)
+
+
 def add_registry_option(parser) -> None:
     """``--registry URI`` on a command that takes a model (a ``models:/`` URI is looked up there)."""
     parser.add_argument(

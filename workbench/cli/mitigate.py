@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.cli._common import _cost, add_registry_option
+from workbench.cli._common import _cost, add_model_option
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 from workbench.validation import check_number
 
@@ -37,16 +37,10 @@ def add_parser(sub) -> None:
         "whose disparity is within --max-disparity. ThresholdOptimizer and CorrelationRemover need the "
         "sensitive column at prediction time. Exit 1 when no model meets the budget.",
     )
-    m.add_argument("--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)")
-    add_registry_option(m)
-    m.add_argument(
-        "--data",
-        required=True,
-        help="labelled table (CSV or Parquet) with the sensitive column; 30%% are "
-        "held out to judge the models unless --validation is given",
-    )
-    m.add_argument("--validation", help="labelled table to judge the models on")
+    add_model_option(m)
     m.add_argument("--sensitive", required=True, metavar="COL", help="the sensitive column (e.g. sex)")
+    m.add_argument("--data", required=True, help="labelled table (CSV or Parquet) with the sensitive column")
+    m.add_argument("--validation", help="labelled table to judge the models on (default: 30%% of --data)")
     m.add_argument(
         "--constraint",
         default="equalized_odds",
@@ -86,22 +80,17 @@ def run(args) -> int:
 
     check_number(args.max_disparity, "--max-disparity", low=0, high=1)
     check_number(args.min_group_size, "--min-group-size", low=1, integer=True)
+    passed = ("validation", "sensitive", "constraint", "methods", "max_disparity", "min_group_size", "out")
     result = mitigate_from_files(
         args.model,
         args.data,
-        validation=args.validation,
-        sensitive=args.sensitive,
-        constraint=args.constraint,
-        methods=args.methods,
-        max_disparity=args.max_disparity,
-        min_group_size=args.min_group_size,
         cost=_cost(args),
-        out=args.out,
         overwrite=args.overwrite,
         quick=args.quick,
         random_state=args.seed,
         progress=not args.json,
         registry=args.registry,
+        **{name: getattr(args, name) for name in passed},
     )
     if args.json:
         print(json.dumps(result.to_dict(), default=json_default))

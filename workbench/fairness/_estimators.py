@@ -48,7 +48,37 @@ def _decide(X, p: np.ndarray, seed: int) -> np.ndarray:
     return np.column_stack([1.0 - score, score])
 
 
-class RandomizedMixture(ClassifierMixin, BaseEstimator):
+class _Randomized(ClassifierMixin, BaseEstimator):
+    """What both share: labels, the per-row draw, and no fitting of their own (fairlearn fitted them)."""
+
+    def fit(self, X, y=None):
+        """Not supported: fairlearn fitted what this holds (see :func:`workbench.fairness.mitigate`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is built from a fitted fairlearn object; use mitigate()"
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels, in the order of :meth:`predict_proba`'s columns."""
+        return np.asarray(self.classes)
+
+    def positive_probability(self, X) -> np.ndarray:
+        """The chance of a positive decision per row (each subclass says how)."""
+        raise NotImplementedError
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``[1 - score, score]`` per row: the decision drawn once per row, ordered by its probability."""
+        return _decide(X, self.positive_probability(X), self.seed)
+
+    def predict(self, X) -> np.ndarray:
+        """The labels decided (fairlearn's randomized decision, drawn once per row)."""
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+
+class RandomizedMixture(_Randomized):
     """A weighted mixture of fitted 0/1 classifiers (what ExponentiatedGradient returns).
 
     Parameters
@@ -69,20 +99,6 @@ class RandomizedMixture(ClassifierMixin, BaseEstimator):
         self.classes = classes
         self.seed = seed
 
-    def fit(self, X, y=None):
-        """Not supported: ExponentiatedGradient is fitted by :func:`workbench.fairness.mitigate`."""
-        raise NotImplementedError(
-            "RandomizedMixture is built from fairlearn's fitted ExponentiatedGradient; refit with mitigate()"
-        )
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """The class labels, in the order of :meth:`predict_proba`'s columns."""
-        return np.asarray(self.classes)
-
     def positive_probability(self, X) -> np.ndarray:
         """The chance of a positive decision per row: ``sum_t w_t * h_t(x)``, as fairlearn's pmf."""
         positive = np.zeros(len(X), dtype=float)
@@ -91,16 +107,8 @@ class RandomizedMixture(ClassifierMixin, BaseEstimator):
                 positive += float(weight) * (np.asarray(predictor.predict(X)) == 1)
         return positive
 
-    def predict_proba(self, X) -> np.ndarray:
-        """``[1 - score, score]`` per row: the decision drawn once per row, ordered by its probability."""
-        return _decide(X, self.positive_probability(X), self.seed)
 
-    def predict(self, X) -> np.ndarray:
-        """The labels decided (fairlearn's randomized decision, drawn once per row)."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
-
-
-class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
+class GroupThresholdClassifier(_Randomized):
     """ThresholdOptimizer's fitted thresholds, reading each row's group from a column of the input.
 
     Parameters
@@ -124,24 +132,6 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
         self.classes = classes
         self.seed = seed
 
-    def fit(self, X, y=None):
-        """Not supported: ThresholdOptimizer is fitted by :func:`workbench.fairness.mitigate`."""
-        raise NotImplementedError(
-            "GroupThresholdClassifier is built from a fitted ThresholdOptimizer; refit with mitigate()"
-        )
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """The class labels, in the order of :meth:`predict_proba`'s columns."""
-        return np.asarray(self.classes)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """``[1 - score, score]`` per row: the decision drawn once per row, ordered by its probability."""
-        return _decide(X, self.positive_probability(X), self.seed)
-
     def positive_probability(self, X) -> np.ndarray:
         """The chance of a positive decision per row, from the row's group thresholds (fairlearn's pmf)."""
         if self.sensitive not in getattr(X, "columns", ()):
@@ -159,10 +149,6 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
             )
         pmf = self.thresholder._pmf_predict(X, sensitive_features=groups)
         return np.asarray(pmf, dtype=float)[:, 1]
-
-    def predict(self, X) -> np.ndarray:
-        """The labels decided (fairlearn's randomized decision, drawn once per row)."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
     def _check_thresholds(self) -> None:
         """A model file is hostile input: the thresholder may only read probabilities and compare numbers."""

@@ -114,8 +114,8 @@ def mitigate(
     Examples
     --------
     >>> from workbench.data import load_demo
-    >>> from workbench.modeling.train import train
     >>> demo = load_demo("adult")
+    >>> from workbench.modeling.train import train
     >>> original = train(demo.train.sample(2000, random_state=0), demo.spec,
     ...                  recipes=["logistic_regression"], quick=True, progress=False).champion
     >>> result = mitigate(original, demo.test.sample(3000, random_state=0), sensitive="sex",
@@ -181,27 +181,16 @@ def mitigate(
         pick = next(f for f in fitted if f.name == chosen)
         cand = next(c for c in candidates if c.name == chosen)
         saved = str(_save(pick, cand, model, source, sensitive, out, overwrite))
-    return MitigationResult(
-        model_name=model.name,
-        sensitive=sensitive,
-        constraint=constraint,
-        disparity=disparity,
-        max_disparity=max_disparity,
-        candidates=candidates,
-        chosen=chosen,
-        saved_path=saved,
-        validation={
-            "rows": int(len(val_part)),
-            "source": "given validation table"
-            if validation is not None
-            else f"{validation_size:.0%} held out from the table",
-        },
-        trained_rows=int(len(inp.y)),
-        cost=cost_m.to_dict() if cost_m else None,
-        confidence=0.95,
-        notes=notes,
-        _models=models,
+    where = (
+        "given validation table"
+        if validation is not None
+        else f"{validation_size:.0%} held out from the table"
     )
+    return MitigationResult(
+        model.name, sensitive, constraint, disparity, max_disparity, candidates, chosen, saved,
+        {"rows": int(len(val_part)), "source": where}, int(len(inp.y)), cost_m.to_dict() if cost_m else None,
+        0.95, notes, _models=models,
+    )  # fmt: skip
 
 
 def mitigate_from_files(

@@ -14,6 +14,20 @@ from typing import Any, ClassVar
 from workbench import _html
 from workbench.errors import UnknownNameError, WorkbenchError
 
+#: the fields stored as they are (besides the model's name and the candidates)
+_STORED = (
+    "sensitive",
+    "constraint",
+    "disparity",
+    "max_disparity",
+    "chosen",
+    "saved_path",
+    "validation",
+    "trained_rows",
+    "cost",
+    "confidence",
+    "notes",
+)
 _TABLE_COLUMNS = ("name", "stage", "accuracy", "roc_auc", "cost", "disparity", "ci", "cut", "accuracy_cost")
 
 
@@ -68,14 +82,20 @@ class MitigationResult:
     kind: ClassVar[str] = "mitigation"
     SCHEMA: ClassVar[int] = 1
 
+    #: the original model's name
     model_name: str
+    #: the sensitive column and the constraint the methods enforced
     sensitive: str
     constraint: str
+    #: the disparity the budget limits (the constraint's) and the budget
     disparity: str
     max_disparity: float
+    #: every model, the original first, judged on the validation set
     candidates: list[MitigatedCandidate]
+    #: the most accurate model within the budget (None: none is), and where it was saved
     chosen: str | None
     saved_path: str | None
+    #: the validation set (rows, source), the training rows, the cost matrix, the intervals' confidence
     validation: dict
     trained_rows: int
     cost: dict | None
@@ -85,9 +105,9 @@ class MitigationResult:
 
     # -- asking ---------------------------------------------------------------------------------
     def __getitem__(self, name: str) -> MitigatedCandidate:
-        for c in self.candidates:
-            if c.name == name:
-                return c
+        found = next((c for c in self.candidates if c.name == name), None)
+        if found is not None:
+            return found
         raise UnknownNameError(
             f"no model '{name}'; the result has {', '.join(c.name for c in self.candidates)}"
         )
@@ -158,18 +178,8 @@ class MitigationResult:
         """JSON-safe: every model's numbers, the budget and the choice (not the fitted models)."""
         return {
             "model": self.model_name,
-            "sensitive": self.sensitive,
-            "constraint": self.constraint,
-            "disparity": self.disparity,
-            "max_disparity": self.max_disparity,
             "candidates": [c.to_dict() for c in self.candidates],
-            "chosen": self.chosen,
-            "saved_path": self.saved_path,
-            "validation": dict(self.validation),
-            "trained_rows": self.trained_rows,
-            "cost": self.cost,
-            "confidence": self.confidence,
-            "notes": list(self.notes),
+            **{k: getattr(self, k) for k in _STORED},
         }
 
     @classmethod
@@ -177,18 +187,8 @@ class MitigationResult:
         """The result rebuilt from :meth:`to_dict` (without the fitted models)."""
         return cls(
             model_name=data["model"],
-            sensitive=data["sensitive"],
-            constraint=data["constraint"],
-            disparity=data["disparity"],
-            max_disparity=data["max_disparity"],
             candidates=[MitigatedCandidate(**c) for c in data["candidates"]],
-            chosen=data.get("chosen"),
-            saved_path=data.get("saved_path"),
-            validation=dict(data.get("validation") or {}),
-            trained_rows=data.get("trained_rows", 0),
-            cost=data.get("cost"),
-            confidence=data.get("confidence", 0.95),
-            notes=list(data.get("notes") or []),
+            **{k: data.get(k) for k in _STORED},
         )
 
     def checks(self, config: Mapping[str, Any] | None = None) -> list:

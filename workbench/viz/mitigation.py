@@ -10,16 +10,15 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
-from workbench.viz._template import slim_template
+from workbench.viz.compression import _COLORS, _LAYOUT  # one look for both frontiers
 
-_LAYOUT = dict(template=slim_template(), margin=dict(l=70, r=20, t=60, b=60), height=460)
 _STAGES = {
-    "original": "#6e7781",
+    "original": _COLORS["original"],
     "pre-processing": "#2ca02c",
     "in-processing": "#1f77b4",
     "post-processing": "#9467bd",
 }
-_CHOSEN = "#d62728"
+_CHOSEN = _COLORS["chosen"]
 
 
 def mitigation_frontier_figure(
