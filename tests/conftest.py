@@ -54,11 +54,13 @@ def adult_models(adult, adult_small):
     return train(train_df, adult.spec, validation=test_df, quick=True, progress=False)
 
 
-@pytest.fixture(scope="module")
-def loans(tmp_path_factory):
+def loans_table(*, sex_bias: bool = False):
     """A table the team never saw: loan applications built from scikit-learn's breast-cancer measurements.
 
     Binary text target `approved` (yes/no, ~37% yes), a sensitive column, hyphenated names, missing values.
+    The first 400 rows are its training part, the other 169 its holdout. `applicant-sex` is drawn at
+    random, so its disparities are noise; ``sex_bias=True`` injects a historical bias instead: 75% of the
+    approved applicants are M and 35% of the others.
     """
     import numpy as np
     from sklearn.datasets import load_breast_cancer
@@ -71,9 +73,21 @@ def loans(tmp_path_factory):
     X["region"] = rng.choice(["north", "south", "east", "west"], size=len(X))
     X.loc[rng.random(len(X)) < 0.05, "region"] = np.nan
     X["approved"] = np.where(bunch.target == 0, "yes", "no")
+    if sex_bias:
+        yes = (X["approved"] == "yes").to_numpy()
+        X["applicant-sex"] = np.where(
+            np.random.default_rng(11).random(len(X)) < np.where(yes, 0.75, 0.35), "M", "F"
+        )
+    return X
+
+
+@pytest.fixture(scope="module")
+def loans(tmp_path_factory):
+    """:func:`loans_table` as files: ``train.csv`` (400 rows) and ``holdout.parquet`` (169 rows)."""
+    table = loans_table()
     folder = tmp_path_factory.mktemp("loans")
-    X.iloc[:400].to_csv(folder / "train.csv", index=False)
-    X.iloc[400:].to_parquet(folder / "holdout.parquet", index=False)
+    table.iloc[:400].to_csv(folder / "train.csv", index=False)
+    table.iloc[400:].to_parquet(folder / "holdout.parquet", index=False)
     return folder
 
 

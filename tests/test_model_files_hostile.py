@@ -622,6 +622,32 @@ def _produced_models():
                             yield cand.model, hold
                     except tech.NotApplicable:
                         pass
+    yield from _mitigated_models()
+
+
+def _mitigated_models():
+    """Every fairness mitigation once (workbench.fairness), around a small forest, on Adult by sex."""
+    from workbench.data.datasets import load_demo
+    from workbench.fairness import mitigate
+    from workbench.modeling.train import train
+
+    demo = load_demo("adult")
+    original = train(
+        demo.train.sample(600, random_state=0), demo.spec, recipes=["rf"], quick=True, progress=False
+    ).champion
+    result = mitigate(
+        original,
+        demo.test.sample(1200, random_state=1),
+        sensitive="sex",
+        constraint="demographic_parity",
+        quick=True,
+        n_bootstrap=10,
+        progress=False,
+    )
+    hold = demo.test.sample(120, random_state=2)
+    for c in result.candidates:
+        if c.name != "original" and c.params.get("grid_point", 0) == 0:
+            yield result.model(c.name), hold
 
 
 def test_every_recipe_and_variant_uses_only_the_allow_list(tmp_path):

@@ -40,6 +40,7 @@ def model(adult):
 def instances(adult, model):
     import workbench.explain as ex
     from tests.predlog_util import canary_traffic
+    from workbench.fairness import mitigate
     from workbench.monitoring.bias import assess_bias
     from workbench.monitoring.drift import detect_drift
     from workbench.monitoring.performance import assess_performance
@@ -66,6 +67,17 @@ def instances(adult, model):
         ex.shap_summary(model, current, reference=reference, max_rows=10, background=10, nsamples=100),
         compare_models(model, model, current, sensitive=["sex"], n_bootstrap=50, latency=False),
         judge_canary(canary_traffic(model, current)),
+        mitigate(
+            model,
+            current,
+            sensitive="sex",
+            constraint="demographic_parity",
+            methods=["threshold_optimizer"],
+            min_group_size=10,
+            n_bootstrap=20,
+            quick=True,
+            progress=False,
+        ),
     ]
     by_kind = {r.kind: r for r in out}
     assert set(by_kind) == set(RESULT_KINDS), "a registered kind has no instance in this test"
@@ -92,6 +104,7 @@ LOOKUPS = {
     "surrogate_tree": [],
     "shap_explanation": [lambda r: r["nope"]],
     "shap_summary": [lambda r: r.column("nope"), lambda r: r.dependence_figure("nope")],
+    "mitigation": [lambda r: r["nope"], lambda r: r.original.disparity("nope")],
     "compare": [
         lambda r: r.attribute("nope"),
         lambda r: r.disparity("nope", "sex"),

@@ -72,13 +72,14 @@ def test_workbench_loads_adult_by_default_and_runs_nothing_else():
     app = Workbench()
     st = app.state
     assert (len(st.data), len(st.validation), st.spec.target) == (32561, 16281, "income")
-    assert [app.tabs.get_title(i) for i in range(6)] == [
+    assert [app.tabs.get_title(i) for i in range(7)] == [
         "Data",
         "Train",
         "Compress",
         "Explain",
         "Evaluate",
         "Monitor",
+        "Fairness",
     ]
     assert st.model is None and st.evaluation is None and st.train_result is None
     assert "adult (32,561 rows, 16,281 held out; target: income)" in app.header.value

@@ -1,4 +1,4 @@
-"""The interactive notebooks 01-04 run headless under papermill (quick=True) and write their artifacts.
+"""The interactive notebooks 01-05 run headless under papermill (quick=True) and write their artifacts.
 
 01 trains and saves the champion; 03 and 04 take that champion; 02 runs on its own
 (its model file is missing, so it trains one first). Each shows its panel at the end.
@@ -61,7 +61,7 @@ def trained(tmp_path_factory):
 
 
 def test_the_templates_have_one_parameters_cell_a_renderer_and_no_outputs():
-    for name in ("01_train", "02_compress", "03_explain", "04_evaluate"):
+    for name in ("01_train", "02_compress", "03_explain", "04_evaluate", "05_fairness"):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1 and "quick = False" in tagged[0].source
@@ -143,3 +143,23 @@ def test_04_evaluate_writes_the_evaluation(trained, tmp_path):
     assert ev["metrics"]["cost"] == 10 * fn + fp and tn + fp + fn + tp == ev["rows"]
     judged = [s for s in ev["slices"] if not s["too_small"] and s["roc_auc"] is not None]
     assert judged and judged[0]["roc_auc"] <= judged[-1]["roc_auc"]  # worst first
+
+
+def test_05_fairness_runs_alone_and_saves_the_chosen_model_and_the_frontier(tmp_path):
+    import workbench as wb
+
+    outputs = _run(
+        "05_fairness",
+        tmp_path,
+        model_path=str(tmp_path / "model.wbm"),
+        constraint="demographic_parity",
+        out=str(tmp_path / "fair.wbm"),
+        result_out=str(tmp_path / "mitigation.json"),
+    )
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert {WIDGET, PLOTLY, "text/html"} <= _mimes(outputs)
+    result = json.loads((tmp_path / "mitigation.json").read_text())
+    assert result["constraint"] == "demographic_parity" and result["candidates"][0]["name"] == "original"
+    assert result["chosen"] not in (None, "original") and result["saved_path"] == str(tmp_path / "fair.wbm")
+    fair = wb.load_model(tmp_path / "fair.wbm")
+    assert fair.meta["lineage"]["technique"].startswith("mitigation:")

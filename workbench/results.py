@@ -96,6 +96,8 @@ RESULT_MODULES: dict[str, tuple[str, str]] = {
     "compare": ("workbench.releases.result", "ComparisonResult"),
     # The canary judge (the canary report, on a prediction log).
     "canary": ("workbench.releases.canary_result", "CanaryResult"),
+    # Bias mitigation (notebook 05_fairness and `workbench mitigate --json`).
+    "mitigation": ("workbench.fairness._result", "MitigationResult"),
 }
 #: Every registered result kind, in the order above.
 RESULT_KINDS: tuple[str, ...] = tuple(RESULT_MODULES)

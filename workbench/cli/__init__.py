@@ -29,6 +29,7 @@ COMMANDS = (
     "report",
     "runs",
     "compress",
+    "mitigate",
     "registry",
     "promote",
     "rollback",

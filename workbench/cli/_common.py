@@ -52,20 +52,21 @@ def add_sensitive_option(parser, help: str) -> None:
     parser.add_argument("--sensitive", action="append", default=[], metavar="COL", help=help)
 
 
-def add_model_options(parser) -> None:
-    """``--model`` (a file, a folder or a ``models:/`` URI), the ``--registry`` it is looked up in, and the
-    types to ``--trust`` when loading it."""
+def add_model_options(parser, *, trust: bool = True) -> None:
+    """``--model`` (a file, a folder or a ``models:/`` URI), the ``--registry`` it is looked up in, and (with
+    `trust`) the types to ``--trust`` when loading it."""
     parser.add_argument(
         "--model", required=True, help="a workbench model (file or folder, or models:/NAME@ALIAS)"
     )
     add_registry_option(parser)
-    parser.add_argument(
-        "--trust",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="trust this type when loading the model (only for files you trust)",
-    )
+    if trust:
+        parser.add_argument(
+            "--trust",
+            action="append",
+            default=[],
+            metavar="TYPE",
+            help="trust this type when loading the model (only for files you trust)",
+        )
 
 
 def add_registry_option(parser) -> None:

@@ -3,8 +3,8 @@
 ``model.skops`` is itself a zip (``schema.json`` plus ``.npy`` arrays); it is
 inspected like the artifact (:mod:`workbench.modeling._model_container`)
 before skops opens it. Every type its schema names must be on
-:data:`TRUSTED_TYPES`: the classes workbench's recipes, its imbalance handling
-and its compression techniques produce (a test rebuilds all of them and checks
+:data:`TRUSTED_TYPES`: the classes workbench's recipes, its imbalance handling,
+its compression techniques and its fairness mitigations produce (a test rebuilds all of them and checks
 the list is complete). Functions, methods and other callables are never
 trusted unless the caller names them (``trusted=[...]``, CLI ``--trust``); nor
 are classes off the list. Once rebuilt, what the trusted classes hold is
@@ -100,6 +100,16 @@ TRUSTED_TYPES = TRUSTED_TYPE_VALUES | frozenset(
         "sklearn._loss.link.LogitLink",
         "sklearn._loss.link.MultinomialLogit",
         "sklearn._loss.link.Interval",
+        # mitigated models (workbench.fairness), class by class: fairlearn's fitted CorrelationRemover (a
+        # projection matrix and means); ThresholdOptimizer's fitted thresholds (InterpolatedThresholder: the
+        # original model and, per group, a Bunch of mixing weights and two ThresholdOperations, each a '>'
+        # or '<' and a number); and workbench's two wrappers around what fairlearn fitted
+        "fairlearn.preprocessing._correlation_remover.CorrelationRemover",
+        "fairlearn.postprocessing._interpolated_thresholder.InterpolatedThresholder",
+        "fairlearn.postprocessing._threshold_operation.ThresholdOperation",
+        "sklearn.utils._bunch.Bunch",
+        "workbench.fairness._estimators.RandomizedMixture",
+        "workbench.fairness._estimators.GroupThresholdClassifier",
     }
 )
 _BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})

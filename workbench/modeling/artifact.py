@@ -102,6 +102,13 @@ class Model:
         """The model's input frame: typed features under their safe names."""
         if not isinstance(data, pd.DataFrame):
             raise DataError("predictions need a pandas DataFrame with the original column names")
+        fairness = self.meta.get("fairness") or {}
+        for column in fairness.get("sensitive_at_prediction") or ():
+            if column not in data.columns:  # a mitigated model that decides by group (workbench.fairness)
+                raise DataError(
+                    f"'{self.name}' was mitigated with {fairness.get('method')} and needs the sensitive "
+                    f"column '{column}' at prediction time, but {where} has no such column; add it"
+                )
         return prepare_frame(data, self.spec, where=where).rename(columns=self._rename)
 
     def predict_proba(self, data: pd.DataFrame) -> np.ndarray:

@@ -22,6 +22,7 @@ _EXPORTS = {
     "DataPanel": "workbench.widgets._data",
     "EvaluatePanel": "workbench.widgets._evaluate",
     "ExplainPanel": "workbench.widgets._explain",
+    "FairnessPanel": "workbench.widgets._fairness",
     "MonitorPanel": "workbench.widgets._monitor",
     "ensure_model": "workbench.widgets._notebooks",
     "save_explanations": "workbench.widgets._notebooks",

@@ -11,13 +11,14 @@ from workbench.widgets._compress import CompressPanel
 from workbench.widgets._data import DataPanel
 from workbench.widgets._evaluate import EvaluatePanel
 from workbench.widgets._explain import ExplainPanel
+from workbench.widgets._fairness import FairnessPanel
 from workbench.widgets._monitor import MonitorPanel
 from workbench.widgets._state import AppState, load_state
 from workbench.widgets._train import TrainPanel
 
 
 class Workbench(w.VBox):
-    """Data, Train, Compress, Explain, Evaluate and Monitor as tabs over one :class:`AppState`.
+    """Data, Train, Compress, Explain, Evaluate, Monitor and Fairness as tabs over one :class:`AppState`.
 
     ``Workbench()`` loads the bundled Adult data (``dataset=None`` starts
     empty); nothing else runs until a button is pressed. What one tab sets
@@ -42,6 +43,7 @@ class Workbench(w.VBox):
         self.explain = ExplainPanel(self.state)
         self.evaluate = EvaluatePanel(self.state)
         self.monitor = MonitorPanel(self.state)
+        self.fairness = FairnessPanel(self.state)
         self.tabs = w.Tab(children=self.panels, titles=[p.title for p in self.panels])
         self.header = w.HTML()
         self.state.observe(
@@ -52,8 +54,16 @@ class Workbench(w.VBox):
 
     @property
     def panels(self) -> list:
-        """The six panels, in tab order."""
-        return [self.data, self.train, self.compress, self.explain, self.evaluate, self.monitor]
+        """The panels, in tab order."""
+        return [
+            self.data,
+            self.train,
+            self.compress,
+            self.explain,
+            self.evaluate,
+            self.monitor,
+            self.fairness,
+        ]
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every panel's running work is done."""
