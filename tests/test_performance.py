@@ -61,9 +61,9 @@ def model(adult_models):
 
 
 @pytest.fixture(scope="module")
-def reference(adult, adult_small):
+def reference(adult_reference):
     """Labelled rows of the training split the model never saw: the reference period."""
-    return adult.train.drop(adult_small[0].index).sample(8000, random_state=3)
+    return adult_reference
 
 
 @pytest.fixture(scope="module")

@@ -181,14 +181,15 @@ def fit_estimator(
     spec = _spec_of(model)
     _frame(reference, "the reference data")
     spec.check_columns(reference, where="the reference data")
-    origin = {"training_reference": training_reference(reference, model)}
-    if spec.task != "regression":
-        origin["support"] = support_sample(reference, model)
     if spec.target is None or spec.target not in reference.columns:
         raise DataError(
             f"the target column '{spec.target}' is missing from the reference data; "
             "calibrating the estimate needs labelled reference data"
         )
+    # the table as given (before unlabelled rows are dropped): is it the training data, what does it cover
+    origin = {"training_reference": training_reference(reference, model)}
+    if spec.task != "regression":
+        origin["support"] = support_sample(reference, model)
     y = target_values(reference, spec, where="the reference data")
     keep = y.notna().to_numpy()
     if not keep.any():
