@@ -54,6 +54,12 @@ def adult_models(adult, adult_small):
     return train(train_df, adult.spec, validation=test_df, quick=True, progress=False)
 
 
+@pytest.fixture(scope="session")
+def adult_reference(adult, adult_small):
+    """8,000 labelled training rows the fixture models never saw: a reference period."""
+    return adult.train.drop(adult_small[0].index).sample(8000, random_state=3)
+
+
 def loans_table(*, sex_bias: bool = False):
     """A table the team never saw: loan applications built from scikit-learn's breast-cancer measurements.
 

@@ -61,9 +61,9 @@ def model(adult_models):
 
 
 @pytest.fixture(scope="module")
-def reference(adult, adult_small):
+def reference(adult_reference):
     """Labelled rows of the training split the model never saw: the reference period."""
-    return adult.train.drop(adult_small[0].index).sample(8000, random_state=3)
+    return adult_reference
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +196,7 @@ def test_empty_target_column_counts_as_unlabelled(batches, model, estimator, adu
     assert {c.name for c in result.checks()} == {
         "performance.estimated_accuracy_drop",
         "performance.estimated_roc_auc_drop",
+        "performance.estimate_reliable",
     }
 
 
@@ -362,6 +363,10 @@ def test_result_round_trip_and_faces(batches, model, reference, adult):
         "estimated_roc_auc": result.estimated["roc_auc"],
         "roc_auc": result.actual["roc_auc"],
         "reference_roc_auc": result.reference["roc_auc"],
+        "estimated_accuracy_low": result.intervals["accuracy"][0],
+        "estimated_accuracy_high": result.intervals["accuracy"][1],
+        "estimate_uncovered_share": result.uncovered_share,
+        "estimate_reliable": 1.0,
     }
     figs = again.figures()
     assert set(figs) == {"metrics", "expected_confusion", "actual_confusion", "calibration"}
@@ -426,3 +431,121 @@ print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {{'sklearn', 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# -- an estimate that knows when not to be trusted ---------------------------------------------------
+# shifts into regions the reference barely covers: older people working (or earning) far more
+OUTSIDE = {
+    "older, long hours": {
+        "changes": [
+            {"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 2.5},
+            {"kind": "covariate_shift", "column": "hours-per-week", "direction": "up", "strength": 2.5},
+        ]
+    },
+    "older, capital gains": {
+        "changes": [
+            {"kind": "covariate_shift", "column": "age", "direction": "up", "strength": 2.0},
+            {"kind": "covariate_shift", "column": "capital-gain", "direction": "up", "strength": 2.0},
+        ]
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def outside(adult):
+    from workbench.data.simulate import simulate_batches
+
+    scenarios = [{"name": k, **v} for k, v in OUTSIDE.items()]
+    out = simulate_batches(adult.test, adult.spec, scenarios, batch_size=BATCH, random_state=1)
+    return dict(zip(OUTSIDE, out, strict=True))
+
+
+@pytest.mark.parametrize("name", list(OUTSIDE))
+def test_a_batch_outside_the_reference_is_marked_unreliable(name, outside, model, estimator, adult):
+    batch = outside[name]
+    result = assess_performance(_unlabelled(batch.data, adult.spec), model, reference_stats=estimator)
+    assert result.uncovered_share > 0.3 and result.reliability["support"]["auc"] > 0.9
+    assert result.estimate_reliable() is False
+    check = {c.name: c for c in result.checks()}["performance.estimate_reliable"]
+    assert not check.passed and check.severity == "error"
+    assert "UNRELIABLE" in result.findings()[0] and "UNRELIABLE" in result._repr_html_()
+    assert result.key_metrics()["estimate_reliable"] == 0.0
+    # a loose enough threshold trusts it again: the threshold is the check's, as configured
+    assert result.estimate_reliable({"performance.estimate_reliable": 0.99}) is True
+
+
+@pytest.mark.parametrize("name", ["clean 1", "clean 2", *COVARIATE_SHIFTS])
+def test_in_distribution_and_reweighted_batches_stay_reliable(name, batches, model, estimator, adult):
+    """Re-weighting regions the reference covers is what CBPE follows: no alarm there."""
+    result = assess_performance(_unlabelled(batches[name].data, adult.spec), model, reference_stats=estimator)
+    assert result.uncovered_share <= 0.05
+    assert result.estimate_reliable() is True
+    assert {c.name: c for c in result.checks()}["performance.estimate_reliable"].passed
+    low, high = result.intervals["accuracy"]
+    assert low <= result.estimated["accuracy"] <= high and high - low < 0.05
+
+
+@pytest.mark.parametrize("name", ["clean 1", "clean 2"])
+def test_the_interval_holds_the_truth_on_clean_batches(name, batches, model, estimator, adult):
+    result = assess_performance(_unlabelled(batches[name].data, adult.spec), model, reference_stats=estimator)
+    low, high = result.intervals["accuracy"]
+    assert low <= _true_accuracy(model, batches[name].data) <= high
+
+
+def test_the_training_data_as_reference_is_flagged(batches, model, adult_small, adult):
+    training = adult_small[0]  # what the fixture model was trained on (its meta.json fingerprint)
+    result = assess_performance(_unlabelled(batches["clean 1"].data, adult.spec), model, reference=training)
+    assert result.training_reference is True and result.estimate_reliable() is False
+    check = {c.name: c for c in result.checks()}["performance.estimate_reliable"]
+    assert not check.passed and "training data" in check.message
+    assert "training data" in result.findings()[0]
+    fitted = fit_estimator(training, model)
+    assert fitted.training_reference is True
+    current = _unlabelled(batches["clean 1"].data, adult.spec)
+    assert assess_performance(current, model, reference_stats=fitted).estimate_reliable() is False
+    # any other table is not the training data
+    other = assess_performance(batches["clean 1"].data, model, reference=training.iloc[1:])
+    assert other.training_reference is False
+
+
+def test_unreliable_estimates_are_marked_in_the_trend(outside, batches, model, estimator, adult):
+    from workbench.dashboards.trends import accuracy_figure, unreliable_estimate
+
+    runs = []
+    for i, batch in enumerate([batches["clean 1"], outside["older, long hours"]]):
+        result = assess_performance(_unlabelled(batch.data, adult.spec), model, reference_stats=estimator)
+        checks = [c.to_dict() for c in result.checks()]
+        runs.append(
+            {
+                "id": f"run-{i}",
+                "kind": "drift",
+                "name": None,
+                "status": "passed" if all(c["passed"] for c in checks) else "checks_failed",
+                "period_label": batch.period,
+                "started_at": None,
+                "model": "model.wbm",
+                "metrics": result.key_metrics(),
+                "checks": checks,
+                "failed_errors": [c["name"] for c in checks if not c["passed"]],
+            }
+        )
+    assert [unreliable_estimate(r) for r in runs] == [False, True]
+    fig = accuracy_figure(runs)
+    est = next(t for t in fig.data if t.name == "estimated (no labels)")
+    assert list(est.marker.symbol) == ["circle", "x-open"]
+    assert est.error_y.array is not None and est.error_y.array[0] > 0  # the interval is drawn
+    assert any(t.name.startswith("estimate unreliable") for t in fig.data)
+
+
+def test_a_result_stored_before_reliability_reads_as_unknown(batches, model, estimator, adult):
+    from workbench.results import result_from_entry
+
+    d = assess_performance(_unlabelled(batches["clean 1"].data, adult.spec), model, reference_stats=estimator)
+    old = {k: v for k, v in d.to_dict().items() if k not in ("reliability", "intervals")}
+    added = {"estimated_accuracy_low", "estimated_accuracy_high"}
+    added |= {"estimate_uncovered_share", "estimate_reliable"}
+    old["key_metrics"] = {k: v for k, v in old["key_metrics"].items() if k not in added}
+    again = result_from_entry({"kind": "performance", "data": old})
+    assert again.reliability is None and again.estimate_reliable() is None
+    assert "performance.estimate_reliable" not in {c.name for c in again.checks()}
+    assert again.to_dict() == old  # the schema-1 shape, read and written

@@ -102,9 +102,23 @@ RESULT_MODULES: dict[str, tuple[str, str]] = {
 #: Every registered result kind, in the order above.
 RESULT_KINDS: tuple[str, ...] = tuple(RESULT_MODULES)
 
-#: (kind, older schema) -> a function turning that shape into the next version's. Empty: every kind is at
+
+def _performance_1_to_2(data: dict) -> dict:
+    """Schema 2 says whether the label-free estimate can be trusted, and its interval: unknown before."""
+    return {**data, "reliability": data.get("reliability"), "intervals": data.get("intervals") or {}}
+
+
+def _bias_1_to_2(data: dict) -> dict:
+    """Schema 2 carries the label-free fairness estimate of an unlabelled batch: none before."""
+    return {**data, "estimated": data.get("estimated")}
+
+
+#: (kind, older schema) -> a function turning that shape into the next version's. Kinds not listed are at
 #: schema 1, the shape stored before versions were written.
-UPGRADES: dict[tuple[str, int], Callable[[dict], dict]] = {}
+UPGRADES: dict[tuple[str, int], Callable[[dict], dict]] = {
+    ("performance", 1): _performance_1_to_2,
+    ("bias", 1): _bias_1_to_2,
+}
 
 
 def result_class(kind: str) -> type[AnalysisResult]:

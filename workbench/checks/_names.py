@@ -33,6 +33,9 @@ WORSENED_CHECKS = (
     "base_rate_difference",
 )
 
+#: label-based disparities estimated before labels arrive (``bias.estimated.<metric>.<attribute>.worsened``)
+ESTIMATED_CHECKS = ("equalized_odds_difference", "equal_opportunity_difference")
+
 #: disparities a challenger may not worsen beyond chance (``release.fairness.<metric>.<attribute>``); the
 #: base-rate gap is the data's, the same for both models
 RELEASE_FAIRNESS = (
@@ -50,6 +53,7 @@ _PERFORMANCE = (
     "performance.roc_auc_drop",
     "performance.estimated_accuracy_drop",
     "performance.estimated_roc_auc_drop",
+    "performance.estimate_reliable",
     "performance.rmse_increase",
 )
 _QUALITY = (
@@ -70,6 +74,7 @@ _BY_RESULT: dict[str, tuple[str, ...]] = {
     "bias": (
         *(f"bias.{m}.{{attribute}}" for m in ABSOLUTE_CHECKS),
         *(f"bias.{m}.{{attribute}}.worsened" for m in WORSENED_CHECKS),
+        *(f"bias.estimated.{m}.{{attribute}}.worsened" for m in ESTIMATED_CHECKS),
     ),
     "compare": (
         "release.auc_loss",

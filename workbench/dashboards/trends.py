@@ -35,6 +35,7 @@ def trend_figures(runs: Sequence[Mapping]) -> list[tuple[str, go.Figure]]:
     if fig is not None:
         out.append(("accuracy", fig))
     out += [(f"fairness.{a}", f) for a, f in fairness_figures(runs).items()]
+    out += [(f"fairness_gaps.{a}", f) for a, f in fairness_gap_figures(runs).items()]
     return out
 
 
@@ -92,7 +93,11 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     """Estimated accuracy (no labels) beside the measured one, one point per run, with control limits.
 
     Drift runs carry the label-free estimate (and a measurement when the batch
-    had labels); performance runs measure on labelled data.
+    had labels); performance runs measure on labelled data. An estimate carries
+    its interval (error bars), and an estimate that cannot be trusted (its
+    batch outside the reference's support, or the reference the training data:
+    the check ``performance.estimate_reliable`` failed) is drawn as a hollow
+    ✕ and listed as "estimate unreliable".
     """
     runs = [
         r
@@ -144,6 +149,8 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     ):
         for label, points in _series([r for r in runs if metric(r, key) is not None], name):
             ys = [metric(r, key) for r in points]
+            estimated = key == "estimated_accuracy"
+            doubtful = [estimated and unreliable_estimate(r) for r in points]
             fig.add_trace(
                 axis.runs(
                     points,
@@ -151,9 +158,27 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
                     label,
                     name + " %{y:.4f}",
                     line=dict(color=color, dash=dash),
-                    marker=dict(size=9, color=[_RED if _outside(y, limits) else color for y in ys]),
+                    marker=dict(
+                        size=9,
+                        color=[_RED if _outside(y, limits) else color for y in ys],
+                        symbol=["x-open" if d else "circle" for d in doubtful],
+                    ),
+                    error_y=_interval_bars(points, ys, "estimated_accuracy") if estimated else None,
+                    notes=[" · ESTIMATE UNRELIABLE" if d else "" for d in doubtful],
                 )
             )
+            if any(doubtful):
+                bad = [(r, y) for r, y, d in zip(points, ys, doubtful, strict=True) if d]
+                fig.add_trace(
+                    go.Scatter(
+                        x=[axis.x(r) for r, _ in bad],
+                        y=[y for _, y in bad],
+                        mode="markers",
+                        name="estimate unreliable (batch outside the reference, or training-data reference)",
+                        marker=dict(size=16, symbol="circle-open", color=_RED, line=dict(width=2)),
+                        hoverinfo="skip",
+                    )
+                )
     fig.update_layout(
         title="Accuracy by data period, every run: estimated (no labels) beside measured",
         yaxis_title="accuracy",
@@ -161,6 +186,94 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
     )
     axis.apply(fig)
     return fig
+
+
+def unreliable_estimate(run: Mapping) -> bool:
+    """Whether a run's label-free performance estimate was marked unreliable."""
+    check = check_of(run, "performance.estimate_reliable")
+    if check is not None:
+        return not check.get("passed", True)
+    return metric(run, "estimate_reliable") == 0.0
+
+
+def fairness_gap_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
+    """Per sensitive attribute: equalized-odds and equal-opportunity differences, one point per run.
+
+    Measured where the batch had labels (solid), estimated from calibrated
+    probabilities where it had none (dashed, with the estimate's interval);
+    a point whose ``.worsened`` check failed is red.
+    """
+    bias = by_period(r for r in runs if r["kind"] == "bias" and r["status"] != "failed")
+    attrs: list[str] = []
+    for r in bias:
+        for key in r.get("metrics") or {}:
+            for prefix in _GAP_PREFIXES:
+                attr = key[len(prefix) :] if key.startswith(prefix) else ""
+                if attr and not attr.endswith((".low", ".high")) and attr not in attrs:
+                    attrs.append(attr)
+    out = {}
+    for attr in attrs:
+        mine = [r for r in bias if any(metric(r, f"{p}{attr}") is not None for p in _GAP_PREFIXES)]
+        if not any(metric(r, f"bias.estimated.equalized_odds_difference.{attr}") is not None for r in mine):
+            continue  # measured only: the impact-ratio chart and the run pages already show those
+        axis = _Axis(mine)
+        fig = go.Figure()
+        for i, (metric_name, words) in enumerate(_GAPS):
+            color = _PALETTE[i]
+            for estimated in (False, True):
+                key = f"bias.{'estimated.' if estimated else ''}{metric_name}.{attr}"
+                points = sorted((r for r in mine if metric(r, key) is not None), key=axis.x)
+                if not points:
+                    continue
+                ys = [metric(r, key) for r in points]
+                failed = [f"{key}.worsened" in r["failed_errors"] for r in points]
+                how = "estimated (no labels)" if estimated else "measured"
+                fig.add_trace(
+                    go.Scatter(
+                        x=[axis.x(r) for r in points],
+                        y=ys,
+                        mode="lines+markers",
+                        name=f"{words}: {how}",
+                        line=dict(color=color, dash="dash" if estimated else "solid"),
+                        marker=dict(size=9, color=[_RED if f else color for f in failed]),
+                        error_y=_interval_bars(points, ys, key) if estimated else None,
+                        customdata=_hover(points),
+                        hovertemplate=f"{words} ({how})<br>%{{customdata[0]}}: %{{y:.3f}}"
+                        "<br>%{customdata[1]}<extra></extra>",
+                    )
+                )
+        title = f"Fairness by {attr}: equalized odds, equal opportunity: estimated (no labels) and measured"
+        out[attr] = _finish(fig, axis, title, "difference between groups")
+    return out
+
+
+_GAPS = (
+    ("equalized_odds_difference", "equalized-odds difference"),
+    ("equal_opportunity_difference", "equal-opportunity difference"),
+)
+_GAP_PREFIXES = tuple(f"bias.{e}{m}." for m, _ in _GAPS for e in ("", "estimated."))
+
+
+def _interval_bars(points: Sequence[Mapping], ys: Sequence[float], key: str) -> dict | None:
+    """Asymmetric error bars from a run's ``<key>_low``/``<key>_high`` (or ``<key>.low``/``.high``)."""
+    lows = [
+        metric(r, f"{key}_low") if metric(r, f"{key}_low") is not None else metric(r, f"{key}.low")
+        for r in points
+    ]
+    highs = [
+        metric(r, f"{key}_high") if metric(r, f"{key}_high") is not None else metric(r, f"{key}.high")
+        for r in points
+    ]
+    if all(v is None for v in lows + highs):
+        return None
+    return dict(
+        type="data",
+        symmetric=False,
+        array=[max(h - y, 0) if h is not None else 0 for h, y in zip(highs, ys, strict=True)],
+        arrayminus=[max(y - lo, 0) if lo is not None else 0 for lo, y in zip(lows, ys, strict=True)],
+        thickness=1,
+        width=3,
+    )
 
 
 def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
@@ -230,15 +343,18 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
                     marker=dict(size=8, color=marks),
                 )
             )
-        fig.update_layout(
-            title=f"Fairness by {attr}: each group's selection rate ÷ the highest group's, every run "
-            "(dotted: lower control limit)",
-            yaxis_title="ratio to best group",
-            **_LAYOUT,
+        title = (
+            f"Fairness by {attr}: each group's selection rate ÷ the highest group's, every run "
+            "(dotted: lower control limit)"
         )
-        axis.apply(fig)
-        out[attr] = fig
+        out[attr] = _finish(fig, axis, title, "ratio to best group")
     return out
+
+
+def _finish(fig: go.Figure, axis: _Axis, title: str, yaxis_title: str) -> go.Figure:
+    fig.update_layout(title=title, yaxis_title=yaxis_title, **_LAYOUT)
+    axis.apply(fig)
+    return fig
 
 
 class _Axis:
@@ -272,16 +388,34 @@ class _Axis:
     def span(self) -> list[float]:
         return [-0.5, len(self.periods) - 0.5]
 
-    def runs(self, runs: Sequence[Mapping], ys: list, name: str, value: str, hover_head: str = "", **style):
+    def runs(
+        self,
+        runs: Sequence[Mapping],
+        ys: list,
+        name: str,
+        value: str,
+        hover_head: str = "",
+        notes: Sequence[str] | None = None,
+        **style,
+    ):
         """One series of runs (a line through their points), each hovered as its run, then `value` (a
-        plotly hover template of ``%{y}``), then its checks; `style` styles the line and its markers."""
+        plotly hover template of ``%{y}``) and its note from `notes` (when given), then its checks; `style`
+        styles the line and its markers."""
+        hover = _hover(runs)
+        if notes is not None:
+            hover = [[*h, n] for h, n in zip(hover, notes, strict=True)]
+        note = "%{customdata[2]}" if notes is not None else ""
         return go.Scatter(
             x=[self.x(r) for r in runs],
             y=ys,
             mode="lines+markers",
             name=name,
-            customdata=_hover(runs),
-            hovertemplate=hover_head + "%{customdata[0]}: " + value + "<br>%{customdata[1]}<extra></extra>",
+            customdata=hover,
+            hovertemplate=hover_head
+            + "%{customdata[0]}: "
+            + value
+            + note
+            + "<br>%{customdata[1]}<extra></extra>",
             **style,
         )
 

@@ -19,6 +19,7 @@ from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.monitoring._bias_definitions import _WORDS, DISPARITIES, RATES
+from workbench.monitoring._bias_estimated import EstimatedFairness
 from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
 from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci, _jsonable
 from workbench.monitoring._bias_records import AttributeResult, Comparison
@@ -68,10 +69,14 @@ class BiasResult:
         The changes since the reference.
     notes : list of str
         What was left out and why.
+    estimated : EstimatedFairness or None
+        Without labels: the rates and disparities that need labels, estimated
+        from calibrated probabilities (or why they could not be); None with labels.
+        Schema 2 added it (a schema-1 result has none).
     """
 
     kind: ClassVar[str] = "bias"
-    SCHEMA: ClassVar[int] = 1
+    SCHEMA: ClassVar[int] = 2
 
     model_name: str
     positive_label: Any
@@ -88,6 +93,7 @@ class BiasResult:
     reference: BiasResult | None = None
     comparison: Comparison | None = None
     notes: list = field(default_factory=list)
+    estimated: EstimatedFairness | None = None
 
     # -- the result protocol --------------------------------------------------
     def to_dict(self) -> dict:
@@ -103,6 +109,7 @@ class BiasResult:
             "attributes": [a.to_dict() for a in self.attributes],
             "reference": None if self.reference is None else _reference_dict(self.reference),
             "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "estimated": None if self.estimated is None else self.estimated.to_dict(),
         }
         d: dict[str, Any] = {"kind": self.kind}
         d.update({f.name: _jsonable(records.get(f.name, getattr(self, f.name))) for f in fields(self)})
@@ -117,6 +124,8 @@ class BiasResult:
             for m, v in a["disparities"].items()
         ]
         d["key_metrics"] = self.key_metrics()
+        if d["estimated"] is None:  # schema 2 added it; a result without one keeps the schema-1 shape
+            del d["estimated"]
         return d
 
     def key_metrics(self) -> dict:
@@ -138,6 +147,8 @@ class BiasResult:
                 for g in a.judged:
                     out[f"bias.impact_ratio.{a.name}.{g.group}"] = g.impact_ratio
                     out[f"bias.selection_rate.{a.name}.{g.group}"] = g.selection_rate
+        if self.estimated is not None:
+            out.update(self.estimated.key_metrics())
         return out
 
     @classmethod
@@ -155,6 +166,7 @@ class BiasResult:
         kw["attributes"] = [AttributeResult.from_dict(a) for a in d.get("attributes") or []]
         kw["reference"] = None if d.get("reference") is None else BiasResult.from_dict(d["reference"])
         kw["comparison"] = None if d.get("comparison") is None else Comparison.from_dict(d["comparison"])
+        kw["estimated"] = None if d.get("estimated") is None else EstimatedFairness.from_dict(d["estimated"])
         try:
             return cls(**kw)
         except TypeError as exc:
@@ -282,6 +294,8 @@ class BiasResult:
                 f"confidence over all {n} comparisons; fails above {{threshold:g}})" + _driver_text(c.driver)
             )
             out.append(make_check(name, c.lower_bound, "<=", 0.0, msg, config, severity="error"))
+        if self.estimated is not None:
+            out += self.estimated.checks(config, self._words)
         return [c for c in out if c is not None]
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
@@ -305,7 +319,9 @@ class BiasResult:
                 scored.append((100 + c.worsening, _worsened_sentence(self, c)))
         for a in self.attributes:
             scored.extend(_attribute_findings(self, a, pos))
-        if not self.has_labels:
+        if self.estimated is not None:
+            scored.extend(self.estimated.findings(self._words))
+        if not self.has_labels and (self.estimated is None or not self.estimated.available):
             scored.append(
                 (
                     -1,
@@ -363,6 +379,13 @@ class BiasResult:
             figs[f"selection_rate.{a.name}"] = fz.selection_rate_figure(ad, words["selection_rate"])
             if self.has_labels:
                 figs[f"error_rates.{a.name}"] = fz.error_rates_figure(ad)
+            elif self.estimated is not None and self.estimated.available and len(a.columns) == 1:
+                fig = fz.error_rates_figure(self.estimated.attribute(a.name))
+                fig.update_layout(
+                    title=f"Error rates by {a.name}, estimated without labels "
+                    f"({self.estimated.level:.0%} intervals)"
+                )
+                figs[f"estimated_error_rates.{a.name}"] = fig
             if len(a.columns) == 2:
                 figs[f"intersection.{a.name}"] = fz.intersection_heatmap(
                     ad, "selection_rate", words["selection_rate"]
@@ -427,6 +450,8 @@ class BiasResult:
                     ],
                     highlight="too small",
                 )
+        if self.estimated is not None:
+            body += self.estimated.html()
         body += checks_table_html(self.checks(config))
         sub = (
             f"{self.n_rows:,} rows ({self.n_labelled:,} labelled), positive = '{self.positive_label}'"

@@ -47,6 +47,10 @@ class PerformanceEstimator:
     reference_rows: int = 0
     reliability: dict | None = None
     source: str = "reference data"
+    #: True when the reference was the model's training data (None: the model does not record it)
+    training_reference: bool | None = None
+    #: a bounded sample of the reference's features, to measure the support of later batches
+    support: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON (isotonic breakpoints, no pickle), to store and pass as ``reference_stats``."""
@@ -70,6 +74,8 @@ class PerformanceEstimator:
             "reference_rows": self.reference_rows,
             "reliability": self.reliability,
             "source": self.source,
+            "training_reference": self.training_reference,
+            "support_sample": self.support,
         }
 
     @classmethod
@@ -94,6 +100,8 @@ class PerformanceEstimator:
                 reference_rows=int(d.get("reference_rows", 0)),
                 reliability=d.get("reliability"),
                 source=d.get("source", "reference data"),
+                training_reference=d.get("training_reference"),
+                support=d.get("support_sample"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WorkbenchError(
@@ -155,7 +163,10 @@ def fit_estimator(
     for classifiers with ``calibration="isotonic"``, isotonic maps from the
     model's probabilities to observed rates (one per class, one-vs-rest; only
     the positive class for binary). ``calibration="none"`` keeps the model's
-    own probabilities.
+    own probabilities. It also records whether `reference` is the model's
+    training data and keeps a bounded sample of its features, so that later
+    batches can be checked against the reference's support
+    (:mod:`workbench.monitoring._performance_support`).
 
     Examples
     --------
@@ -164,6 +175,7 @@ def fit_estimator(
     """
     from workbench.data._spec import target_values
     from workbench.metrics import classification_metrics, regression_metrics
+    from workbench.monitoring._performance_support import support_sample, training_reference
 
     calibration = _calibration_name(calibration)
     spec = _spec_of(model)
@@ -174,6 +186,10 @@ def fit_estimator(
             f"the target column '{spec.target}' is missing from the reference data; "
             "calibrating the estimate needs labelled reference data"
         )
+    # the table as given (before unlabelled rows are dropped): is it the training data, what does it cover
+    origin = {"training_reference": training_reference(reference, model)}
+    if spec.task != "regression":
+        origin["support"] = support_sample(reference, model)
     y = target_values(reference, spec, where="the reference data")
     keep = y.notna().to_numpy()
     if not keep.any():
@@ -191,6 +207,7 @@ def fit_estimator(
             "none",
             reference=_pick(metrics, REGRESSION_METRICS),
             reference_rows=int(len(y)),
+            **origin,
         )
     proba = model.predict_proba(reference)
     classes = list(model.classes_)
@@ -220,6 +237,7 @@ def fit_estimator(
         reference=_pick(metrics, keys),
         reference_rows=int(len(y)),
         reliability=extra["curves"].get("calibration") if spec.task == "binary" else None,
+        **origin,
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from workbench.checks import ChecksConfig, threshold_for
 from workbench.metrics import CLASSIFICATION_TRACKED, METRIC_LABELS
 from workbench.monitoring._performance_estimate import _drop, _f, _f2, _num
+from workbench.monitoring._performance_support import SUPPORT_TOLERANCE
 
 if TYPE_CHECKING:
     from workbench.monitoring.performance import PerformanceResult
@@ -41,7 +42,13 @@ def _classification_findings(r: PerformanceResult, config: ChecksConfig | None) 
         now = act if r.labelled else est
         if now is None:
             continue
-        what = f"actual {name} {_f2(now)}" if r.labelled else f"estimated {name} {_f2(now)} (no labels yet)"
+        band = r.intervals.get(m) if not r.labelled else None
+        band = f", 90% interval {band[0]:.2f}–{band[1]:.2f}" if band else ""
+        what = (
+            f"actual {name} {_f2(now)}"
+            if r.labelled
+            else f"estimated {name} {_f2(now)} (no labels yet{band})"
+        )
         tol = threshold_for(
             f"performance.{'' if r.labelled else 'estimated_'}{m}_drop", ACCURACY_TOLERANCE, config
         )
@@ -105,6 +112,53 @@ def _classification_findings(r: PerformanceResult, config: ChecksConfig | None) 
                 "calibrate it",
             )
         )
+    return out
+
+
+def _reliability_findings(r: PerformanceResult, config: ChecksConfig | None) -> list[tuple[int, str]]:
+    """Whether the label-free estimate can be trusted: the reference's origin, the batch's support."""
+    if r.estimated is None or r.reliability is None:
+        return []
+    out = []
+    support = r.reliability.get("support") or {}
+    share, auc = _num(support.get("uncovered_share")), _num(support.get("auc"))
+    tol = threshold_for("performance.estimate_reliable", SUPPORT_TOLERANCE, config)
+    tense = "was" if r.labelled else "is"
+    if r.training_reference:
+        out.append(
+            (
+                0,
+                f"the estimate {tense} UNRELIABLE: the reference is the model's own training data, where "
+                "the model is more confident and more often right than on new rows, so the calibration "
+                "makes every estimate too optimistic; use a labelled period the model never trained on "
+                "as the reference",
+            )
+        )
+    if share is None:
+        out.append(
+            (
+                3,
+                "whether the batch lies within the reference's support was not measured (no reference "
+                "rows to compare with); pass the reference data to know whether to trust the estimate",
+            )
+        )
+        return out
+    where = (
+        f"{share:.0%} of the current rows lie where the reference has barely any rows (its density "
+        f"below a tenth of the batch's; a classifier tells the batch from the reference with ROC AUC "
+        f"{_f2(auc)})"
+    )
+    if tol is not None and share > tol:
+        out.append(
+            (
+                0,
+                f"the estimate {tense} UNRELIABLE: {where}, above the {tol:.0%} tolerance; there the "
+                "calibration extrapolates and the estimate can be far off, even move the wrong way; "
+                "trust the labels when they arrive, or use a reference period that covers these rows",
+            )
+        )
+    elif not r.training_reference:
+        out.append((3, f"the batch lies within the reference's support: {where}"))
     return out
 
 

@@ -6,6 +6,7 @@ without recomputing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -38,7 +39,9 @@ from workbench.monitoring._performance_findings import (
     RMSE_TOLERANCE,
     _classification_findings,
     _regression_findings,
+    _reliability_findings,
 )
+from workbench.monitoring._performance_support import SUPPORT_TOLERANCE
 
 pd = lazy("pandas")
 
@@ -51,11 +54,18 @@ class PerformanceResult:
     Ask it things: ``result.estimated["accuracy"]`` (label-free),
     ``result.actual`` (None until labels arrive), ``result.reference`` (the
     reference period), ``result.estimate_error()``, ``result.checks()``,
-    ``result.findings()``, ``result.trend_row()`` (what a trend chart plots).
+    ``result.findings()``, ``result.trend_row()`` (what a trend chart plots),
+    ``result.estimate_reliable()`` (whether the label-free estimate can be
+    trusted) and ``result.intervals`` (its 90% interval per metric).
+
+    Schema 2 added ``reliability`` (``training_reference``: the reference is
+    the model's training data; ``support``: how far the batch lies outside the
+    reference, see :func:`~workbench.monitoring._performance_support.measure_support`)
+    and ``intervals``; a schema-1 result reads them as unknown.
     """
 
     kind: ClassVar[str] = "performance"
-    SCHEMA: ClassVar[int] = 1
+    SCHEMA: ClassVar[int] = 2
 
     model_name: str
     task: str
@@ -74,11 +84,13 @@ class PerformanceResult:
     sampling_error: dict = field(default_factory=dict)
     n_labelled: int = 0
     notes: list = field(default_factory=list)
+    reliability: dict | None = None  # {"training_reference": bool | None, "support": dict | None}
+    intervals: dict = field(default_factory=dict)  # metric -> [low, high], the estimate's 90% interval
 
     # -- conversions ------------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {
+        d = {
             "kind": self.kind,
             "model": self.model_name,
             "task": self.task,
@@ -99,6 +111,10 @@ class PerformanceResult:
             "notes": list(self.notes),
             "key_metrics": self.trend_row(),
         }
+        if self.reliability is not None or self.intervals:  # schema 2; absent: a result stored before
+            d["reliability"] = self.reliability
+            d["intervals"] = {k: [float(v) for v in b] for k, b in self.intervals.items()}
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PerformanceResult:
@@ -128,6 +144,8 @@ class PerformanceResult:
                 sampling_error=dict(d.get("sampling_error") or {}),
                 n_labelled=int(d.get("labelled_rows", 0)),
                 notes=list(d.get("notes") or []),
+                reliability=d.get("reliability"),
+                intervals=dict(d.get("intervals") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WorkbenchError(f"the stored performance result is incomplete ({exc})") from None
@@ -153,6 +171,27 @@ class PerformanceResult:
             if _num(self.estimated.get(k)) is not None and _num(self.actual.get(k)) is not None
         }
 
+    @property
+    def uncovered_share(self) -> float | None:
+        """Share of the current rows where the reference barely has rows (None: not measured)."""
+        return _num(((self.reliability or {}).get("support") or {}).get("uncovered_share"))
+
+    @property
+    def training_reference(self) -> bool | None:
+        """True when the reference was the model's training data (None: not known)."""
+        return (self.reliability or {}).get("training_reference")
+
+    def estimate_reliable(self, config: ChecksConfig | None = None) -> bool | None:
+        """Whether the label-free estimate can be trusted; None without an estimate or a measure of it.
+
+        False when the reference is the model's training data, or when the share
+        of current rows outside the reference's support is above the check
+        ``performance.estimate_reliable``'s threshold (default
+        :data:`~workbench.monitoring._performance_support.SUPPORT_TOLERANCE`).
+        """
+        check = self._reliability_check(config)
+        return None if check is None or (check.value is None and check.passed) else check.passed
+
     def key_metrics(self) -> dict:
         """Flat figures for the ledger and the trend charts: :meth:`trend_row` without its period."""
         return {k: v for k, v in self.trend_row().items() if k != "period"}
@@ -166,6 +205,15 @@ class PerformanceResult:
                 row[f"estimated_{m}"] = (self.estimated or {}).get(m)
             row[m] = (self.actual or {}).get(m)
             row[f"reference_{m}"] = self.reference.get(m)
+        if self.task != "regression" and self.reliability is not None:
+            low, high = self.intervals.get("accuracy") or (None, None)
+            reliable = self.estimate_reliable()
+            row.update(
+                estimated_accuracy_low=low,
+                estimated_accuracy_high=high,
+                estimate_uncovered_share=self.uncovered_share,
+                estimate_reliable=None if reliable is None else float(reliable),
+            )
         return row
 
     # -- checks and findings ----------------------------------------------------------
@@ -216,7 +264,34 @@ class PerformanceResult:
                         config,
                     )
                 )
+            if not self.labelled:
+                out.append(self._reliability_check(config))
         return [c for c in out if c is not None]
+
+    def _reliability_check(self, config: ChecksConfig | None) -> Check | None:
+        """``performance.estimate_reliable``: the share of current rows outside the reference's support."""
+        if self.task == "regression" or self.estimated is None or self.reliability is None:
+            return None
+        share = self.uncovered_share
+        check = make_check(
+            "performance.estimate_reliable",
+            share,
+            "<=",
+            SUPPORT_TOLERANCE,
+            "share of current rows where the reference has barely any rows {value:.1%} "
+            "(above {threshold:.0%} the label-free estimate is unreliable)"
+            if share is not None
+            else "the reference's support was not measured (no reference rows to compare with)",
+            config,
+        )
+        if check is not None and self.training_reference:
+            check = dataclasses.replace(
+                check,
+                passed=False,
+                message="the reference is the model's training data, so the label-free estimate is "
+                "unreliable (too optimistic) whatever the support",
+            )
+        return check
 
     def findings(self, config: ChecksConfig | None = None) -> list[str]:
         """Plain-language sentences, the most important first."""
@@ -224,6 +299,7 @@ class PerformanceResult:
         if self.task == "regression":
             ranked += _regression_findings(self, config)
         else:
+            ranked += _reliability_findings(self, config)  # first among equals: it qualifies the rest
             ranked += _classification_findings(self, config)
         if self.n_labelled and self.n_labelled < self.n_rows:
             ranked.append(
@@ -264,7 +340,8 @@ class PerformanceResult:
             self.actual,
             keys,
             tolerance={"accuracy": ACCURACY_TOLERANCE, "roc_auc": ACCURACY_TOLERANCE},
-            error_bars={"accuracy": 3 * se} if se else None,
+            error_bars=None if self.intervals else ({"accuracy": 3 * se} if se else None),
+            intervals=self.intervals or None,
         )
         if self.expected_confusion is not None:
             figs["expected_confusion"] = vp.expected_confusion_figure(self.expected_confusion, self.labels)
@@ -303,7 +380,11 @@ class PerformanceResult:
         how = (
             "measured with labels"
             if self.labelled
-            else ("estimated without labels" + ("" if self.calibrated else ", uncalibrated"))
+            else (
+                "estimated without labels"
+                + ("" if self.calibrated else ", uncalibrated")
+                + (", UNRELIABLE" if self.estimate_reliable(config) is False else "")
+            )
         )
         sub = f"{self.task}, {self.n_rows:,} rows{when}; {how}"
         return _html.card(f"Performance of {self.model_name}", body, sub)

@@ -66,6 +66,16 @@ bootstrap interval that holds simultaneously for every comparison of the run
 when that bound is above the threshold (0; raise it to ignore small real
 changes). The comparison's bootstrap is a Bayesian one (Jeffreys pseudo-counts),
 so that a small group with no or few positive decisions does not look certain.
+
+**Before labels arrive** (the current data has none), the rates and
+disparities that need labels are *estimated* from the model's probabilities,
+calibrated per group on the labelled reference table (the CBPE idea per group;
+see :mod:`workbench.monitoring._bias_estimate`), with intervals, in
+``result.estimated``. They gate like the measured ones, against the reference's
+measured value: ``bias.estimated.<metric>.<attr>.worsened`` (error, <= 0) for
+``equalized_odds_difference`` and ``equal_opportunity_difference``. Without a
+model's probabilities or a labelled reference table the estimate is not made,
+and the result says why.
 """
 
 from __future__ import annotations
@@ -84,6 +94,7 @@ from workbench.monitoring._bias_definitions import (
     CELLS,  # noqa: F401  (public constant, kept importable from here)
     DISPARITIES,
 )
+from workbench.monitoring._bias_estimate import estimate_fairness, unavailable
 from workbench.monitoring._bias_groups import _assess_attribute, _attributes, _Table
 from workbench.monitoring._bias_inputs import _require_binary, _sensitive_columns
 from workbench.monitoring._bias_numbers import _native
@@ -99,6 +110,8 @@ from workbench.monitoring._bias_result import BiasResult
 from workbench.validation import check_number
 
 pd = lazy("pandas")
+
+_MIN_REFERENCE_LABELS = 50  # labelled reference rows of each outcome needed to calibrate
 
 __all__ = [
     "BiasResult",
@@ -189,8 +202,8 @@ def assess_bias(
     if random_state is not None:
         random_state = check_number(random_state, "random_state", low=0, integer=True)
     sens = _sensitive_columns(spec, sensitive)
-    seeds = np.random.SeedSequence(random_state).spawn(3)
-    ref_result = None
+    seeds = np.random.SeedSequence(random_state).spawn(4)
+    ref_result = ref_table = None
     if isinstance(reference, Mapping):
         reference = BiasResult.from_dict(reference)
     if isinstance(reference, BiasResult):
@@ -209,7 +222,7 @@ def assess_bias(
             raise ParameterError(
                 "the reference table needs predictions too: pass model= or reference_predictions="
             )
-        ref_result, _ = _assess_table(
+        ref_result, _, ref_table = _assess_table(
             reference,
             spec,
             model,
@@ -223,7 +236,7 @@ def assess_bias(
             seeds[1],
             "the reference data",
         )
-    result, reps = _assess_table(
+    result, reps, table = _assess_table(
         data,
         spec,
         model,
@@ -237,6 +250,11 @@ def assess_bias(
         seeds[0],
         "the current data",
     )
+    if not result.has_labels:
+        result = dataclasses.replace(
+            result,
+            estimated=_estimated(table, ref_table, ref_result, sens, intersections, seeds[3], confidence),
+        )
     if ref_result is None:
         return result
     comparison = _compare(
@@ -266,8 +284,8 @@ def _assess_table(
     random_state,
     seed,
     where,
-) -> tuple[BiasResult, dict]:
-    """One table's result (no comparison) and the bootstrap replicates behind it."""
+) -> tuple[BiasResult, dict, _Table]:
+    """One table's result (no comparison), the bootstrap replicates behind it, and the table."""
     notes: list[str] = []
     table = _Table.build(data, spec, model, predictions, sens, where)
     rng = np.random.default_rng(seed)
@@ -297,4 +315,33 @@ def _assess_table(
         attributes=records,
         notes=notes,
     )
-    return result, reps
+    return result, reps, table
+
+
+def _estimated(table, ref_table, ref_result, sens, intersections, seed, confidence):
+    """The label-free estimate of an unlabelled table's fairness, or why it cannot be made."""
+    if table.score is None:
+        return unavailable(
+            "the predictions were given as labels, without the model's probabilities to estimate from"
+        )
+    if (
+        ref_table is None
+        or min(np.sum(ref_table.label == 0), np.sum(ref_table.label == 1)) < _MIN_REFERENCE_LABELS
+    ):
+        return unavailable(
+            "there is no labelled reference table to calibrate the model's probabilities on, and raw "
+            "probabilities are not trusted to be calibrated; pass the labelled reference period as reference="
+        )
+    if ref_table.score is None:
+        return unavailable("the reference table was scored without the model's probabilities")
+    notes: list[str] = []
+    attributes = _attributes(table, sens, intersections, notes, "the current data")
+    return estimate_fairness(
+        table,
+        ref_table,
+        attributes,
+        ref_result,
+        ref_result.min_group_size,
+        confidence,
+        np.random.default_rng(seed),
+    )

@@ -23,6 +23,12 @@ change in how inputs relate to the outcome (concept drift, and partly a shift
 in the outcome rate itself): there the model stays confident while it is
 wrong. That is why :func:`assess_performance` measures the real metrics as
 soon as the current data holds labels, and reports how far the estimate was off.
+
+Nor can it see outside its reference's support, and it is too optimistic when
+the reference is the model's own training data: each estimate says whether it
+can be trusted (``result.estimate_reliable()``, the check
+``performance.estimate_reliable``) and gives its interval
+(``result.intervals``); see :mod:`workbench.monitoring._performance_support`.
 """
 
 from __future__ import annotations
@@ -63,6 +69,13 @@ from workbench.monitoring._performance_findings import (
     RMSE_TOLERANCE,
 )
 from workbench.monitoring._performance_result import PerformanceResult
+from workbench.monitoring._performance_support import (
+    SUPPORT_TOLERANCE,
+    estimate_intervals,
+    measure_support,
+    support_sample,
+    training_reference,
+)
 
 pd = lazy("pandas")
 
@@ -70,6 +83,7 @@ __all__ = [
     "ACCURACY_TOLERANCE",
     "CALIBRATIONS",
     "RMSE_TOLERANCE",
+    "SUPPORT_TOLERANCE",
     "PerformanceEstimator",
     "PerformanceResult",
     "assess_performance",
@@ -106,7 +120,13 @@ def assess_performance(
     calibration : ``"isotonic"`` (as CBPE does) or ``"none"``.
 
     The label-free estimate is computed in both cases, so a labelled batch
-    shows how far the estimate was from the truth.
+    shows how far the estimate was from the truth. It comes with a 90%
+    interval (``result.intervals``) and a verdict on whether it can be trusted
+    (``result.estimate_reliable()``): not when the reference is the model's
+    training data (its ``meta.json`` fingerprint tells), nor when more than
+    :data:`SUPPORT_TOLERANCE` of the current rows lie where the reference has
+    barely any rows (a domain classifier tells; the reference data, or the
+    sample a fitted estimator keeps, is needed for that).
 
     Returns
     -------
@@ -164,6 +184,7 @@ def assess_performance(
     else:
         if reference is not None:
             _frame(reference, "the reference data")
+            spec.check_columns(reference, where="the reference data")
             notes.append(
                 f"the reference data has no values in the target column '{spec.target}', so it could "
                 "not calibrate the estimate; the reference metrics are the model's validation metrics"
@@ -205,6 +226,13 @@ def assess_performance(
 
     proba = model.predict_proba(current)
     estimate = _estimate(est, proba, model.threshold)
+    training, sample = est.training_reference, est.support
+    if reference is not None and not est.calibrated and sample is None:  # an unlabelled reference
+        training, sample = training_reference(reference, model), support_sample(reference, model)
+    reliability = {
+        "training_reference": training,
+        "support": None if sample is None else measure_support(sample, current, model),
+    }
     classes = list(model.classes_)
     if labelled:
         metrics, extra = classification_metrics(
@@ -238,4 +266,6 @@ def assess_performance(
         sampling_error={"accuracy": se},
         n_labelled=n_labelled,
         notes=notes,
+        reliability=reliability,
+        intervals=estimate_intervals(est, proba, model.threshold),
     )

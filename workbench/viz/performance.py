@@ -29,13 +29,15 @@ def performance_metrics_figure(
     tolerance: Mapping[str, float] | None = None,
     relative: Sequence[str] = (),
     error_bars: Mapping[str, float] | None = None,
+    intervals: Mapping[str, Sequence[float]] | None = None,
 ) -> go.Figure:
     """Reference, estimated and actual values of each metric side by side.
 
     `tolerance` maps a metric to the largest allowed drop (absolute, or a
     fraction of the reference value for metrics named in `relative`, where a
     rise is the bad direction: RMSE); each gets a red tick at its limit.
-    `error_bars` maps a metric to the half-width of the estimate's band.
+    `error_bars` maps a metric to the half-width of the estimate's band;
+    `intervals` maps a metric to the estimate's ``[low, high]`` interval (asymmetric bars).
     """
     shown = [m for m in metrics if any(_num((b or {}).get(m)) for b in (reference, estimated, actual))]
     title = "Performance: reference period, estimate and measurement"
@@ -51,7 +53,20 @@ def performance_metrics_figure(
             continue
         ys = [_num(block.get(m)) for m in shown]
         err = None
-        if key == "estimated" and error_bars:
+        if key == "estimated" and intervals:
+            bounds = [intervals.get(m) for m in shown]
+            err = dict(
+                type="data",
+                symmetric=False,
+                array=[
+                    max(b[1] - y, 0) if b and y is not None else 0 for b, y in zip(bounds, ys, strict=True)
+                ],
+                arrayminus=[
+                    max(y - b[0], 0) if b and y is not None else 0 for b, y in zip(bounds, ys, strict=True)
+                ],
+                visible=True,
+            )
+        elif key == "estimated" and error_bars:
             err = dict(type="data", array=[error_bars.get(m) or 0 for m in shown], visible=True)
         fig.add_trace(
             go.Bar(
