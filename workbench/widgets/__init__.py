@@ -4,7 +4,7 @@ Panels only gather input, call the package and display its result objects;
 they share an :class:`AppState`, so what one sets the others pick up::
 
     from workbench.widgets import Workbench
-    Workbench()          # in JupyterLab: Data, Train, Compress, Explain, Evaluate, Monitor
+    Workbench()          # in JupyterLab: Data, Train, Compress, Explain, Evaluate, Monitor, Release
 
 Each panel also works alone (``TrainPanel(state)``), and the templated
 notebooks show them pre-filled with the results they computed headless.
@@ -23,6 +23,7 @@ _EXPORTS = {
     "EvaluatePanel": "workbench.widgets._evaluate",
     "ExplainPanel": "workbench.widgets._explain",
     "MonitorPanel": "workbench.widgets._monitor",
+    "ReleasePanel": "workbench.widgets._release",
     "ensure_model": "workbench.widgets._notebooks",
     "save_explanations": "workbench.widgets._notebooks",
     "save_json": "workbench.widgets._notebooks",

@@ -1,4 +1,4 @@
-"""Workbench: the six panels as one app on one shared state."""
+"""Workbench: the seven panels as one app on one shared state."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from workbench.widgets._data import DataPanel
 from workbench.widgets._evaluate import EvaluatePanel
 from workbench.widgets._explain import ExplainPanel
 from workbench.widgets._monitor import MonitorPanel
+from workbench.widgets._release import ReleasePanel
 from workbench.widgets._state import AppState, load_state
 from workbench.widgets._train import TrainPanel
 
 
 class Workbench(w.VBox):
-    """Data, Train, Compress, Explain, Evaluate and Monitor as tabs over one :class:`AppState`.
+    """Data, Train, Compress, Explain, Evaluate, Monitor and Release as tabs over one :class:`AppState`.
 
     ``Workbench()`` loads the bundled Adult data (``dataset=None`` starts
     empty); nothing else runs until a button is pressed. What one tab sets
@@ -42,6 +43,7 @@ class Workbench(w.VBox):
         self.explain = ExplainPanel(self.state)
         self.evaluate = EvaluatePanel(self.state)
         self.monitor = MonitorPanel(self.state)
+        self.release = ReleasePanel(self.state)
         self.tabs = w.Tab(children=self.panels, titles=[p.title for p in self.panels])
         self.header = w.HTML()
         self.state.observe(
@@ -52,8 +54,8 @@ class Workbench(w.VBox):
 
     @property
     def panels(self) -> list:
-        """The six panels, in tab order."""
-        return [self.data, self.train, self.compress, self.explain, self.evaluate, self.monitor]
+        """The seven panels, in tab order."""
+        return [self.data, self.train, self.compress, self.explain, self.evaluate, self.monitor, self.release]
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every panel's running work is done."""
