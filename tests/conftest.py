@@ -134,6 +134,44 @@ def adult_model(adult, n_rows: int, n_validation: int, seed: int):
     )
 
 
+@pytest.fixture()
+def state(adult, adult_small):
+    """An AppState on the Adult sample (4,000 training, 3,000 held-out rows) whose work runs synchronously."""
+    from workbench.widgets import AppState
+
+    train_rows, test_rows = adult_small
+    return AppState(
+        data=train_rows, validation=test_rows, spec=adult.spec, dataset="adult", run_in_thread=False
+    )
+
+
+def _train_lr(adult, rows, seed, shuffle=False):
+    import numpy as np
+
+    data = adult.train.sample(rows, random_state=seed)
+    if shuffle:  # a model that learned nothing: labels shuffled
+        data = data.assign(
+            **{adult.spec.target: np.random.default_rng(seed).permutation(data[adult.spec.target])}
+        )
+    return quick_model(data, adult.spec)
+
+
+@pytest.fixture(scope="session")
+def release_models(adult, tmp_path_factory):
+    """Saved model files: a champion, a comparable challenger (same recipe, other rows), a worse one.
+
+    The worse one learned from shuffled labels, so a release gate refuses it.
+    """
+    from workbench.modeling.artifact import save_model
+
+    folder = tmp_path_factory.mktemp("release-models")
+    return {
+        "champion": save_model(_train_lr(adult, 3000, 1), folder / "champion.wbm"),
+        "comparable": save_model(_train_lr(adult, 3000, 2), folder / "comparable.wbm"),
+        "worse": save_model(_train_lr(adult, 3000, 3, shuffle=True), folder / "worse.wbm"),
+    }
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the real `workbench` command in a subprocess."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

@@ -734,7 +734,8 @@ def test_retrain(monkeypatch, capsys):
 
 # -- demo -------------------------------------------------------------------------------------
 def test_demo(monkeypatch, tmp_path, capsys):
-    run_demo = Recorder(SimpleNamespace(out=tmp_path, failed_runs=[]))
+    registry = tmp_path / "registry"
+    run_demo = Recorder(SimpleNamespace(out=tmp_path, failed_runs=[], failed_release=None, registry=registry))
     serve = Recorder(0)
     monkeypatch.setattr("workbench.demo.run_demo", run_demo)
     monkeypatch.setattr("workbench.dashboards.server.serve", serve)
@@ -743,18 +744,27 @@ def test_demo(monkeypatch, tmp_path, capsys):
         "quick": True,
         "compress": False,
         "monitoring": True,
+        "release": True,
     }
     assert not serve.calls
     assert main(["demo"]) == EXIT_OK
     assert run_demo.args == ("workbench-demo",)
-    assert run_demo.kwargs == {"quick": False, "compress": True, "monitoring": True}
-    assert serve.args == (tmp_path / "reports",)
+    assert run_demo.kwargs == {"quick": False, "compress": True, "monitoring": True, "release": True}
+    assert serve.args == (tmp_path / "reports",) and serve.kwargs == {"registry": registry}
+    assert main(["demo", "--no-release", "--no-serve"]) == EXIT_OK
+    assert run_demo.kwargs["release"] is False
     assert main(["demo", "--no-monitoring"]) == EXIT_OK  # nothing to serve
     assert run_demo.kwargs["monitoring"] is False and len(serve.calls) == 1
     capsys.readouterr()
     run_demo.result.failed_runs = ["bias report on b1: KernelDied"]
     assert main(["demo"]) == EXIT_FAILED
     assert "1 report run(s) of the demo failed: bias report on b1: KernelDied" in capsys.readouterr().err
+    assert len(serve.calls) == 1
+    run_demo.result.failed_runs = []
+    run_demo.result.failed_release = "promoting the challenger: the registry did not answer"
+    assert main(["demo"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "release step failed while promoting the challenger: the registry did not answer" in err
     assert len(serve.calls) == 1
 
 

@@ -4,8 +4,10 @@ The demo's default output folder is relative (``workbench-demo/``) and its
 report kernels start inside their run folders, so this test runs it exactly so
 (in a copy of the repository, so that a developer's own ``workbench-demo/`` is
 never touched) and asserts what the demo is for: every report run completed,
-every injected change was found by the analysis that should find it, and the
-clean batch raised no alarm.
+every injected change was found by the analysis that should find it, the
+clean batch raised no alarm, and the release loop ran in the demo's registry
+(champion registered, challenger retrained with lineage, promoted through the
+gate, rolled back).
 """
 
 from __future__ import annotations
@@ -113,18 +115,67 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
     assert {"clean", "covariate_shift", "prior_shift", "missing_values", "bias_shift"} <= kinds_seen
 
 
+def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
+    repo, proc = demo_run
+    from workbench.registry import history, list_versions
+
+    registry = repo / "workbench-demo" / "registry"
+    assert (registry / "registry.db").is_file()
+    versions = list_versions("adult-income", registry=registry)
+    assert [(v.version, v.aliases) for v in versions] == [(1, ("champion",)), (2, ("challenger",))]
+    assert versions[1].parent == "models:/adult-income/1"
+    assert versions[1].tags["workbench.recipe"] == versions[0].tags["workbench.recipe"]
+    moves = [
+        (m.action, m.alias, m.from_version, m.to_version) for m in history("adult-income", registry=registry)
+    ]
+    assert moves == [
+        ("register", "champion", None, 1),
+        ("register", "challenger", None, 2),
+        ("promote", "champion", 1, 2),
+        ("rollback", "champion", 2, 1),
+    ]
+    assert Path(history("adult-income", registry=registry)[2].comparison).is_file()
+    out = proc.stdout
+    assert "registered the champion as models:/adult-income/1 @champion" in out
+    assert "Promote:" in out  # the comparison's verdict, printed before the gate decides
+    assert "promote: version 2 of 'adult-income' is the champion" in out
+    assert "rollback: @champion was version 2, is version 1 again" in out
+
+
+def test_demo_fails_loudly_when_the_release_step_fails(tmp_path, monkeypatch, capsys):
+    """A release step that failed makes the demo exit 3, saying which step and why."""
+    out, err = _failing_demo(
+        monkeypatch, tmp_path, capsys, "_challenger", _registry_refuses, "--no-monitoring"
+    )
+    assert "RELEASE FAILED while retraining the challenger: the registry refused" in out
+    assert "release step failed while retraining the challenger" in err
+
+
 def test_demo_fails_loudly_when_a_report_run_fails(tmp_path, monkeypatch, capsys):
     """A report run that failed makes the demo exit 3, and its table says which run and why."""
+    # _run_one is pickled by name; forked workers import the patched one
+    out, err = _failing_demo(monkeypatch, tmp_path, capsys, "_run_one", _bias_runs_fail, "--no-release")
+    assert "bias RUN FAILED: KernelDied" in out
+    assert "report run(s) of the demo failed" in err
+
+
+def _failing_demo(monkeypatch, tmp_path, capsys, name, replacement, *flags):
+    """Run the quick demo in-process with ``workbench.demo.<name>`` replaced; it must exit 3, no traceback."""
     import workbench.cli as cli
     import workbench.demo as demo
 
-    monkeypatch.setattr(demo, "_run_one", _bias_runs_fail)  # pickled by name; forked workers import it
+    monkeypatch.setattr(demo, name, replacement)
     monkeypatch.chdir(tmp_path)
-    code = cli.main(["demo", "--quick", "--no-serve", "--no-compress"])
+    code = cli.main(["demo", "--quick", "--no-serve", "--no-compress", *flags])
     out, err = capsys.readouterr()
-    assert code == 3
-    assert "bias RUN FAILED: KernelDied" in out
-    assert "report run(s) of the demo failed" in err and "Traceback" not in err
+    assert code == 3 and "Traceback" not in err, err
+    return out, err
+
+
+def _registry_refuses(*args, **kwargs):
+    from workbench.errors import RegistryError
+
+    raise RegistryError("the registry refused the new version (a test)")
 
 
 def _bias_runs_fail(kind, params, reports_dir, name):

@@ -8,36 +8,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from workbench.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, main
-from workbench.modeling.artifact import save_model
 from workbench.registry import history, register_model
 from workbench.releases.promote import PENDING, PROMOTED, REFUSED, promote
 from workbench.reports.ledger import Ledger
 
 
-def _train(adult, rows, seed, shuffle=False):
-    from workbench.modeling.train import train
-
-    data = adult.train.sample(rows, random_state=seed)
-    if shuffle:  # a model that learned nothing: labels shuffled
-        data = data.assign(
-            **{adult.spec.target: np.random.default_rng(seed).permutation(data[adult.spec.target])}
-        )
-    return train(data, adult.spec, recipes=["logistic_regression"], quick=True, progress=False).champion
-
-
 @pytest.fixture(scope="module")
-def models(adult, tmp_path_factory):
+def models(release_models):
     """Champion, a comparable challenger (same recipe, other rows) and a worse one (shuffled labels)."""
-    folder = tmp_path_factory.mktemp("models")
-    return {
-        "champion": save_model(_train(adult, 3000, 1), folder / "champion.wbm"),
-        "comparable": save_model(_train(adult, 3000, 2), folder / "comparable.wbm"),
-        "worse": save_model(_train(adult, 3000, 3, shuffle=True), folder / "worse.wbm"),
-    }
+    return release_models
 
 
 @pytest.fixture(scope="module")

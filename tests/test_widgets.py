@@ -29,14 +29,6 @@ from workbench.widgets import (
 LIME_SAMPLES = 500  # LIME samples per row where speed, not precision, matters
 
 
-@pytest.fixture()
-def state(adult, adult_small):
-    train_rows, test_rows = adult_small
-    return AppState(
-        data=train_rows, validation=test_rows, spec=adult.spec, dataset="adult", run_in_thread=False
-    )
-
-
 @pytest.fixture(scope="module")
 def lr_result(adult, adult_small):
     """A quick logistic regression on the Adult sample (the fastest recipe to train and to explain)."""
@@ -72,7 +64,7 @@ def test_workbench_loads_adult_by_default_and_runs_nothing_else():
     app = Workbench()
     st = app.state
     assert (len(st.data), len(st.validation), st.spec.target) == (32561, 16281, "income")
-    assert [app.tabs.get_title(i) for i in range(7)] == [
+    assert [app.tabs.get_title(i) for i in range(len(app.panels))] == [
         "Data",
         "Train",
         "Compress",
@@ -80,6 +72,7 @@ def test_workbench_loads_adult_by_default_and_runs_nothing_else():
         "Evaluate",
         "Monitor",
         "Fairness",
+        "Release",
     ]
     assert st.model is None and st.evaluation is None and st.train_result is None
     assert "adult (32,561 rows, 16,281 held out; target: income)" in app.header.value

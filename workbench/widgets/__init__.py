@@ -4,7 +4,7 @@ Panels only gather input, call the package and display its result objects;
 they share an :class:`AppState`, so what one sets the others pick up::
 
     from workbench.widgets import Workbench
-    Workbench()          # in JupyterLab: Data, Train, Compress, Explain, Evaluate, Monitor
+    Workbench()          # in JupyterLab: Data, Train, Compress, Explain, Evaluate, Monitor, Release
 
 Each panel also works alone (``TrainPanel(state)``), and the templated
 notebooks show them pre-filled with the results they computed headless.
@@ -24,6 +24,7 @@ _EXPORTS = {
     "ExplainPanel": "workbench.widgets._explain",
     "FairnessPanel": "workbench.widgets._fairness",
     "MonitorPanel": "workbench.widgets._monitor",
+    "ReleasePanel": "workbench.widgets._release",
     "ensure_model": "workbench.widgets._notebooks",
     "save_explanations": "workbench.widgets._notebooks",
     "save_json": "workbench.widgets._notebooks",

@@ -1,4 +1,4 @@
-"""Workbench: the six panels as one app on one shared state."""
+"""Workbench: the eight panels as one app on one shared state."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from workbench.widgets._evaluate import EvaluatePanel
 from workbench.widgets._explain import ExplainPanel
 from workbench.widgets._fairness import FairnessPanel
 from workbench.widgets._monitor import MonitorPanel
+from workbench.widgets._release import ReleasePanel
 from workbench.widgets._state import AppState, load_state
 from workbench.widgets._train import TrainPanel
 
 
 class Workbench(w.VBox):
-    """Data, Train, Compress, Explain, Evaluate, Monitor and Fairness as tabs over one :class:`AppState`.
+    """Data, Train, Compress, Explain, Evaluate, Monitor, Fairness and Release as tabs over one
+    :class:`AppState`.
 
     ``Workbench()`` loads the bundled Adult data (``dataset=None`` starts
     empty); nothing else runs until a button is pressed. What one tab sets
@@ -44,6 +46,7 @@ class Workbench(w.VBox):
         self.evaluate = EvaluatePanel(self.state)
         self.monitor = MonitorPanel(self.state)
         self.fairness = FairnessPanel(self.state)
+        self.release = ReleasePanel(self.state)
         self.tabs = w.Tab(children=self.panels, titles=[p.title for p in self.panels])
         self.header = w.HTML()
         self.state.observe(
@@ -54,7 +57,7 @@ class Workbench(w.VBox):
 
     @property
     def panels(self) -> list:
-        """The panels, in tab order."""
+        """The eight panels, in tab order."""
         return [
             self.data,
             self.train,
@@ -63,6 +66,7 @@ class Workbench(w.VBox):
             self.evaluate,
             self.monitor,
             self.fairness,
+            self.release,
         ]
 
     def wait(self, timeout: float | None = None) -> None:
