@@ -80,6 +80,8 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
     by_batch: dict[str, dict[str, list[str]]] = {}
     for summary_path in reports.glob("*/*/summary.json"):
         summary = json.loads(summary_path.read_text())
+        if summary["kind"] == "compare":  # the release step's comparisons (their own test, below)
+            continue
         batch = Path(summary["params"].get("current") or summary["params"]["data"]).stem
         failed = [c["name"] for c in summary["checks"] if not c["passed"] and c.get("severity") == "error"]
         by_batch.setdefault(batch, {})[summary["kind"]] = failed
@@ -134,7 +136,14 @@ def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
         ("promote", "champion", 1, 2),
         ("rollback", "champion", 2, 1),
     ]
-    assert Path(history("adult-income", registry=registry)[2].comparison).is_file()
+    # retrain and promote each filed their comparison as a compare run, named by the audit record
+    from workbench.reports.ledger import Ledger
+
+    compare_runs = {
+        r["id"] for r in Ledger(repo / "workbench-demo" / "reports").runs() if r["kind"] == "compare"
+    }
+    moves = history("adult-income", registry=registry)
+    assert {moves[1].comparison, moves[2].comparison} == compare_runs and len(compare_runs) == 2
     out = proc.stdout
     assert "registered the champion as models:/adult-income/1 @champion" in out
     assert "Promote:" in out  # the comparison's verdict, printed before the gate decides
@@ -145,7 +154,12 @@ def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
 def test_demo_fails_loudly_when_the_release_step_fails(tmp_path, monkeypatch, capsys):
     """A release step that failed makes the demo exit 3, saying which step and why."""
     out, err = _failing_demo(
-        monkeypatch, tmp_path, capsys, "_challenger", _registry_refuses, "--no-monitoring"
+        monkeypatch,
+        tmp_path,
+        capsys,
+        "workbench.releases.retrain:retrain",
+        _registry_refuses,
+        "--no-monitoring",
     )
     assert "RELEASE FAILED while retraining the challenger: the registry refused" in out
     assert "release step failed while retraining the challenger" in err
@@ -154,17 +168,22 @@ def test_demo_fails_loudly_when_the_release_step_fails(tmp_path, monkeypatch, ca
 def test_demo_fails_loudly_when_a_report_run_fails(tmp_path, monkeypatch, capsys):
     """A report run that failed makes the demo exit 3, and its table says which run and why."""
     # _run_one is pickled by name; forked workers import the patched one
-    out, err = _failing_demo(monkeypatch, tmp_path, capsys, "_run_one", _bias_runs_fail, "--no-release")
+    out, err = _failing_demo(
+        monkeypatch, tmp_path, capsys, "workbench.demo:_run_one", _bias_runs_fail, "--no-release"
+    )
     assert "bias RUN FAILED: KernelDied" in out
     assert "report run(s) of the demo failed" in err
 
 
 def _failing_demo(monkeypatch, tmp_path, capsys, name, replacement, *flags):
-    """Run the quick demo in-process with ``workbench.demo.<name>`` replaced; it must exit 3, no traceback."""
-    import workbench.cli as cli
-    import workbench.demo as demo
+    """Run the quick demo in-process with `name` (``module:attribute``) replaced; it must exit 3, no
+    traceback."""
+    import importlib
 
-    monkeypatch.setattr(demo, name, replacement)
+    import workbench.cli as cli
+
+    module, attribute = name.split(":")
+    monkeypatch.setattr(importlib.import_module(module), attribute, replacement)
     monkeypatch.chdir(tmp_path)
     code = cli.main(["demo", "--quick", "--no-serve", "--no-compress", *flags])
     out, err = capsys.readouterr()

@@ -9,16 +9,19 @@ import hashlib
 import json
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import run_cli
 from tests.predlog_util import write_log
+from tests.serving_util import records_of, running
 from workbench.data.io import load_table
 from workbench.errors import DataError, ParameterError
 from workbench.serving.labels import join_labels
 from workbench.serving.log_table import is_prediction_log, log_dates, parse_time, read_log
+from workbench.serving.service import ServingService
 
 
 @pytest.fixture(scope="module")
@@ -210,12 +213,24 @@ def test_reports_run_on_a_log_and_find_a_shift_sent_through_the_server(tmp_path,
     reference.to_parquet(tmp_path / "reference.parquet", index=False)
     rows = adult.test.sample(2000, random_state=9).reset_index(drop=True)
     shifted = rows.assign(age=(rows["age"] * 1.6).round().clip(17, 90))
-    logged = served(model, shifted, _id=[f"c{i}" for i in range(len(rows))])
-    write_log(tmp_path / "log", logged, start="2026-11-05T00:00:00+00:00", step_seconds=1)
+    # the shifted records go through a real server (uvicorn on loopback), which writes the log
+    service = ServingService(str(tmp_path / "model.wbm"), log_dir=tmp_path / "log")
+    service.log.flush_seconds = 0.05
+    records = records_of(shifted, model.spec)
+    with running(service) as url, httpx.Client(timeout=120) as client:
+        for start in range(0, len(records), 500):
+            batch = [{**r, "id": f"c{i}"} for i, r in enumerate(records[start : start + 500], start)]
+            answer = client.post(
+                url + "/predict", content=json.dumps(batch), headers={"content-type": "application/json"}
+            )
+            assert answer.status_code == 200, answer.text[:500]
+        service.log.flush()
+    (day,) = (tmp_path / "log").glob("date=*")
+    assert len(read_log(day)) == len(rows)
     reports = tmp_path / "reports"
     r = run_cli(
         "report", "drift", "--reference", str(tmp_path / "reference.parquet"),
-        "--current", str(tmp_path / "log" / "date=2026-11-05"), "--model", str(tmp_path / "model.wbm"),
+        "--current", str(day), "--model", str(tmp_path / "model.wbm"),
         "--reports-dir", str(reports), "--json",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]

@@ -126,7 +126,7 @@ def run_demo(
     if release:
         demo_result.registry = out / "registry"
         demo_result.release, demo_result.failed_release = _release(
-            demo, Path(path), demo_result.registry, quick=quick, progress=progress, echo=echo
+            demo, Path(path), demo_result.registry, out / "reports", quick=quick, progress=progress, echo=echo
         )
     demo_result.seconds = time.perf_counter() - t0
     echo(f"\ndone in {demo_result.seconds:.0f} s; outputs in {out}/")
@@ -238,7 +238,7 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
     return run_failures
 
 
-def _release(demo, model_path: Path, registry: Path, *, quick: bool, progress: bool, echo):
+def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick: bool, progress: bool, echo):
     """Register the champion, retrain a challenger on a later window, gate it, then roll it back.
 
     Returns what happened (versions, the decision, the champion before and after the rollback) and,
@@ -249,6 +249,7 @@ def _release(demo, model_path: Path, registry: Path, *, quick: bool, progress: b
     from workbench.registry.audit import rollback
     from workbench.registry.versions import get_alias, register_model
     from workbench.releases.promote import PROMOTED, promote
+    from workbench.releases.retrain import retrain
 
     reference, later = periods(demo)
     done: dict[str, Any] = {}
@@ -261,12 +262,22 @@ def _release(demo, model_path: Path, registry: Path, *, quick: bool, progress: b
         step = "retraining the challenger"
         # the later period, now labelled, joins the training rows: the champion's recipe on the rows to date
         window = pd.concat([demo.train, later], ignore_index=True)
-        challenger = _challenger(champion, window, registry, quick=quick, progress=progress)
+        challenger = retrain(
+            DEMO_MODEL,
+            window,
+            validation=reference,
+            sensitive=demo.spec.sensitive,
+            registry=registry,
+            reports_dir=reports_dir,
+            checks=DEMO_BUDGETS,
+            quick=quick,
+            progress=progress,
+        )
         done["challenger"] = challenger.version
         echo(
-            f"retrained the champion's recipe ({challenger.tags.get('workbench.recipe')}) on "
-            f"{len(window):,} rows (training rows + the later period) -> {challenger.uri} @challenger, "
-            f"parent {challenger.parent}"
+            f"retrained the champion's recipe ({challenger.recipe}) on {len(window):,} rows (training rows "
+            f"+ the later period) -> {challenger.uri} @challenger, parent models:/{DEMO_MODEL}/"
+            f"{challenger.parent}"
         )
         step = "comparing and promoting the challenger"
         # promote compares (on the reference period, which neither model saw) and gates in one call; the
@@ -278,6 +289,7 @@ def _release(demo, model_path: Path, registry: Path, *, quick: bool, progress: b
             sensitive=demo.spec.sensitive,
             checks=DEMO_BUDGETS,
             registry=registry,
+            reports_dir=reports_dir,
         )
         comparison = _stored_comparison(promotion.comparison_path)
         echo(f"compared on the reference period ({comparison.n_labelled:,} labelled rows):")
@@ -301,38 +313,14 @@ def _release(demo, model_path: Path, registry: Path, *, quick: bool, progress: b
         return done, f"{step}: {exc}"
 
 
-def _challenger(champion, window, registry: Path, *, quick: bool, progress: bool):
-    """Train the champion's recipe on `window` and register it, lineage to `champion`, as @challenger.
+def _stored_comparison(run_dir: str):
+    """The comparison :func:`~workbench.releases.promote.promote` filed as a ``compare`` run (read back from
+    the run's ``results.json``, not computed again)."""
+    from workbench.reports.report import RESULTS_FILE, Report
 
-    One call's worth of work, kept apart so that it can become ``releases.retrain``.
-    """
-    import tempfile
-
-    from workbench.modeling.artifact import load_model, save_model
-    from workbench.modeling.train import train
-    from workbench.registry.versions import register_model
-
-    model = load_model(champion.uri, registry=str(registry))
-    meta = model.meta
-    result = train(
-        window,
-        model.spec,
-        recipes=[meta["recipe"]],
-        imbalance=meta.get("imbalance") or "none",
-        cost=meta.get("cost"),
-        quick=quick,
-        progress=progress,
+    return Report.from_dict(json.loads((Path(run_dir) / RESULTS_FILE).read_text())["report"]).result(
+        "compare"
     )
-    with tempfile.TemporaryDirectory(prefix="workbench-challenger-") as tmp:
-        path = save_model(result.champion, Path(tmp) / "challenger.wbm")
-        return register_model(path, DEMO_MODEL, registry=registry, parent=champion, aliases=["challenger"])
-
-
-def _stored_comparison(path: str):
-    """The comparison :func:`~workbench.releases.promote.promote` kept (a result entry in a JSON file)."""
-    from workbench.results import result_from_entry
-
-    return result_from_entry(json.loads(Path(path).read_text()))
 
 
 def periods(demo):
