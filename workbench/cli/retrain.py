@@ -7,10 +7,7 @@ gate), 2 on bad input (an unknown model, no champion, a window without labels or
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_comparison_options
-from workbench.exit_codes import EXIT_OK
+from workbench.cli._common import add_comparison_options, add_output_options, flags, print_result
 from workbench.validation import check_number
 
 
@@ -33,8 +30,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--quick", action="store_true", help="smaller ensembles (previews, tests)")
     add_comparison_options(p, "who retrains")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=run)
+    add_output_options(p, run, json="the result")
 
 
 def run(args) -> int:
@@ -43,6 +39,5 @@ def run(args) -> int:
 
     check_number(args.n_bootstrap, "--n-bootstrap", low=10, integer=True)
     options = ("validation", "sensitive", "registry", "reports_dir", "checks", "quick", "by", "n_bootstrap")
-    result = retrain(args.name, args.data, **{k: getattr(args, k) for k in options})
-    print(json.dumps(result.to_dict()) if args.json else result.text())
-    return EXIT_OK
+    result = retrain(args.name, args.data, **flags(args, *options))
+    return print_result(args, result.to_dict(), result.text)
