@@ -84,14 +84,44 @@ def test_trend_charts_by_period_with_control_limits(runs_dir):
     ] == periods  # one point per run: one run a period here
     assert list(share["drift share"].x) == [0, 1, 2, 3]
     assert share["drift share"].y[3] > share["drift share"].y[0]
-    # two clean periods: limits from them, and the shifted periods fall outside (red markers)
-    assert {"centre line", "lower control limit", "upper control limit"} <= set(share)
+    # two clean periods are too few for control limits (a sliver that paints ordinary runs red):
+    # none drawn, the title says how many are needed, and the check's own limit decides the colour
+    assert not {"centre line", "lower control limit", "upper control limit"} & set(share)
+    assert "once 5 runs are in control; 2 so far" in figs["drift_share"].layout.title.text
     colors = share["drift share"].marker.color
     assert colors[0] != "#d62728" and colors[3] == "#d62728"
     acc = {t.name for t in figs["accuracy"].data}
     assert {"estimated (no labels)", "actual"} <= acc
     groups = {t.name for t in figs["fairness.sex"].data}
     assert {"Male", "Female"} <= groups and any((n or "").startswith("limit") for n in groups)
+
+
+def test_control_limits_from_five_in_control_runs(runs_dir):
+    import copy
+
+    from workbench.dashboards.runs import load_runs
+    from workbench.dashboards.trends import MIN_CONTROL_RUNS, drift_share_figure
+
+    runs = [r for r in load_runs(runs_dir).runs if r["kind"] == "drift"]
+    clean = [r for r in runs if r["status"] == "passed"]
+    shifted = max(runs, key=lambda r: r["period_label"])
+    # more in-control periods shaped like the ledger's own rows: copies of the clean runs, later periods
+    extra = []
+    for i in range(MIN_CONTROL_RUNS - len(clean)):
+        r = copy.deepcopy(clean[i % len(clean)])
+        r["id"], r["name"], r["period_label"] = f"{r['id']}-{i}", None, f"2026-10-{20 + i:02d}"
+        extra.append(r)
+    fig = drift_share_figure([*extra, *runs])
+    share = {t.name: t for t in fig.data}
+    assert {"centre line", "lower control limit", "upper control limit"} <= set(share)
+    assert "(control limits from in-control runs)" in fig.layout.title.text
+    upper = share["upper control limit"].y[0]
+    points = share["drift share"]
+    by_period = dict(zip((c[0] for c in points.customdata), points.y, strict=True))
+    assert by_period[shifted["period_label"]] > upper  # the shifted period is out of control
+    colors = dict(zip((c[0] for c in points.customdata), points.marker.color, strict=True))
+    assert colors[shifted["period_label"]] == "#d62728"
+    assert all(colors[r["period_label"]] != "#d62728" for r in extra)
 
 
 def test_index_dashboard_filters_and_shows_a_run_without_heavy_libraries(runs_dir):

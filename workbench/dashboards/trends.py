@@ -2,9 +2,10 @@
 
 Statistical process control on the ledger's key figures: the centre line and
 the limits (mean ± 3 standard deviations) come from the in-control runs,
-i.e. the runs whose gating checks passed; a point outside the limits is drawn
-red. Beside them, each check's own threshold. Every run is a point: several
-runs of one period (batches, segments) sit side by side at that period, so a
+i.e. the runs whose gating checks passed, once there are at least
+``MIN_CONTROL_RUNS`` of them; a point outside the limits is drawn red.
+Beside them, each check's own threshold. Every run is a point: several runs
+of one period (batches, segments) sit side by side at that period, so a
 failed run never hides behind another. Pure functions from ledger rows to
 plotly figures: nothing is recomputed from data.
 """
@@ -34,6 +35,10 @@ from workbench.viz.performance import control_limits
 _LAYOUT, _RED, _BLUE, _GREY = LAYOUT, RED, BLUE, GREY
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 DRIFT_SHARE, FOUR_FIFTHS = "drift.share", 0.8
+# Control limits from fewer in-control runs are a sliver (the standard deviation of two or three
+# numbers is mostly chance) and paint ordinary runs as out of control; SPC texts ask for 20-25
+# subgroups, five is the least that gives a usable band. Until then the check's limit decides.
+MIN_CONTROL_RUNS = 5
 
 
 def trend_figures(runs: Sequence[Mapping]) -> list[tuple[str, go.Figure]]:
@@ -62,7 +67,7 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         for r in drift
         if r["status"] == "passed"
     ]
-    limits = control_limits(clean, "drift_share", baseline=len(clean))
+    limits = control_limits(clean, "drift_share", baseline=len(clean), min_baseline=MIN_CONTROL_RUNS)
     _limit_lines(fig, axis, limits)
     check = check_of(drift[0], DRIFT_SHARE)
     if check and check.get("threshold") is not None:
@@ -76,8 +81,10 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         )
     for i, (label, points) in enumerate(_series(drift, "drift share")):
         ys = [metric(r, DRIFT_SHARE) for r in points]
+        # red: the run failed a drift check (the share's own or a column's) or sits outside the limits
         failed = [
-            DRIFT_SHARE in r["failed_errors"] or _outside(y, limits) for r, y in zip(points, ys, strict=True)
+            any(str(n).startswith("drift.") for n in r["failed_errors"]) or _outside(y, limits)
+            for r, y in zip(points, ys, strict=True)
         ]
         color = _PALETTE[i % len(_PALETTE)]
         fig.add_trace(
@@ -91,7 +98,12 @@ def drift_share_figure(runs: Sequence[Mapping]) -> go.Figure | None:
             )
         )
     fig.update_layout(
-        title="Drift share by data period, every run (control limits from in-control runs)",
+        title="Drift share by data period, every run "
+        + (
+            "(control limits from in-control runs)"
+            if limits["lower"] is not None
+            else f"(control limits once {MIN_CONTROL_RUNS} runs are in control; {len(clean)} so far)"
+        ),
         yaxis_title="share of columns drifted",
         yaxis_tickformat=".0%",
         **_LAYOUT,
@@ -121,7 +133,7 @@ def accuracy_figure(runs: Sequence[Mapping]) -> go.Figure | None:
         return None
     axis = _Axis(runs)
     clean = [_accuracy_row(r) for r in runs if r["status"] == "passed"]
-    limits = control_limits(clean, "accuracy", baseline=len(clean))
+    limits = control_limits(clean, "accuracy", baseline=len(clean), min_baseline=MIN_CONTROL_RUNS)
     if limits["lower"] is None:  # no in-control runs to base them on: the reference period ± a tolerance
         limits = control_limits([_accuracy_row(r) for r in by_period(runs)], "accuracy")
     fig = go.Figure()
@@ -329,7 +341,7 @@ def fairness_figures(runs: Sequence[Mapping]) -> dict[str, go.Figure]:
                 for r, y in zip(points, ys, strict=True)
                 if r["status"] == "passed"
             ]
-            limits = control_limits(clean, "ratio", baseline=len(clean))
+            limits = control_limits(clean, "ratio", baseline=len(clean), min_baseline=MIN_CONTROL_RUNS)
             if limits["lower"] is not None:
                 fig.add_trace(
                     axis.line(

@@ -173,13 +173,15 @@ def control_limits(
     *,
     tolerance: float = 0.02,
     baseline: int | Sequence[str] | None = None,
+    min_baseline: int = 2,
 ) -> dict:
     """Control limits for a performance trend.
 
     With a `baseline` (the first n periods, or a list of period labels known to
-    be clean) holding at least two values: mean ± 3 standard deviations of the
-    metric over those periods (the measured value where labels exist, else the
-    estimate). Otherwise a tolerance band: the latest reference value ± `tolerance`.
+    be clean) holding at least `min_baseline` values (two at the least):
+    mean ± 3 standard deviations of the metric over those periods (the measured
+    value where labels exist, else the estimate). Otherwise a tolerance band:
+    the latest reference value ± `tolerance`.
     Returns ``{"method", "center", "lower", "upper"}`` (None values when there
     is nothing to base them on).
     """
@@ -191,7 +193,7 @@ def control_limits(
             wanted = {str(p) for p in baseline}
             base = [r for r in rows if str(r.get("period")) in wanted]
         vals = [v for v in (_value(r, metric) for r in base) if v is not None]
-        if len(vals) >= 2:
+        if len(vals) >= max(2, min_baseline):
             mean = sum(vals) / len(vals)
             sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
             return {
