@@ -491,6 +491,11 @@ def test_server_listens_on_loopback_only_and_serves_only_report_html(runs_dir, t
         for forbidden in ("results.json", "summary.json", "report.ipynb"):
             assert _get(f"{server.base}/voila/files/drift/{run.name}/{forbidden}")[0] == 403
         assert _get(f"{server.base}/voila/files/ledger.sqlite")[0] == 403
+        # no folder listing: Voila's tree redirects to the index, its contents API is not there
+        for listing in ("/voila/tree", "/voila/tree/drift"):
+            assert _get(f"{server.base}{listing}")[0] in (301, 302), listing
+        status, body = _get(f"{server.base}/voila/api/contents/drift")
+        assert status == 404 and run.name not in body
         ip = _non_loopback_ip()
         if ip:
             with socket.socket() as s:

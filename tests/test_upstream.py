@@ -128,9 +128,12 @@ def test_voila_builds_its_app_from_settings_and_handlers_then_listens():
 
 def test_the_dashboard_app_swaps_in_its_handlers_and_contents_manager(tmp_path):
     """DashboardVoila on the installed Voila: its handlers replace Voila's own, by class."""
+    import tornado.web
     from voila.static_file_handler import AllowListFileHandler
+    from voila.tornado.contentshandler import VoilaContentsHandler
     from voila.tornado.handler import TornadoVoilaHandler
     from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
     from workbench.dashboards import upstream
     from workbench.dashboards.handlers import PlotlyJSHandler
@@ -153,6 +156,10 @@ def test_the_dashboard_app_swaps_in_its_handlers_and_contents_manager(tmp_path):
     ):
         assert theirs not in classes and ours in classes, theirs
     assert classes.count(PlotlyJSHandler) == 2
+    # Voila's folder listing and the contents API it reads are gone: the tree routes redirect
+    assert TornadoVoilaTreeHandler not in classes and VoilaContentsHandler not in classes
+    trees = [spec for spec in app.init_handlers() if "/voila/tree" in spec[0]]
+    assert trees and all(spec[1] is tornado.web.RedirectHandler for spec in trees)
     report_files = next(spec for spec in app.init_handlers() if spec[1] is upstream.ReportFileHandler)
     assert {"allowlist", "denylist", "path"} <= set(report_files[2])
 

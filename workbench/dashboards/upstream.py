@@ -53,8 +53,10 @@ from tornado.routing import Rule
 from voila.app import Voila
 from voila.exporter import VoilaExporter
 from voila.static_file_handler import AllowListFileHandler
+from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from workbench.dashboards.access import HostCheck, split_host
 from workbench.dashboards.handlers import RefusedHost, plotly_routes
@@ -114,8 +116,12 @@ class DashboardVoila(Voila):
     def init_handlers(self):
         """Voila's routes with workbench's handlers swapped in, plus the plotly.js routes.
 
-        The root URL redirects to the index page.
+        The root URL redirects to the index page, and so does Voila's folder listing (``/voila/tree``):
+        the index is the dashboard's one list of runs, and the listing showed every file of the reports
+        folder (ledger, results, kernels' logs). Voila's contents API, which only that listing reads,
+        is not routed.
         """
+        index = url_path_join(self.server_url, INDEX_PATH)
         ours = {
             AllowListFileHandler: ReportFileHandler,
             TornadoVoilaHandler: PageHandler,
@@ -123,10 +129,13 @@ class DashboardVoila(Voila):
         }
         handlers = []
         for spec in super().init_handlers():
-            if len(spec) >= 2 and spec[1] in ours:
+            if len(spec) >= 2 and spec[1] is VoilaContentsHandler:
+                continue
+            if len(spec) >= 2 and spec[1] is TornadoVoilaTreeHandler:
+                spec = (spec[0], tornado.web.RedirectHandler, {"url": index})
+            elif len(spec) >= 2 and spec[1] in ours:
                 spec = (spec[0], ours[spec[1]], *spec[2:])
             handlers.append(spec)
-        index = url_path_join(self.server_url, INDEX_PATH)
         return [
             (self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index}),
             *plotly_routes(self.server_url),
