@@ -477,6 +477,22 @@ def test_headline_says_what_the_more_are():
     ).endswith(" and 1 more failed check in 1 other run.")
 
 
+def test_headline_names_a_failing_segment_beside_a_later_passing_one():
+    from workbench.dashboards.headline import headline
+
+    col = "drift.column.age"
+    runs = [
+        _run(1, period="2026-11-01", name="north", status="checks_failed", failed=(col,)),
+        _run(2, period="2026-11-02", name="north", status="checks_failed", failed=(col,)),
+        _run(3, period="2026-11-02", name="south"),  # started after the failing segment, passing
+    ]
+    assert "drift in age since 2026-11-01" in headline(runs)
+    # a re-run of the same segment and period that passes replaces the failing run: nothing fails now
+    rerun = _run(4, period="2026-11-02", name="north")
+    assert "drift in age" not in headline([*runs, rerun])
+    assert "drift in age on 2026-11-01" not in headline([*runs, rerun])
+
+
 def test_headline_numbers_never_read_equal_when_they_are_not():
     from workbench.dashboards.headline import headline
 

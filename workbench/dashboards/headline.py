@@ -2,8 +2,9 @@
 
 "3 of the last 10 runs failed a check; drift in age since 2026-11-20;
 demographic parity ratio for sex 0.74 (below 0.8) on 2026-11-22". Built from
-ledger rows only: which checks fail in the latest run of each series (kind x
-model), and since which data period they have failed without a break.
+ledger rows only: which checks fail in the runs of the latest data period of
+each series (kind x model), and since which period they have failed without
+a break.
 """
 
 from __future__ import annotations
@@ -78,16 +79,25 @@ def _failing(runs: Sequence[Mapping]) -> list[tuple[str, list[str], set[str]]]:
         tuple[str, str, str, str, str]
     ] = []  # (since, name, phrase-without-date, period word, run id)
     for ordered in series.values():
-        latest = ordered[-1]
-        for name in latest.get("failed_errors") or []:
-            since = latest["period_label"]
-            for earlier in reversed(ordered[:-1]):
-                if name in (earlier.get("failed_errors") or []):
-                    since = earlier["period_label"]
-                else:
-                    break
-            word = "on" if since == latest["period_label"] else "since"
-            found.append((since, name, _describe(name, check_of(latest, name)), word, latest["id"]))
+        # Every run of the latest period speaks (segments and batches of one period are several runs:
+        # the last one alone would hide a failing segment behind a passing one), and a check has failed
+        # "since" the earliest period of the unbroken stretch in which some run failed it.
+        # ... and a run of the same period and name started later (a re-run) replaces the earlier one
+        ordered = list({(r["period_label"], r.get("name") or ""): r for r in ordered}.values())
+        failed_in: dict[str, set] = {}
+        for r in ordered:
+            failed_in.setdefault(r["period_label"], set()).update(r.get("failed_errors") or [])
+        periods = list(failed_in)
+        latest_period = periods[-1]
+        for latest in (r for r in ordered if r["period_label"] == latest_period):
+            for name in latest.get("failed_errors") or []:
+                since = latest_period
+                for earlier in reversed(periods[:-1]):
+                    if name not in failed_in[earlier]:
+                        break
+                    since = earlier
+                word = "on" if since == latest_period else "since"
+                found.append((since, name, _describe(name, check_of(latest, name)), word, latest["id"]))
     names = {f[1] for f in found}
     if any(n.startswith("drift.column.") for n in names):  # the columns say it; the share and flag repeat it
         found = [f for f in found if f[1] not in ("drift.share", "drift.dataset")]
