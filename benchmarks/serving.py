@@ -1,6 +1,6 @@
 """Serving speed: ``workbench serve`` against ``mlflow models serve`` on the same registered model.
 
-A 100-tree random forest pipeline is trained on UCI Adult (bundled) and
+A random forest pipeline (the recipe's 200 trees) is trained on UCI Adult (bundled) and
 converted to ONNX (workbench's compressed variant); both are registered in a
 throw-away SQLite registry. Each server is started in its own process on
 loopback and loaded for ``--seconds`` by a client process (asyncio, raw

@@ -102,12 +102,14 @@ def canary_traffic(
     fallback_rate: float = 0.0,
     start: str = "2026-11-03T08:00:00+00:00",
     seed: int = 0,
+    fallback_role: str | None = None,
 ) -> pd.DataFrame:
     """`rows` served by a champion and a canary (sticky by id, `share` of ids), every meta column set.
 
     The canary (default: the champion's own model, a healthy canary) answers with
     latencies `slowdown` times the champion's; `fallback_rate` of its records are
-    answered by the fallback instead (logged with role "fallback").
+    answered by the fallback instead (logged under the routed role with ``_fallback`` set, as the server
+    logs them; ``fallback_role="fallback"`` writes them as logs from before that did).
     Pass it to :func:`write_log`, or straight to ``judge_canary``.
     """
     import zlib
@@ -130,7 +132,9 @@ def canary_traffic(
         _time=pd.Timestamp(start) + pd.to_timedelta(np.arange(len(features)), unit="s"),
         _model_name=np.where(fallback, "prior", np.where(to_canary, "credit-canary", "credit")),
         _model_version=np.where(fallback, "prior", np.where(to_canary, "2", "1")),
-        _role=np.where(fallback, "fallback", np.where(to_canary, "canary", "champion")),
+        _role=np.where(
+            fallback & (fallback_role is not None), fallback_role, np.where(to_canary, "canary", "champion")
+        ),
         _fallback=fallback,
         _fallback_reason=np.where(fallback, "model error: canary raised", None),
         _status="ok",

@@ -64,7 +64,10 @@ def test_a_healthy_canary_is_promoted(models, rows):
 
 def test_a_slow_failing_less_accurate_canary_is_rolled_back(models, rows):
     good, poor = models
-    frame = canary_traffic(good, rows, canary=poor, slowdown=1.6, fallback_rate=0.1, seed=2)
+    # a log from before fallback rows kept their routed role: their arm is found from their ids
+    frame = canary_traffic(
+        good, rows, canary=poor, slowdown=1.6, fallback_rate=0.1, seed=2, fallback_role="fallback"
+    )
     result = judge_canary(_labelled(frame, rows))
     failed = {c.name for c in result.checks() if not c.passed}
     assert {"canary.latency", "canary.fallbacks", "canary.accuracy", "canary.score"} <= failed
@@ -79,6 +82,21 @@ def test_a_slow_failing_less_accurate_canary_is_rolled_back(models, rows):
     assert [c.name for c in slow.checks() if not c.passed] == ["canary.latency"]
     assert slow.score() == 75 and slow.verdict()["decision"] == "continue"
     assert any("No labels were joined" in f for f in slow.findings())
+
+
+def test_fallback_rows_count_in_the_arm_they_were_routed_to(models, rows):
+    good, poor = models
+    frame = canary_traffic(good, rows, canary=poor, fallback_rate=0.1, seed=2)
+    assert not (frame["_role"] == "fallback").any() and frame["_fallback"].any()
+    result = judge_canary(_labelled(frame, rows))
+    expected = int((frame["_fallback"] & (frame["_role"] == "canary")).sum())
+    assert result.canary["fallbacks"] == expected > 0 and result.champion["fallbacks"] == 0
+    assert result.unattributed == 0 and result.canary["rows"] == int((frame["_role"] == "canary").sum())
+    assert result.fallbacks["canary"] == pytest.approx(expected / result.canary["rows"])
+    assert "canary.fallbacks" in {c.name for c in result.checks() if not c.passed}
+    # the arm names its own model, not the fallback that answered some of its records
+    assert result.canary["versions"] == ["2"] and result.canary["model"] == "credit-canary"
+    assert result.canary["answered"] == result.canary["rows"] - expected
 
 
 def test_too_little_canary_traffic_means_continue(models, rows):

@@ -270,3 +270,59 @@ def test_reports_run_on_a_log_and_find_a_shift_sent_through_the_server(tmp_path,
     window = load_table(tmp_path / "log")
     cmp = compare_models(model, model, window, n_bootstrap=50, sensitive=[], latency=False)
     assert cmp.n_labelled == 1500 and cmp.delta("roc_auc").get("delta") is not None
+
+
+def test_rows_given_as_columns_and_as_dicts_make_one_table_split_by_date(tmp_path):
+    import datetime as dt
+
+    from workbench.serving.log import PredictionLog
+
+    log = PredictionLog(
+        tmp_path, features={"age": "number", "city": "string", "ssn": "string"}, exclude=["ssn"]
+    )
+    day1 = dt.datetime(2026, 11, 2, 23, 59, tzinfo=dt.UTC)
+    day2 = dt.datetime(2026, 11, 3, 0, 1, tzinfo=dt.UTC)
+    meta = {"_request_id": "a", "_time": day1, "_status": ["ok", "rejected"], "_proba": [0.25, None]}
+    log.append_columns(meta, [[41.0, "Oslo", "x"], [float("nan"), None, "y"]])
+    log.append([{"_request_id": "b", "_time": day2, "_status": "ok", "age": 7, "city": 3, "note": "n"}])
+    log.append_columns({"_request_id": "c", "_time": day2, "_status": ["ok"]}, [[5.0, "Bergen", "z"]])
+    assert log.buffered == 4
+    log.close()
+    assert log.rows_written == 4 and log.buffered == 0 and log.healthy
+    import pyarrow.parquet as pq
+
+    segments = sorted(tmp_path.glob("date=*/part-*.parquet"))
+    assert [s.parent.name for s in segments] == ["date=2026-11-02", "date=2026-11-03"]
+    first, second = (pq.read_table(s).to_pandas() for s in segments)
+    assert list(first["_request_id"]) == ["a", "a"] and list(first["_status"]) == ["ok", "rejected"]
+    assert first["age"].iloc[0] == 41.0 and pd.isna(first["age"].iloc[1])  # NaN is logged as missing
+    assert first["_proba"].iloc[0] == 0.25 and pd.isna(first["_proba"].iloc[1])
+    assert "ssn" not in first.columns and list(first["city"]) == ["Oslo", None]
+    # dict rows are typed as before (a number as a float, text as text); a column only they have is kept
+    assert list(second["_request_id"]) == ["b", "c"] and list(second["age"]) == [7.0, 5.0]
+    assert list(second["city"]) == ["3", "Bergen"] and list(second["note"]) == ["n", None]
+    assert str(second["_time"].dtype) == "datetime64[us, UTC]"
+
+
+def test_an_unwritable_folder_keeps_the_newest_rows_within_the_cap(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from workbench.serving import log as log_module
+
+    monkeypatch.setattr(log_module, "MAX_BUFFERED_ROWS", 3)
+    folder = tmp_path / "log"
+    folder.write_text("a file where the folder should be")
+    log = log_module.PredictionLog(folder, features={"age": "number"}, flush_seconds=3600)
+    now = dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC)
+    log.append_columns({"_request_id": "a", "_time": now, "_id": ["a0", "a1"]}, [[1.0], [2.0]])
+    log.append([{"_request_id": "b", "_id": f"b{i}", "_time": now, "age": 3.0 + i} for i in range(2)])
+    log.flush()
+    assert not log.healthy and log.rows_dropped == 1 and log.buffered == 3
+    folder.unlink()
+    log.flush()
+    assert log.healthy and log.rows_written == 3
+    log.close()
+    table = pq.read_table(next(folder.glob("date=*/part-*.parquet"))).to_pandas()
+    assert list(table["_id"]) == ["a1", "b0", "b1"] and list(table["age"]) == [2.0, 3.0, 4.0]

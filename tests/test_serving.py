@@ -382,3 +382,70 @@ def test_the_serve_command_passes_its_flags_to_one_call(monkeypatch, capsys):
     assert seen["policy"].impute == frozenset({"category"})
     assert main(["serve", "--model", "m.wbm", "--canary-percent", "150"]) == 2
     assert "--canary-percent" in capsys.readouterr().err
+
+
+def test_a_fallback_answer_is_logged_under_the_role_its_record_was_routed_to(
+    models, holdout, tmp_path, monkeypatch
+):
+    from workbench.serving.log_table import read_log
+
+    model = load_model(models["forest"])
+    records = records_of(holdout.head(6), model.spec)
+    service = ServingService(
+        models["forest"],
+        challenger=models["logistic"],
+        mode="canary",
+        canary_percent=50,
+        fallback="prior",
+        log_dir=tmp_path / "log",
+    )
+
+    def raising(frame):
+        raise RuntimeError("the canary broke")
+
+    monkeypatch.setattr(service.challenger.served.model, "predict_proba", raising)
+    ids = [f"c{i}" for i in range(40)]
+    routed = {i: "canary" if canary_bucket(i) < 50 else "champion" for i in ids}
+    with running(service) as url, httpx.Client(timeout=30) as client:
+        body = _post(client, url, [{**records[k % 6], "id": i} for k, i in enumerate(ids)]).json()
+    assert body["answered"] == 40 and "canary" in routed.values() and "champion" in routed.values()
+    for a in body["results"]:  # the answer names the fallback that answered, as before
+        assert a["fallback"] is (routed[a["id"]] == "canary")
+        assert a["model"]["role"] == ("fallback" if a["fallback"] else "champion")
+    frame = read_log(tmp_path / "log", with_meta=True).set_index("_id")
+    assert set(frame["_role"]) == {"champion", "canary"} and len(frame) == 40
+    for i, role in routed.items():
+        row = frame.loc[i]
+        assert row["_role"] == role and bool(row["_fallback"]) is (role == "canary")
+        if role == "canary":
+            assert row["_model_name"] == "prior" and row["_fallback_reason"].startswith("model error")
+        else:
+            assert row["_model_name"] == model.name and row["_fallback_reason"] is None
+
+
+def test_the_documented_route_answers_as_the_fast_path(models, holdout):
+    import asyncio
+
+    from fastapi import FastAPI
+
+    from workbench.serving.app import build_app
+
+    model = load_model(models["forest"])
+    records = records_of(holdout.head(3), model.spec)
+    app = build_app(ServingService(models["forest"]), close_on_shutdown=False)
+    payload = json.dumps([records[0], {**records[1], "region": "mars"}, records[2]])
+
+    async def post(asgi) -> tuple[int, dict]:
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            r = await client.post("/predict", content=payload, headers={"content-type": "application/json"})
+            return r.status_code, r.json()
+
+    async def through_fastapi(scope, receive, send):  # FastAPI's stack and route, as /docs describes it
+        await FastAPI.__call__(app, scope, receive, send)
+
+    fast, routed = asyncio.run(post(app)), asyncio.run(post(through_fastapi))
+    for status, body in (fast, routed):
+        assert status == 200 and [a["status"] for a in body["results"]] == [200, 422, 200]
+    assert fast[1]["results"] == routed[1]["results"] and fast[1]["request_id"] != routed[1]["request_id"]
+    assert fast[1]["results"][1]["errors"][0]["column"] == "region"

@@ -1,8 +1,10 @@
 """The canary judge: on the traffic each served, is the canary version as good as the champion?
 
 Read from the prediction log (:func:`workbench.serving.log_table.read_log`):
-rows of ``_role`` champion and canary are the two arms (a row the fallback
-answered, ``_role`` fallback, joins the arm its record id was routed to, since
+rows of ``_role`` champion and canary are the two arms; a row the fallback
+answered is logged under the role its record was routed to with ``_fallback``
+set, and counts in that arm's fallback rate (logs written before that carry
+``_role`` fallback: such a row joins the arm its record id was routed to, since
 canary routing is sticky by id; without one it is counted apart). Compared,
 as a canary judge such as Kayenta does:
 
@@ -120,9 +122,9 @@ def judge_canary(
 
 
 def _arms(df):
-    """Each row's arm: its role; for a row the fallback answered (role "fallback"), the arm of the same
-    record in the same request (the model that failed, if logged), else the arm its id is routed to in
-    other requests (routing is sticky by id); None when neither is known."""
+    """Each row's arm: its role. For a row of an older log the fallback answered (role "fallback"), the
+    arm of the same record in the same request (the model that failed, if logged), else the arm its id is
+    routed to in other requests (routing is sticky by id); None when neither is known."""
     import pandas as pd
 
     role = df["_role"].astype(object)
@@ -163,9 +165,11 @@ def _arm(df, rows, answered, label: str | None) -> dict:
     import numpy as np
 
     n = int(rows.sum())
+    fallback = df["_fallback"].fillna(False).astype(bool)
     lat = df.loc[rows & answered, "_latency_ms"].astype(float).dropna().to_numpy()
-    versions = sorted({str(v) for v in df.loc[rows & df["_role"].isin(ARMS), "_model_version"].dropna()})
-    names = sorted({str(v) for v in df.loc[rows & df["_role"].isin(ARMS), "_model_name"].dropna()})
+    own = rows & df["_role"].isin(ARMS) & ~fallback  # the arm's own model (not the fallback's name)
+    versions = sorted({str(v) for v in df.loc[own, "_model_version"].dropna()})
+    names = sorted({str(v) for v in df.loc[own, "_model_name"].dropna()})
     out = {
         "model": ", ".join(names) or None,
         "versions": versions,
@@ -173,7 +177,7 @@ def _arm(df, rows, answered, label: str | None) -> dict:
         "answered": int((rows & answered).sum()),
         "rejected": int((rows & (df["_status"] == "rejected")).sum()),
         "errors": int((rows & (df["_status"] == "error")).sum()),
-        "fallbacks": int((rows & df["_fallback"].fillna(False).astype(bool)).sum()),
+        "fallbacks": int((rows & fallback).sum()),
         "latency_ms": {f"p{round(q * 100)}": float(np.quantile(lat, q)) for q in QUANTILES}
         if len(lat)
         else {},

@@ -53,8 +53,9 @@ class Batcher:
         """Rows queued and not yet scored."""
         return self._queued_rows
 
-    def submit(self, rows: list, done: Callable) -> None:
-        """Queue `rows`; `done(results, scorer, seconds)` is called from the batch thread when scored."""
+    def submit(self, rows: list, done: Callable | asyncio.Future) -> None:
+        """Queue `rows`; `done(results, scorer, seconds)` is called from the batch thread when scored
+        (a future of an event loop gets ``(results, scorer, seconds)`` as its result, on its loop)."""
         with self._cond:
             self._queue.append((rows, done))
             self._queued_rows += len(rows)
@@ -62,13 +63,8 @@ class Batcher:
 
     def score(self, rows: list) -> asyncio.Future:
         """Queue `rows` from the event loop; the future's result is ``(results, scorer, seconds)``."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-
-        def done(results, scorer, seconds):
-            loop.call_soon_threadsafe(_settle, future, (results, scorer, seconds))
-
-        self.submit(rows, done)
+        future = asyncio.get_running_loop().create_future()
+        self.submit(rows, future)  # settled with the batch's other futures in one wake-up of the loop
         return future
 
     def close(self, timeout: float = 30.0) -> None:
@@ -105,14 +101,25 @@ class Batcher:
         if self.on_batch is not None:
             self.on_batch(n)
         start = 0
+        settle: dict = {}  # loop -> [(future, value)]: one thread-safe call per loop, not one per request
         for part, done in taken:
+            value = (results[start : start + len(part)], scorer, seconds)
+            start += len(part)
+            if isinstance(done, asyncio.Future):
+                settle.setdefault(done.get_loop(), []).append((done, value))
+                continue
             try:
-                done(results[start : start + len(part)], scorer, seconds)
+                done(*value)
             except Exception:  # a caller's callback never stops the thread
                 pass
-            start += len(part)
+        for loop, pairs in settle.items():
+            try:
+                loop.call_soon_threadsafe(_settle, pairs)
+            except RuntimeError:  # the loop is closed: nobody waits
+                pass
 
 
-def _settle(future: asyncio.Future, value) -> None:
-    if not future.done():  # a request that timed out has stopped waiting
-        future.set_result(value)
+def _settle(pairs: list) -> None:
+    for future, value in pairs:
+        if not future.done():  # a request that timed out has stopped waiting
+            future.set_result(value)

@@ -41,22 +41,9 @@ class EdgeMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or ())
-        if self.token and scope["path"] not in OPEN_PATHS and not self._authorized(headers):
-            return await _send(
-                send, 401, {"detail": "this server needs its token: send 'Authorization: Bearer TOKEN'"}
-            )
-        if scope["method"] == "POST" and scope["path"] == "/predict":
-            kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if kind != b"application/json":
-                return await _send(
-                    send,
-                    415,
-                    {"detail": "send the records as JSON with the header 'Content-Type: application/json'"},
-                )
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return await _send(send, 413, self._too_large())
+        refused = self.refusal(scope)
+        if refused is not None:
+            return await _send(send, *refused)
         received = 0
         started = False
 
@@ -79,7 +66,37 @@ class EdgeMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send(send, 413, self._too_large())
+                await _send(send, 413, self.too_large())
+
+    def refusal(self, scope) -> tuple[int, dict] | None:
+        """The status and JSON reason a request is refused with before its body is read (None: go on)."""
+        headers = dict(scope.get("headers") or ())
+        if self.token and scope["path"] not in OPEN_PATHS and not self._authorized(headers):
+            return 401, {"detail": "this server needs its token: send 'Authorization: Bearer TOKEN'"}
+        if scope["method"] == "POST" and scope["path"] == "/predict":
+            kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if kind != b"application/json":
+                detail = "send the records as JSON with the header 'Content-Type: application/json'"
+                return 415, {"detail": detail}
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            return 413, self.too_large()
+        return None
+
+    async def read_body(self, receive) -> bytes | None:
+        """The whole request body, or None when it passes the limit (or the client went away)."""
+        chunks, received = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _authorized(self, headers: dict) -> bool:
         given = headers.get(b"x-workbench-token", b"")
@@ -88,7 +105,8 @@ class EdgeMiddleware:
             given = auth[7:].strip()
         return secrets.compare_digest(given, self.token.encode())
 
-    def _too_large(self) -> dict:
+    def too_large(self) -> dict:
+        """The JSON reason of a 413 for a body over the limit."""
         return {
             "detail": f"the request body is larger than the limit of {self.max_body_bytes:,} bytes: "
             "send fewer records per request"
@@ -100,6 +118,10 @@ class _TooLarge(Exception):
 
 
 async def _send(send, status: int, payload: dict) -> None:
-    status, headers, body = json_body(status, payload)
+    await send_bytes(send, *json_body(status, payload))
+
+
+async def send_bytes(send, status: int, headers: list, body: bytes) -> None:
+    """Send a whole answer through the ASGI `send`."""
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -43,7 +43,9 @@ META_COLUMNS = (
     "_prediction",
     "_proba",
 )
-#: every role a row can have; shadow rows were never returned to a caller
+#: every role a row can have; shadow rows were never returned to a caller. A fallback's answer is logged
+#: under the role its record was routed to, with ``_fallback`` set; "fallback" is the role of such rows
+#: in logs written before that
 ROLES = ("champion", "canary", "shadow", "fallback")
 #: the roles of what callers got: the default of :func:`read_log`
 ANSWER_ROLES = ("champion", "canary", "fallback")

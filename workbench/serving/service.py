@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import json
-import math
 import random
 import uuid
 from collections import Counter
@@ -26,7 +25,7 @@ from workbench.errors import ParameterError
 from workbench.serving._batcher import Batcher
 from workbench.serving._metrics import ServingMetrics, reason_kind
 from workbench.serving.guard import GuardPolicy
-from workbench.serving.log import PredictionLog
+from workbench.serving.log import META_COLUMNS, PredictionLog, typed_value
 from workbench.serving.scoring import (
     OK,
     REJECTED,
@@ -137,8 +136,10 @@ class ServingService:
             )
         spec = self.champion.served.spec
         self.log = None
+        types = {c: ("number" if c in spec.numeric else "string") for c in spec.features}
+        self._log_features, self._log_kinds = list(types), tuple(types.values())
+        self._children: dict = {}
         if log_dir is not None:
-            types = {c: ("number" if c in spec.numeric else "string") for c in spec.features}
             self.log = PredictionLog(log_dir, exclude=log_exclude, features=types)
         self.follower = AliasFollower(
             [self.champion, self.challenger], every=reload_seconds, on_swap=self._swapped
@@ -156,57 +157,68 @@ class ServingService:
         challenger = self.challenger.deployment if self.challenger is not None else None
         answers: list = [None] * len(records)
         groups: dict[str, tuple[list, list]] = {"champion": ([], []), "canary": ([], [])}
-        checked_all, log_rows, counts = [], [], Counter()
+        checked_all, log, counts = [], _LogRows(), Counter()
+        canary = self.router.mode == "canary"
         for i, record in enumerate(records):
-            role = self.router.role(_peek_id(record)) if self.router.mode == "canary" else "champion"
+            role = self.router.role(_peek_id(record)) if canary else "champion"
             deployment = champion if role == "champion" else challenger
             checked = deployment.guard.check(record)
             checked_all.append((checked, role, deployment))
-            self._count_problems(checked, deployment.served.spec)
             if checked.ok:
                 groups[role][0].append(i)
                 groups[role][1].append(checked.row)
+                if checked.flags:
+                    self._count_problems(checked, deployment.served.spec)
             else:
+                self._count_problems(checked, deployment.served.spec)
                 answers[i] = rejected(i, checked)
                 who = deployment.served.identity(role)
                 counts[(who["name"], who["version"], role, "rejected")] += 1
-                log_rows.append(self._log_row(request_id, now, checked, record, answers[i], who, None))
-        scored = await asyncio.gather(
-            *(self._score(role, rows) for role, (_, rows) in groups.items() if rows), return_exceptions=False
-        )
+                self._log_row(log, checked, record, answers[i], who, None)
+        busy = [(role, group) for role, group in groups.items() if group[1]]
+        if len(busy) == 1:  # the usual case: no task for gather to wrap
+            scored = [await self._score(busy[0][0], busy[0][1][1])]
+        else:
+            scored = await asyncio.gather(*(self._score(role, rows) for role, (_, rows) in busy))
         failed: list[tuple[int, str]] = []
-        for (role, (indices, _)), (results, scorer, seconds) in zip(
-            ((r, g) for r, g in groups.items() if g[1]), scored, strict=True
-        ):
+        for (role, (indices, _)), (results, scorer, seconds) in zip(busy, scored, strict=True):
             default = (champion if role == "champion" else challenger).served
             who = (scorer or default).identity(role)
             if role == "canary":
-                self.metrics.canary.labels(who["version"]).inc(len(indices))
+                self._counter(self.metrics.canary, who["version"]).inc(len(indices))
+            ok = 0
             for i, result in zip(indices, results, strict=True):
                 checked = checked_all[i][0]
                 if isinstance(result, BaseException):
                     failed.append((i, failure_reason(result)))
                     continue
                 answers[i] = answer(i, checked, result, who)
-                counts[(who["name"], who["version"], role, "ok")] += 1
-                log_rows.append(self._log_row(request_id, now, checked, records[i], answers[i], who, seconds))
+                ok += 1
+                self._log_row(log, checked, records[i], answers[i], who, seconds)
+            if ok:
+                counts[(who["name"], who["version"], role, "ok")] += ok
         if failed:
-            await self._fall_back(failed, request_id, now, records, checked_all, answers, log_rows, counts)
-        for (name, version, role, status), n in counts.items():
-            self.metrics.records.labels(name, version, role, status).inc(n)
+            await self._fall_back(failed, records, checked_all, answers, log, counts)
+        for labels, n in counts.items():
+            self._counter(self.metrics.records, *labels).inc(n)
         if self.log is not None:
-            self.log.append(log_rows)
+            log.write(self.log, request_id, now)
         if self.mode == "shadow":
             self._shadow(request_id, now, records, checked_all, champion, challenger)
         return request_id, answers
 
     async def _score(self, role: str, rows: list) -> tuple:
+        """The batcher's ``(results, scorer, seconds)`` for `rows`, or timeouts after :attr:`timeout`."""
+        future = self._batchers[role].score(rows)
+        # a timer on the future itself: asyncio.wait_for would wrap it in a task per request
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(self.timeout, _time_out, future, len(rows), self.timeout)
         try:
-            return await asyncio.wait_for(self._batchers[role].score(rows), self.timeout)
-        except TimeoutError:
-            return [TimeoutError()] * len(rows), None, self.timeout
+            return await future
+        finally:
+            timer.cancel()
 
-    async def _fall_back(self, failed, request_id, now, records, checked_all, answers, log_rows, counts):
+    async def _fall_back(self, failed, records, checked_all, answers, log, counts):
         rows = [checked_all[i][0].row for i, _ in failed]
         if self.fallback is None:
             results, scorer, seconds = [None] * len(rows), None, 0.0
@@ -216,17 +228,19 @@ class ServingService:
             results, scorer, seconds = await self._score("fallback", rows)
         for (i, reason), result in zip(failed, results, strict=True):
             checked, role, deployment = checked_all[i]
-            self.metrics.fallbacks.labels(reason_kind(reason)).inc()
+            self._counter(self.metrics.fallbacks, reason_kind(reason)).inc()
             if result is None or isinstance(result, BaseException):
                 who = deployment.served.identity(role)
                 answers[i] = unavailable(i, checked, reason, who)
                 counts[(who["name"], who["version"], role, "error")] += 1
-                log_rows.append(self._log_row(request_id, now, checked, records[i], answers[i], who, None))
+                self._log_row(log, checked, records[i], answers[i], who, None)
                 continue
             who = (scorer or self.fallback).identity("fallback")
             answers[i] = answer(i, checked, result, who, fallback=reason)
             counts[(who["name"], who["version"], "fallback", "ok")] += 1
-            log_rows.append(self._log_row(request_id, now, checked, records[i], answers[i], who, seconds))
+            # logged under the role the record was routed to (``_fallback`` marks it), so each arm of a
+            # canary owns its fallbacks without guessing
+            self._log_row(log, checked, records[i], answers[i], {**who, "role": role}, seconds)
 
     def _shadow(self, request_id, now, records, checked_all, champion, challenger) -> None:
         """Queue the accepted records for the shadow model; its answers only reach the log."""
@@ -242,50 +256,64 @@ class ServingService:
             return
         batcher = self._batchers["shadow"]
         if batcher.backlog > MAX_SHADOW_BACKLOG:
-            self.metrics.shadow.labels("dropped").inc(len(picked))
+            self._counter(self.metrics.shadow, "dropped").inc(len(picked))
             return
 
         def done(results, scorer, seconds):
             who = scorer.identity("shadow")
-            rows, outcomes = [], Counter()
+            log, outcomes = _LogRows(), Counter()
             for (i, checked), result in zip(picked, results, strict=True):
                 if isinstance(result, BaseException):
                     outcomes["failed"] += 1
                     continue
                 outcomes["scored"] += 1
                 fake = {"status": OK, **result, "fallback": False, "fallback_reason": None}
-                rows.append(self._log_row(request_id, now, checked, records[i], fake, who, seconds))
+                self._log_row(log, checked, records[i], fake, who, seconds)
             for outcome, n in outcomes.items():
-                self.metrics.shadow.labels(outcome).inc(n)
+                self._counter(self.metrics.shadow, outcome).inc(n)
             if self.log is not None:
-                self.log.append(rows)
+                log.write(self.log, request_id, now)
 
         batcher.submit([checked.row for _, checked in picked], done)
 
     # -- the log and the metrics --------------------------------------------------------------
-    def _log_row(self, request_id, now, checked, record, result: dict, who: dict, seconds) -> dict:
-        spec = self.champion.served.spec
+    def _log_row(self, log: _LogRows, checked, record, result: dict, who: dict, seconds) -> None:
         status = result["status"]
-        row = {
-            "_request_id": request_id,
-            "_id": checked.id,
-            "_time": now,
-            "_model_name": who["name"],
-            "_model_version": who["version"],
-            "_role": who.get("role"),
-            "_fallback": bool(result.get("fallback")),
-            "_fallback_reason": result.get("fallback_reason"),
-            "_status": _STATUS_TEXT.get(status, "error"),
-            "_errors": json.dumps(result["errors"]) if result.get("errors") else None,
-            "_latency_ms": None if seconds is None else seconds * 1000.0,
-            "_prediction": None if result.get("prediction") is None else str(result["prediction"]),
-            "_proba": result.get("probability"),
-        }
-        if checked.row is not None and len(checked.row) == len(spec.features):
-            row.update(zip(spec.features, (_nan_to_none(v) for v in checked.row), strict=True))
-        elif isinstance(record, dict):
-            row.update((c, record.get(c)) for c in spec.features)
-        return row
+        prediction = result.get("prediction")
+        log.meta.append(
+            (
+                checked.id,
+                who["name"],
+                who["version"],
+                who.get("role"),
+                bool(result.get("fallback")),
+                result.get("fallback_reason"),
+                _STATUS_TEXT.get(status, "error"),
+                json.dumps(result["errors"]) if result.get("errors") else None,
+                None if seconds is None else seconds * 1000.0,
+                None if prediction is None else str(prediction),
+                result.get("probability"),
+            )
+        )
+        features = self.champion.served.spec.features
+        if checked.row is not None and features == self._log_features:
+            log.features.append(checked.row)  # typed by the guard: floats (NaN: missing) and text
+            return
+        if checked.row is not None and len(checked.row) == len(features):  # a new champion's columns
+            values = dict(zip(features, checked.row, strict=True))
+        else:
+            values = record if isinstance(record, dict) else {}
+        log.features.append(
+            [typed_value(values.get(c), k) for c, k in zip(self._log_features, self._log_kinds, strict=True)]
+        )
+
+    def _counter(self, metric, *labels):
+        """The child of `metric` for `labels` (cached: ``labels()`` takes a lock and builds a key)."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def _count_problems(self, checked, spec) -> None:
         if not checked.errors and not checked.flags:
@@ -366,13 +394,35 @@ class ServingService:
             self.log.close()
 
 
+class _LogRows:
+    """One request's log rows as the log takes them: a tuple of meta values and a feature row per record."""
+
+    __slots__ = ("meta", "features")
+
+    def __init__(self):
+        self.meta: list[tuple] = []
+        self.features: list[list] = []
+
+    def write(self, log: PredictionLog, request_id: str, now: _dt.datetime) -> None:
+        if not self.meta:
+            return
+        columns = dict(zip(_LOG_META, map(list, zip(*self.meta, strict=True)), strict=True))
+        log.append_columns({"_request_id": request_id, "_time": now, **columns}, self.features)
+
+
+#: the meta columns of :meth:`ServingService._log_row`'s tuples, in order (the request's id and time are
+#: one value for all its rows)
+_LOG_META = tuple(name for name, _ in META_COLUMNS if name not in ("_request_id", "_time"))
+
+
+def _time_out(future: asyncio.Future, n: int, seconds: float) -> None:
+    if not future.done():
+        future.set_result(([TimeoutError()] * n, None, seconds))
+
+
 def _peek_id(record: Any) -> str | None:
     if isinstance(record, dict):
         value = record.get("id")
         if isinstance(value, str | int) and not isinstance(value, bool):
             return str(value)
     return None
-
-
-def _nan_to_none(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v

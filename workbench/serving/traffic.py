@@ -182,9 +182,16 @@ def _alias_of(ref: Any) -> tuple[str, str] | None:
     return (parsed.name, parsed.alias) if parsed.alias else None
 
 
+#: rows of the warm-up batch: a large first call sets up what small ones do not (onnxruntime's batch session)
+WARM_UP_ROWS = 512
+
+
 def _warm_up(served: ServedModel, guard: Guard) -> None:
-    """Score one typical row before the model takes traffic (first calls set up sessions and caches)."""
+    """Score a typical row, then a batch of them, before the model takes traffic (first calls of each size
+    set up sessions and caches: a request must not wait for that)."""
+    row = guard.typical_row()
     try:
-        score_rows(served, [guard.typical_row()])
+        score_rows(served, [row])
+        score_rows(served, [row] * WARM_UP_ROWS)
     except Exception:
         pass  # a model that cannot score a typical row fails its requests, and the fallback answers them
