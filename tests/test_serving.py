@@ -449,3 +449,18 @@ def test_the_documented_route_answers_as_the_fast_path(models, holdout):
         assert status == 200 and [a["status"] for a in body["results"]] == [200, 422, 200]
     assert fast[1]["results"] == routed[1]["results"] and fast[1]["request_id"] != routed[1]["request_id"]
     assert fast[1]["results"][1]["errors"][0]["column"] == "region"
+
+
+def test_a_forest_on_a_few_rows_skips_joblib_and_answers_the_same(models, holdout):
+    from workbench.modeling._forest_fast import SMALL, small_batch_proba
+
+    model = load_model(models["forest"])
+    frame = model.prepare(holdout)
+    for rows in (frame.head(1), frame.head(37), frame):
+        fast = small_batch_proba(model.estimator, rows)
+        assert fast is not None, len(rows)
+        np.testing.assert_allclose(fast, model.estimator.predict_proba(rows), rtol=0, atol=1e-12)
+    big = pd.concat([frame] * (SMALL // len(frame) + 1), ignore_index=True)
+    assert small_batch_proba(model.estimator, big) is None  # joblib's threads pay off on large tables
+    logistic = load_model(models["logistic"])
+    assert small_batch_proba(logistic.estimator, logistic.prepare(holdout)) is None

@@ -38,6 +38,7 @@ import pandas as pd
 from workbench._json import json_default_strict
 from workbench.data._spec import DatasetSpec, prepare_frame
 from workbench.errors import DataError, ModelFileError
+from workbench.modeling._forest_fast import small_batch_proba
 
 FORMAT = "workbench-model"
 FORMAT_VERSION = 1
@@ -115,7 +116,9 @@ class Model:
         """Class probabilities, columns in the order of :attr:`classes_`."""
         if not self.spec.is_classification:
             raise ModelFileError(f"'{self.name}' is a regression model: use predict()")
-        return self.estimator.predict_proba(self.prepare(data))
+        frame = self.prepare(data)
+        fast = small_batch_proba(self.estimator, frame)  # a forest on a few rows: see _forest_fast
+        return fast if fast is not None else self.estimator.predict_proba(frame)
 
     def predict_score(self, data: pd.DataFrame) -> np.ndarray:
         """Positive-class probability (binary), or the prediction (regression)."""
