@@ -23,7 +23,7 @@ import html
 import json
 import os
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,22 +93,8 @@ class AliasMove:
         return f"<AliasMove {self.name} {self.text()}>"
 
     def to_dict(self) -> dict:
-        """JSON-safe form (the record as stored in its registry tag)."""
-        return {
-            "name": self.name,
-            "alias": self.alias,
-            "action": self.action,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-            "when": self.when,
-            "by": self.by,
-            "reason": self.reason,
-            "comparison": self.comparison,
-            "forced": self.forced,
-            "observed_version": self.observed_version,
-            "requested_by": self.requested_by,
-            "key": self.key,
-        }
+        """JSON-safe form (the record as stored in its registry tag): its fields."""
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> AliasMove:
