@@ -1,8 +1,9 @@
-"""Frozen dataclasses stored as their fields: one ``to_dict``/``from_dict`` pair for every record and result
-whose stored form is just its fields (light: the standard library only)."""
+"""Faces records share: one ``to_dict``/``from_dict`` pair for every record and result whose stored form is
+just its fields, and the face of a record read as text (light: the standard library only)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, ClassVar
@@ -41,3 +42,15 @@ class FieldRecord:
             return cls(**{name: d[key] for name, key in keys.items() if key in d})
         except TypeError as exc:
             raise WorkbenchError(f"the stored {cls.STORED_NAME} is incomplete ({exc})") from None
+
+
+class TextRecord:
+    """Mixin for a record read as its ``text()`` (a registry entry, an audit record): no figures, and a
+    notebook shows the text."""
+
+    def figures(self) -> list:
+        """No figures: the record is read as text (always ``[]``)."""
+        return []
+
+    def _repr_html_(self) -> str:
+        return f"<div><code>{html.escape(self.text())}</code></div>"

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from workbench._records import TextRecord
 from workbench.errors import RegistryValueError, ReleaseStateError
 
 AUDIT_PREFIX = "workbench.audit."
@@ -39,7 +40,7 @@ MAX_TEXT_CHARS = 2000
 
 
 @dataclass(frozen=True)
-class AliasMove:
+class AliasMove(TextRecord):
     """One audit record: `alias` of `name` moved (or, for ``request``, asked to move) to `to_version`.
 
     ``from_version`` is the version the alias pointed at just before (None: it
@@ -118,10 +119,6 @@ class AliasMove:
             d.get("requested_by"),
             d.get("key"),
         )
-
-    def figures(self) -> list:
-        """No figures: a record is a line of the history."""
-        return []
 
     def _repr_html_(self) -> str:
         return f"<div><b>{html.escape(self.name)}</b> <code>{html.escape(self.text())}</code></div>"
