@@ -24,6 +24,14 @@ MIN_FIDELITY = 0.85
 _METRIC_WORDS = {**METRIC_LABELS, "mae": "mean absolute error"}  # in a sentence, spelled out
 
 
+class Description(FieldRecord):
+    """A stored explanation that describes the model: it does not pass or fail, so it has no checks."""
+
+    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """No checks: an explanation describes the model, it does not pass or fail (always ``[]``)."""
+        return []
+
+
 def _card(title: str, findings: list[str], body: str, sub: str, checks: list[Check] | None = None) -> str:
     items = "".join(f"<li>{_html.esc(s)}</li>" for s in findings)
     html = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>{body}"
@@ -33,7 +41,7 @@ def _card(title: str, findings: list[str], body: str, sub: str, checks: list[Che
 
 
 @dataclass(frozen=True)
-class ImportanceResult(FieldRecord):
+class ImportanceResult(Description):
     """Permutation importance: how much the score drops when one column's values are shuffled.
 
     ``features`` holds ``{"feature", "importance_mean", "importance_std"}``,
@@ -104,10 +112,6 @@ class ImportanceResult(FieldRecord):
             )
         return out
 
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: importance describes the model, it does not pass or fail (always ``[]``)."""
-        return []
-
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features, ["feature", "importance_mean", "importance_std"])
         return _card(
@@ -120,7 +124,7 @@ class ImportanceResult(FieldRecord):
 
 
 @dataclass(frozen=True)
-class PartialDependenceResult(FieldRecord):
+class PartialDependenceResult(Description):
     """Partial dependence (the average) and ICE lines (single rows) of the model's output on one feature.
 
     ``grid`` holds the values the feature is set to (numbers at quantiles of
@@ -224,10 +228,6 @@ class PartialDependenceResult(FieldRecord):
                     f"{spread:.3g}): the effect of '{self.feature}' depends on the other columns."
                 )
         return out + list(self.notes)
-
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: partial dependence describes the model (always ``[]``)."""
-        return []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [{"value": _g(v), "average": a} for v, a in zip(self.grid, self.average, strict=False)]

@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 from workbench import _html
 from workbench._lazy import lazy
 from workbench._records import FieldRecord
-from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
+from workbench.checks import Check, ChecksConfig, make_check
 from workbench.errors import UnknownNameError
+from workbench.explain._global_results import _card
 
 pd = lazy("pandas")
 
@@ -237,8 +238,7 @@ class LocalExplanationResult(FieldRecord):
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
+        body = ""
         for e in self.explanations:
             rows = [{"condition": f["condition"], "weight": f["weight"]} for f in e.features]
             head = (
@@ -249,13 +249,13 @@ class LocalExplanationResult(FieldRecord):
             )
             body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(head)}</div>"
             body += _html.table(rows, ["condition", "weight"])
-        body += checks_table_html(self.checks(config))
         sub = (
             f"{self.task}; LIME with {self.num_samples:,} samples around each row, "
             f"reference of {self.reference_rows:,} rows"
             + (f"; {self.seconds_per_row:.2f} s per row" if self.seconds_per_row else "")
         )
-        return _html.card(f"Local explanations of {self.model_name}", body, sub)
+        title = f"Local explanations of {self.model_name}"
+        return _card(title, self.findings(config), body, sub, self.checks(config))
 
 
 @dataclass(frozen=True)
@@ -347,9 +347,7 @@ class StabilityResult(FieldRecord):
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
-        body += _html.table(
+        body = _html.table(
             [
                 {
                     "row": str(r["row_id"]),
@@ -360,11 +358,12 @@ class StabilityResult(FieldRecord):
                 for r in self.rows
             ]
         )
-        body += checks_table_html(self.checks(config))
-        return _html.card(
+        return _card(
             f"Explanation stability of {self.model_name}: {self.verdict}",
+            self.findings(config),
             body,
             f"LIME with {self.num_samples:,} samples, seeds {self.seeds}, top {self.top_k} features",
+            self.checks(config),
         )
 
 

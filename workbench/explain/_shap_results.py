@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 from workbench import _html
 from workbench._lazy import lazy
 from workbench._records import FieldRecord
-from workbench.checks import Check, ChecksConfig
+from workbench.checks import ChecksConfig
 from workbench.errors import UnknownNameError
-from workbench.explain._global_results import _card
+from workbench.explain._global_results import Description, _card
 from workbench.results import name_list
 
 pd = lazy("pandas")
@@ -51,7 +51,7 @@ class ShapRow(FieldRecord):
 
 
 @dataclass(frozen=True)
-class ShapExplanationResult(FieldRecord):
+class ShapExplanationResult(Description):
     """SHAP explanations of chosen rows (or of the worst errors), in the original columns.
 
     Ask it things: ``result[row_id]`` (a :class:`ShapRow`), ``result.table()``,
@@ -157,10 +157,6 @@ class ShapExplanationResult(FieldRecord):
             out.append(f"No row to explain: {self.selection.get('label', 'no rows')} were found.")
         return out + list(self.notes)
 
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: an explanation describes the model (always ``[]``)."""
-        return []
-
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [
             {"row": e.row_id, "output": e.output, "top columns": ", ".join(_said(c) for c in e.top(3))}
@@ -175,7 +171,7 @@ class ShapExplanationResult(FieldRecord):
 
 
 @dataclass(frozen=True)
-class ShapSummaryResult(FieldRecord):
+class ShapSummaryResult(Description):
     """SHAP over many rows: mean |SHAP| per original column, a beeswarm, dependence, and rank agreement.
 
     ``features`` holds ``{"feature", "mean_abs_shap", "mean_shap"}``, most
@@ -286,10 +282,6 @@ class ShapSummaryResult(FieldRecord):
                 f"{a['kendall']:.2f}; {a['top_k_overlap']:.0%} of the top {a['top_k']} shared)."
             )
         return out + list(self.notes)
-
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: the summary describes the model (always ``[]``)."""
-        return []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features[:15], ["feature", "mean_abs_shap", "mean_shap"])
