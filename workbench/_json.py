@@ -7,6 +7,7 @@ what it has. Import-light (numpy only when a value needs it).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -20,6 +21,20 @@ def finite(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
+
+
+def json_safe(x: Any) -> Any:
+    """`x` with numpy scalars made Python numbers and NaN/inf made None, in nested mappings and sequences
+    (mapping keys become strings): what a result's ``to_dict`` stores."""
+    if isinstance(x, Mapping):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_safe(v) for v in x]
+    if type(x).__module__ == "numpy" and hasattr(x, "item"):  # a numpy scalar, without importing numpy
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def json_default_strict(o: Any) -> Any:

@@ -49,7 +49,12 @@ def flags(args, *names: str) -> dict:
 
 def add_sensitive_option(parser, help: str) -> None:
     """``--sensitive COL``, repeatable: the sensitive columns (into ``args.sensitive``, a list)."""
-    parser.add_argument("--sensitive", action="append", default=[], metavar="COL", help=help)
+    parser.add_argument("--sensitive", **sensitive_option(help))
+
+
+def sensitive_option(help: str) -> dict:
+    """The ``add_argument`` keywords of ``--sensitive COL`` (repeatable, into a list), helped as `help`."""
+    return {"action": "append", "default": [], "metavar": "COL", "help": help}
 
 
 def add_model_options(parser, *, trust: bool = True) -> None:

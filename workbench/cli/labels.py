@@ -3,10 +3,7 @@ layer over :func:`workbench.serving.labels.join_labels`)."""
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import add_group
-from workbench.exit_codes import EXIT_OK
+from workbench.cli._common import add_group, add_output_options, print_result
 
 
 def add_parser(sub) -> None:
@@ -33,8 +30,7 @@ def add_parser(sub) -> None:
     j.add_argument("--id", required=True, metavar="COL", help="the labels' column of record ids")
     j.add_argument("--target", metavar="COL", help="the label column (default: the one column besides --id)")
     j.add_argument("--out", metavar="DIR", help="write a labelled copy here and leave the log as it is")
-    j.add_argument("--json", action="store_true", help="print the counts as JSON")
-    j.set_defaults(func=run)
+    add_output_options(j, run, json="the counts")
 
 
 def run(args) -> int:
@@ -42,5 +38,4 @@ def run(args) -> int:
     from workbench.serving.labels import join_labels
 
     result = join_labels(args.log, args.labels, id_column=args.id, target=args.target, out=args.out)
-    print(json.dumps(result.to_dict()) if args.json else result.summary())
-    return EXIT_OK
+    return print_result(args, result.to_dict(), result.summary)

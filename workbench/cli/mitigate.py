@@ -8,9 +8,7 @@ with ``--out`` unless it is the original), 1 no model meets the budget
 
 from __future__ import annotations
 
-import json
-
-from workbench.cli._common import _cost, add_model_options
+from workbench.cli._common import _cost, add_model_options, add_output_options, flags, print_result
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_OK
 from workbench.validation import check_number
 
@@ -69,13 +67,11 @@ def add_parser(sub) -> None:
     m.add_argument("--overwrite", action="store_true", help="replace a workbench model at --out")
     m.add_argument("--quick", action="store_true", help="smaller models and fewer iterations (a preview)")
     m.add_argument("--seed", type=int, default=0, help="random seed")
-    m.add_argument("--json", action="store_true", help="print the result as JSON")
-    m.set_defaults(func=run)
+    add_output_options(m, run, json="the result")
 
 
 def run(args) -> int:
     """Run ``mitigate_from_files``; print the frontier (or JSON); exit 1 when nothing meets the budget."""
-    from workbench._json import json_default
     from workbench.fairness import mitigate_from_files
 
     check_number(args.max_disparity, "--max-disparity", low=0, high=1)
@@ -90,12 +86,8 @@ def run(args) -> int:
         random_state=args.seed,
         progress=not args.json,
         registry=args.registry,
-        **{name: getattr(args, name) for name in passed},
+        **flags(args, *passed),
     )
-    if args.json:
-        print(json.dumps(result.to_dict(), default=json_default))
-    else:
-        print(result.text())
-        if result.saved_path:
-            print(f"saved: {result.saved_path}")
+    saved = f"\nsaved: {result.saved_path}" if result.saved_path else ""
+    print_result(args, result.to_dict(), lambda: result.text() + saved)
     return EXIT_OK if result.chosen is not None else EXIT_CHECK_FAILED

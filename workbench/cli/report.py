@@ -6,17 +6,102 @@ from __future__ import annotations
 import json
 import sys
 
-from workbench.cli._common import add_group, add_output_options, add_sensitive_option, flags
+from workbench.cli._common import add_group, add_output_options, flags, sensitive_option
 from workbench.exit_codes import EXIT_CHECK_FAILED, EXIT_FAILED
 from workbench.report_kinds import KIND_NAMES
 
-# the options each kind passes to its notebook as parameters, under their own names
+#: each kind's line in ``workbench report --help`` and the description atop its own ``--help``, in the order
+#: of :data:`~workbench.report_kinds.KIND_NAMES`
+ABOUT = {
+    "drift": (
+        "data drift and quality (and estimated performance with --model)",
+        "Compare a current batch with the reference: drift per column, data quality, "
+        "and the model's performance (estimated without labels) when --model is given.",
+    ),
+    "bias": (
+        "fairness across sensitive groups (fairlearn)",
+        "Assess a binary classifier's decisions across sensitive groups; with "
+        "--reference, gate on disparities that worsened beyond their confidence interval.",
+    ),
+    "performance": (
+        "measured (and estimated) performance on a labelled batch",
+        "Measure the model's performance on a batch whose labels arrived, beside "
+        "the label-free estimate, against the reference period.",
+    ),
+    "compare": (
+        "champion vs challenger on one window (paired statistics, fairness, serving cost)",
+        "Score the champion and the challenger on the same rows of one window and compare "
+        "them with paired statistics, by group and in serving cost; the verdict says promote, keep the "
+        "champion, or how many more labelled rows a decision needs. Gate on the release.* checks.",
+    ),
+    "canary": (
+        "canary vs champion on the traffic each served (from the prediction log)",
+        "Judge a canary from the prediction log: on the traffic each served, the canary's "
+        "answers (drift tests), latency (Mann-Whitney U), validation failures and fallbacks (two-proportion "
+        "tests) and, where labels were joined, accuracy, against the champion's; a score and a verdict: "
+        "promote, continue or roll back. Gate on the canary.* checks.",
+    ),
+}
+
+#: each kind's own options, in ``--help`` order: (flag, ``add_argument`` keywords). A kind passes them to its
+#: notebook as parameters, under their own names (see :data:`PARAMETERS`).
+OPTIONS = {
+    "drift": (
+        ("--reference", dict(required=True, help="reference-period table (CSV or Parquet)")),
+        ("--current", dict(required=True, help="the batch to check (CSV or Parquet)")),
+        ("--model", dict(help="a workbench model: prediction drift and estimated performance")),
+        ("--target", dict(help="target column (target drift; default: the model's)")),
+    ),
+    "bias": (
+        ("--data", dict(required=True, help="the batch to assess (CSV or Parquet)")),
+        ("--model", dict(required=True, help="a workbench model (binary classifier)")),
+        (
+            "--sensitive",
+            sensitive_option("sensitive column (repeatable; default: the model's declared ones)"),
+        ),
+        ("--reference", dict(help="labelled reference-period table to compare disparities with")),
+    ),
+    "performance": (
+        ("--data", dict(required=True, help="the batch (CSV or Parquet), with the target column")),
+        ("--model", dict(required=True, help="a workbench model")),
+        (
+            "--reference",
+            dict(help="labelled reference-period table (default: the model's validation figures)"),
+        ),
+    ),
+    "compare": (
+        ("--champion", dict(required=True, help="the model in production (a path or models:/ URI)")),
+        ("--challenger", dict(required=True, help="the candidate (a path or models:/ URI)")),
+        (
+            "--current",
+            dict(
+                required=True,
+                help="the window both are scored on (CSV or Parquet; labelled for the statistics)",
+            ),
+        ),
+        (
+            "--sensitive",
+            sensitive_option("sensitive column (repeatable; default: the champion's declared ones)"),
+        ),
+        ("--reference", dict(help="labelled reference table: calibrates the label-free estimates")),
+        (
+            "--price-per-core-hour",
+            dict(type=float, help="USD per core-hour for the cost per million predictions (default 0.05)"),
+        ),
+    ),
+    "canary": (
+        ("--log", dict(required=True, metavar="DIR", help="the prediction log folder (or one date folder)")),
+        (
+            "--since",
+            dict(metavar="TIME", help="only traffic from this time (ISO, or back from now: 24h, 7d)"),
+        ),
+        ("--until", dict(metavar="TIME", help="only traffic before this time")),
+        ("--min-rows", dict(type=int, help="answered records each arm needs before a verdict (default 100)")),
+    ),
+}
+#: the parameters each kind passes to its notebook: its own options' names
 PARAMETERS = {
-    "drift": ("reference", "current", "model", "target"),
-    "bias": ("data", "model", "sensitive", "reference"),
-    "performance": ("data", "model", "reference"),
-    "compare": ("champion", "challenger", "current", "sensitive", "reference", "price_per_core_hour"),
-    "canary": ("log", "since", "until", "min_rows"),
+    kind: tuple(flag[2:].replace("-", "_") for flag, _ in options) for kind, options in OPTIONS.items()
 }
 
 
@@ -25,83 +110,16 @@ def add_parser(sub) -> None:
     rsub = add_group(
         sub,
         "report",
-        help="run a report (drift, bias, performance, compare, canary) with papermill",
+        help=f"run a report ({', '.join(KIND_NAMES)}) with papermill",
         description="Run a monitoring report as a papermill notebook into a run directory.",
         dest="report_kind",
         metavar="KIND",
         what=f"a report kind: {', '.join(KIND_NAMES[:-1])} or {KIND_NAMES[-1]}",
     )
-    rd = rsub.add_parser(
-        "drift",
-        help="data drift and quality (and estimated performance with --model)",
-        description="Compare a current batch with the reference: drift per column, data quality, "
-        "and the model's performance (estimated without labels) when --model is given.",
-    )
-    rd.add_argument("--reference", required=True, help="reference-period table (CSV or Parquet)")
-    rd.add_argument("--current", required=True, help="the batch to check (CSV or Parquet)")
-    rd.add_argument("--model", help="a workbench model: prediction drift and estimated performance")
-    rd.add_argument("--target", help="target column (target drift; default: the model's)")
-    rb = rsub.add_parser(
-        "bias",
-        help="fairness across sensitive groups (fairlearn)",
-        description="Assess a binary classifier's decisions across sensitive groups; with "
-        "--reference, gate on disparities that worsened beyond their confidence interval.",
-    )
-    rb.add_argument("--data", required=True, help="the batch to assess (CSV or Parquet)")
-    rb.add_argument("--model", required=True, help="a workbench model (binary classifier)")
-    add_sensitive_option(rb, "sensitive column (repeatable; default: the model's declared ones)")
-    rb.add_argument("--reference", help="labelled reference-period table to compare disparities with")
-    rp = rsub.add_parser(
-        "performance",
-        help="measured (and estimated) performance on a labelled batch",
-        description="Measure the model's performance on a batch whose labels arrived, beside "
-        "the label-free estimate, against the reference period.",
-    )
-    rp.add_argument("--data", required=True, help="the batch (CSV or Parquet), with the target column")
-    rp.add_argument("--model", required=True, help="a workbench model")
-    rp.add_argument(
-        "--reference", help="labelled reference-period table (default: the model's validation figures)"
-    )
-    rc = rsub.add_parser(
-        "compare",
-        help="champion vs challenger on one window (paired statistics, fairness, serving cost)",
-        description="Score the champion and the challenger on the same rows of one window and compare "
-        "them with paired statistics, by group and in serving cost; the verdict says promote, keep the "
-        "champion, or how many more labelled rows a decision needs. Gate on the release.* checks.",
-    )
-    rc.add_argument("--champion", required=True, help="the model in production (a path or models:/ URI)")
-    rc.add_argument("--challenger", required=True, help="the candidate (a path or models:/ URI)")
-    rc.add_argument(
-        "--current",
-        required=True,
-        help="the window both are scored on (CSV or Parquet; labelled for the statistics)",
-    )
-    add_sensitive_option(rc, "sensitive column (repeatable; default: the champion's declared ones)")
-    rc.add_argument("--reference", help="labelled reference table: calibrates the label-free estimates")
-    rc.add_argument(
-        "--price-per-core-hour",
-        type=float,
-        help="USD per core-hour for the cost per million predictions (default 0.05)",
-    )
-    rk = rsub.add_parser(
-        "canary",
-        help="canary vs champion on the traffic each served (from the prediction log)",
-        description="Judge a canary from the prediction log: on the traffic each served, the canary's "
-        "answers (drift tests), latency (Mann-Whitney U), validation failures and fallbacks (two-proportion "
-        "tests) and, where labels were joined, accuracy, against the champion's; a score and a verdict: "
-        "promote, continue or roll back. Gate on the canary.* checks.",
-    )
-    rk.add_argument(
-        "--log", required=True, metavar="DIR", help="the prediction log folder (or one date folder)"
-    )
-    rk.add_argument(
-        "--since", metavar="TIME", help="only traffic from this time (ISO, or back from now: 24h, 7d)"
-    )
-    rk.add_argument("--until", metavar="TIME", help="only traffic before this time")
-    rk.add_argument(
-        "--min-rows", type=int, help="answered records each arm needs before a verdict (default 100)"
-    )
-    for sp in (rd, rb, rp, rc, rk):
+    for kind, (help, description) in ABOUT.items():
+        sp = rsub.add_parser(kind, help=help, description=description)
+        for flag, options in OPTIONS[kind]:
+            sp.add_argument(flag, **options)
         sp.add_argument(
             "--period", help="the data period this batch covers, e.g. 2026-11-28 (trend charts use it)"
         )

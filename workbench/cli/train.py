@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from workbench.cli._common import _cost, add_cost_options, add_sensitive_option, flags
+from workbench.cli._common import (
+    _cost,
+    add_cost_options,
+    add_output_options,
+    add_sensitive_option,
+    flags,
+    print_result,
+)
 from workbench.errors import ParameterError
-from workbench.exit_codes import EXIT_OK
 from workbench.validation import check_number
 
 #: the options :func:`train_from_files` takes under their own names
@@ -80,13 +85,11 @@ def add_parser(sub) -> None:
         "--out", required=True, help="where to save the champion (file like champion.wbm, or a folder)"
     )
     t.add_argument("--force", action="store_true", help="replace an existing model at --out")
-    t.add_argument("--json", action="store_true", help="print the training result as JSON")
-    t.set_defaults(func=run)
+    add_output_options(t, run, json="the training result")
 
 
 def run(args) -> int:
     """Train and save the champion (``train_from_files``); print the leaderboard (``--json``: the dict)."""
-    from workbench._json import json_default
     from workbench.modeling.train import train_from_files
 
     # the options' own checks, named as flags, before any work (the API checks them again by their names)
@@ -107,18 +110,19 @@ def run(args) -> int:
         progress=not args.json,
         **flags(args, *PASSED_ON),
     )
+    return print_result(args, {**result.to_dict(), "model_path": str(path)}, lambda: _text(result, path))
+
+
+def _text(result, path: Path) -> str:
+    """The notes, the leaderboard and where the champion was saved."""
     spec = result.spec
-    if args.json:
-        print(json.dumps({**result.to_dict(), "model_path": str(path)}, default=json_default))
-        return EXIT_OK
-    for note in result.notes:
-        print(f"note: {note}")
+    notes = [f"note: {note}" for note in result.notes]
     as_features = [c for c in spec.sensitive if c in spec.features]
     if as_features:
-        print(
+        notes.append(
             f"note: the sensitive column(s) {', '.join(as_features)} are also model features; "
             "--sensitive-not-feature leaves them out"
         )
-    print(result.leaderboard_text())
-    print(f"\nchampion: {result.champion_name} -> saved to {path}")
-    return EXIT_OK
+    return "\n".join(
+        [*notes, result.leaderboard_text(), f"\nchampion: {result.champion_name} -> saved to {path}"]
+    )

@@ -5,12 +5,14 @@ Private: import the public names from :mod:`workbench.compression`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from workbench._records import FieldRecord
 
 
 @dataclass(frozen=True)
-class Variant:
+class Variant(FieldRecord):
     """One variant's figures: metric, size, latency, parity, and the verdict with its reason.
 
     Attributes
@@ -71,6 +73,8 @@ class Variant:
     path: str | None = None
     parity_tolerance: float | None = None
 
+    STORED_NAME: ClassVar[str] = "compression variant"
+
     @property
     def parity_failed(self) -> bool:
         """An exact conversion whose predictions differ from its parent's (not a usable model)."""
@@ -83,18 +87,11 @@ class Variant:
 
     def to_dict(self, metric: str | None = None) -> dict:
         """The fields as JSON-safe data, plus ``auc`` (the score when `metric` is ``roc_auc``)."""
-        d = asdict(self)
-        d["auc"] = self.score if metric == "roc_auc" else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> Variant:
-        """The variant from its :meth:`to_dict` (unknown keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        return {**super().to_dict(), "auc": self.score if metric == "roc_auc" else None}
 
 
 @dataclass(frozen=True)
-class TechniqueOutcome:
+class TechniqueOutcome(FieldRecord):
     """What a technique did: the variants it produced, or why it does not apply.
 
     Attributes
@@ -114,11 +111,4 @@ class TechniqueOutcome:
     reason: str = ""
     variants: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        """The fields as JSON-safe data."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> TechniqueOutcome:
-        """The outcome from its :meth:`to_dict` (unknown keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+    STORED_NAME: ClassVar[str] = "technique outcome"

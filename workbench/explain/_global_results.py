@@ -6,16 +6,15 @@ Light on purpose (numpy/pandas and workbench helpers; plotly inside
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from workbench import _html
 from workbench._lazy import lazy
+from workbench._records import FieldRecord
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
-from workbench.errors import WorkbenchError
 from workbench.metrics import METRIC_LABELS
 
 pd = lazy("pandas")
@@ -25,11 +24,12 @@ MIN_FIDELITY = 0.85
 _METRIC_WORDS = {**METRIC_LABELS, "mae": "mean absolute error"}  # in a sentence, spelled out
 
 
-def _from(cls, d: Mapping, what: str):
-    try:
-        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
-    except TypeError as exc:
-        raise WorkbenchError(f"the stored {what} is incomplete ({exc})") from None
+class Description(FieldRecord):
+    """A stored explanation that describes the model: it does not pass or fail, so it has no checks."""
+
+    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
+        """No checks: an explanation describes the model, it does not pass or fail (always ``[]``)."""
+        return []
 
 
 def _card(title: str, findings: list[str], body: str, sub: str, checks: list[Check] | None = None) -> str:
@@ -41,7 +41,7 @@ def _card(title: str, findings: list[str], body: str, sub: str, checks: list[Che
 
 
 @dataclass(frozen=True)
-class ImportanceResult:
+class ImportanceResult(Description):
     """Permutation importance: how much the score drops when one column's values are shuffled.
 
     ``features`` holds ``{"feature", "importance_mean", "importance_std"}``,
@@ -50,6 +50,7 @@ class ImportanceResult:
     """
 
     kind: ClassVar[str] = "permutation_importance"
+    STORED_NAME: ClassVar[str] = "permutation importance"
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -60,31 +61,6 @@ class ImportanceResult:
     n_repeats: int
     n_rows: int
     random_state: int = 0
-
-    def to_dict(self) -> dict:
-        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {
-            "kind": self.kind,
-            "model_name": self.model_name,
-            "task": self.task,
-            "scoring": self.scoring,
-            "baseline_score": self.baseline_score,
-            "features": self.features,
-            "n_repeats": self.n_repeats,
-            "n_rows": self.n_rows,
-            "random_state": self.random_state,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ImportanceResult:
-        """Rebuild from :meth:`to_dict`'s output without recomputing.
-
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a field.
-        """
-        return _from(cls, d, "permutation importance")
 
     @property
     def ranking(self) -> list[str]:
@@ -136,10 +112,6 @@ class ImportanceResult:
             )
         return out
 
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: importance describes the model, it does not pass or fail (always ``[]``)."""
-        return []
-
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features, ["feature", "importance_mean", "importance_std"])
         return _card(
@@ -152,7 +124,7 @@ class ImportanceResult:
 
 
 @dataclass(frozen=True)
-class PartialDependenceResult:
+class PartialDependenceResult(Description):
     """Partial dependence (the average) and ICE lines (single rows) of the model's output on one feature.
 
     ``grid`` holds the values the feature is set to (numbers at quantiles of
@@ -162,6 +134,7 @@ class PartialDependenceResult:
     """
 
     kind: ClassVar[str] = "partial_dependence"
+    STORED_NAME: ClassVar[str] = "partial dependence"
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -176,21 +149,6 @@ class PartialDependenceResult:
     counts: list | None = None
     n_rows: int = 0
     notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> PartialDependenceResult:
-        """Rebuild from :meth:`to_dict`'s output without recomputing.
-
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a field.
-        """
-        return _from(cls, d, "partial dependence")
 
     @property
     def shape(self) -> str:
@@ -271,10 +229,6 @@ class PartialDependenceResult:
                 )
         return out + list(self.notes)
 
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: partial dependence describes the model (always ``[]``)."""
-        return []
-
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [{"value": _g(v), "average": a} for v, a in zip(self.grid, self.average, strict=False)]
         body = _html.table(rows) if rows else ""
@@ -287,7 +241,7 @@ class PartialDependenceResult:
 
 
 @dataclass(frozen=True)
-class SurrogateResult:
+class SurrogateResult(FieldRecord):
     """A shallow decision tree trained to imitate the model, its fidelity, and its rules in plain text.
 
     ``fidelity`` is measured on held-out rows the tree never saw: the share of
@@ -300,6 +254,7 @@ class SurrogateResult:
     """
 
     kind: ClassVar[str] = "surrogate_tree"
+    STORED_NAME: ClassVar[str] = "surrogate tree"
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -315,21 +270,6 @@ class SurrogateResult:
     n_rows_fit: int
     n_rows_holdout: int
     notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> SurrogateResult:
-        """Rebuild from :meth:`to_dict`'s output without recomputing.
-
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a field.
-        """
-        return _from(cls, d, "surrogate tree")
 
     def rules_text(self) -> str:
         """The rules, one per line, largest first: ready to paste into model documentation."""

@@ -8,13 +8,15 @@ Light on purpose: numpy/pandas and workbench helpers only (plotly inside
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from workbench import _html
 from workbench._lazy import lazy
-from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
-from workbench.errors import UnknownNameError, WorkbenchError
+from workbench._records import FieldRecord
+from workbench.checks import Check, ChecksConfig, make_check
+from workbench.errors import UnknownNameError
+from workbench.explain._global_results import _card
 
 pd = lazy("pandas")
 
@@ -25,7 +27,7 @@ STABLE_JACCARD, FAIR_JACCARD = 0.8, 0.6
 
 
 @dataclass(frozen=True)
-class LocalExplanation:
+class LocalExplanation(FieldRecord):
     """LIME's explanation of one row: weights of conditions on the original columns.
 
     ``features`` lists, strongest first, dicts with ``feature`` (original column),
@@ -46,15 +48,6 @@ class LocalExplanation:
     error: str | None = None  # "false negative", "false positive", "misclassified", "overestimate", ...
     seconds: float | None = None
     notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-safe form (its fields as a dict)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> LocalExplanation:
-        """Rebuild from :meth:`to_dict`'s output; keys it does not know are ignored."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     @property
     def output(self) -> float | None:
@@ -104,7 +97,7 @@ class LocalExplanation:
 
 
 @dataclass(frozen=True)
-class LocalExplanationResult:
+class LocalExplanationResult(FieldRecord):
     """LIME explanations of chosen rows (or of the worst errors), in the original columns.
 
     Ask it things: ``result[row_id]`` (a :class:`LocalExplanation`),
@@ -113,6 +106,8 @@ class LocalExplanationResult:
     """
 
     kind: ClassVar[str] = "local_explanation"
+    STORED_NAME: ClassVar[str] = "local explanation"
+    STORED_KEYS: ClassVar[dict] = {"model_name": "model"}
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -121,8 +116,8 @@ class LocalExplanationResult:
     selection: dict  # {"method": "rows"|"worst_errors", "error_kind", "n_errors", "n_rows", "label"}
     num_features: int
     num_samples: int
-    random_state: int
-    reference_rows: int
+    random_state: int = 0
+    reference_rows: int = 0
     seconds_per_row: float | None = None
     notes: list = field(default_factory=list)
 
@@ -164,19 +159,7 @@ class LocalExplanationResult:
     # -- the faces ------------------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {
-            "kind": self.kind,
-            "model": self.model_name,
-            "task": self.task,
-            "explanations": [e.to_dict() for e in self.explanations],
-            "selection": dict(self.selection),
-            "num_features": self.num_features,
-            "num_samples": self.num_samples,
-            "random_state": self.random_state,
-            "reference_rows": self.reference_rows,
-            "seconds_per_row": self.seconds_per_row,
-            "notes": list(self.notes),
-        }
+        return {**super().to_dict(), "explanations": [e.to_dict() for e in self.explanations]}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> LocalExplanationResult:
@@ -187,21 +170,8 @@ class LocalExplanationResult:
         WorkbenchError
             When the stored dict lacks a field.
         """
-        try:
-            return cls(
-                model_name=d["model"],
-                task=d["task"],
-                explanations=[LocalExplanation.from_dict(e) for e in d["explanations"]],
-                selection=dict(d.get("selection") or {}),
-                num_features=d["num_features"],
-                num_samples=d["num_samples"],
-                random_state=d.get("random_state", 0),
-                reference_rows=d.get("reference_rows", 0),
-                seconds_per_row=d.get("seconds_per_row"),
-                notes=list(d.get("notes") or []),
-            )
-        except (KeyError, TypeError) as exc:
-            raise WorkbenchError(f"the stored local explanation is incomplete (missing {exc})") from None
+        explanations = [LocalExplanation.from_dict(e) for e in d.get("explanations", [])]
+        return super().from_dict({"selection": {}, **d, "explanations": explanations})
 
     def figures(self) -> dict:
         """``{"row <id>": bar chart of the conditions' weights}``, one per explained row."""
@@ -268,8 +238,7 @@ class LocalExplanationResult:
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
+        body = ""
         for e in self.explanations:
             rows = [{"condition": f["condition"], "weight": f["weight"]} for f in e.features]
             head = (
@@ -280,17 +249,17 @@ class LocalExplanationResult:
             )
             body += f"<div style='margin-top:8px;font-weight:600'>{_html.esc(head)}</div>"
             body += _html.table(rows, ["condition", "weight"])
-        body += checks_table_html(self.checks(config))
         sub = (
             f"{self.task}; LIME with {self.num_samples:,} samples around each row, "
             f"reference of {self.reference_rows:,} rows"
             + (f"; {self.seconds_per_row:.2f} s per row" if self.seconds_per_row else "")
         )
-        return _html.card(f"Local explanations of {self.model_name}", body, sub)
+        title = f"Local explanations of {self.model_name}"
+        return _card(title, self.findings(config), body, sub, self.checks(config))
 
 
 @dataclass(frozen=True)
-class StabilityResult:
+class StabilityResult(FieldRecord):
     """How much LIME's explanations change when only the random seed changes.
 
     Per row: the mean pairwise Kendall tau of the feature rankings (by |weight|,
@@ -300,6 +269,8 @@ class StabilityResult:
     """
 
     kind: ClassVar[str] = "explanation_stability"
+    STORED_NAME: ClassVar[str] = "stability result"
+    STORED_KEYS: ClassVar[dict] = {"model_name": "model"}
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -312,47 +283,6 @@ class StabilityResult:
     mean_top_k_jaccard: float
     mean_sign_agreement: float
     verdict: str  # "stable" | "fairly stable" | "unstable"
-
-    def to_dict(self) -> dict:
-        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {
-            "kind": self.kind,
-            "model": self.model_name,
-            "task": self.task,
-            "seeds": list(self.seeds),
-            "top_k": self.top_k,
-            "num_samples": self.num_samples,
-            "rows": self.rows,
-            "mean_kendall_tau": self.mean_kendall_tau,
-            "mean_top_k_jaccard": self.mean_top_k_jaccard,
-            "mean_sign_agreement": self.mean_sign_agreement,
-            "verdict": self.verdict,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> StabilityResult:
-        """Rebuild from :meth:`to_dict`'s output without recomputing.
-
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a field.
-        """
-        try:
-            return cls(
-                model_name=d["model"],
-                task=d["task"],
-                seeds=list(d["seeds"]),
-                top_k=d["top_k"],
-                num_samples=d["num_samples"],
-                rows=list(d["rows"]),
-                mean_kendall_tau=d["mean_kendall_tau"],
-                mean_top_k_jaccard=d["mean_top_k_jaccard"],
-                mean_sign_agreement=d["mean_sign_agreement"],
-                verdict=d["verdict"],
-            )
-        except (KeyError, TypeError) as exc:
-            raise WorkbenchError(f"the stored stability result is incomplete (missing {exc})") from None
 
     @property
     def stable(self) -> bool:
@@ -417,9 +347,7 @@ class StabilityResult:
         return [c] if c else []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
-        items = "".join(f"<li>{_html.esc(s)}</li>" for s in self.findings(config))
-        body = f"<ul style='margin:4px 0 8px 18px;padding:0'>{items}</ul>"
-        body += _html.table(
+        body = _html.table(
             [
                 {
                     "row": str(r["row_id"]),
@@ -430,11 +358,12 @@ class StabilityResult:
                 for r in self.rows
             ]
         )
-        body += checks_table_html(self.checks(config))
-        return _html.card(
+        return _card(
             f"Explanation stability of {self.model_name}: {self.verdict}",
+            self.findings(config),
             body,
             f"LIME with {self.num_samples:,} samples, seeds {self.seeds}, top {self.top_k} features",
+            self.checks(config),
         )
 
 

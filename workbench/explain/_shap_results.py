@@ -8,14 +8,15 @@ scikit-learn.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from workbench import _html
 from workbench._lazy import lazy
-from workbench.checks import Check, ChecksConfig
+from workbench._records import FieldRecord
+from workbench.checks import ChecksConfig
 from workbench.errors import UnknownNameError
-from workbench.explain._global_results import _card, _from
+from workbench.explain._global_results import Description, _card
 from workbench.results import name_list
 
 pd = lazy("pandas")
@@ -24,7 +25,7 @@ _METHOD_WORDS = {"tree": "exact tree SHAP", "kernel": "kernel SHAP"}
 
 
 @dataclass(frozen=True)
-class ShapRow:
+class ShapRow(FieldRecord):
     """SHAP values of one row: each original column's share of the explained output.
 
     ``contributions`` lists, largest |shap| first, ``{"feature", "value", "shap"}``
@@ -40,15 +41,6 @@ class ShapRow:
     actual: Any = None
     error: str | None = None
 
-    def to_dict(self) -> dict:
-        """JSON-safe form (its fields as a dict)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ShapRow:
-        """Rebuild from :meth:`to_dict`'s output; keys it does not know are ignored."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
     def top(self, k: int = 3) -> list[dict]:
         """The `k` largest contributions."""
         return self.contributions[:k]
@@ -59,7 +51,7 @@ class ShapRow:
 
 
 @dataclass(frozen=True)
-class ShapExplanationResult:
+class ShapExplanationResult(Description):
     """SHAP explanations of chosen rows (or of the worst errors), in the original columns.
 
     Ask it things: ``result[row_id]`` (a :class:`ShapRow`), ``result.table()``,
@@ -69,6 +61,7 @@ class ShapExplanationResult:
     """
 
     kind: ClassVar[str] = "shap_explanation"
+    STORED_NAME: ClassVar[str] = "SHAP explanation"
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -124,8 +117,7 @@ class ShapExplanationResult:
 
     def to_dict(self) -> dict:
         """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        return {"kind": self.kind, **d, "explanations": [e.to_dict() for e in self.explanations]}
+        return {**super().to_dict(), "explanations": [e.to_dict() for e in self.explanations]}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ShapExplanationResult:
@@ -136,9 +128,8 @@ class ShapExplanationResult:
         WorkbenchError
             When the stored dict lacks a field.
         """
-        d = dict(d)
-        d["explanations"] = [ShapRow.from_dict(e) for e in d.get("explanations", [])]
-        return _from(cls, d, "SHAP explanation")
+        rows = [ShapRow.from_dict(e) for e in d.get("explanations", [])]
+        return super().from_dict({**d, "explanations": rows})
 
     def figures(self) -> dict:
         """``{"row <id>": waterfall}`` for every explained row."""
@@ -166,10 +157,6 @@ class ShapExplanationResult:
             out.append(f"No row to explain: {self.selection.get('label', 'no rows')} were found.")
         return out + list(self.notes)
 
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: an explanation describes the model (always ``[]``)."""
-        return []
-
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         rows = [
             {"row": e.row_id, "output": e.output, "top columns": ", ".join(_said(c) for c in e.top(3))}
@@ -184,7 +171,7 @@ class ShapExplanationResult:
 
 
 @dataclass(frozen=True)
-class ShapSummaryResult:
+class ShapSummaryResult(Description):
     """SHAP over many rows: mean |SHAP| per original column, a beeswarm, dependence, and rank agreement.
 
     ``features`` holds ``{"feature", "mean_abs_shap", "mean_shap"}``, most
@@ -196,6 +183,7 @@ class ShapSummaryResult:
     """
 
     kind: ClassVar[str] = "shap_summary"
+    STORED_NAME: ClassVar[str] = "SHAP summary"
     SCHEMA: ClassVar[int] = 1
 
     model_name: str
@@ -267,21 +255,6 @@ class ShapSummaryResult:
         """The beeswarm."""
         return self.figures()["beeswarm"]
 
-    def to_dict(self) -> dict:
-        """JSON-safe form, as ``results.json`` stores it (:meth:`from_dict` rebuilds it)."""
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ShapSummaryResult:
-        """Rebuild from :meth:`to_dict`'s output without recomputing.
-
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a field.
-        """
-        return _from(cls, d, "SHAP summary")
-
     def key_metrics(self) -> dict:
         """Flat figures: mean |SHAP| per column and each method's rank agreement."""
         out = {f"explanation.shap.{f['feature']}": f["mean_abs_shap"] for f in self.features}
@@ -309,10 +282,6 @@ class ShapSummaryResult:
                 f"{a['kendall']:.2f}; {a['top_k_overlap']:.0%} of the top {a['top_k']} shared)."
             )
         return out + list(self.notes)
-
-    def checks(self, config: ChecksConfig | None = None) -> list[Check]:
-        """No checks: the summary describes the model (always ``[]``)."""
-        return []
 
     def _repr_html_(self, config: ChecksConfig | None = None) -> str:
         body = _html.table(self.features[:15], ["feature", "mean_abs_shap", "mean_shap"])

@@ -5,8 +5,7 @@ Private to :mod:`workbench.monitoring.bias` and its modules.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,18 +28,6 @@ def _basic_ci(estimate: float, reps: np.ndarray, lo_q: float, hi_q: float) -> li
 
 def _native(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _f(v: float | None) -> str:

@@ -14,7 +14,7 @@ Private: import the public names from :mod:`workbench.monitoring.bias`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workbench.errors import UnknownNameError
@@ -183,16 +183,8 @@ class RateChange:
     z: float | None = None  # change in bootstrap standard errors
 
     def to_dict(self) -> dict:
-        return {
-            "attribute": self.attribute,
-            "group": self.group,
-            "measure": self.measure,
-            "reference": self.reference,
-            "current": self.current,
-            "change": self.change,
-            "ci": _list(self.ci),
-            "z": self.z,
-        }
+        """The fields as JSON-safe data."""
+        return {**asdict(self), "ci": _list(self.ci)}
 
     @classmethod
     def from_dict(cls, d: Mapping, attribute: str | None = None) -> RateChange:
@@ -271,15 +263,11 @@ class Comparison:
     not_in_reference: list[str] = field(default_factory=list)  # attributes the reference has no groups of
 
     def to_dict(self) -> dict:
+        """The fields as JSON-safe data (each change by its own :meth:`to_dict`)."""
         return {
-            "reference_rows": self.reference_rows,
-            "reference_labelled": self.reference_labelled,
-            "reference_model": self.reference_model,
-            "comparisons": self.comparisons,
-            "critical_value": self.critical_value,
+            **asdict(self),
             "disparities": [c.to_dict() for c in self.disparities],
             "groups": [g.to_dict() for g in self.groups],
-            "not_in_reference": list(self.not_in_reference),
         }
 
     @classmethod

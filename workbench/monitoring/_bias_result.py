@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from workbench import _html
+from workbench._json import json_safe
 from workbench._lazy import lazy
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.checks._names import ABSOLUTE_CHECKS, WORSENED_CHECKS
@@ -21,7 +22,7 @@ from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.monitoring._bias_definitions import _WORDS, DISPARITIES, RATES
 from workbench.monitoring._bias_estimated import EstimatedFairness
 from workbench.monitoring._bias_findings import _attribute_findings, _worsened_sentence
-from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci, _jsonable
+from workbench.monitoring._bias_numbers import _driver_text, _f, _fmt_ci
 from workbench.monitoring._bias_records import AttributeResult, Comparison
 
 pd = lazy("pandas")
@@ -112,7 +113,7 @@ class BiasResult:
             "estimated": None if self.estimated is None else self.estimated.to_dict(),
         }
         d: dict[str, Any] = {"kind": self.kind}
-        d.update({f.name: _jsonable(records.get(f.name, getattr(self, f.name))) for f in fields(self)})
+        d.update({f.name: json_safe(records.get(f.name, getattr(self, f.name))) for f in fields(self)})
         d["groups"] = [
             {"sensitive": a["name"], **{k: v for k, v in g.items() if k != "confusion"}}
             for a in d["attributes"]

@@ -6,16 +6,16 @@ Private: import the public names from :mod:`workbench.monitoring.drift`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from workbench._json import json_safe
+from workbench._records import FieldRecord
 from workbench.errors import SpecError
 from workbench.monitoring._drift_stats import (
     ID_HIDDEN,
     ColumnStats,
-    _clean,
     _float,
     _identifier_like,
     _mismatch,
@@ -55,7 +55,7 @@ def default_stattest(column_type: str, n_reference: int, n_values: int) -> str:
 
 # -- the result -------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ColumnDrift:
+class ColumnDrift(FieldRecord):
     """Drift of one column: Evidently's test, score, threshold and verdict, plus PSI and KL.
 
     ``normalized_score`` puts every test on one scale, 1 at the threshold and
@@ -91,11 +91,8 @@ class ColumnDrift:
         return STATTESTS[self.stattest][0] if self.stattest in STATTESTS else "every value missing"
 
     def to_dict(self) -> dict:
-        return _clean(asdict(self))
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ColumnDrift:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        """The column's fields as JSON-safe data (:meth:`from_dict` reads it back)."""
+        return json_safe(super().to_dict())
 
 
 # -- comparing one column ----------------------------------------------------------------

@@ -6,10 +6,9 @@ Private: import the public names from :mod:`workbench.monitoring.drift`.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +65,8 @@ class ColumnStats:
         return float(np.dot(self.values, self.counts) / self.n)
 
     def meta(self) -> dict:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "dtype": self.dtype,
-            "n_rows": self.n_rows,
-            "n_missing": self.n_missing,
-            "std": self.std,
-            "integer": self.integer,
-            "n_infinite": self.n_infinite,
-        }
+        """Every field but the values and their counts."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("values", "counts")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -455,16 +446,3 @@ def _pct(share: float) -> str:
 
 def _float(x: Any) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x

@@ -9,19 +9,21 @@ Private: import the public names from :mod:`workbench.monitoring.quality`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from workbench import _html
+from workbench._json import json_safe
+from workbench._records import FieldRecord
 from workbench.checks import Check, ChecksConfig, checks_table_html, make_check
 from workbench.errors import UnknownNameError
-from workbench.monitoring._drift_stats import ID_HIDDEN, _clean, _short
+from workbench.monitoring._drift_stats import ID_HIDDEN, _short
 from workbench.monitoring._quality_text import DEFAULTS, _column_problems, _count_check, _issues
 from workbench.results import name_list
 
 
 @dataclass(frozen=True)
-class ColumnQuality:
+class ColumnQuality(FieldRecord):
     """The quality of one column in current, measured against the reference.
 
     ``unseen``: rows holding categories the reference never had (count,
@@ -78,12 +80,7 @@ class ColumnQuality:
 
     def to_dict(self) -> dict:
         """The column's fields as JSON-safe data (:meth:`from_dict` reads it back)."""
-        return _clean(asdict(self))
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> ColumnQuality:
-        """The column from its :meth:`to_dict` (unknown keys are ignored)."""
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        return json_safe(super().to_dict())
 
 
 @dataclass(frozen=True)
@@ -162,8 +159,8 @@ class QualityResult:
             "missing_columns": list(self.missing_columns),
             "extra_columns": list(self.extra_columns),
             "missing_target": self.missing_target,
-            "duplicate_share": _clean(self.duplicate_share),
-            "reference_duplicate_share": _clean(self.reference_duplicate_share),
+            "duplicate_share": json_safe(self.duplicate_share),
+            "reference_duplicate_share": json_safe(self.reference_duplicate_share),
             "n_issues": len(self.issues()),
             "key_metrics": self.key_metrics(),
         }

@@ -23,10 +23,11 @@ import html
 import json
 import os
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from workbench._records import TextRecord
 from workbench.errors import RegistryValueError, ReleaseStateError
 
 AUDIT_PREFIX = "workbench.audit."
@@ -39,7 +40,7 @@ MAX_TEXT_CHARS = 2000
 
 
 @dataclass(frozen=True)
-class AliasMove:
+class AliasMove(TextRecord):
     """One audit record: `alias` of `name` moved (or, for ``request``, asked to move) to `to_version`.
 
     ``from_version`` is the version the alias pointed at just before (None: it
@@ -93,22 +94,8 @@ class AliasMove:
         return f"<AliasMove {self.name} {self.text()}>"
 
     def to_dict(self) -> dict:
-        """JSON-safe form (the record as stored in its registry tag)."""
-        return {
-            "name": self.name,
-            "alias": self.alias,
-            "action": self.action,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-            "when": self.when,
-            "by": self.by,
-            "reason": self.reason,
-            "comparison": self.comparison,
-            "forced": self.forced,
-            "observed_version": self.observed_version,
-            "requested_by": self.requested_by,
-            "key": self.key,
-        }
+        """JSON-safe form (the record as stored in its registry tag): its fields."""
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> AliasMove:
@@ -132,10 +119,6 @@ class AliasMove:
             d.get("requested_by"),
             d.get("key"),
         )
-
-    def figures(self) -> list:
-        """No figures: a record is a line of the history."""
-        return []
 
     def _repr_html_(self) -> str:
         return f"<div><b>{html.escape(self.name)}</b> <code>{html.escape(self.text())}</code></div>"

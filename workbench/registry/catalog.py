@@ -12,6 +12,7 @@ import html
 import os
 from dataclasses import dataclass, field
 
+from workbench._records import TextRecord
 from workbench.registry.audit import AUDIT_PREFIX, AliasMove
 from workbench.registry.versions import ModelVersionInfo
 
@@ -20,7 +21,7 @@ RECENT_MOVES = 5
 
 
 @dataclass(frozen=True)
-class ModelSummary:
+class ModelSummary(TextRecord):
     """A registered model in one line: how many versions, the latest, its aliases, pending releases."""
 
     name: str
@@ -64,16 +65,9 @@ class ModelSummary:
             d.get("description"),
         )
 
-    def figures(self) -> list:
-        """No figures: a summary is a line of text."""
-        return []
-
-    def _repr_html_(self) -> str:
-        return f"<div><code>{html.escape(self.text())}</code></div>"
-
 
 @dataclass(frozen=True)
-class ModelDescription:
+class ModelDescription(TextRecord):
     """One registered model: versions (oldest first), aliases, own tags, pending releases, latest moves."""
 
     name: str
@@ -141,10 +135,6 @@ class ModelDescription:
             int(d.get("n_records") or 0),
             d.get("description"),
         )
-
-    def figures(self) -> list:
-        """No figures: a description is a table."""
-        return []
 
     def _repr_html_(self) -> str:
         return f"<div><pre>{html.escape(self.text())}</pre></div>"

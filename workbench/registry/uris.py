@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from workbench._records import TextRecord
 from workbench.errors import RegistryError, RegistryValueError
 
 SCHEME = "models:/"
@@ -35,7 +36,7 @@ class ModelRef:
 
 
 @dataclass(frozen=True)
-class ResolvedModel:
+class ResolvedModel(TextRecord):
     """Where a model reference points on this machine, and which registered version it is.
 
     A plain path passes through with ``name``, ``version`` and ``alias`` None.
@@ -66,10 +67,6 @@ class ResolvedModel:
         """Rebuild from :meth:`to_dict`'s output (the URI is derived, not read)."""
         version = d.get("version")
         return cls(Path(d["path"]), d.get("name"), None if version is None else int(version), d.get("alias"))
-
-    def figures(self) -> list:
-        """No figures (always ``[]``)."""
-        return []
 
     def _repr_html_(self) -> str:
         if self.name is None:

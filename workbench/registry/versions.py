@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench._records import TextRecord
 from workbench.errors import ModelNotFoundError, RegistryValueError
 
 TAG_PREFIX = "workbench."
@@ -33,7 +34,7 @@ _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
 
 
 @dataclass(frozen=True)
-class ModelVersionInfo:
+class ModelVersionInfo(TextRecord):
     """One registered version: its number, aliases, the workbench tags and when it was created."""
 
     name: str
@@ -96,10 +97,6 @@ class ModelVersionInfo:
             d.get("run_id"),
             d.get("source"),
         )
-
-    def figures(self) -> list:
-        """No figures: a version is shown as its card (always ``[]``)."""
-        return []
 
     def _repr_html_(self) -> str:
         esc = html.escape

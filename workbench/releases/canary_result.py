@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from workbench._json import json_safe
 from workbench.checks import Check, ChecksConfig, make_check
 from workbench.errors import UnknownNameError, WorkbenchError
 from workbench.results import name_list
@@ -83,10 +84,9 @@ class CanaryResult:
     # -- the result protocol --------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-safe fields, plus the verdict and key metrics under the default checks (for summary.json)."""
-        from workbench.releases.result import _jsonable
 
         derived = {"score": self.score(), "verdict": self.verdict(), "key_metrics": self.key_metrics()}
-        return _jsonable({"kind": self.kind, **asdict(self), **derived})
+        return json_safe({"kind": self.kind, **asdict(self), **derived})
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CanaryResult:

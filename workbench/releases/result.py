@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from workbench._json import json_safe
 from workbench.checks import Check, ChecksConfig, make_check
 from workbench.checks._names import RELEASE_FAIRNESS
 from workbench.errors import UnknownNameError, WorkbenchError
@@ -86,7 +87,7 @@ class ComparisonResult:
         d.update({f.name: getattr(self, f.name) for f in fields(self)})
         d["verdict"] = self.verdict().to_dict()
         d["key_metrics"] = self.key_metrics()
-        return _jsonable(d)
+        return json_safe(d)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ComparisonResult:
@@ -280,18 +281,3 @@ def _pm(v: Any) -> str:
 
 def _ci(ci: Any) -> str:
     return "—" if not ci else f"{ci[0]:+.4f} to {ci[1]:+.4f}"
-
-
-def _jsonable(x: Any) -> Any:
-    """Plain JSON: tuples as lists, non-finite floats as None, numpy scalars as Python numbers."""
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, bool) or x is None or isinstance(x, str | int):
-        return x
-    if hasattr(x, "item"):  # a numpy scalar
-        return _jsonable(x.item())
-    if isinstance(x, float):
-        return _num(x)
-    return x

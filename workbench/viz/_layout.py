@@ -30,6 +30,21 @@ def layout(
     return {**out, **extra}
 
 
+def interval_bars(values, intervals, **style) -> dict[str, Any]:
+    """Asymmetric error bars (for ``error_x=`` or ``error_y=``) from each value's ``[low, high]`` interval;
+    a value or interval that is missing (None, empty) gets none. `style` adds to them (``visible``...)."""
+    pairs = [
+        (v, ci) if ci and v is not None else (0, (0, 0)) for v, ci in zip(values, intervals, strict=True)
+    ]
+    return dict(
+        type="data",
+        symmetric=False,
+        array=[ci[1] - v for v, ci in pairs],
+        arrayminus=[v - ci[0] for v, ci in pairs],
+        **style,
+    )
+
+
 def diagonal(name: str, *, dash: str = "dash", color: str = "gray"):
     """The line y = x from (0, 0) to (1, 1), called `name` (chance, perfect calibration, no change)."""
     import plotly.graph_objects as go

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.viz._empty import no_data
-from workbench.viz._layout import layout, text_heatmap
+from workbench.viz._layout import interval_bars, layout, text_heatmap
 
 _LAYOUT = layout()
 _JUDGED, _SMALL, _LIMIT = "#1f77b4", "#c7c7c7", "#d62728"
@@ -36,13 +36,12 @@ def selection_rate_figure(attribute: Mapping, label: str = "selection rate") -> 
     ]
     x = [g["group"] for g in groups]
     y = [g.get("selection_rate") for g in groups]
-    lo, hi = _bars(groups, "selection_rate")
     fig = go.Figure(
         go.Bar(
             x=x,
             y=y,
             marker_color=[_JUDGED if g in judged else _SMALL for g in groups],
-            error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
+            error_y=_group_bars(groups, "selection_rate"),
             customdata=[
                 [g["count"], g.get("impact_ratio"), "too small to judge" if g["too_small"] else ""]
                 for g in groups
@@ -82,7 +81,6 @@ def error_rates_figure(attribute: Mapping) -> go.Figure:
         ("tpr", "true positive rate", "#2ca02c"),
         ("fpr", "false positive rate", "#ff7f0e"),
     ):
-        lo, hi = _bars(groups, rate)
         fig.add_trace(
             go.Bar(
                 x=[g["group"] for g in groups],
@@ -90,7 +88,7 @@ def error_rates_figure(attribute: Mapping) -> go.Figure:
                 name=name,
                 marker_color=color,
                 marker_opacity=[0.35 if rate in g.get("unjudged", []) else 1.0 for g in groups],
-                error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
+                error_y=_group_bars(groups, rate),
                 hovertemplate="%{x}<br>" + name + " %{y:.3f}<extra></extra>",
             )
         )
@@ -124,15 +122,13 @@ def disparity_figure(rows: Sequence[Mapping]) -> go.Figure:
             (r["value"] < r["threshold"]) if r["op"].startswith(">") else (r["value"] > r["threshold"])
             for r in part
         ]
-        lo = [r["value"] - r["ci"][0] if r.get("ci") else 0 for r in part]
-        hi = [r["ci"][1] - r["value"] if r.get("ci") else 0 for r in part]
         fig.add_trace(
             go.Bar(
                 x=[r["value"] for r in part],
                 y=labels,
                 orientation="h",
                 marker_color=[_LIMIT if b else _JUDGED for b in bad],
-                error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, visible=True),
+                error_x=interval_bars([r["value"] for r in part], [r.get("ci") for r in part], visible=True),
                 customdata=[[r["op"], r["threshold"]] for r in part],
                 showlegend=i == 1,
                 legendgroup="value",
@@ -211,12 +207,8 @@ def comparison_figure(rows: Sequence[Mapping], confidence: float = 0.95) -> go.F
                 mode="markers",
                 name="worsening",
                 marker=dict(size=10, color=[_LIMIT if r.get("significant") else _JUDGED for r in part]),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    visible=True,
-                    array=[r["ci"][1] - r["worsening"] if r.get("ci") else 0 for r in part],
-                    arrayminus=[r["worsening"] - r["ci"][0] if r.get("ci") else 0 for r in part],
+                error_x=interval_bars(
+                    [r["worsening"] for r in part], [r.get("ci") for r in part], visible=True
                 ),
                 customdata=[[r["reference"], r["current"]] for r in part],
                 showlegend=i == 1,
@@ -299,13 +291,8 @@ def _label(r: Mapping) -> str:
     return f"{r['attribute']} · {r['metric'].replace('_', ' ')}"
 
 
-def _bars(groups: Sequence[Mapping], rate: str) -> tuple[list, list]:
-    lo, hi = [], []
-    for g in groups:
-        ci, v = g.get(f"{rate}_ci"), g.get(rate)
-        lo.append(v - ci[0] if ci and v is not None else 0)
-        hi.append(ci[1] - v if ci and v is not None else 0)
-    return lo, hi
+def _group_bars(groups: Sequence[Mapping], rate: str) -> dict:
+    return interval_bars([g.get(rate) for g in groups], [g.get(f"{rate}_ci") for g in groups], visible=True)
 
 
 def _cap(text: str) -> str:

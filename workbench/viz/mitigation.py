@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
+from workbench.viz._layout import interval_bars
 from workbench.viz.compression import _COLORS, _LAYOUT  # one look for both frontiers
 
 _STAGES = {
@@ -62,8 +63,6 @@ def mitigation_frontier_figure(
         group = [c for c in shown if c.get("stage") == stage]
         if not group:
             continue
-        lo = [x(c) - (c["disparities"][disparity].get("ci") or [x(c)] * 2)[0] for c in group]
-        hi = [(c["disparities"][disparity].get("ci") or [x(c)] * 2)[1] - x(c) for c in group]
         labelled = {"original", chosen}
         fig.add_trace(
             go.Scatter(
@@ -75,7 +74,12 @@ def mitigation_frontier_figure(
                 textposition="middle right",
                 textfont=dict(size=10),
                 hovertext=[c["name"] for c in group],
-                error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo, thickness=1, width=0),
+                error_x=interval_bars(
+                    [x(c) for c in group],
+                    [c["disparities"][disparity].get("ci") for c in group],
+                    thickness=1,
+                    width=0,
+                ),
                 marker=dict(
                     color=color,
                     size=11,

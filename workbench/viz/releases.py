@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 
 from workbench.viz._empty import no_data
-from workbench.viz._layout import diagonal, layout
+from workbench.viz._layout import diagonal, interval_bars, layout
 
 _LAYOUT = layout(left=150, height=320)  # room for the statistics' names
 _ROLES = {"champion": "#1f77b4", "challenger": "#ff7f0e"}
@@ -25,29 +25,25 @@ def delta_figure(paired: Mapping | None, confidence: float, margin: float) -> go
     title = "Challenger − champion, with paired intervals"
     if not paired or (paired.get("roc_auc") or {}).get("delta") is None and not paired.get("accuracy"):
         return no_data("No labelled rows: the paired differences need the outcomes.", title)
-    names, x, lo, hi = [], [], [], []
+    names, x, intervals = [], [], []
     for key, label in _LABELS.items():
         d = paired.get(key) or {}
         if d.get("delta") is None:
             continue
-        ci = d.get("ci") or [d["delta"], d["delta"]]
         names.append(f"Δ {label}" + (" (bootstrap)" if key == "roc_auc" else ""))
         x.append(d["delta"])
-        lo.append(d["delta"] - ci[0])
-        hi.append(ci[1] - d["delta"])
+        intervals.append(d.get("ci"))
         if key == "roc_auc" and (d.get("delong") or {}).get("ci"):
-            dl = d["delong"]["ci"]
             names.append("Δ ROC AUC (DeLong)")
             x.append(d["delta"])
-            lo.append(d["delta"] - dl[0])
-            hi.append(dl[1] - d["delta"])
+            intervals.append(d["delong"]["ci"])
     fig = go.Figure(
         go.Scatter(
             x=x,
             y=names,
             mode="markers",
             marker=dict(size=10, color="#444"),
-            error_x=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
+            error_x=interval_bars(x, intervals),
             name=f"{confidence:.0%} interval",
         )
     )
@@ -70,19 +66,13 @@ def group_deltas_figure(attribute: Mapping, confidence: float) -> go.Figure:
         entries = [g["rates"][rate] for g in groups]
         if not entries:
             continue
-        ci = [e.get("ci") or [e["delta"], e["delta"]] for e in entries]
         fig.add_trace(
             go.Scatter(
                 x=[e["delta"] for e in entries],
                 y=[g["group"] for g in groups],
                 mode="markers",
                 name=rate,
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[c[1] - e["delta"] for c, e in zip(ci, entries, strict=True)],
-                    arrayminus=[e["delta"] - c[0] for c, e in zip(ci, entries, strict=True)],
-                ),
+                error_x=interval_bars([e["delta"] for e in entries], [e.get("ci") for e in entries]),
             )
         )
     if not fig.data:

@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from workbench.errors import WorkbenchError
+from workbench.errors import DataError, WorkbenchError
 from workbench.widgets._state import AppState
 
 log = logging.getLogger("workbench.widgets")
@@ -174,6 +174,23 @@ class Panel(w.VBox):
         b.on_click(lambda _b: self._guarded(handler)())
         self._buttons.append(b)
         return b
+
+    # -- inputs --------------------------------------------------------------------------
+    def _model_and_data(self, *, held_out: bool = False) -> tuple[Any, Any]:
+        """The state's model and data (with `held_out`, its held-out rows when it has them).
+
+        Raises
+        ------
+        WorkbenchError
+            No model yet, or (a ``DataError``) no data: the banner says which to load first.
+        """
+        st = self.state
+        if st.model is None:
+            raise WorkbenchError("train or load a model first")
+        data = st.validation if held_out and st.validation is not None else st.data
+        if data is None:
+            raise DataError("load a dataset in the Data panel first")
+        return st.model, data
 
     # -- running work --------------------------------------------------------------------
     def _guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:

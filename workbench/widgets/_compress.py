@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import WorkbenchError
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
@@ -79,11 +79,8 @@ class CompressPanel(Panel):
         from workbench.compression._study import compress
 
         st = self.state
-        if st.model is None:
-            raise WorkbenchError("train or load a model first")
-        if st.data is None:
-            raise DataError("load a dataset in the Data panel first")
-        model, data, validation = st.model, st.data, st.validation
+        model, data = self._model_and_data()
+        validation = st.validation
         options = dict(
             max_loss=float(self.max_loss.value),
             techniques=list(self.techniques.value) or None,

@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.errors import ParameterError
 from workbench.widgets._base import ChartSlot, Panel
 from workbench.widgets._state import AppState
 
@@ -85,13 +85,9 @@ class EvaluatePanel(Panel):
         from workbench.modeling.evaluate import evaluate
 
         st = self.state
-        if st.model is None:
-            raise WorkbenchError("train or load a model first")
-        data = st.validation if st.validation is not None else st.data
-        if data is None:
-            raise DataError("load a dataset in the Data panel first")
+        model, data = self._model_and_data(held_out=True)
         where = "the held-out data" if st.validation is not None else "the training data"
-        model, cost, latency = st.model, self.cost(), self.latency.value
+        cost, latency = self.cost(), self.latency.value
         if cost is not None and model.task != "binary":
             raise ParameterError("a business cost only applies to binary classifiers")
 

@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench import _html
-from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.errors import DataError, ParameterError
 from workbench.validation import check_text
 from workbench.widgets._base import Banner, ChartSlot, Panel
 from workbench.widgets._state import AppState
@@ -82,14 +82,9 @@ class ExplainPanel(Panel):
 
     # -- inputs ---------------------------------------------------------------------------------
     def _inputs(self):
-        st = self.state
-        if st.model is None:
-            raise WorkbenchError("train or load a model first")
-        data = st.validation if st.validation is not None else st.data
-        if data is None:
-            raise DataError("load a dataset in the Data panel first")
-        reference = st.data if st.data is not None else data
-        return st.model, data, reference
+        model, data = self._model_and_data(held_out=True)
+        reference = self.state.data if self.state.data is not None else data
+        return model, data, reference
 
     def row_label(self, text: Any):
         """The index label typed in the row box, as the data's index holds it."""
@@ -259,6 +254,10 @@ class ExplainPanel(Panel):
 
     def _show_importance(self, result) -> None:
         self.importance = result
+        self._show_ranking(result)
+
+    def _show_ranking(self, result) -> None:
+        """Chart a ranking of the columns (permutation importance or SHAP's)."""
         self.importance_chart.show(result.figure())
         if result.ranking and self.dependence is None:  # until a dependence is drawn, suggest the top feature
             self.feature.value = result.ranking[0]
@@ -278,9 +277,7 @@ class ExplainPanel(Panel):
 
     def _show_shap(self, result) -> None:
         self.shap = result
-        self.importance_chart.show(result.figure())
-        if result.ranking and self.dependence is None:  # until a dependence is drawn, suggest the top feature
-            self.feature.value = result.ranking[0]
+        self._show_ranking(result)
         if self.feature.value is not None:
             self.dependence_chart.show(result.dependence_figure(self.feature.value))
 

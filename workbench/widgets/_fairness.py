@@ -64,13 +64,10 @@ class FairnessPanel(Panel):
         from workbench.fairness import mitigate
 
         st = self.state
-        if st.model is None:
-            raise WorkbenchError("train or load a model first")
-        if st.data is None:
-            raise DataError("load a dataset in the Data panel first")
+        model, data = self._model_and_data()
         if not self.sensitive.value:
             raise DataError("the data has no sensitive column; mark one in the Data panel")
-        model, data, validation = st.model, st.data, st.validation
+        validation = st.validation
         options = dict(
             sensitive=self.sensitive.value,
             constraint=self.constraint.value,
