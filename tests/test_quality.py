@@ -416,8 +416,16 @@ def test_identifier_like_values_never_appear_in_drift_or_quality_results(adult):
         "not shown)" in f
         for f in check_quality(ref, cur, spec).findings()
     )
-    d = detect_drift(ref, cur, spec).column("ssn")
+    drift = detect_drift(ref, cur, spec)
+    d = drift.column("ssn")
     assert d.identifier_like and d.bins == {} and d.note == "identifier-like column: values not shown"
+    # new identifiers in every batch always differ from the reference's: tested, but never judged drifted,
+    # no drift.column check, and not in the drift share's denominator
+    assert not d.drifted and d.score is not None
+    assert "drift.column.ssn" not in {c.name for c in drift.checks()}
+    judged = [c for c in drift.columns if c.name != "ssn"]
+    assert drift.drift_share == pytest.approx(sum(c.drifted for c in judged) / len(judged))
+    assert any(f.startswith("'ssn' is identifier-like, so not judged for drift") for f in drift.findings())
     assert set(d.reference) == {"rows", "missing_share"}
     # other categorical columns still show their values
     assert "Private" in json.dumps(detect_drift(ref, cur, spec).column("workclass").to_dict())

@@ -96,6 +96,10 @@ class ColumnDrift(FieldRecord):
 
 
 # -- comparing one column ----------------------------------------------------------------
+#: Why an identifier-like column's test decides nothing (the findings say it).
+NOT_JUDGED = "not judged for drift: a new value in nearly every row always reads as a changed distribution"
+
+
 def _compare_column(
     name: str,
     role: str,
@@ -109,12 +113,17 @@ def _compare_column(
     """Evidently's test on one column, or a dict saying why it cannot be compared.
 
     An identifier-like column (`identifier`, or detected from its values) is
-    tested like any other, but none of its values is kept in the result.
+    tested, but none of its values is kept in the result, and it is not
+    judged: its values are new in nearly every row of every batch, so any
+    test finds its distribution changed. It counts neither as drifted nor in
+    the drift share (:data:`NOT_JUDGED`).
     """
     out = _compare(name, role, ref, cur, test, threshold)
     if isinstance(out, ColumnDrift) and (identifier or _identifier_like(ref, cur)):
         return replace(
             out,
+            drifted=False,
+            normalized_score=None,
             bins={},
             reference=_counts_only(out.reference),
             current=_counts_only(out.current),

@@ -18,6 +18,7 @@ from workbench.errors import SpecError
 from workbench.monitoring._drift_columns import (
     _MISSING_TEST,
     _P_VALUE_TESTS,
+    NOT_JUDGED,
     STATTESTS,
     ColumnDrift,
 )
@@ -41,6 +42,8 @@ def _column_check(name: str, c: ColumnDrift, config: ChecksConfig | None) -> Che
         "prediction": "the model's prediction",
     }[c.role]
     who = who.replace("{", "{{").replace("}", "}}")
+    if c.identifier_like:  # not judged (see _compare_column): no check to pass or fail
+        return None
     if c.stattest == _MISSING_TEST:
         return make_check(name, 1.0, "<", 1.0, f"every value of {who} is missing in the current data", config)
     test = c.stattest_name
@@ -53,9 +56,19 @@ def _column_check(name: str, c: ColumnDrift, config: ChecksConfig | None) -> Che
 
 
 # -- findings ---------------------------------------------------------------------------
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) == 1:
+        return f"{quoted[0]} is"
+    return ", ".join(quoted[:-1]) + f" and {quoted[-1]} are"
+
+
 def _findings(r: DriftResult) -> list[str]:
     out: list[str] = []
-    n, drifted = len(r.columns), [c for c in r.columns if c.drifted]
+    n, drifted = sum(not c.identifier_like for c in r.columns), [c for c in r.columns if c.drifted]
+    ids = [c.name for c in r.columns if c.identifier_like]
+    if ids:
+        out.append(f"{_names(ids)} identifier-like, so {NOT_JUDGED}.")
     if n:
         line = f"{r.drift_share_threshold:.0%} dataset-drift line"
         if drifted:
@@ -97,6 +110,8 @@ def _describe(c: ColumnDrift, who: str) -> str:
             f"{who} is entirely missing in the current data, so its drift cannot be measured "
             "(counted as drifted)."
         )
+    if c.identifier_like:
+        return f"{who} is identifier-like, so it is {NOT_JUDGED} ({ID_HIDDEN})."
     verb = "drifted" if c.drifted else "did not drift"
     how = f"{c.stattest_name} {_short(c.score)}, threshold {_short(c.threshold)}"
     ref, cur = c.reference, c.current

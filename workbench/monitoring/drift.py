@@ -33,9 +33,10 @@ tested (Evidently raises) and is reported as drifted; a column whose values are
 of another kind in current (text where the reference had numbers) or present in
 only one table is listed in ``mismatches`` and left out of the drift share.
 An identifier-like column (the spec's id column, or text with a distinct value
-in nearly every row, e.g. SSNs) is compared, but its values are never listed:
-no category shares, no most common value ("identifier-like column: values not
-shown").
+in nearly every row, e.g. SSNs) is compared, but its values are never listed
+(no category shares, no most common value: "identifier-like column: values not
+shown"), and it is not judged: new identifiers in every batch always look like
+drift, so it counts neither as drifted nor in the drift share.
 """
 
 from __future__ import annotations
@@ -444,7 +445,8 @@ def detect_drift(
 
     results.sort(key=_rank)
     n_drifted = sum(c.drifted for c in results)
-    share = n_drifted / len(results) if results else 0.0
+    judged = [c for c in results if not c.identifier_like]  # identifiers always differ: see _compare_column
+    share = n_drifted / len(judged) if judged else 0.0
     if not results:
         notes.append("No feature column could be compared: see the mismatches.")
     return DriftResult(
