@@ -136,18 +136,20 @@ def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
         ("promote", "champion", 1, 2),
         ("rollback", "champion", 2, 1),
     ]
-    # retrain and promote each filed their comparison as a compare run, named by the audit record
+    # retrain filed its comparison as a compare run; promote's gate judged that run (the same versions on
+    # the same window), not a second comparison: both audit records name it
     from workbench.reports.ledger import Ledger
 
     compare_runs = {
         r["id"] for r in Ledger(repo / "workbench-demo" / "reports").runs() if r["kind"] == "compare"
     }
     moves = history("adult-income", registry=registry)
-    assert {moves[1].comparison, moves[2].comparison} == compare_runs and len(compare_runs) == 2
+    assert {moves[1].comparison, moves[2].comparison} == compare_runs and len(compare_runs) == 1
     out = proc.stdout
     assert "registered the champion as models:/adult-income/1 @champion" in out
     assert "Promote:" in out  # the comparison's verdict, printed before the gate decides
     assert "promote: version 2 of 'adult-income' is the champion" in out
+    assert f"gate judged on compare run {moves[1].comparison}" in out
     assert "rollback: @champion was version 2, is version 1 again" in out
 
 

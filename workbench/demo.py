@@ -248,6 +248,7 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
 
     from workbench.registry.audit import rollback
     from workbench.registry.versions import get_alias, register_model
+    from workbench.releases._comparison_run import read_comparison
     from workbench.releases.promote import PROMOTED, promote
     from workbench.releases.retrain import retrain
 
@@ -280,8 +281,9 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
             f"{challenger.parent}"
         )
         step = "comparing and promoting the challenger"
-        # promote compares (on the reference period, which neither model saw) and gates in one call; the
-        # comparison it kept is read back for its findings rather than computed twice (~10 s each)
+        # promote gates on the comparison retrain filed (the same versions on the same reference period,
+        # which neither model saw), found in the run ledger rather than computed again (~10 s); its
+        # findings are read back from that run
         promotion = promote(
             DEMO_MODEL,
             challenger.version,
@@ -291,7 +293,7 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
             registry=registry,
             reports_dir=reports_dir,
         )
-        comparison = _stored_comparison(promotion.comparison_path)
+        comparison = read_comparison(promotion.comparison_path)
         echo(f"compared on the reference period ({comparison.n_labelled:,} labelled rows):")
         for line in comparison.findings(DEMO_BUDGETS)[:4]:
             echo(f"  {line}")
@@ -311,16 +313,6 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
     except WorkbenchError as exc:  # the registry refused or failed: the demo goes on, and fails at the end
         echo(f"RELEASE FAILED while {step}: {exc}")
         return done, f"{step}: {exc}"
-
-
-def _stored_comparison(run_dir: str):
-    """The comparison :func:`~workbench.releases.promote.promote` filed as a ``compare`` run (read back from
-    the run's ``results.json``, not computed again)."""
-    from workbench.reports.report import RESULTS_FILE, Report
-
-    return Report.from_dict(json.loads((Path(run_dir) / RESULTS_FILE).read_text())["report"]).result(
-        "compare"
-    )
 
 
 def periods(demo):
