@@ -779,6 +779,12 @@ def test_demo(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "release step failed while promoting the challenger: the registry did not answer" in err
     assert len(serve.calls) == 1
+    run_demo.result.failed_release = None
+    run_demo.result.failed_serving = "replaying the production batches: connection refused"
+    assert main(["demo"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "serving step failed while replaying the production batches: connection refused" in err
+    assert len(serve.calls) == 1
 
 
 # -- main's error handling --------------------------------------------------------------------
