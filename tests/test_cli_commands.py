@@ -735,7 +735,11 @@ def test_retrain(monkeypatch, capsys):
 # -- demo -------------------------------------------------------------------------------------
 def test_demo(monkeypatch, tmp_path, capsys):
     registry = tmp_path / "registry"
-    run_demo = Recorder(SimpleNamespace(out=tmp_path, failed_runs=[], failed_release=None, registry=registry))
+    run_demo = Recorder(
+        SimpleNamespace(
+            out=tmp_path, failed_runs=[], failed_release=None, failed_serving=None, registry=registry
+        )
+    )
     serve = Recorder(0)
     monkeypatch.setattr("workbench.demo.run_demo", run_demo)
     monkeypatch.setattr("workbench.dashboards.server.serve", serve)
@@ -745,14 +749,23 @@ def test_demo(monkeypatch, tmp_path, capsys):
         "compress": False,
         "monitoring": True,
         "release": True,
+        "serving": True,
     }
     assert not serve.calls
     assert main(["demo"]) == EXIT_OK
     assert run_demo.args == ("workbench-demo",)
-    assert run_demo.kwargs == {"quick": False, "compress": True, "monitoring": True, "release": True}
+    assert run_demo.kwargs == {
+        "quick": False,
+        "compress": True,
+        "monitoring": True,
+        "release": True,
+        "serving": True,
+    }
     assert serve.args == (tmp_path / "reports",) and serve.kwargs == {"registry": registry}
     assert main(["demo", "--no-release", "--no-serve"]) == EXIT_OK
     assert run_demo.kwargs["release"] is False
+    assert main(["demo", "--no-replay", "--no-serve"]) == EXIT_OK
+    assert run_demo.kwargs["serving"] is False
     assert main(["demo", "--no-monitoring"]) == EXIT_OK  # nothing to serve
     assert run_demo.kwargs["monitoring"] is False and len(serve.calls) == 1
     capsys.readouterr()
@@ -765,6 +778,12 @@ def test_demo(monkeypatch, tmp_path, capsys):
     assert main(["demo"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "release step failed while promoting the challenger: the registry did not answer" in err
+    assert len(serve.calls) == 1
+    run_demo.result.failed_release = None
+    run_demo.result.failed_serving = "replaying the production batches: connection refused"
+    assert main(["demo"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "serving step failed while replaying the production batches: connection refused" in err
     assert len(serve.calls) == 1
 
 

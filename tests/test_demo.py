@@ -5,9 +5,11 @@ report kernels start inside their run folders, so this test runs it exactly so
 (in a copy of the repository, so that a developer's own ``workbench-demo/`` is
 never touched) and asserts what the demo is for: every report run completed,
 every injected change was found by the analysis that should find it, the
-clean batch raised no alarm, and the release loop ran in the demo's registry
+clean batch raised no alarm, the release loop ran in the demo's registry
 (champion registered, challenger retrained with lineage, promoted through the
-gate, rolled back).
+gate, rolled back), and the batches went through `workbench serve` (the
+champion answering, the challenger in shadow) into a prediction log that the
+reports then ran on.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def test_demo_finds_each_injected_change_and_no_false_alarm(demo_run):
     by_batch: dict[str, dict[str, list[str]]] = {}
     for summary_path in reports.glob("*/*/summary.json"):
         summary = json.loads(summary_path.read_text())
-        if summary["kind"] == "compare":  # the release step's comparisons (their own test, below)
+        if summary["kind"] == "compare" or summary.get("name") == "served-log":  # their own tests, below
             continue
         batch = Path(summary["params"].get("current") or summary["params"]["data"]).stem
         failed = [c["name"] for c in summary["checks"] if not c["passed"] and c.get("severity") == "error"]
@@ -136,19 +138,90 @@ def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
         ("promote", "champion", 1, 2),
         ("rollback", "champion", 2, 1),
     ]
-    # retrain and promote each filed their comparison as a compare run, named by the audit record
+    # retrain filed its comparison as a compare run; promote's gate judged that run (the same versions on
+    # the same window), not a second comparison: both audit records name it
     from workbench.reports.ledger import Ledger
 
     compare_runs = {
         r["id"] for r in Ledger(repo / "workbench-demo" / "reports").runs() if r["kind"] == "compare"
     }
     moves = history("adult-income", registry=registry)
-    assert {moves[1].comparison, moves[2].comparison} == compare_runs and len(compare_runs) == 2
+    assert {moves[1].comparison, moves[2].comparison} == compare_runs and len(compare_runs) == 1
     out = proc.stdout
     assert "registered the champion as models:/adult-income/1 @champion" in out
     assert "Promote:" in out  # the comparison's verdict, printed before the gate decides
     assert "promote: version 2 of 'adult-income' is the champion" in out
+    assert f"gate judged on compare run {moves[1].comparison}" in out
     assert "rollback: @champion was version 2, is version 1 again" in out
+
+
+def test_demo_serves_the_champion_with_a_shadow_and_reports_on_its_log(demo_run):
+    repo, proc = demo_run
+    import pyarrow.parquet as pq
+
+    from workbench.reports.ledger import Ledger
+    from workbench.serving.log_table import ROLES, read_log
+
+    demo = repo / "workbench-demo"
+    log_dir = demo / "serving" / "log"
+    segments = sorted(log_dir.glob("date=*/*.parquet"))
+    assert segments
+    roles = {r for s in segments for r in pq.read_table(s, columns=["_role"]).column("_role").to_pylist()}
+    assert roles == {"champion", "shadow"}
+    log = read_log(log_dir, roles=ROLES, with_meta=True)
+    rows = sum(pq.read_metadata(p).num_rows for p in (demo / "data" / "batches").glob("*.parquet"))
+    champion = log[log["_role"] == "champion"]
+    # every batch row was sent once, with its id, and answered (or refused) by the champion: version 1
+    assert len(champion) == rows and champion["_id"].is_unique and set(champion["_model_version"]) == {"1"}
+    assert set(log.loc[log["_role"] == "shadow", "_model_version"]) == {"2"}
+    assert "income" in log.attrs["label_columns"] and log["income"].notna().all()  # the labels joined by id
+    runs = {r["kind"]: r for r in Ledger(demo / "reports").runs() if r["name"] == "served-log"}
+    assert set(runs) == {"drift", "performance"}
+    assert {r["status"] for r in runs.values()} <= {"passed", "checks_failed"}
+    assert Path(runs["drift"]["params"]["current"]) == log_dir.resolve()
+    assert Path(runs["performance"]["params"]["data"]) == log_dir.resolve()
+    out = proc.stdout
+    assert (
+        "Serving: `workbench serve` on models:/adult-income@champion (version 1), version 2 in shadow" in out
+    )
+    assert f"records in {len(champion) // 100} requests of 100" in out
+    assert "p50" in out and "p99" in out
+    assert f"answered: {(champion['_status'] == 'ok').sum():,} by version 1" in out
+    assert f"shadow version 2 scored {(log['_role'] == 'shadow').sum():,} records" in out
+    assert "drift report on the log: " in out and str(runs["drift"]["run_dir"]) in out
+    assert "performance report on the log: " in out and str(runs["performance"]["run_dir"]) in out
+
+
+def test_a_failed_serving_step_is_named_and_its_server_stopped(tmp_path, monkeypatch, adult, release_models):
+    """The serving step that fails says which step and why; the server it started is stopped."""
+    import workbench._demo_serving as step
+    from workbench.registry import register_model
+
+    registry = tmp_path / "registry"
+    register_model(release_models["champion"], "m", registry=registry, aliases=["champion"])
+    register_model(release_models["comparable"], "m", registry=registry)
+    batch = tmp_path / "batch.parquet"
+    adult.test.head(300).to_parquet(batch, index=False)
+    adult.train.head(2000).to_parquet(tmp_path / "reference.parquet", index=False)
+    servers = []
+
+    def refused(url, batches):
+        servers.append(url)
+        raise ConnectionRefusedError("connection refused (a test)")
+
+    lines: list[str] = []
+    monkeypatch.setattr(step, "replay", refused)
+    done, failed = step.serving_step(
+        [batch], model="m", target="income", registry=registry, reference=tmp_path / "reference.parquet",
+        out=tmp_path, reports_dir=tmp_path / "reports", progress=False, echo=lines.append,
+    )  # fmt: skip
+    assert failed == "replaying the production batches: connection refused (a test)"
+    assert "SERVING FAILED while replaying the production batches: connection refused (a test)" in lines
+    assert servers and servers[0].startswith("http://127.0.0.1:")
+    import urllib.request
+
+    with pytest.raises(OSError):  # stopped: nothing listens there any more
+        urllib.request.urlopen(servers[0] + "/health", timeout=5)
 
 
 def test_demo_fails_loudly_when_the_release_step_fails(tmp_path, monkeypatch, capsys):
@@ -198,4 +271,4 @@ def _registry_refuses(*args, **kwargs):
 
 
 def _bias_runs_fail(kind, params, reports_dir, name):
-    return ("KernelDied: the kernel died" if kind == "bias" else None), []
+    return ("KernelDied: the kernel died" if kind == "bias" else None), [], None

@@ -136,3 +136,54 @@ def test_first_champion_needs_no_comparison_and_bad_input_is_one_sentence(models
         err = capsys.readouterr().err
         assert code == EXIT_BAD_INPUT, argv
         assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_gate_judges_a_matching_comparison_run_instead_of_comparing_again(
+    models, store, window, tmp_path, capsys
+):
+    """A compare run of the same two versions on the same window with the same options is judged, not
+    computed again; another window or another version is compared anew."""
+    import pandas as pd
+
+    reg, reports = str(store), tmp_path / "reports"
+    register_model(models["champion"], "again", registry=reg, aliases=["champion"])
+    register_model(models["worse"], "again", registry=reg)
+    register_model(models["comparable"], "again", registry=reg)
+
+    def compare_runs() -> list[str]:
+        return [r["id"] for r in Ledger(reports).runs(kind="compare")]
+
+    first = promote("again", 2, window, registry=reg, n_bootstrap=200, reports_dir=reports, checks=BUDGETS)
+    assert first.decision == REFUSED and not first.reused and compare_runs() == [first.comparison_run]
+    # the same gate again, from the command line: the run filed above is judged, no new run is made
+    code = main(
+        [
+            "promote",
+            "again",
+            "--version",
+            "2",
+            "--data",
+            str(window),
+            "--registry",
+            reg,
+            "--n-bootstrap",
+            "200",
+        ]
+        + ["--reports-dir", str(reports)]
+    )
+    out = capsys.readouterr().out
+    assert code == EXIT_CHECK_FAILED and compare_runs() == [first.comparison_run]
+    assert f"gate judged on compare run {first.comparison_run}" in out
+    again = promote("again", 2, window, registry=reg, n_bootstrap=200, reports_dir=reports, checks=BUDGETS)
+    assert again.reused and again.comparison_run == first.comparison_run
+    assert again.failed == first.failed and again.verdict == first.verdict
+    assert compare_runs() == [first.comparison_run]
+    # another window (other rows), other resamples, another version: each compared anew
+    other = pd.read_csv(window).head(2000)
+    for version, data, n_bootstrap in ((2, other, 200), (2, window, 300), (3, window, 200)):
+        before = compare_runs()
+        result = promote(
+            "again", version, data, registry=reg, n_bootstrap=n_bootstrap, reports_dir=reports, checks=BUDGETS
+        )
+        assert not result.reused and "gate judged on" not in result.sentence
+        assert compare_runs() == [result.comparison_run, *before]  # a new run, the newest

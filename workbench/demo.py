@@ -5,8 +5,10 @@ compression study, simulates production batches and runs the drift and bias
 reports on each (two papermill runs at a time), then the release loop in a
 registry under the output folder (register the champion, retrain a challenger
 on a later window, compare, promote or refuse, roll back), printing what
-happens as it goes, and returns what happened. Nothing heavy is imported until
-it runs.
+happens as it goes; then serves the champion with the challenger in shadow and
+replays the production batches through the server, and runs the reports on its
+prediction log (:mod:`workbench._demo_serving`). It returns what happened.
+Nothing heavy is imported until it runs.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ class DemoResult:
     registry: Path | None = None
     release: dict = field(default_factory=dict)  # versions, the promotion's decision, champion before/after
     failed_release: str | None = None
+    batches: list[Path] = field(default_factory=list)  # the simulated production batches' files
+    serving: dict = field(default_factory=dict)  # the replay's counts and latencies, the log's reports
+    failed_serving: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every report run completed and the release step did."""
-        return not self.failed_runs and self.failed_release is None
+        """True when every report run completed, and the release and serving steps did."""
+        return not self.failed_runs and self.failed_release is None and self.failed_serving is None
 
 
 def run_demo(
@@ -60,13 +65,17 @@ def run_demo(
     compress: bool = True,
     monitoring: bool = True,
     release: bool = True,
+    serving: bool = True,
     progress: bool = True,
     echo: Callable[[str], Any] = print,
 ) -> DemoResult:
-    """Train, save, evaluate, compress, monitor and release on UCI Adult under `out`; `echo` prints each line.
+    """Train, save, evaluate, compress, monitor, release and serve on UCI Adult under `out`; `echo` prints
+    each line.
 
-    A failed report run or release step is recorded in the result (``failed_runs``,
-    ``failed_release``), never raised: the demo goes on and says what failed at the end.
+    The serving step needs the monitoring batches and the release step's two versions (it is skipped
+    without them). A failed report run, release or serving step is recorded in the result
+    (``failed_runs``, ``failed_release``, ``failed_serving``), never raised: the demo goes on and says
+    what failed at the end.
     """
     from workbench._json import json_default
     from workbench.data.datasets import load_demo
@@ -122,21 +131,42 @@ def run_demo(
         demo_result.compression = study
     if monitoring:
         demo_result.reports_dir = out / "reports"
-        demo_result.failed_runs = _monitoring(demo, path, out, quick=quick, progress=progress, echo=echo)
+        demo_result.failed_runs, demo_result.batches = _monitoring(
+            demo, path, out, quick=quick, progress=progress, echo=echo
+        )
     if release:
         demo_result.registry = out / "registry"
         demo_result.release, demo_result.failed_release = _release(
             demo, Path(path), demo_result.registry, out / "reports", quick=quick, progress=progress, echo=echo
+        )
+    if (
+        serving
+        and demo_result.batches
+        and demo_result.release.get("challenger")
+        and not demo_result.failed_release
+    ):
+        from workbench._demo_serving import serving_step
+
+        demo_result.serving, demo_result.failed_serving = serving_step(
+            demo_result.batches,
+            model=DEMO_MODEL,
+            target=demo.spec.target,
+            registry=demo_result.registry,
+            reference=out / "data" / "reference.parquet",
+            out=out,
+            reports_dir=out / "reports",
+            progress=progress,
+            echo=echo,
         )
     demo_result.seconds = time.perf_counter() - t0
     echo(f"\ndone in {demo_result.seconds:.0f} s; outputs in {out}/")
     return demo_result
 
 
-def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: bool, echo) -> list[str]:
+def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: bool, echo):
     """Simulate production batches, run the drift and bias reports on each, print what they found.
 
-    Returns one line per report run that failed (empty when every run completed).
+    Returns one line per report run that failed (empty when every run completed), and the batches' files.
     """
     from workbench.data.simulate import default_scenarios, simulate_batches
 
@@ -159,9 +189,10 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
         f"\nMonitoring: {len(batches)} simulated production batches, drift and bias reports on each "
         f"(papermill runs into {reports_dir}/)"
     )
-    jobs = []
+    jobs, paths = [], []
     for b in batches:
-        bpath = str(b.write(data_dir / "batches"))
+        paths.append(b.write(data_dir / "batches"))
+        bpath = str(paths[-1])
         jobs.append(
             (
                 "drift",
@@ -182,19 +213,10 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
                 b.name,
             )
         )
-    # Two report kernels at a time: runs are independent directories and the ledger serialises writes.
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    with ProcessPoolExecutor(max_workers=2) as pool_exec:
-        futures = [
-            pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs
-        ]
-        outcomes = [f.result() for f in tqdm(futures, desc="report runs", unit="run", disable=not progress)]
+    outcomes = run_reports(jobs, reports_dir, progress)
     rows, run_failures = [], []
     for i, b in enumerate(batches):
-        (drift_status, drift), (bias_status, bias) = outcomes[2 * i], outcomes[2 * i + 1]
+        (drift_status, drift, _), (bias_status, bias, _) = outcomes[2 * i], outcomes[2 * i + 1]
         m = b.manifest
         injected = (
             ", ".join(
@@ -235,7 +257,23 @@ def _monitoring(demo, model_path: Path, out: Path, *, quick: bool, progress: boo
     for name, period, injected, found, n in rows:
         echo(f"{name:<34} {period:<11} {injected:<{width}}  {n:>13}  {found}")
     echo(f"\n`workbench runs --reports-dir {reports_dir}` lists every run; each has report.html")
-    return run_failures
+    return run_failures, paths
+
+
+def run_reports(jobs: list, reports_dir: Path, progress: bool) -> list:
+    """Run each (kind, params, name) of `jobs` in `reports_dir`: [(error or None, failed checks, run folder)].
+
+    Two report kernels at a time: runs are independent directories and the ledger serialises writes.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    with ProcessPoolExecutor(max_workers=2) as pool_exec:
+        futures = [
+            pool_exec.submit(_run_one, kind, params, str(reports_dir), name) for kind, params, name in jobs
+        ]
+        return [f.result() for f in tqdm(futures, desc="report runs", unit="run", disable=not progress)]
 
 
 def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick: bool, progress: bool, echo):
@@ -248,6 +286,7 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
 
     from workbench.registry.audit import rollback
     from workbench.registry.versions import get_alias, register_model
+    from workbench.releases._comparison_run import read_comparison
     from workbench.releases.promote import PROMOTED, promote
     from workbench.releases.retrain import retrain
 
@@ -280,8 +319,9 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
             f"{challenger.parent}"
         )
         step = "comparing and promoting the challenger"
-        # promote compares (on the reference period, which neither model saw) and gates in one call; the
-        # comparison it kept is read back for its findings rather than computed twice (~10 s each)
+        # promote gates on the comparison retrain filed (the same versions on the same reference period,
+        # which neither model saw), found in the run ledger rather than computed again (~10 s); its
+        # findings are read back from that run
         promotion = promote(
             DEMO_MODEL,
             challenger.version,
@@ -291,7 +331,7 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
             registry=registry,
             reports_dir=reports_dir,
         )
-        comparison = _stored_comparison(promotion.comparison_path)
+        comparison = read_comparison(promotion.comparison_path)
         echo(f"compared on the reference period ({comparison.n_labelled:,} labelled rows):")
         for line in comparison.findings(DEMO_BUDGETS)[:4]:
             echo(f"  {line}")
@@ -313,16 +353,6 @@ def _release(demo, model_path: Path, registry: Path, reports_dir: Path, *, quick
         return done, f"{step}: {exc}"
 
 
-def _stored_comparison(run_dir: str):
-    """The comparison :func:`~workbench.releases.promote.promote` filed as a ``compare`` run (read back from
-    the run's ``results.json``, not computed again)."""
-    from workbench.reports.report import RESULTS_FILE, Report
-
-    return Report.from_dict(json.loads((Path(run_dir) / RESULTS_FILE).read_text())["report"]).result(
-        "compare"
-    )
-
-
 def periods(demo):
     """The official test split's two halves: the labelled reference period and the later period.
 
@@ -335,8 +365,10 @@ def periods(demo):
     return train_test_split(demo.test, test_size=0.5, random_state=0, stratify=demo.test[target])
 
 
-def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> tuple[str | None, list[str]]:
-    """One report run in a worker process: (the run's error or None, its failed gating checks).
+def _run_one(
+    kind: str, params: dict, reports_dir: str, name: str
+) -> tuple[str | None, list[str], str | None]:
+    """One report run in a worker process: (the run's error or None, its failed gating checks, its folder).
 
     Module-level on purpose: it is pickled by name to the worker processes.
     """
@@ -345,12 +377,12 @@ def _run_one(kind: str, params: dict, reports_dir: str, name: str) -> tuple[str 
     try:
         out = run_report(kind, params, reports_dir=reports_dir, name=name, progress=False)
     except WorkbenchError as exc:  # refused before it started: still a failure of the demo
-        return f"refused: {exc}", []
+        return f"refused: {exc}", [], None
     error = out.summary.get("error") if out.summary.get("status") == "failed" else None
     failed = [
         c["name"] for c in out.summary.get("checks", []) if not c["passed"] and c.get("severity") == "error"
     ]
-    return error, failed
+    return error, failed, str(out.run_dir)
 
 
 def _f(v) -> str:

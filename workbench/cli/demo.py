@@ -16,7 +16,9 @@ def add_parser(sub) -> None:
         description="Train the three recipes on UCI Adult, print the leaderboard, evaluate and "
         "save the champion under --out, compress it, monitor simulated production batches, then release: "
         "register the champion in a registry under --out, retrain a challenger on a later window, compare, "
-        "promote or refuse, roll back; then serve the dashboards (the Models page shows the registry).",
+        "promote or refuse, roll back; serve the champion (`workbench serve`, the challenger in shadow), "
+        "replay the production batches through it and run the reports on its prediction log; then serve the "
+        "dashboards (the Models page shows the registry).",
     )
     d.add_argument("--out", default="workbench-demo", help="output folder (default ./workbench-demo)")
     d.add_argument("--quick", action="store_true", help="smaller ensembles (faster, slightly lower AUC)")
@@ -26,14 +28,19 @@ def add_parser(sub) -> None:
     d.add_argument(
         "--no-release", action="store_true", help="no registry, challenger, promotion and rollback"
     )
+    d.add_argument(
+        "--no-replay",
+        action="store_true",
+        help="no model server: the batches are not replayed through `workbench serve`",
+    )
     d.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run the main job (:func:`~workbench.demo.run_demo`), then serve its dashboards.
 
-    Exit 3 when a report run or the release step failed; nothing is served with ``--no-serve`` or
-    ``--no-monitoring``.
+    Exit 3 when a report run, the release step or the serving step failed; no dashboard is served with
+    ``--no-serve`` or ``--no-monitoring``.
     """
     from workbench.demo import run_demo
 
@@ -43,6 +50,7 @@ def run(args) -> int:
         compress=not args.no_compress,
         monitoring=not args.no_monitoring,
         release=not args.no_release,
+        serving=not args.no_replay,
     )
     if result.failed_runs:
         print(
@@ -52,7 +60,9 @@ def run(args) -> int:
         )
     if result.failed_release:
         print(f"workbench: the demo's release step failed while {result.failed_release}", file=sys.stderr)
-    if result.failed_runs or result.failed_release:
+    if result.failed_serving:
+        print(f"workbench: the demo's serving step failed while {result.failed_serving}", file=sys.stderr)
+    if result.failed_runs or result.failed_release or result.failed_serving:
         return EXIT_FAILED
     if args.no_serve or args.no_monitoring:
         return EXIT_OK

@@ -4,8 +4,10 @@
 compares the candidate version with the current champion on one labelled
 window (:func:`~workbench.releases.compare.compare_models`), files the
 comparison as a ``compare`` run in the run store (its report, summary and
-ledger row, like any report run; the alias move records the run's id), and
-then:
+ledger row, like any report run; the alias move records the run's id): when
+the run store already holds a comparison of the same two versions on the same
+window with the same options (``retrain`` files one), the gate judges that run
+and says so, rather than computing it again. Then:
 
 - every gating ``release.*`` check passed: the alias moves (or, with
   ``require_approval``, the release is left pending for
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workbench.errors import ModelNotFoundError, ParameterError
@@ -48,6 +50,7 @@ class PromotionResult:
     verdict: str | None = None
     record: dict | None = None
     comparison_run: str | None = None  # the comparison run's id (what the audit record names)
+    reused: bool = False  # the gate judged a comparison run filed earlier (not computed again)
 
     @property
     def passed(self) -> bool:
@@ -66,6 +69,7 @@ class PromotionResult:
             "champion_before": self.champion_before,
             "comparison": self.comparison_path,
             "comparison_run": self.comparison_run,
+            "reused": self.reused,
             "verdict": self.verdict,
             "record": self.record,
         }
@@ -100,7 +104,8 @@ def promote(
     by : who decides (default: the OS user).
     registry : the registry (default: ``WORKBENCH_REGISTRY``, ``MLFLOW_TRACKING_URI``, the embedded store).
     reports_dir : the run store the comparison is filed in as a ``compare`` run (default ``./reports``,
-        as for ``workbench report``).
+        as for ``workbench report``). A run there that already compared these two versions on the same
+        window (same fingerprint) with the same sensitive columns, resamples and seed is judged instead.
     n_bootstrap, random_state : the comparison's paired bootstrap.
 
     Returns
@@ -117,7 +122,7 @@ def promote(
     """
     from workbench.checks import load_checks_file
     from workbench.registry.versions import check_version, list_versions
-    from workbench.releases._comparison_run import compare_and_file, load_window
+    from workbench.releases._comparison_run import compare_and_file, find_comparison, judge, load_window
     from workbench.reports.runner import check_writable_dir
 
     if force:
@@ -141,33 +146,51 @@ def promote(
         return _move(name, version, None, [], None, None, why, force, require_approval, by, registry)
 
     window, source = load_window(data)
-    _, failed, verdict, path = compare_and_file(
-        name,
-        champion,
-        version,
-        window,
-        source,
-        sensitive=[sensitive] if isinstance(sensitive, str) else list(sensitive),
+    sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    options = dict(
+        sensitive=sensitive,
         registry=registry,
-        checks=config,
         reports_dir=reports_dir,
-        run_name=f"{name}-v{version}-vs-v{champion}",
         n_bootstrap=n_bootstrap,
         random_state=random_state,
     )
+    found = find_comparison(name, (champion, version), window, source, options)
+    if found is not None:  # the same comparison was filed already (by retrain): judged, not computed again
+        stored, path = found
+        failed, verdict = judge(stored, config)
+    else:
+        _, failed, verdict, path = compare_and_file(
+            name, champion, version, window, source, checks=config,
+            run_name=f"{name}-v{version}-vs-v{champion}", **options,
+        )  # fmt: skip
     if failed and not force:
         sentence = (
             f"version {version} of '{name}' was not promoted: {len(failed)} release check(s) failed "
             f"({', '.join(failed)}); the champion stays version {champion}. {verdict.sentence}"
         )
-        return PromotionResult(
+        result = PromotionResult(
             name, version, REFUSED, sentence, failed, False, champion, str(path), verdict.decision,
             comparison_run=path.name,
         )  # fmt: skip
-    why = reason or verdict.sentence
-    return _move(
-        name, version, champion, failed, path, verdict.decision, why, force, require_approval, by, registry
-    )
+    else:
+        why = reason or verdict.sentence
+        result = _move(
+            name,
+            version,
+            champion,
+            failed,
+            path,
+            verdict.decision,
+            why,
+            force,
+            require_approval,
+            by,
+            registry,
+        )
+    if found is None:
+        return result
+    note = f"; gate judged on compare run {path.name} (filed earlier for the same versions and window)"
+    return replace(result, sentence=result.sentence.rstrip(".") + note, reused=True)
 
 
 def _move(name, version, champion, failed, path, verdict, reason, force, require_approval, by, registry):
