@@ -30,12 +30,11 @@ class FieldRecord:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Any:
-        """Rebuild from :meth:`to_dict`'s output without recomputing (keys it does not know are ignored).
+        """Rebuild from :meth:`to_dict`'s output without recomputing.
 
-        Raises
-        ------
-        WorkbenchError
-            When the stored dict lacks a required field.
+        Keys it does not know are ignored; a renamed field (:attr:`STORED_KEYS`) is read under its
+        stored key. Raises a :class:`~workbench.errors.WorkbenchError` ("the stored <STORED_NAME> is
+        incomplete") when a required field is missing.
         """
         keys = {f.name: cls.STORED_KEYS.get(f.name, f.name) for f in fields(cls)}
         try:

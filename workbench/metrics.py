@@ -63,6 +63,8 @@ COMPRESSION_METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
     "rmse": (("regression",), False),
     "mae": (("regression",), False),
 }
+#: The metrics a release comparison differences row by row (paired), in the order shown.
+PAIRED_METRICS = ("roc_auc", "accuracy", "cost", "brier")
 #: How a metric is named for a reader (names not listed are shown as they are).
 METRIC_LABELS = {
     "roc_auc": "ROC AUC",
@@ -71,6 +73,8 @@ METRIC_LABELS = {
     "r2": "R²",
     "rmse": "RMSE",
     "mae": "MAE",
+    "brier": "Brier score",
+    "cost": "cost per row",
 }
 
 _CURVE_POINTS = 200

@@ -29,6 +29,7 @@ from workbench.dashboards import cards
 from workbench.dashboards.links import Links, page_links
 from workbench.dashboards.runs import Problem, display_name, resolve_reports_dir
 from workbench.releases.card import CARD_HTML, CARDS_DIR
+from workbench.report_kinds import MONITORING_KINDS
 
 ENV_REGISTRY = "WORKBENCH_DASHBOARD_REGISTRY"
 MODELS = "models.ipynb"
@@ -188,7 +189,7 @@ def advice_sentences(runs, registry: str | os.PathLike | None = None) -> list:
     """
     from workbench.registry.location import registry_location
 
-    runs = [r for r in runs if r.get("model_sha256") and r.get("kind") in ("drift", "bias", "performance")]
+    runs = [r for r in runs if r.get("model_sha256") and r.get("kind") in MONITORING_KINDS]
     if not runs:
         return []
     try:

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.report_kinds import MONITORING_KINDS
+
 #: how many of the champion's latest monitoring runs are read
 LAST_RUNS = 4
 #: retraining is due when this many of those runs (at least) found drift (a failed ``drift.*`` check)
@@ -28,8 +30,6 @@ MIN_DRIFT_RUNS = 2
 MAX_PERFORMANCE_DROP = 0.02
 #: ... or when this many of those runs (at least) failed a fairness (``bias.*``) check
 MIN_BIAS_RUNS = 1
-#: the report kinds that monitor one model (those of :data:`workbench.report_kinds.MONITORING_KINDS`)
-_MONITORING = ("drift", "bias", "performance")
 #: the performance drops a run records, the measured one first (it supersedes the estimate)
 _DROPS = (
     ("performance.roc_auc_drop", "ROC AUC"),
@@ -160,7 +160,7 @@ def recommend_from_runs(
         for r in runs
         if model_sha256
         and r.get("model_sha256") == model_sha256
-        and r.get("kind") in _MONITORING
+        and r.get("kind") in MONITORING_KINDS
         and r.get("status") in ("passed", "checks_failed")
     ]
     recent = sorted(mine, key=lambda r: (r.get("started_at") or "", r["id"]), reverse=True)[:last]

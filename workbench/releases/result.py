@@ -31,6 +31,7 @@ from workbench._json import json_safe
 from workbench.checks import Check, ChecksConfig, make_check
 from workbench.checks._names import RELEASE_FAIRNESS
 from workbench.errors import UnknownNameError, WorkbenchError
+from workbench.metrics import PAIRED_METRICS
 from workbench.releases.verdict import DECISION_CODES, Verdict, decide
 from workbench.results import name_list
 
@@ -44,7 +45,7 @@ RELEASE_CHECKS: dict[str, tuple[str, float]] = {
 }
 ROLES = ("champion", "challenger")
 #: the paired differences (challenger − champion) a labelled window gives
-PAIRED = ("roc_auc", "accuracy", "cost", "brier")
+PAIRED = PAIRED_METRICS
 
 
 @dataclass(frozen=True)

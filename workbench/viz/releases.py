@@ -12,12 +12,12 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from workbench.metrics import METRIC_LABELS, PAIRED_METRICS
 from workbench.viz._empty import no_data
 from workbench.viz._layout import diagonal, interval_bars, layout
 
 _LAYOUT = layout(left=150, height=320)  # room for the statistics' names
 _ROLES = {"champion": "#1f77b4", "challenger": "#ff7f0e"}
-_LABELS = {"roc_auc": "ROC AUC", "accuracy": "accuracy", "cost": "cost per row", "brier": "Brier score"}
 
 
 def delta_figure(paired: Mapping | None, confidence: float, margin: float) -> go.Figure:
@@ -26,7 +26,8 @@ def delta_figure(paired: Mapping | None, confidence: float, margin: float) -> go
     if not paired or (paired.get("roc_auc") or {}).get("delta") is None and not paired.get("accuracy"):
         return no_data("No labelled rows: the paired differences need the outcomes.", title)
     names, x, intervals = [], [], []
-    for key, label in _LABELS.items():
+    for key in PAIRED_METRICS:
+        label = METRIC_LABELS[key]
         d = paired.get(key) or {}
         if d.get("delta") is None:
             continue
