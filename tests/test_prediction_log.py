@@ -214,7 +214,7 @@ def test_reports_run_on_a_log_and_find_a_shift_sent_through_the_server(tmp_path,
     rows = adult.test.sample(2000, random_state=9).reset_index(drop=True)
     shifted = rows.assign(age=(rows["age"] * 1.6).round().clip(17, 90))
     # the shifted records go through a real server (uvicorn on loopback), which writes the log
-    service = ServingService(str(tmp_path / "model.wbm"), log_dir=tmp_path / "log")
+    service = ServingService(str(tmp_path / "model.wbm"), log_dir=tmp_path / "log", timeout=30)
     service.log.flush_seconds = 0.05
     records = records_of(shifted, model.spec)
     with running(service) as url, httpx.Client(timeout=120) as client:

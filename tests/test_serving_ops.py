@@ -53,7 +53,7 @@ def test_a_rollback_under_load_fails_no_request_and_each_answer_names_its_versio
     expected = {
         str(v): list(m.predict_proba(holdout.head(8))[:, m.positive_index]) for v, m in models.items()
     }
-    service = ServingService("models:/loans@champion", registry=str(store), reload_seconds=0)
+    service = ServingService("models:/loans@champion", registry=str(store), reload_seconds=0, timeout=30)
     assert service.champion.served.version == "2"
     answers, errors, stop = [], [], threading.Event()
 
