@@ -137,7 +137,7 @@ def test_demo_registers_promotes_and_rolls_back_in_its_registry(demo_run):
         ("register", "challenger", None, 2),
         ("promote", "champion", 1, 2),
         ("rollback", "champion", 2, 1),
-    ]
+    ], proc.stdout[proc.stdout.find("Release:") :][:3000]
     # retrain filed its comparison as a compare run; promote's gate judged that run (the same versions on
     # the same window), not a second comparison: both audit records name it
     from workbench.reports.ledger import Ledger
