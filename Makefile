@@ -30,8 +30,12 @@ demo: install
 	$(BIN)/workbench demo
 
 # Lint first: a long or unformatted line fails `make test` (and so CI, which runs it) before any test.
+# Two pytest-xdist workers: most slow tests wait on kernels, servers and subprocesses, not on the CPU.
+# Whole files go to a worker (a module's fixtures are set up once), the heaviest first (tests/conftest.py).
+# (Not loadgroup: with pytest 9.2 pytest-xdist 3.8 silently ignores xdist_group.) Serially: PYTEST_ARGS=
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: install chromium lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser and not notebook"

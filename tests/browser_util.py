@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, shared_once
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -77,17 +77,28 @@ def chart_js(min_charts: int = 1, scope: str = "") -> str:
 
 
 # -- runs ------------------------------------------------------------------------------------
-def sample_runs(base: Path) -> Path:
-    """The session's sample reports directory (made on first use; later calls reuse it).
+def sample_runs(tmp_path_factory) -> Path:
+    """The test run's sample reports directory (made on first use, by one pytest-xdist worker; later calls
+    and the other workers reuse it).
 
     ``WORKBENCH_SAMPLE_RUNS=DIR`` reuses a folder made earlier (a developer's shortcut: tests only
     read it, or copy it before changing anything).
     """
-    root = Path(os.environ.get("WORKBENCH_SAMPLE_RUNS") or base / "dashboard-sample-runs")
+    given = os.environ.get("WORKBENCH_SAMPLE_RUNS")
+    if not given:
+        return shared_once(tmp_path_factory, "dashboard-sample-runs", _make_sample_runs) / "reports"
+    root = Path(given)
+    if not (root / ".complete").is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        _make_sample_runs(root)
+        (root / ".complete").write_text("ok")
+    return root / "reports"
+
+
+def _make_sample_runs(root: Path) -> None:
+    """Train on Adult, then run the drift and bias reports on the simulated batches, into `root`/reports."""
     reports = root / "reports"
-    if (root / ".complete").is_file():
-        return reports
-    shutil.rmtree(root, ignore_errors=True)
     inputs = root / "inputs"
     inputs.mkdir(parents=True)
     from workbench.data import load_demo
@@ -154,8 +165,6 @@ def sample_runs(base: Path) -> Path:
         for i in (0, 3)
     ]
     run_parallel([[*j, "--reports-dir", str(reports)] for j in jobs])
-    (root / ".complete").write_text("ok")
-    return reports
 
 
 def run_parallel(jobs: list[list[str]], workers: int = 2, timeout: float = 900) -> None:

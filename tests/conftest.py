@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,37 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# One OpenMP/BLAS thread per test process (and the kernels and commands the tests start): with two
+# pytest-xdist workers on two cores, each library's idle threads spin against the other worker's and make
+# scikit-learn's HistGradientBoosting predict ~3x slower. Tests check behaviour, not speed
+# (benchmarks/ measure speed). Set before scikit-learn is imported; a value already set is kept.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+
+#: test files that take minutes (see the `--durations` list of a CI log): pytest-xdist hands them out
+#: first, so that no worker is left running one of them alone at the end
+HEAVIEST_FIRST = (
+    "test_browser.py",
+    "test_demo.py",
+    "test_reports.py",
+    "test_model_files_hostile.py",
+    "test_fault_matrix.py",
+    "test_workbench_notebooks.py",
+    "test_widgets.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """With CI=true a skipped browser or notebook test is a failure, not a pass."""
+    """Under pytest-xdist, the heaviest files first; with CI=true a skipped browser or notebook test is a
+    failure, not a pass.
+
+    `make test` distributes whole files (``--dist loadfile --no-loadscope-reorder``: a module's fixtures
+    are set up once) in the order collected here, the same in every worker; a serial run keeps file order.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest in file order
     if not IN_CI:
         return
     for item in items:
@@ -30,6 +61,30 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and ("must_run", True) in item.user_properties:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+
+
+def shared_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder `name`, made once per test run by `make(folder)` and shared by every pytest-xdist worker.
+
+    Each worker has its own basetemp (``pytest-N/popen-gwK``); their parent belongs to this run alone, so
+    the folder goes there, built by the first worker to ask while the others wait on a file lock (the
+    recipe in pytest-xdist's docs). A serial run keeps it in its own basetemp. `make` must leave a
+    complete folder or raise: a marker file written after it returns tells the next caller it is done.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = root / name, root / f"{name}.complete"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.is_file():
+            if folder.exists():  # a worker that failed half-way: start again
+                import shutil
+
+                shutil.rmtree(folder)
+            folder.mkdir()
+            make(folder)
+            done.write_text("ok")
+    return folder
 
 
 @pytest.fixture(scope="session")

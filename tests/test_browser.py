@@ -52,7 +52,7 @@ def served(tmp_path_factory, browser):
     """A dashboard over a copy of the session's runs, with the kernel probe on. It serves up to 12 pages at
     a time (default 8): the concurrency test opens 10 at once, soon after the pages of the tests before."""
     base = tmp_path_factory.mktemp("served")
-    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports")
+    reports = copy_runs(sample_runs(tmp_path_factory), base / "reports")
     with DashboardServer(reports, "--max-kernels", "12", probe_dir=base / "probe") as server:
         yield server
 
@@ -181,7 +181,7 @@ def test_ten_concurrent_page_loads_all_render(served, browser):
 @pytest.fixture(scope="module")
 def fresh_run(served, tmp_path_factory):
     """A run made while the server is up, by the real CLI, from inputs that are deleted afterwards."""
-    sample = sample_runs(tmp_path_factory.getbasetemp()).parent / "inputs"
+    sample = sample_runs(tmp_path_factory).parent / "inputs"
     inputs = tmp_path_factory.mktemp("private-inputs")
     for name in ("reference.parquet", "model.wbm"):
         src = sample / name
@@ -271,7 +271,7 @@ def damaged_server(tmp_path_factory):
     """A reports directory with one of each problem: corrupted summary.json, corrupted results.json,
     a missing report.html, a run that failed (its template raised)."""
     base = tmp_path_factory.mktemp("damaged")
-    damaged = damage_runs(sample_runs(tmp_path_factory.getbasetemp()), base / "reports", base)
+    damaged = damage_runs(sample_runs(tmp_path_factory), base / "reports", base)
     reports = damaged["reports"]
     with DashboardServer(reports, probe_dir=base / "probe") as server:
         yield server, damaged
@@ -344,7 +344,7 @@ def test_binder_layout_voila_as_a_jupyter_server_extension(tmp_path, browser, tm
     from tests.browser_util import free_port
     from workbench.dashboards.server import install_index
 
-    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "workbench-demo" / "reports")
+    reports = copy_runs(sample_runs(tmp_path_factory), tmp_path / "workbench-demo" / "reports")
     install_index(reports)
     port, token = free_port(), "binder-like-token"
     env = {**os.environ, "WORKBENCH_REPORTS_DIR": str(reports)}  # binder/start
@@ -470,7 +470,7 @@ def test_pages_request_nothing_but_the_server(served, browser):
 def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory, browser, tmp_path):
     """Every visit used to leave its kernel for 30 minutes (21 visits: 1.7 -> 3.4 GB). A page's kernel now
     goes soon after its page is closed; the kernel of a page still open stays, and its page still works."""
-    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "reports")
+    reports = copy_runs(sample_runs(tmp_path_factory), tmp_path / "reports")
     with DashboardServer(reports) as server:
         baseline = _ready_kernels(server)
         runs = run_dirs(server.reports_dir, "drift") + run_dirs(server.reports_dir, "bias")
@@ -532,7 +532,7 @@ def test_closed_pages_kernels_are_shut_down_and_open_ones_kept(tmp_path_factory,
 
 
 def test_beyond_max_kernels_a_page_says_the_dashboard_is_busy(tmp_path_factory, browser, tmp_path):
-    reports = copy_runs(sample_runs(tmp_path_factory.getbasetemp()), tmp_path / "reports")
+    reports = copy_runs(sample_runs(tmp_path_factory), tmp_path / "reports")
     with DashboardServer(
         reports, "--max-kernels", "1", "--cull-closed", "2", "--spare-kernels", "0"
     ) as server:

@@ -25,7 +25,7 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.fixture(scope="session")
 def runs_dir(tmp_path_factory) -> Path:
-    return sample_runs(tmp_path_factory.getbasetemp())
+    return sample_runs(tmp_path_factory)
 
 
 @pytest.fixture()

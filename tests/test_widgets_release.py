@@ -18,8 +18,12 @@ from workbench.widgets import ReleasePanel
 
 
 @pytest.fixture()
-def panel(state, tmp_path):
-    """A Release panel on the Adult sample, naming a fresh registry in tmp_path and the model 'credit'."""
+def panel(state, tmp_path, monkeypatch):
+    """A Release panel on the Adult sample, naming a fresh registry in tmp_path and the model 'credit'.
+
+    Run from tmp_path: a comparison is filed in the default reports folder, relative to the working
+    directory (the repository's own `reports/` otherwise, shared by parallel test workers)."""
+    monkeypatch.chdir(tmp_path)
     p = ReleasePanel(state)
     p.registry.value = str(tmp_path / "registry")
     p.name.value = "credit"
