@@ -1,20 +1,17 @@
 """Every place the dashboard server leans on Voila's, Jupyter's or tornado's internals.
 
-Written against (the lock, ``constraints.txt``): voila 0.5.13, jupyter_server 2.21.1,
-jupyter_client 8.10.0, tornado 6.6.1, nbconvert 7.17.2; :data:`SUPPORTED` is the
-range they are expected to hold over. Each patch below says why it is there
-and which upstream behaviour it relies on; ``tests/test_upstream.py`` checks
-each of those behaviours against the installed packages (names, signatures,
-the lines a patch mirrors) and that the installed versions are in
-:data:`SUPPORTED`, so an upgrade that breaks a patch fails there, not in a
-visitor's browser. To widen the range: re-read each patch against the new
-release, run ``tests/test_upstream.py`` and the browser tests, then edit
-:data:`SUPPORTED`.
+Written against (the lock, ``constraints.txt``): voila 0.5.13, jupyter_server 2.21.1, jupyter_client
+8.10.0, tornado 6.6.1, nbconvert 7.17.2; :data:`SUPPORTED` is the range they are expected to hold over.
+Each patch below says why it is there and which upstream behaviour it relies on; ``tests/test_upstream.py``
+checks each of those behaviours against the installed packages (names, signatures, the lines a patch
+mirrors) and that the installed versions are in :data:`SUPPORTED`, so an upgrade that breaks a patch fails
+there, not in a visitor's browser. To widen the range: re-read each patch against the new release, run
+``tests/test_upstream.py`` and the browser tests, then edit :data:`SUPPORTED`.
 
 What is here:
 
-- :class:`DashboardVoila`, Voila's application with the handlers below
-  swapped in, a ``Host`` check ahead of every route, and our contents manager;
+- :class:`DashboardVoila`, Voila's application with the handlers below swapped in, a ``Host``
+  check ahead of every route, no folder listing, and our contents manager;
 - :class:`DashboardContentsManager`, which adapts each notebook Voila executes
   (:func:`workbench.dashboards.pages.prepare_notebook`);
 - the handlers: :class:`PageHandler` (a "busy" card beyond ``--max-kernels``),
@@ -22,17 +19,14 @@ What is here:
   :class:`KernelSocket` (one ping mechanism, quiet on closed pages),
   :class:`HostRefused`;
 - :func:`cache_compiled_templates` (Jinja compiles Voila's templates once);
-- what :class:`workbench.dashboards._kernels.SpareKernelManager` reads of
-  Jupyter's and Voila's kernel managers (connections, the culler, Voila's
-  kernel pool, a kernel's last activity);
+- what :class:`workbench.dashboards._kernels.SpareKernelManager` reads of Jupyter's and Voila's
+  kernel managers (connections, the culler, Voila's kernel pool, a kernel's last activity);
 - :func:`tell_kernels_where` (the address a pre-heated kernel calls back).
 
-Not here: the traitlets the server configures (public ones,
-:func:`workbench.dashboards.server.voila_config`), the index's use of
-``voila.utils.wait_for_request`` in a pre-heated kernel (Voila's documented way;
-kernels must not import this module), and the page template
-(``share/voila/templates/workbench``), which overrides blocks of Voila's lab
-template. The test checks those too.
+Not here: the traitlets the server configures (public ones, :func:`workbench.dashboards.server.voila_config`),
+the index's use of ``voila.utils.wait_for_request`` in a pre-heated kernel (Voila's documented way; kernels
+must not import this module), and the page template (``share/voila/templates/workbench``), which overrides
+blocks of Voila's lab template. The test checks those too.
 """
 
 from __future__ import annotations
@@ -116,26 +110,25 @@ class DashboardVoila(Voila):
     def init_handlers(self):
         """Voila's routes with workbench's handlers swapped in, plus the plotly.js routes.
 
-        The root URL redirects to the index page, and so does Voila's folder listing (``/voila/tree``):
-        the index is the dashboard's one list of runs, and the listing showed every file of the reports
-        folder (ledger, results, kernels' logs). Voila's contents API, which only that listing reads,
-        is not routed.
+        The root URL and Voila's folder listing (``/voila/tree``, which showed every file of the reports
+        folder) redirect to the index; Voila's contents API, read only by that listing, is not routed.
         """
         index = url_path_join(self.server_url, INDEX_PATH)
         ours = {
             AllowListFileHandler: ReportFileHandler,
             TornadoVoilaHandler: PageHandler,
             VoilaKernelWebsocketHandler: KernelSocket,
+            TornadoVoilaTreeHandler: tornado.web.RedirectHandler,
         }
         handlers = []
         for spec in super().init_handlers():
-            if len(spec) >= 2 and spec[1] is VoilaContentsHandler:
-                continue
-            if len(spec) >= 2 and spec[1] is TornadoVoilaTreeHandler:
-                spec = (spec[0], tornado.web.RedirectHandler, {"url": index})
-            elif len(spec) >= 2 and spec[1] in ours:
-                spec = (spec[0], ours[spec[1]], *spec[2:])
-            handlers.append(spec)
+            theirs = spec[1] if len(spec) >= 2 else None
+            if theirs is TornadoVoilaTreeHandler:
+                spec = (spec[0], ours[theirs], {"url": index})
+            elif theirs in ours:
+                spec = (spec[0], ours[theirs], *spec[2:])
+            if theirs is not VoilaContentsHandler:
+                handlers.append(spec)
         return [
             (self.server_url.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": index}),
             *plotly_routes(self.server_url),
